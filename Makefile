@@ -1,0 +1,33 @@
+# The two commands a new machine needs: `make run` and `make test`.
+# Both install the missing Debian packages first (scripts/install-deps.sh).
+
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin/simulate
+OUT ?= out
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/simulate
+
+# run solves the embedded default problem and writes $(OUT)/solution.h5 and .png.
+run: build
+	@mkdir -p $(OUT)
+	./$(BIN) run --out $(OUT) --force
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+# bench prints JSON lines for ../shared/peers/compare.py (not part of the tests).
+bench: build
+	./$(BIN) bench spmv
+
+clean:
+	rm -rf bin $(OUT)

@@ -1,0 +1,87 @@
+// Package parallel runs data-parallel kernels on a persistent pool of worker
+// goroutines, so that a kernel called thousands of times per solve pays neither
+// goroutine start-up nor an allocation per call.
+package parallel
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Task is work split into parts. Do(part, parts) computes part `part` of
+// `parts`; each part must write memory no other part writes.
+type Task interface {
+	Do(part, parts int)
+}
+
+type job struct {
+	t     Task
+	part  int
+	parts int
+	wg    *sync.WaitGroup
+}
+
+var (
+	mu      sync.Mutex
+	workers int
+	jobs    = make(chan job, 256)
+	wgPool  = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+)
+
+func worker() {
+	for j := range jobs {
+		j.t.Do(j.part, j.parts)
+		j.wg.Done()
+	}
+}
+
+// ensure starts workers until n are running.
+func ensure(n int) {
+	mu.Lock()
+	for workers < n {
+		go worker()
+		workers++
+	}
+	mu.Unlock()
+}
+
+// Parts returns how many parts to split work units into so that each part
+// holds at least grain units, capped at GOMAXPROCS. It is at least 1.
+func Parts(work, grain int) int {
+	if grain < 1 {
+		grain = 1
+	}
+	p := work / grain
+	if m := runtime.GOMAXPROCS(0); p > m {
+		p = m
+	}
+	if p < 1 {
+		p = 1
+	}
+	return p
+}
+
+// Run calls t.Do(p, parts) for every p in [0, parts) and returns when all
+// calls have returned. The calling goroutine does part 0 itself; with
+// parts <= 1 no other goroutine is involved.
+func Run(parts int, t Task) {
+	if parts <= 1 {
+		t.Do(0, 1)
+		return
+	}
+	ensure(parts - 1)
+	wg := wgPool.Get().(*sync.WaitGroup)
+	wg.Add(parts - 1)
+	for p := 1; p < parts; p++ {
+		jobs <- job{t: t, part: p, parts: parts, wg: wg}
+	}
+	t.Do(0, parts)
+	wg.Wait()
+	wgPool.Put(wg)
+}
+
+// Range returns the half-open range [lo, hi) of part p when n units are split
+// evenly into parts.
+func Range(n, p, parts int) (lo, hi int) {
+	return n * p / parts, n * (p + 1) / parts
+}

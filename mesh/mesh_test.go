@@ -158,7 +158,9 @@ func TestTruncationOrder(t *testing.T) {
 			func(x []float64) float64 { return 5 * pi * pi * math.Sin(pi*x[0]) * math.Sin(2*pi*x[1]) }, 2},
 		{"laplacian 3D", mesh.Dirichlet, 3, func(g *mesh.Grid) operator { return mesh.NewLaplacian(g) },
 			func(x []float64) float64 { return math.Sin(pi*x[0]) * math.Sin(pi*x[1]) * math.Sin(pi*x[2]) },
-			func(x []float64) float64 { return 3 * pi * pi * math.Sin(pi*x[0]) * math.Sin(pi*x[1]) * math.Sin(pi*x[2]) }, 2},
+			func(x []float64) float64 {
+				return 3 * pi * pi * math.Sin(pi*x[0]) * math.Sin(pi*x[1]) * math.Sin(pi*x[2])
+			}, 2},
 		{"anisotropic 2D", mesh.Dirichlet, 2, func(g *mesh.Grid) operator { return mesh.NewAnisotropic(g, []float64{0.01, 1}, 0) },
 			func(x []float64) float64 { return math.Sin(pi*x[0]) * math.Sin(pi*x[1]) },
 			func(x []float64) float64 { return 1.01 * pi * pi * math.Sin(pi*x[0]) * math.Sin(pi*x[1]) }, 2},

@@ -1,0 +1,104 @@
+package h5
+
+// #cgo pkg-config: hdf5
+// #include <hdf5.h>
+// #include <stdlib.h>
+//
+// static void pdekit_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+//
+// // type_info describes a datatype: class, size in bytes, signedness.
+// static void pdekit_type_info(hid_t t, int *cls, size_t *size, int *sgn) {
+// 	*cls = (int)H5Tget_class(t);
+// 	*size = H5Tget_size(t);
+// 	*sgn = *cls == H5T_INTEGER ? (H5Tget_sign(t) == H5T_SGN_2) : 1;
+// }
+//
+// // attr_info describes an attribute's datatype and its number of elements.
+// static int pdekit_attr_info(hid_t a, int *cls, size_t *size, int *sgn, int *vlen, long long *n) {
+// 	hid_t t = H5Aget_type(a);
+// 	if (t < 0) return -1;
+// 	pdekit_type_info(t, cls, size, sgn);
+// 	*vlen = *cls == H5T_STRING ? H5Tis_variable_str(t) : 0;
+// 	H5Tclose(t);
+// 	hid_t s = H5Aget_space(a);
+// 	if (s < 0) return -1;
+// 	*n = (long long)H5Sget_simple_extent_npoints(s);
+// 	H5Sclose(s);
+// 	return 0;
+// }
+//
+// static int pdekit_dataset_type(hid_t d, int *cls, size_t *size, int *sgn) {
+// 	hid_t t = H5Dget_type(d);
+// 	if (t < 0) return -1;
+// 	pdekit_type_info(t, cls, size, sgn);
+// 	H5Tclose(t);
+// 	return 0;
+// }
+//
+// static herr_t pdekit_awrite(hid_t a, hid_t mem, const void *buf) { return H5Awrite(a, mem, buf); }
+// static herr_t pdekit_aread(hid_t a, hid_t mem, void *buf) { return H5Aread(a, mem, buf); }
+//
+// static int pdekit_attr_exists(hid_t obj, const char *name) { return H5Aexists(obj, name); }
+// static herr_t pdekit_attr_delete(hid_t obj, const char *name) { return H5Adelete(obj, name); }
+import "C"
+
+import "unsafe"
+
+func init() {
+	// The binding's errors are return codes; the library's own error stack
+	// printing would only clutter stderr of a pipeline stage.
+	C.pdekit_silence()
+}
+
+const (
+	classInteger = int(C.H5T_INTEGER)
+	classFloat   = int(C.H5T_FLOAT)
+	classString  = int(C.H5T_STRING)
+)
+
+type typeInfo struct {
+	class  int
+	size   int
+	signed bool
+}
+
+func datasetType(id int64) (typeInfo, bool) {
+	var cls, sgn C.int
+	var size C.size_t
+	if C.pdekit_dataset_type(C.hid_t(id), &cls, &size, &sgn) < 0 {
+		return typeInfo{}, false
+	}
+	return typeInfo{int(cls), int(size), sgn != 0}, true
+}
+
+func attrInfo(id int64) (ti typeInfo, vlen bool, n int, ok bool) {
+	var cls, sgn, vl C.int
+	var size C.size_t
+	var cn C.longlong
+	if C.pdekit_attr_info(C.hid_t(id), &cls, &size, &sgn, &vl, &cn) < 0 {
+		return ti, false, 0, false
+	}
+	return typeInfo{int(cls), int(size), sgn != 0}, vl != 0, int(cn), true
+}
+
+// attrWrite writes n elements at p (memory type mem) to attribute a. p must
+// point to Go memory free of Go pointers (a numeric slice).
+func attrWrite(a, mem int64, p unsafe.Pointer) bool {
+	return C.pdekit_awrite(C.hid_t(a), C.hid_t(mem), p) >= 0
+}
+
+func attrRead(a, mem int64, p unsafe.Pointer) bool {
+	return C.pdekit_aread(C.hid_t(a), C.hid_t(mem), p) >= 0
+}
+
+func attrExists(obj int64, name string) bool {
+	cs := C.CString(name)
+	defer C.free(unsafe.Pointer(cs))
+	return C.pdekit_attr_exists(C.hid_t(obj), cs) > 0
+}
+
+func attrDelete(obj int64, name string) bool {
+	cs := C.CString(name)
+	defer C.free(unsafe.Pointer(cs))
+	return C.pdekit_attr_delete(C.hid_t(obj), cs) >= 0
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/pdekit/pdekit/io/mtx"
+)
+
+// column is a vector as a one-column matrix for Matrix Market output.
+func column(v []float64) mat.Matrix { return mat.NewVecDense(len(v), v) }
+
+func cmdBench(args []string, stdout, stderr io.Writer) error {
+	var cm common
+	var export string
+	var sizes string
+	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv.",
+		"simulate bench spmv --threads 1 --export /tmp/mats", stderr)
+	cm.register(fs)
+	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder (for the peer scripts)")
+	fs.StringVar(&sizes, "sizes", "256,1024", "grid sizes n of the n x n Poisson matrices")
+	if len(args) == 0 || args[0] != "spmv" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fs.Usage()
+			return nil
+		}
+		return usageErr("bench needs a suite: spmv")
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := cm.apply(); err != nil {
+		return err
+	}
+	var ns []int
+	if err := json.Unmarshal([]byte("["+sizes+"]"), &ns); err != nil || len(ns) == 0 {
+		return usageErr("--sizes %q is not a comma-separated list of integers", sizes)
+	}
+	for _, n := range ns {
+		if n < 2 || n > 4096 {
+			return usageErr("--sizes: %d not in 2..4096", n)
+		}
+		p := problemFlags{Problem: "poisson2d", N: n}
+		prob, err := p.build()
+		if err != nil {
+			return err
+		}
+		a := prob.op.ToCSR()
+		name := fmt.Sprintf("poisson2d-%d", n)
+		if export != "" {
+			path := filepath.Join(export, name+".mtx")
+			if err := atomicWrite(path, true, func(w io.Writer) error { return mtx.WriteCSR(w, a, mtx.Symmetric) }); err != nil {
+				return err
+			}
+		}
+		x := make([]float64, prob.grid.Len())
+		for i := range x {
+			x[i] = 1
+		}
+		y := make([]float64, len(x))
+		for _, impl := range []struct {
+			name string
+			mul  func(dst, x []float64)
+		}{{"pdekit-spmv", a.MulVecTo}, {"pdekit-stencil", prob.op.MulVecTo}} {
+			secs := timeIt(func() { impl.mul(y, x) })
+			line, _ := json.Marshal(map[string]any{
+				"case": name, "impl": impl.name, "n": len(x), "nnz": a.NNZ(), "seconds": secs, "threads": cm.Threads,
+			})
+			fmt.Fprintln(stdout, string(line))
+		}
+	}
+	return nil
+}
+
+// timeIt returns the best of five averages of f over about 0.2 s each:
+// the minimum filters the noise of a shared machine.
+func timeIt(f func()) float64 {
+	f()
+	reps := 1
+	for {
+		t := time.Now()
+		for i := 0; i < reps; i++ {
+			f()
+		}
+		if time.Since(t) > 20*time.Millisecond {
+			break
+		}
+		reps *= 2
+	}
+	reps *= 10
+	best := 0.0
+	for k := 0; k < 5; k++ {
+		t := time.Now()
+		for i := 0; i < reps; i++ {
+			f()
+		}
+		s := time.Since(t).Seconds() / float64(reps)
+		if k == 0 || s < best {
+			best = s
+		}
+	}
+	return best
+}

@@ -1,0 +1,154 @@
+// Command simulate is the toolkit's command line: it solves, exports and
+// benchmarks linear systems from named PDE problems or files, with HDF5 in
+// and out. See ../shared/CLI.md for the contract every subcommand keeps.
+//
+// Exit status: 0 success, 1 the work failed (including a solve that did not
+// converge, unless --allow-unconverged), 2 bad usage or bad input.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+)
+
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"run":     {"the main job on the embedded default configuration", cmdRun},
+		"solve":   {"solve one linear system (named problem or file)", cmdSolve},
+		"export":  {"write a generated system to Matrix Market or HDF5", cmdExport},
+		"bench":   {"JSON-lines benchmark figures (suite: spmv)", cmdBench},
+		"version": {"versions of the toolkit and its native libraries", cmdVersion},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: simulate COMMAND [flags]\n\ncommands:\n")
+	var names []string
+	for k := range commands {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", k, commands[k].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'simulate COMMAND --help' for a command's flags and an example.\n")
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "simulate: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	err := c.run(args[1:], stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	}
+	fmt.Fprintf(stderr, "simulate %s: %v\n", args[0], err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+// newFlags returns a flag set whose usage shows the summary and an example.
+func newFlags(name, summary, example string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: simulate %s [flags]\n\n%s\n\nexample:\n  %s\n\nflags:\n", name, summary, example)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags, turning errors into usage errors and rejecting stray
+// arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErr("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// common are the flags every working subcommand takes.
+type common struct {
+	JSON    bool `json:"-"`
+	Threads int  `json:"threads"`
+	Force   bool `json:"-"`
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.BoolVar(&c.JSON, "json", false, "print one JSON object on stdout at the end")
+	fs.IntVar(&c.Threads, "threads", 0, "cap on parallelism (0: all cores)")
+	fs.BoolVar(&c.Force, "force", false, "overwrite existing output files")
+}
+
+func (c *common) apply() error {
+	if c.Threads < 0 {
+		return usageErr("--threads must be >= 0, got %d", c.Threads)
+	}
+	if c.Threads > 0 {
+		runtime.GOMAXPROCS(c.Threads)
+	}
+	c.Threads = runtime.GOMAXPROCS(0)
+	return nil
+}
+
+// report prints the summary as JSON or as aligned text.
+func report(w io.Writer, asJSON bool, summary map[string]any) {
+	if asJSON {
+		b, _ := json.Marshal(summary)
+		fmt.Fprintln(w, string(b))
+		return
+	}
+	var keys []string
+	for k := range summary {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := summary[k]
+		if f, ok := v.(float64); ok {
+			v = fmt.Sprintf("%.6g", f)
+		}
+		fmt.Fprintf(w, "%-16s %v\n", strings.ReplaceAll(k, "_", " "), v)
+	}
+}

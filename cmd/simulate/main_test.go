@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func sim(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestRunWritesSolutionAndPicture(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := sim(t, "run", "--out", dir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("not one JSON object: %q", out)
+	}
+	// max of u for -Laplace u = 1 on the unit square is 0.0736713...
+	// (series solution, e.g. Timoshenko & Goodier, torsion of a square bar);
+	// the 5-point scheme on a 128-interval grid is within 1e-4 of it.
+	if m := s["max_u"].(float64); m < 0.0735 || m > 0.0738 {
+		t.Errorf("max u = %v", m)
+	}
+	for _, f := range []string{"solution.h5", "solution.png"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	// A second run without --force must refuse and keep the files.
+	if code, _, errs := sim(t, "run", "--out", dir); code != 2 || !strings.Contains(errs, "already exists") {
+		t.Errorf("second run: exit %d, %s", code, errs)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{}, 2, "usage"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"solve", "--problem", "nope"}, 2, `unknown problem "nope"`},
+		{[]string{"solve", "--problem", "darcy2d"}, 2, "random-field sampler"},
+		{[]string{"solve", "--n", "0"}, 2, "--n must be at least 1"},
+		{[]string{"solve", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"solve", "--n", "8", "extra"}, 2, "unexpected argument"},
+		{[]string{"solve", "--matrix", "/no/such.mtx"}, 2, "no such file"},
+		{[]string{"solve", "--method", "gmres"}, 2, "unknown --method"},
+		{[]string{"solve", "--n", "16", "--maxiter", "2"}, 1, "did not converge"},
+		{[]string{"solve", "--n", "16", "--maxiter", "2", "--allow-unconverged"}, 0, ""},
+		// Helmholtz with k^2 above the first eigenvalues is indefinite: CG
+		// must report it rather than loop.
+		{[]string{"solve", "--problem", "helmholtz2d", "--k", "20", "--n", "32"}, 1, "breakdown"},
+		{[]string{"solve", "--help"}, 0, "example:"},
+		{[]string{"bench"}, 2, "needs a suite"},
+	} {
+		code, _, errs := sim(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.msg) {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tc.args, code, tc.code, errs, tc.msg)
+		}
+	}
+}
+
+func TestExportSolveRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "A.mtx"), filepath.Join(dir, "b.mtx")
+	if code, _, errs := sim(t, "export", "--problem", "poisson3d", "--n", "10", "--out", a, "--rhs", b); code != 0 {
+		t.Fatalf("export: %s", errs)
+	}
+	// The same system solved from the file and from the problem must give
+	// the same iteration count and solution.
+	x1, x2 := filepath.Join(dir, "x1.h5"), filepath.Join(dir, "x2.h5")
+	_, o1, e1 := sim(t, "solve", "--matrix", a, "--rhs", b, "--json", "--out", x1)
+	_, o2, e2 := sim(t, "solve", "--problem", "poisson3d", "--n", "10", "--json", "--out", x2)
+	var s1, s2 map[string]any
+	if json.Unmarshal([]byte(o1), &s1) != nil || json.Unmarshal([]byte(o2), &s2) != nil {
+		t.Fatalf("outputs %q %q / %s %s", o1, o2, e1, e2)
+	}
+	if s1["iterations"] != s2["iterations"] || s1["converged"] != true {
+		t.Errorf("file: %v, problem: %v", s1, s2)
+	}
+	h := filepath.Join(dir, "A.h5")
+	if code, _, errs := sim(t, "export", "--problem", "anisotropic2d", "--n", "12", "--out", h); code != 0 {
+		t.Fatalf("export h5: %s", errs)
+	}
+	if code, _, errs := sim(t, "solve", "--matrix", h); code != 0 {
+		t.Errorf("solve from h5: %s", errs)
+	}
+}
+
+func TestBenchPrintsJSONLines(t *testing.T) {
+	code, out, errs := sim(t, "bench", "spmv", "--sizes", "16")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %q", len(lines), out)
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["case"] != "poisson2d-16" || !(m["seconds"].(float64) > 0) {
+			t.Errorf("line %q: %v", l, err)
+		}
+	}
+}

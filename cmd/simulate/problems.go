@@ -1,0 +1,113 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pdekit/pdekit/mesh"
+	"github.com/pdekit/pdekit/sparse"
+)
+
+// problemFlags are the parameters of the named problems.
+type problemFlags struct {
+	Problem string  `json:"problem"`
+	N       int     `json:"n"`
+	Eps     float64 `json:"eps,omitempty"`
+	Peclet  float64 `json:"peclet,omitempty"`
+	K       float64 `json:"k,omitempty"`
+}
+
+func (p *problemFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.Problem, "problem", "poisson2d", "named problem: "+strings.Join(problemNames(), ", "))
+	fs.IntVar(&p.N, "n", 64, "unknowns per side (Dirichlet interior points)")
+	fs.Float64Var(&p.Eps, "eps", 0.01, "anisotropic2d: diffusion in x relative to y")
+	fs.Float64Var(&p.Peclet, "peclet", 10, "convdiff2d: Peclet number |b|/nu with nu = 1")
+	fs.Float64Var(&p.K, "k", 10, "helmholtz2d: wave number")
+}
+
+// problem is a built system: the matrix-free operator, its grid and the
+// right-hand side (a unit source, f = 1).
+type problem struct {
+	name string
+	grid *mesh.Grid
+	op   interface {
+		Dims() (int, int)
+		MulVecTo(dst, x []float64)
+		ToCSR() *sparse.CSR
+	}
+	rhs       []float64
+	symmetric bool
+}
+
+var problems = map[string]struct {
+	dim   int
+	sym   bool
+	doc   string
+	build func(g *mesh.Grid, p *problemFlags) *mesh.Stencil
+}{
+	"poisson2d": {2, true, "-Laplace u = 1 on the unit square, u = 0 on the boundary",
+		func(g *mesh.Grid, _ *problemFlags) *mesh.Stencil { return mesh.NewLaplacian(g) }},
+	"poisson3d": {3, true, "-Laplace u = 1 on the unit cube, u = 0 on the boundary",
+		func(g *mesh.Grid, _ *problemFlags) *mesh.Stencil { return mesh.NewLaplacian(g) }},
+	"anisotropic2d": {2, true, "-(eps u_xx + u_yy) = 1, u = 0 on the boundary",
+		func(g *mesh.Grid, p *problemFlags) *mesh.Stencil {
+			return mesh.NewAnisotropic(g, []float64{p.Eps, 1}, 0)
+		}},
+	"convdiff2d": {2, false, "-Laplace u + b . grad u = 1, b = peclet (1, 1)/sqrt 2, upwind, nonsymmetric",
+		func(g *mesh.Grid, p *problemFlags) *mesh.Stencil {
+			b := p.Peclet / 1.4142135623730951
+			return mesh.NewConvDiff(g, 1, []float64{b, b}, mesh.Upwind)
+		}},
+	"helmholtz2d": {2, true, "-Laplace u - k^2 u = 1, u = 0 on the boundary (indefinite once k^2 > 2 pi^2)",
+		func(g *mesh.Grid, p *problemFlags) *mesh.Stencil { return mesh.NewHelmholtz(g, p.K) }},
+}
+
+func problemNames() []string {
+	var s []string
+	for k := range problems {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// build validates the flags and builds the problem.
+func (p *problemFlags) build() (*problem, error) {
+	spec, ok := problems[p.Problem]
+	if !ok {
+		if p.Problem == "darcy2d" {
+			return nil, usageErr("problem darcy2d needs the Gaussian random-field sampler, which is not built yet")
+		}
+		return nil, usageErr("unknown problem %q (known: %s)", p.Problem, strings.Join(problemNames(), ", "))
+	}
+	if p.N < 1 {
+		return nil, usageErr("--n must be at least 1, got %d", p.N)
+	}
+	if spec.dim == 3 && p.N > 400 || spec.dim == 2 && p.N > 20000 {
+		return nil, usageErr("--n %d is too large for %s", p.N, p.Problem)
+	}
+	if p.Problem == "anisotropic2d" && !(p.Eps > 0) {
+		return nil, usageErr("--eps must be positive, got %v", p.Eps)
+	}
+	n := make([]int, spec.dim)
+	for i := range n {
+		n[i] = p.N
+	}
+	g := mesh.NewGrid(mesh.Dirichlet, n...)
+	rhs := make([]float64, g.Len())
+	for i := range rhs {
+		rhs[i] = 1
+	}
+	return &problem{name: p.Problem, grid: g, op: spec.build(g, p), rhs: rhs, symmetric: spec.sym}, nil
+}
+
+// usageError is bad usage or bad input: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usageErr(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/io/mtx"
+	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/sparse"
+)
+
+type solveConfig struct {
+	problemFlags
+	common
+	Matrix           string  `json:"matrix,omitempty"`
+	Group            string  `json:"group,omitempty"`
+	RHS              string  `json:"rhs,omitempty"`
+	Method           string  `json:"method"`
+	RTol             float64 `json:"rtol"`
+	ATol             float64 `json:"atol"`
+	MaxIter          int     `json:"maxiter"`
+	Assembled        bool    `json:"assembled"`
+	Out              string  `json:"out,omitempty"`
+	AllowUnconverged bool    `json:"allow_unconverged"`
+}
+
+func (c *solveConfig) register(fs interface {
+	StringVar(*string, string, string, string)
+	Float64Var(*float64, string, float64, string)
+	IntVar(*int, string, int, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	fs.StringVar(&c.Matrix, "matrix", "", "read A from a Matrix Market (.mtx) or HDF5 (.h5, CSR group) file instead of --problem")
+	fs.StringVar(&c.Group, "group", "A", "HDF5 group of the CSR matrix in --matrix")
+	fs.StringVar(&c.RHS, "rhs", "", "right-hand side from a Matrix Market array file (default with --matrix: b = A * ones)")
+	fs.StringVar(&c.Method, "method", "cg", "solver: cg")
+	fs.Float64Var(&c.RTol, "rtol", 1e-8, "relative tolerance: stop when ||b - A x|| <= rtol ||b||")
+	fs.Float64Var(&c.ATol, "atol", 0, "absolute tolerance on ||b - A x||")
+	fs.IntVar(&c.MaxIter, "maxiter", 0, "iteration cap (0: 10 n, at least 1000)")
+	fs.BoolVar(&c.Assembled, "assembled", false, "solve with the assembled CSR matrix instead of the matrix-free stencil")
+	fs.StringVar(&c.Out, "out", "", "write the solution and residual history to this HDF5 file")
+	fs.BoolVar(&c.AllowUnconverged, "allow-unconverged", false, "exit 0 even if the solver did not converge")
+}
+
+func cmdSolve(args []string, stdout, stderr io.Writer) error {
+	var c solveConfig
+	fs := newFlags("solve", "Solve A x = b for a named problem or a matrix file and report iterations and residual.",
+		"simulate solve --problem poisson2d --n 128 --rtol 1e-8 --out x.h5", stderr)
+	c.problemFlags.register(fs)
+	c.common.register(fs)
+	c.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return solve(&c, stdout, stderr)
+}
+
+// system is what a solve needs: the operator, b, and the grid shape of x
+// (nil for matrices from files).
+type system struct {
+	op    solvers.Operator
+	b     []float64
+	shape []int
+	nnz   int
+}
+
+func (c *solveConfig) system() (*system, error) {
+	if c.Matrix == "" {
+		p, err := c.problemFlags.build()
+		if err != nil {
+			return nil, err
+		}
+		s := &system{b: p.rhs, op: p.op}
+		a := p.op.ToCSR()
+		s.nnz = a.NNZ()
+		if c.Assembled {
+			s.op = a
+		}
+		for d := p.grid.Dim() - 1; d >= 0; d-- {
+			s.shape = append(s.shape, p.grid.N(d))
+		}
+		return s, nil
+	}
+	a, err := readMatrix(c.Matrix, c.Group)
+	if err != nil {
+		return nil, err
+	}
+	s := &system{op: a, nnz: a.NNZ()}
+	r, _ := a.Dims()
+	if c.RHS != "" {
+		f, err := os.Open(c.RHS)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		defer f.Close()
+		data, rows, cols, err := mtx.ReadDense(f)
+		if err != nil {
+			return nil, usageErr("%s: %v", c.RHS, err)
+		}
+		if rows*cols != r || (rows != 1 && cols != 1) {
+			return nil, usageErr("%s: right-hand side is %d x %d, matrix has %d rows", c.RHS, rows, cols, r)
+		}
+		s.b = data
+	} else {
+		ones := make([]float64, r)
+		for i := range ones {
+			ones[i] = 1
+		}
+		s.b = make([]float64, r)
+		a.MulVecTo(s.b, ones)
+	}
+	return s, nil
+}
+
+func readMatrix(path, group string) (*sparse.CSR, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".mtx":
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		defer f.Close()
+		a, _, err := mtx.ReadCSR(f)
+		if err != nil {
+			return nil, usageErr("%s: %v", path, err)
+		}
+		return a, nil
+	case ".h5", ".hdf5":
+		f, err := h5.Open(path)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		defer f.Close()
+		a, err := h5.ReadCSR(f, group)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		return a, nil
+	}
+	return nil, usageErr("--matrix %s: unknown extension (want .mtx, .h5 or .hdf5)", path)
+}
+
+func checkOut(path string, force bool) error {
+	if path == "" || force {
+		return nil
+	}
+	if _, err := os.Stat(path); err == nil {
+		return usageErr("%s already exists (use --force to overwrite)", path)
+	}
+	return nil
+}
+
+func solve(c *solveConfig, stdout, stderr io.Writer) error {
+	if err := c.common.apply(); err != nil {
+		return err
+	}
+	if c.Method != "cg" {
+		return usageErr("unknown --method %q (available: cg; more arrive with the solvers package)", c.Method)
+	}
+	if !(c.RTol >= 0) || !(c.ATol >= 0) || c.MaxIter < 0 {
+		return usageErr("tolerances and --maxiter must be non-negative")
+	}
+	if err := checkOut(c.Out, c.Force); err != nil {
+		return err
+	}
+	sys, err := c.system()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	start := time.Now()
+	res, err := solvers.CG(ctx, sys.op, sys.b, &solvers.Settings{
+		Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true,
+	})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	secs := time.Since(start).Seconds()
+	n, _ := sys.op.Dims()
+	summary := map[string]any{
+		"command": "solve", "method": c.Method, "n": n, "nnz": sys.nnz, "iterations": res.Iterations,
+		"relres": res.RelResidual, "reason": res.Reason.String(), "converged": res.Reason.Converged(),
+		"seconds": secs, "threads": c.Threads,
+	}
+	if c.Matrix == "" {
+		summary["problem"] = c.Problem
+	} else {
+		summary["matrix"] = c.Matrix
+	}
+	if c.Out != "" {
+		if err := writeSolution(c.Out, c.Force, sys, res, c); err != nil {
+			return err
+		}
+		summary["out"] = c.Out
+	}
+	report(stdout, c.JSON, summary)
+	if !res.Reason.Converged() && !c.AllowUnconverged {
+		return fmt.Errorf("did not converge: %v after %d iterations (relative residual %.3g)", res.Reason, res.Iterations, res.RelResidual)
+	}
+	return nil
+}
+
+func writeSolution(path string, force bool, sys *system, res *solvers.Result, cfg any) error {
+	f, err := h5.Create(path, force)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	shape := sys.shape
+	if shape == nil {
+		shape = []int{len(res.X)}
+	}
+	if err := h5.Write(f, "x", shape, res.X, nil); err != nil {
+		return err
+	}
+	if err := h5.Write(f, "residual_history", []int{len(res.History)}, res.History, nil); err != nil {
+		return err
+	}
+	for _, a := range []struct {
+		k string
+		v any
+	}{{"iterations", res.Iterations}, {"relres", res.RelResidual}, {"reason", res.Reason.String()}} {
+		if err := f.SetAttr("/", a.k, a.v); err != nil {
+			return err
+		}
+	}
+	if err := f.SetConfig("/", cfg); err != nil {
+		return err
+	}
+	return f.Close()
+}

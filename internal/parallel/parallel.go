@@ -28,8 +28,30 @@ var (
 	wgPool  = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
 )
 
+// spinPolls is how many times an idle worker polls for the next job
+// before it parks (tens of microseconds). Solvers call kernels back to back
+// with short serial work between them; waking a parked thread costs more
+// than a kernel on a 256^2 grid, so a briefly spinning worker is what makes
+// them scale, as OpenMP runtimes do.
+const spinPolls = 2000
+
 func worker() {
-	for j := range jobs {
+	for {
+		var j job
+		got := false
+		for i := 0; i < spinPolls && !got; i++ {
+			select {
+			case j = <-jobs:
+				got = true
+			default:
+				if i%64 == 63 {
+					runtime.Gosched()
+				}
+			}
+		}
+		if !got {
+			j = <-jobs
+		}
 		j.t.Do(j.part, j.parts)
 		j.wg.Done()
 	}

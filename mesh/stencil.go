@@ -222,7 +222,9 @@ func (s *Stencil) lines(dst, u []float64, lo, hi int) {
 		if g.dim == 3 {
 			za := u[base+ozm : base+ozm+n0]
 			zb := u[base+ozp : base+ozp+n0]
-			for i := 1; i < n0-1; i++ {
+			ya, yb, za, zb = ya[:len(u0)], yb[:len(u0)], za[:len(u0)], zb[:len(u0)]
+			d = d[:len(u0)]
+			for i := 1; i < len(u0)-1; i++ {
 				d[i] = cc*u0[i] + cxm*u0[i-1] + cxp*u0[i+1] + cym*ya[i] + cyp*yb[i] + czm*za[i] + czp*zb[i]
 			}
 			for _, i := range [2]int{0, n0 - 1} {
@@ -230,7 +232,10 @@ func (s *Stencil) lines(dst, u []float64, lo, hi int) {
 			}
 			continue
 		}
-		for i := 1; i < n0-1; i++ {
+		// Equal lengths let the compiler drop the bounds checks.
+		ya, yb = ya[:len(u0)], yb[:len(u0)]
+		d = d[:len(u0)]
+		for i := 1; i < len(u0)-1; i++ {
 			d[i] = cc*u0[i] + cxm*u0[i-1] + cxp*u0[i+1] + cym*ya[i] + cyp*yb[i]
 		}
 		for _, i := range [2]int{0, n0 - 1} {

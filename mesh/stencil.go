@@ -122,20 +122,18 @@ func (s *Stencil) Dims() (r, c int) { n := s.g.Len(); return n, n }
 
 // MulVecTo computes dst = A u, overwriting dst. It runs in parallel over
 // grid lines and does not allocate.
-func (s *Stencil) MulVecTo(dst, u []float64) {
-	n := s.g.Len()
+func (s *Stencil) MulVecTo(dst, u []float64) { runLines(s.g, s, nil, dst, u) }
+
+// runLines applies the stencil s or v (one of them nil) to u line by line,
+// in parallel above parallelPoints.
+func runLines(g *Grid, s *Stencil, v *VarStencil, dst, u []float64) {
+	n := g.Len()
 	if len(dst) != n || len(u) != n {
 		panic(fmt.Sprintf("mesh: MulVecTo lengths %d, %d, want %d", len(dst), len(u), n))
 	}
-	lines := s.g.n[1] * s.g.n[2]
-	parts := parallel.Parts(n, parallelPoints)
-	if parts == 1 {
-		s.lines(dst, u, 0, lines)
-		return
-	}
 	t := stencilPool.Get().(*stencilTask)
-	t.s, t.v, t.dst, t.u, t.lines = s, nil, dst, u, lines
-	parallel.Run(parts, t)
+	t.s, t.v, t.dst, t.u, t.lines = s, v, dst, u, g.n[1]*g.n[2]
+	parallel.Run(parallel.Parts(n, parallelPoints), t)
 	*t = stencilTask{}
 	stencilPool.Put(t)
 }

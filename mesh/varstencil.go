@@ -3,7 +3,6 @@ package mesh
 import (
 	"fmt"
 
-	"github.com/pdekit/pdekit/internal/parallel"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -118,23 +117,7 @@ func (s *VarStencil) Diagonal() []float64 { return s.center }
 
 // MulVecTo computes dst = A u, overwriting dst, in parallel over grid lines
 // without allocating.
-func (s *VarStencil) MulVecTo(dst, u []float64) {
-	n := s.g.Len()
-	if len(dst) != n || len(u) != n {
-		panic(fmt.Sprintf("mesh: MulVecTo lengths %d, %d, want %d", len(dst), len(u), n))
-	}
-	lines := s.g.n[1] * s.g.n[2]
-	parts := parallel.Parts(n, parallelPoints)
-	if parts == 1 {
-		s.lines(dst, u, 0, lines)
-		return
-	}
-	t := stencilPool.Get().(*stencilTask)
-	t.s, t.v, t.dst, t.u, t.lines = nil, s, dst, u, lines
-	parallel.Run(parts, t)
-	*t = stencilTask{}
-	stencilPool.Put(t)
-}
+func (s *VarStencil) MulVecTo(dst, u []float64) { runLines(s.g, nil, s, dst, u) }
 
 // neighborLine returns the offset of the neighbour line; a missing
 // (Dirichlet) neighbour and a Neumann ghost both read the line itself, the

@@ -151,25 +151,10 @@ func heatMap(path string, force bool, u []float64, ny, nx int, title string) err
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	return atomicWrite(path, force, func(out io.Writer) error {
+		_, err := w.WriteTo(out)
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := w.WriteTo(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	os.Chmod(tmp.Name(), 0o644)
-	if !force {
-		if _, err := os.Stat(path); err == nil {
-			return usageErr("%s already exists (use --force to overwrite)", path)
-		}
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }
 
 func cmdVersion(args []string, stdout, stderr io.Writer) error {

@@ -730,19 +730,14 @@ func (f *File) AttrInt64s(obj, attr string) ([]int64, error) { return numAttr[in
 
 // AttrFloat64 returns a scalar floating-point attribute.
 func (f *File) AttrFloat64(obj, attr string) (float64, error) {
-	v, err := f.AttrFloat64s(obj, attr)
-	if err == nil && len(v) != 1 {
-		err = fmt.Errorf("h5: attribute %q of %q has %d values, want 1", attr, obj, len(v))
-	}
-	if err != nil {
-		return 0, err
-	}
-	return v[0], nil
+	return scalarAttr[float64](f, obj, attr)
 }
 
 // AttrInt64 returns a scalar integer attribute.
-func (f *File) AttrInt64(obj, attr string) (int64, error) {
-	v, err := f.AttrInt64s(obj, attr)
+func (f *File) AttrInt64(obj, attr string) (int64, error) { return scalarAttr[int64](f, obj, attr) }
+
+func scalarAttr[T float64 | int64](f *File, obj, attr string) (T, error) {
+	v, err := numAttr[T](f, obj, attr)
 	if err == nil && len(v) != 1 {
 		err = fmt.Errorf("h5: attribute %q of %q has %d values, want 1", attr, obj, len(v))
 	}

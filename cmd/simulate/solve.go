@@ -62,8 +62,8 @@ func cmdSolve(args []string, stdout, stderr io.Writer) error {
 	return solve(&c, stdout, stderr)
 }
 
-// system is what a solve needs: the operator, b, and the grid shape of x
-// (nil for matrices from files).
+// system is what a solve needs: the operator, b, the grid shape of x (nil
+// for matrices from files) and the stored entries (0 when matrix-free).
 type system struct {
 	op    solvers.Operator
 	b     []float64
@@ -78,10 +78,9 @@ func (c *solveConfig) system() (*system, error) {
 			return nil, err
 		}
 		s := &system{b: p.rhs, op: p.op}
-		a := p.op.ToCSR()
-		s.nnz = a.NNZ()
 		if c.Assembled {
-			s.op = a
+			a := p.op.ToCSR()
+			s.op, s.nnz = a, a.NNZ()
 		}
 		for d := p.grid.Dim() - 1; d >= 0; d-- {
 			s.shape = append(s.shape, p.grid.N(d))
@@ -186,9 +185,12 @@ func solve(c *solveConfig, stdout, stderr io.Writer) error {
 	secs := time.Since(start).Seconds()
 	n, _ := sys.op.Dims()
 	summary := map[string]any{
-		"command": "solve", "method": c.Method, "n": n, "nnz": sys.nnz, "iterations": res.Iterations,
+		"command": "solve", "method": c.Method, "n": n, "iterations": res.Iterations,
 		"relres": res.RelResidual, "reason": res.Reason.String(), "converged": res.Reason.Converged(),
 		"seconds": secs, "threads": c.Threads,
+	}
+	if sys.nnz > 0 {
+		summary["nnz"] = sys.nnz
 	}
 	if c.Matrix == "" {
 		summary["problem"] = c.Problem

@@ -615,8 +615,8 @@ func (f *File) SetAttr(obj, attr string, v any) error {
 		return fmt.Errorf("h5: replace attribute %q of %q", attr, obj)
 	}
 	fail := func(err error) error { return fmt.Errorf("h5: attribute %q of %q: %v", attr, obj, err) }
-	scalar := func(dtype *hdf5.Datatype, p any) error {
-		space, err := hdf5.CreateDataspace(hdf5.S_SCALAR)
+	// put creates the attribute on space and writes it with write.
+	put := func(dtype *hdf5.Datatype, space *hdf5.Dataspace, err error, write func(a *hdf5.Attribute) error) error {
 		if err != nil {
 			return fail(err)
 		}
@@ -626,26 +626,23 @@ func (f *File) SetAttr(obj, attr string, v any) error {
 			return fail(err)
 		}
 		defer a.Close()
-		if err := a.Write(p, dtype); err != nil {
+		if err := write(a); err != nil {
 			return fail(err)
 		}
 		return nil
 	}
+	scalar := func(dtype *hdf5.Datatype, p any) error {
+		space, err := hdf5.CreateDataspace(hdf5.S_SCALAR)
+		return put(dtype, space, err, func(a *hdf5.Attribute) error { return a.Write(p, dtype) })
+	}
 	vector := func(dtype *hdf5.Datatype, n int, p unsafe.Pointer) error {
 		space, err := hdf5.CreateSimpleDataspace([]uint{uint(n)}, nil)
-		if err != nil {
-			return fail(err)
-		}
-		defer space.Close()
-		a, err := o.CreateAttribute(attr, dtype, space)
-		if err != nil {
-			return fail(err)
-		}
-		defer a.Close()
-		if n > 0 && !attrWrite(a.ID(), dtype.ID(), p) {
-			return fail(errors.New("write failed"))
-		}
-		return nil
+		return put(dtype, space, err, func(a *hdf5.Attribute) error {
+			if n > 0 && !attrWrite(a.ID(), dtype.ID(), p) {
+				return errors.New("write failed")
+			}
+			return nil
+		})
 	}
 	switch x := v.(type) {
 	case float64:

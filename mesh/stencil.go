@@ -51,21 +51,13 @@ func NewAnisotropic(g *Grid, eps []float64, shift float64) *Stencil {
 
 // NewLaplacian returns -Laplacian.
 func NewLaplacian(g *Grid) *Stencil {
-	eps := make([]float64, g.dim)
-	for a := range eps {
-		eps[a] = 1
-	}
-	return NewAnisotropic(g, eps, 0)
+	return NewAnisotropic(g, fill(g.dim, 1), 0)
 }
 
 // NewHelmholtz returns -Laplacian - k^2, indefinite once k^2 exceeds the
 // smallest eigenvalue of -Laplacian (2 pi^2 on the unit square).
 func NewHelmholtz(g *Grid, k float64) *Stencil {
-	eps := make([]float64, g.dim)
-	for a := range eps {
-		eps[a] = 1
-	}
-	return NewAnisotropic(g, eps, -k*k)
+	return NewAnisotropic(g, fill(g.dim, 1), -k*k)
 }
 
 // Scheme is the discretization of the convection term.

@@ -92,22 +92,17 @@ func weights1D(bc Boundary, i, n int) (ws [2]weight, m int) {
 func (t *Transfer) forEach(fn func(f, c int, w float64)) {
 	g, cg := t.fine, t.coarse
 	f := 0
-	for k := 0; k < g.n[2]; k++ {
-		wk, mk := weight{0, 1}, 1
-		var wks [2]weight
-		if g.dim > 2 {
-			wks, mk = weights1D(g.bc[2], k, cg.n[2])
-		} else {
-			wks[0] = wk
+	// A missing axis contributes the single weight 1 at index 0.
+	axis := func(a, i int) ([2]weight, int) {
+		if a >= g.dim {
+			return [2]weight{{0, 1}}, 1
 		}
+		return weights1D(g.bc[a], i, cg.n[a])
+	}
+	for k := 0; k < g.n[2]; k++ {
+		wks, mk := axis(2, k)
 		for j := 0; j < g.n[1]; j++ {
-			var wjs [2]weight
-			mj := 1
-			if g.dim > 1 {
-				wjs, mj = weights1D(g.bc[1], j, cg.n[1])
-			} else {
-				wjs[0] = weight{0, 1}
-			}
+			wjs, mj := axis(1, j)
 			for i := 0; i < g.n[0]; i++ {
 				wis, mi := weights1D(g.bc[0], i, cg.n[0])
 				for a := 0; a < mk; a++ {

@@ -87,6 +87,8 @@ func buildCSR(r, c int, ri, ci []int, vi []float64) *CSR {
 	// Sort each row and merge duplicates, compacting in place.
 	out := 0
 	var perm []int
+	var sc []int
+	var sv []float64
 	for i := 0; i < r; i++ {
 		lo, hi := indptr[i], indptr[i+1]
 		indptr[i] = out
@@ -97,8 +99,7 @@ func buildCSR(r, c int, ri, ci []int, vi []float64) *CSR {
 				perm = append(perm, k)
 			}
 			slices.SortStableFunc(perm, func(x, y int) int { return cols[x] - cols[y] })
-			sc := make([]int, n)
-			sv := make([]float64, n)
+			sc, sv = append(sc[:0], make([]int, n)...), append(sv[:0], make([]float64, n)...)
 			for q, k := range perm {
 				sc[q], sv[q] = cols[k], vals[k]
 			}

@@ -50,30 +50,13 @@ func ReadCSR(f *File, name string) (*sparse.CSR, error) {
 		if err != nil {
 			return nil, err
 		}
-		var out []int
 		switch info.Type {
 		case "int64":
-			v, _, err := Read[int64](f, name+"/"+ds)
-			if err != nil {
-				return nil, err
-			}
-			out = make([]int, len(v))
-			for i, x := range v {
-				out[i] = int(x)
-			}
+			return readInts[int64](f, name+"/"+ds)
 		case "int32":
-			v, _, err := Read[int32](f, name+"/"+ds)
-			if err != nil {
-				return nil, err
-			}
-			out = make([]int, len(v))
-			for i, x := range v {
-				out[i] = int(x)
-			}
-		default:
-			return nil, fmt.Errorf("h5: CSR group %q: %s stores %s, want int32 or int64", name, ds, info.Type)
+			return readInts[int32](f, name+"/"+ds)
 		}
-		return out, nil
+		return nil, fmt.Errorf("h5: CSR group %q: %s stores %s, want int32 or int64", name, ds, info.Type)
 	}
 	indptr, err := ints("indptr")
 	if err != nil {
@@ -109,4 +92,17 @@ func ReadCSR(f *File, name string) (*sparse.CSR, error) {
 		return nil, fmt.Errorf("h5: CSR group %q in %s: %v", name, f.path, err)
 	}
 	return a, nil
+}
+
+// readInts reads an integer dataset of type T as []int.
+func readInts[T int32 | int64](f *File, name string) ([]int, error) {
+	v, _, err := Read[T](f, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(v))
+	for i, x := range v {
+		out[i] = int(x)
+	}
+	return out, nil
 }

@@ -220,7 +220,7 @@ func TestTruncationOrder(t *testing.T) {
 // solveError solves A u = f with CG to 1e-12 and returns max |u - u_exact|.
 func solveError(t *testing.T, g *mesh.Grid, op operator, u, f func([]float64) float64) float64 {
 	t.Helper()
-	res, err := solvers.CG(context.Background(), op, g.Sample(nil, f), &solvers.Settings{Tolerance: 1e-12})
+	res, err := solvers.Solve(context.Background(), op, g.Sample(nil, f), &solvers.CG{}, &solvers.Settings{Tolerance: 1e-12})
 	if err != nil || !res.Reason.Converged() {
 		t.Fatalf("CG: %v, %v", err, res.Reason)
 	}

@@ -1,59 +1,126 @@
 package solvers
 
 import (
-	"context"
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/floats"
 )
 
-// CG solves A x = b by the conjugate gradient method (Hestenes and Stiefel
-// 1952) for symmetric positive definite A. The recurrence residual is used
-// for the stopping test, as in SciPy and PETSc. A non-positive curvature
-// p^T A p <= 0 (A not positive definite) stops with reason Breakdown.
+// CG is the conjugate gradient method (Hestenes and Stiefel 1952) for
+// symmetric positive definite A; with Settings.Preconditioner (symmetric
+// positive definite too) it is preconditioned CG. The residual it tests
+// is the recurrence residual b - A x, unpreconditioned, as PETSc's
+// KSP_NORM_UNPRECONDITIONED and SciPy do.
 //
-// The error is non-nil only for bad input: a non-square A, a b of the
-// wrong length, a non-finite b, or invalid settings.
-func CG(ctx context.Context, a Operator, b []float64, s *Settings) (*Result, error) {
-	n, err := checkSystem(a, b, s)
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{X: make([]float64, n)}
-	st := newStopper(ctx, s, n, floats.Norm(b, 2), res)
-	x := res.X
-	r := make([]float64, n)
-	p := make([]float64, n)
-	ap := make([]float64, n)
-	if st.s.X0 != nil {
-		copy(x, st.s.X0)
-		a.MulVecTo(r, x)
-		floats.SubTo(r, b, r)
+// A curvature p^T A p <= 0 means A is not positive definite, and
+// r^T M^{-1} r <= 0 with r != 0 means the preconditioner is not: both stop
+// the solve with reason Breakdown.
+//
+// The zero value is ready to use.
+type CG struct {
+	x, r, z, p, ap []float64
+	rz, rr         float64
+	first          bool
+	pre            bool
+	resume         int
+}
+
+// Init implements Method.
+func (m *CG) Init(ctx *Context, x, r []float64) {
+	n := len(x)
+	m.x = reuse(m.x, n)
+	m.r = reuse(m.r, n)
+	m.p = reuse(m.p, n)
+	m.ap = reuse(m.ap, n)
+	copy(m.x, x)
+	copy(m.r, r)
+	m.pre = ctx.Preconditioned
+	if m.pre {
+		m.z = reuse(m.z, n)
 	} else {
-		copy(r, b)
+		m.z = m.r
 	}
-	copy(p, r)
-	rr := floats.Dot(r, r)
-	for it := 0; ; it++ {
-		if why := st.check(it, math.Sqrt(rr), x); why != 0 {
-			res.Reason = why
-			return res, nil
+	m.rr = floats.Dot(m.r, m.r)
+	m.first = true
+	m.resume = 0
+	ctx.X = m.x
+}
+
+// Iterate implements Method.
+func (m *CG) Iterate(ctx *Context) (Operation, error) {
+	switch m.resume {
+	case 0:
+		m.resume = 1
+		if m.pre {
+			ctx.Src, ctx.Dst = m.r, m.z
+			return PreconSolve, nil
 		}
-		a.MulVecTo(ap, p)
-		pap := floats.Dot(p, ap)
+		fallthrough
+	case 1:
+		rz := m.rr
+		if m.pre {
+			rz = floats.Dot(m.r, m.z)
+			if !(rz > 0) {
+				return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is not positive: the preconditioner is not positive definite", rz)
+			}
+		}
+		if m.first {
+			copy(m.p, m.z)
+			m.first = false
+		} else {
+			beta := rz / m.rz
+			xpby(m.p, m.z, beta)
+		}
+		m.rz = rz
+		ctx.Src, ctx.Dst = m.p, m.ap
+		m.resume = 2
+		return MulVec, nil
+	case 2:
+		pap := floats.Dot(m.p, m.ap)
 		if !(pap > 0) {
-			res.Reason = Breakdown
-			return res, nil
+			return NoOperation, fmt.Errorf("p^T A p = %.3g is not positive: A is not positive definite", pap)
 		}
-		alpha := rr / pap
-		floats.AddScaled(x, alpha, p)
-		floats.AddScaled(r, -alpha, ap)
-		rrNew := floats.Dot(r, r)
-		beta := rrNew / rr
-		rr = rrNew
-		// p = r + beta p
-		for i := range p {
-			p[i] = r[i] + beta*p[i]
-		}
+		alpha := m.rz / pap
+		m.rr = cgUpdate(m.x, m.r, m.p, m.ap, alpha)
+		ctx.ResidualNorm = math.Sqrt(m.rr)
+		m.resume = 3
+		return CheckResidualNorm, nil
+	case 3:
+		m.resume = 0
+		return MajorIteration, nil
 	}
+	panic("solvers: CG: bad state")
+}
+
+// cgUpdate performs x += alpha p, r -= alpha ap in one pass and returns
+// r^T r.
+func cgUpdate(x, r, p, ap []float64, alpha float64) float64 {
+	var rr float64
+	r = r[:len(x)]
+	p = p[:len(x)]
+	ap = ap[:len(x)]
+	for i := range x {
+		x[i] += alpha * p[i]
+		ri := r[i] - alpha*ap[i]
+		r[i] = ri
+		rr += ri * ri
+	}
+	return rr
+}
+
+// xpby sets y = x + beta y.
+func xpby(y, x []float64, beta float64) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] = x[i] + beta*y[i]
+	}
+}
+
+// reuse returns s resized to n, reallocating only when too small.
+func reuse(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
 }

@@ -13,6 +13,14 @@ type Operator interface {
 	MulVecTo(dst, x []float64)
 }
 
+// Preconditioner applies an approximate inverse of A: PreconSolve computes
+// dst = M^{-1} r, overwriting dst. dst and r never alias. Implementations
+// in this package: Jacobi, SOR (Gauss-Seidel, SOR and SSOR), IC0, ILU0;
+// geometric multigrid is in solvers/mg.
+type Preconditioner interface {
+	PreconSolve(dst, r []float64)
+}
+
 // Settings controls an iterative solve. The zero value, and a nil
 // *Settings, mean the documented defaults.
 type Settings struct {
@@ -33,6 +41,11 @@ type Settings struct {
 	// History records the residual norm of every iteration in
 	// Result.History when true.
 	History bool
+	// Preconditioner, if set, preconditions the method: CG with it is
+	// PCG; GMRES and BiCGSTAB apply it on the right, so the residual they
+	// test is the true one; Richardson with it is the stationary
+	// iteration x += M^{-1} (b - A x). nil means none.
+	Preconditioner Preconditioner
 }
 
 // Iteration is the state passed to a callback. X and the method's vectors
@@ -54,7 +67,8 @@ const (
 	// IterationLimit: MaxIterations reached without convergence.
 	IterationLimit
 	// Breakdown: the method cannot continue (e.g. p^T A p <= 0 in CG,
-	// which means A is not positive definite).
+	// which means A is not positive definite); Result.Message says which
+	// quantity failed.
 	Breakdown
 	// Diverged: the residual became NaN or infinite.
 	Diverged
@@ -102,6 +116,16 @@ type Result struct {
 	// History holds the residual norm at iterations 0, 1, ... when
 	// Settings.History is set.
 	History []float64
+	// Stats counts the work done.
+	Stats Stats
+	// Message explains a Breakdown (which quantity vanished and what it
+	// means for A or the preconditioner); empty otherwise.
+	Message string
+}
+
+// Stats counts the operator and preconditioner applications of a solve.
+type Stats struct {
+	MulVec, PreconSolve int
 }
 
 // stopper applies the one stopping rule every method shares.
@@ -184,8 +208,19 @@ func checkSystem(a Operator, b []float64, s *Settings) (n int, err error) {
 		if s.X0 != nil && len(s.X0) != r {
 			return 0, fmt.Errorf("solvers: initial guess has length %d, want %d", len(s.X0), r)
 		}
-		if s.Tolerance < 0 || s.AbsTolerance < 0 || s.MaxIterations < 0 {
-			return 0, fmt.Errorf("solvers: negative tolerance or iteration limit in settings")
+		if !(s.Tolerance >= 0) || !(s.AbsTolerance >= 0) || s.MaxIterations < 0 {
+			return 0, fmt.Errorf("solvers: negative or NaN tolerance or iteration limit in settings")
+		}
+		for i, v := range s.X0 {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return 0, fmt.Errorf("solvers: initial guess entry %d is %v", i, v)
+			}
+		}
+	}
+	// A stored matrix can be checked for NaN and Inf once, for O(nnz).
+	if f, ok := a.(interface{ CheckFinite() error }); ok {
+		if err := f.CheckFinite(); err != nil {
+			return 0, fmt.Errorf("solvers: %w", err)
 		}
 	}
 	return r, nil

@@ -176,7 +176,7 @@ func solve(c *solveConfig, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	res, err := solvers.CG(ctx, sys.op, sys.b, &solvers.Settings{
+	res, err := solvers.Solve(ctx, sys.op, sys.b, &solvers.CG{}, &solvers.Settings{
 		Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true,
 	})
 	if err != nil {

@@ -1,0 +1,205 @@
+package solvers
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+)
+
+// GMRES is the generalized minimal residual method of Saad and Schultz
+// (1986) restarted every Restart iterations, for general nonsingular A.
+// A preconditioner is applied on the right, A M^{-1} u = b with
+// x = M^{-1} u, so the residual norm that GMRES minimizes and tests is the
+// true one, ||b - A x||. Orthogonalization is classical Gram-Schmidt with
+// a second pass when the first loses more than half the norm (CGS2,
+// "twice is enough"), which is as stable as modified Gram-Schmidt and
+// works on the basis in blocks.
+//
+// Each Arnoldi step is one iteration, as in PETSc. Within a restart cycle
+// the iterate is formed only when the cycle ends or the solve stops, so a
+// callback sees X as of the last restart.
+type GMRES struct {
+	// Restart is the number of iterations between restarts. Zero means
+	// 30, the default of SciPy and PETSc.
+	Restart int
+
+	m        int
+	x, u, z  []float64
+	v        [][]float64 // Krylov basis, m+1 vectors
+	h        []float64   // Hessenberg matrix, column j at h[j*(m+1):]
+	cs, sn   []float64
+	g, y, hv []float64
+	j        int
+	pre      bool
+	resume   int
+}
+
+// Init implements Method.
+func (m *GMRES) Init(ctx *Context, x, r []float64) {
+	n := len(x)
+	m.m = m.Restart
+	if m.m <= 0 {
+		m.m = 30
+	}
+	m.m = min(m.m, n)
+	m.x = reuse(m.x, n)
+	m.u = reuse(m.u, n)
+	m.z = reuse(m.z, n)
+	if len(m.v) != m.m+1 || len(m.v[0]) != n {
+		m.v = make([][]float64, m.m+1)
+		for i := range m.v {
+			m.v[i] = make([]float64, n)
+		}
+	}
+	m.h = reuse(m.h, (m.m+1)*m.m)
+	m.cs = reuse(m.cs, m.m)
+	m.sn = reuse(m.sn, m.m)
+	m.g = reuse(m.g, m.m+1)
+	m.y = reuse(m.y, m.m)
+	m.hv = reuse(m.hv, m.m+1)
+	copy(m.x, x)
+	copy(m.v[0], r)
+	m.pre = ctx.Preconditioned
+	m.resume = 1 // the residual is given: start a cycle from it
+	ctx.X = m.x
+}
+
+// Iterate implements Method.
+func (m *GMRES) Iterate(ctx *Context) (Operation, error) {
+	for {
+		switch m.resume {
+		case 0: // restart: v0 = b - A x
+			ctx.Dst = m.v[0]
+			m.resume = 1
+			return ComputeResidual, nil
+		case 1: // start a cycle
+			beta := floats.Norm(m.v[0], 2)
+			clear(m.g)
+			m.g[0] = beta
+			m.j = 0
+			if beta == 0 {
+				// x is exact; report it as an iteration so the stopping
+				// rule sees the zero residual.
+				ctx.ResidualNorm = 0
+				m.resume = 5
+				return CheckResidualNorm, nil
+			}
+			floats.Scale(1/beta, m.v[0])
+			m.resume = 2
+		case 2: // next Arnoldi vector: z = M^{-1} v_j, v_{j+1} = A z
+			m.resume = 3
+			if m.pre {
+				m.resume = 8
+				ctx.Src, ctx.Dst = m.v[m.j], m.z
+				return PreconSolve, nil
+			}
+			ctx.Src, ctx.Dst = m.v[m.j], m.v[m.j+1]
+			return MulVec, nil
+		case 8:
+			m.resume = 3
+			ctx.Src, ctx.Dst = m.z, m.v[m.j+1]
+			return MulVec, nil
+		case 3:
+			m.arnoldi()
+			ctx.ResidualNorm = math.Abs(m.g[m.j+1])
+			m.resume = 4
+			return CheckResidualNorm, nil
+		case 4:
+			m.j++
+			if ctx.Stop || m.j == m.m || m.happy() {
+				m.resume = 6
+				continue
+			}
+			m.resume = 2
+		case 5: // after a zero-residual check
+			if ctx.Stop {
+				return MajorIteration, nil
+			}
+			m.resume = 0
+		case 6: // form the update u = V y of this cycle
+			m.solveH()
+			clear(m.u)
+			for i := 0; i < m.j; i++ {
+				floats.AddScaled(m.u, m.y[i], m.v[i])
+			}
+			m.resume = 7
+			if m.pre {
+				ctx.Src, ctx.Dst = m.u, m.z
+				return PreconSolve, nil
+			}
+			copy(m.z, m.u)
+		case 7:
+			floats.Add(m.x, m.z)
+			m.resume = 0
+			return MajorIteration, nil
+		}
+	}
+}
+
+// arnoldi orthogonalizes v_{j+1} against v_0..v_j, stores column j of H,
+// applies the Givens rotations and sets the residual estimate.
+func (m *GMRES) arnoldi() {
+	j := m.j
+	w := m.v[j+1]
+	col := m.h[j*(m.m+1) : (j+1)*(m.m+1)]
+	clear(col)
+	before := floats.Norm(w, 2)
+	for pass := 0; pass < 2; pass++ {
+		hv := m.hv[:j+1]
+		for i := range hv {
+			hv[i] = floats.Dot(m.v[i], w)
+		}
+		for i, hi := range hv {
+			floats.AddScaled(w, -hi, m.v[i])
+			col[i] += hi
+		}
+		after := floats.Norm(w, 2)
+		col[j+1] = after
+		if after > 0.5*before {
+			break
+		}
+		before = after
+	}
+	if col[j+1] != 0 {
+		floats.Scale(1/col[j+1], w)
+	}
+	// Previous rotations, then the one that zeroes col[j+1].
+	for i := 0; i < j; i++ {
+		a, b := col[i], col[i+1]
+		col[i] = m.cs[i]*a + m.sn[i]*b
+		col[i+1] = -m.sn[i]*a + m.cs[i]*b
+	}
+	d := math.Hypot(col[j], col[j+1])
+	if d == 0 {
+		m.cs[j], m.sn[j] = 1, 0
+	} else {
+		m.cs[j], m.sn[j] = col[j]/d, col[j+1]/d
+	}
+	col[j] = d
+	col[j+1] = 0
+	m.g[j+1] = -m.sn[j] * m.g[j]
+	m.g[j] *= m.cs[j]
+}
+
+// happy reports a lucky breakdown: the Krylov space is invariant and the
+// least-squares solution is exact.
+func (m *GMRES) happy() bool {
+	return m.g[m.j] == 0
+}
+
+// solveH solves the upper
+// triangular system H y = g of the first j columns.
+func (m *GMRES) solveH() {
+	for i := m.j - 1; i >= 0; i-- {
+		s := m.g[i]
+		for k := i + 1; k < m.j; k++ {
+			s -= m.h[k*(m.m+1)+i] * m.y[k]
+		}
+		d := m.h[i*(m.m+1)+i]
+		if d == 0 {
+			m.y[i] = 0
+			continue
+		}
+		m.y[i] = s / d
+	}
+}

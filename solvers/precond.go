@@ -1,0 +1,243 @@
+package solvers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/pdekit/pdekit/sparse"
+)
+
+// The preconditioners below hold scratch space, so one value must not be
+// used by two solves at the same time; build one per goroutine.
+
+// Jacobi is the diagonal preconditioner M = D. With Richardson it is the
+// Jacobi iteration; Richardson.Scale weights it (weighted Jacobi).
+type Jacobi struct {
+	inv []float64
+}
+
+// NewJacobi returns the Jacobi preconditioner of the square matrix a. A zero
+// diagonal entry is an error that names the row.
+func NewJacobi(a *sparse.CSR) (*Jacobi, error) {
+	d, err := diagonal(a, "Jacobi")
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range d {
+		d[i] = 1 / v
+	}
+	return &Jacobi{inv: d}, nil
+}
+
+// PreconSolve sets dst = D^{-1} r.
+func (p *Jacobi) PreconSolve(dst, r []float64) {
+	inv := p.inv[:len(dst)]
+	r = r[:len(dst)]
+	for i := range dst {
+		dst[i] = inv[i] * r[i]
+	}
+}
+
+// diagonal returns the diagonal of a square matrix with no zero or
+// non-finite entry.
+func diagonal(a *sparse.CSR, who string) ([]float64, error) {
+	r, c := a.Dims()
+	if r != c {
+		return nil, fmt.Errorf("solvers: %s needs a square matrix, got %d x %d", who, r, c)
+	}
+	d := a.Diagonal(nil)
+	for i, v := range d {
+		if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("solvers: %s needs a nonzero diagonal, but a[%d][%d] = %v", who, i, i, v)
+		}
+	}
+	return d, nil
+}
+
+// Sweep is the direction of an SOR sweep.
+type Sweep int
+
+const (
+	// Forward sweeps rows 0, 1, ..., n-1: M = D/omega + L.
+	Forward Sweep = iota
+	// Backward sweeps rows n-1, ..., 0: M = D/omega + U.
+	Backward
+	// Symmetric is a forward sweep followed by a backward sweep (SSOR):
+	// M = (D/omega + L) (D (2-omega)/omega)^{-1} (D/omega + U),
+	// the lower factor applied first, as PETSc's PCSOR with
+	// -pc_sor_symmetric does.
+	Symmetric
+)
+
+// SOR is the successive over-relaxation preconditioner of a splitting
+// A = L + D + U: M^{-1} r is one sweep (two for Symmetric) on A z = r from
+// z = 0. omega = 1 gives Gauss-Seidel and symmetric Gauss-Seidel. With
+// Richardson it is the Gauss-Seidel, SOR or SSOR iteration itself:
+// x + M^{-1}(b - A x) equals one sweep on A x = b from x.
+type SOR struct {
+	a     *sparse.CSR
+	diag  []float64
+	omega float64
+	sweep Sweep
+}
+
+// NewSOR returns the SOR preconditioner of the square matrix a with
+// relaxation factor omega in (0, 2) and the given sweep. A zero diagonal
+// entry or an omega out of range is an error.
+func NewSOR(a *sparse.CSR, omega float64, sweep Sweep) (*SOR, error) {
+	if !(omega > 0 && omega < 2) {
+		return nil, fmt.Errorf("solvers: SOR omega = %v is not in (0, 2)", omega)
+	}
+	if sweep < Forward || sweep > Symmetric {
+		return nil, fmt.Errorf("solvers: unknown SOR sweep %d", sweep)
+	}
+	d, err := diagonal(a, "SOR")
+	if err != nil {
+		return nil, err
+	}
+	return &SOR{a: a, diag: d, omega: omega, sweep: sweep}, nil
+}
+
+// Omega returns the relaxation factor.
+func (p *SOR) Omega() float64 { return p.omega }
+
+// PreconSolve sets dst = M^{-1} r.
+func (p *SOR) PreconSolve(dst, r []float64) {
+	clear(dst)
+	switch p.sweep {
+	case Forward:
+		p.a.SORForward(dst, r, p.diag, p.omega)
+	case Backward:
+		p.a.SORBackward(dst, r, p.diag, p.omega)
+	case Symmetric:
+		p.a.SORForward(dst, r, p.diag, p.omega)
+		p.a.SORBackward(dst, r, p.diag, p.omega)
+	}
+}
+
+// ILU0 is the incomplete LU factorization with zero fill, A ~ L U, with L
+// unit lower triangular and U upper triangular on the sparsity pattern of A
+// (PETSc's PCILU with its default zero levels of fill).
+type ILU0 struct {
+	f   *sparse.CSR // L below the diagonal, U on and above it
+	tmp []float64
+}
+
+// NewILU0 factors the square matrix a, which must have every diagonal
+// entry stored. A zero pivot is an error naming its row.
+func NewILU0(a *sparse.CSR) (*ILU0, error) {
+	f, err := ilu0(a, "ILU(0)", false)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := a.Dims()
+	return &ILU0{f: f, tmp: make([]float64, n)}, nil
+}
+
+// PreconSolve sets dst = U^{-1} L^{-1} r.
+func (p *ILU0) PreconSolve(dst, r []float64) {
+	p.f.SolveLowerTo(p.tmp, r, true)
+	p.f.SolveUpperTo(dst, p.tmp, false)
+}
+
+// IC0 is the incomplete Cholesky factorization with zero fill of a
+// symmetric positive definite matrix, A ~ L D L^T on the pattern of A. It
+// is computed as ILU(0) of the symmetric A, whose factors are L and
+// D L^T (the two coincide in exact arithmetic), and it checks what IC(0)
+// needs: a symmetric A and positive pivots.
+type IC0 struct {
+	ILU0
+}
+
+// NewIC0 factors the symmetric matrix a. A nonsymmetric a, a missing
+// diagonal entry or a non-positive pivot (a not positive definite, or an
+// IC(0) breakdown that a diagonal shift would cure) is an error.
+func NewIC0(a *sparse.CSR) (*IC0, error) {
+	if err := checkSymmetric(a); err != nil {
+		return nil, err
+	}
+	f, err := ilu0(a, "IC(0)", true)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := a.Dims()
+	return &IC0{ILU0{f: f, tmp: make([]float64, n)}}, nil
+}
+
+// ilu0 computes the ILU(0) factors of a in one CSR matrix.
+func ilu0(a *sparse.CSR, who string, positive bool) (*sparse.CSR, error) {
+	n, c := a.Dims()
+	if n != c {
+		return nil, fmt.Errorf("solvers: %s needs a square matrix, got %d x %d", who, n, c)
+	}
+	if err := a.CheckFinite(); err != nil {
+		return nil, fmt.Errorf("solvers: %s: %w", who, err)
+	}
+	ip, ind, val := a.RawCSR()
+	indptr := append([]int(nil), ip...)
+	indices := append([]int(nil), ind...)
+	data := append([]float64(nil), val...)
+	diag := make([]int, n)
+	for i := 0; i < n; i++ {
+		diag[i] = -1
+		for k := indptr[i]; k < indptr[i+1]; k++ {
+			if indices[k] == i {
+				diag[i] = k
+				break
+			}
+		}
+		if diag[i] < 0 {
+			return nil, fmt.Errorf("solvers: %s needs every diagonal entry stored, row %d has none", who, i)
+		}
+	}
+	pos := make([]int, n) // pos[j] = index of (i, j) in row i, or -1
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i := 0; i < n; i++ {
+		lo, hi := indptr[i], indptr[i+1]
+		for k := lo; k < hi; k++ {
+			pos[indices[k]] = k
+		}
+		for k := lo; k < hi && indices[k] < i; k++ {
+			kk := indices[k]
+			l := data[k] / data[diag[kk]]
+			data[k] = l
+			for q := diag[kk] + 1; q < indptr[kk+1]; q++ {
+				if p := pos[indices[q]]; p >= 0 {
+					data[p] -= l * data[q]
+				}
+			}
+		}
+		for k := lo; k < hi; k++ {
+			pos[indices[k]] = -1
+		}
+		d := data[diag[i]]
+		if d == 0 || math.IsNaN(d) || positive && d < 0 {
+			return nil, fmt.Errorf("solvers: %s breakdown: pivot %d is %.3g (the matrix is not positive definite, or needs a diagonal shift)", who, i, d)
+		}
+	}
+	return sparse.NewCSR(n, n, indptr, indices, data)
+}
+
+// checkSymmetric reports whether a equals its transpose to rounding.
+func checkSymmetric(a *sparse.CSR) error {
+	n, c := a.Dims()
+	if n != c {
+		return fmt.Errorf("solvers: IC(0) needs a square matrix, got %d x %d", n, c)
+	}
+	t := a.Transpose()
+	ip, ind, val := a.RawCSR()
+	tp, tind, tval := t.RawCSR()
+	for i := 0; i < n; i++ {
+		if ip[i+1]-ip[i] != tp[i+1]-tp[i] {
+			return fmt.Errorf("solvers: IC(0) needs a symmetric matrix; row %d and column %d differ in pattern", i, i)
+		}
+		for k := ip[i]; k < ip[i+1]; k++ {
+			if ind[k] != tind[k] || math.Abs(val[k]-tval[k]) > 1e-12*(math.Abs(val[k])+math.Abs(tval[k])) {
+				return fmt.Errorf("solvers: IC(0) needs a symmetric matrix, but a[%d][%d] != a[%d][%d]", i, ind[k], ind[k], i)
+			}
+		}
+	}
+	return nil
+}

@@ -338,3 +338,47 @@ func TestConversions(t *testing.T) {
 		}
 	}
 }
+
+func TestMulAgainstDense(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 7))
+	a := randomCSR(rnd, 13, 9, 0.3)
+	b := randomCSR(rnd, 9, 11, 0.3)
+	c, err := Mul(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	var want mat.Dense
+	want.Mul(a.ToDense(), b.ToDense())
+	if !mat.EqualApprox(c.ToDense(), &want, 1e-12) {
+		t.Errorf("Mul differs from the dense product")
+	}
+	if _, err := Mul(a, a); err == nil || !strings.Contains(err.Error(), "13 x 9 by 13 x 9") {
+		t.Errorf("dimension mismatch: %v", err)
+	}
+}
+
+func TestSORRowsOrderings(t *testing.T) {
+	// Over rows 0..n-1 SORRows is SORForward; reversed, SORBackward.
+	rnd := rand.New(rand.NewPCG(8, 8))
+	n := 10
+	a := diagDominant(rnd, n)
+	diag := a.Diagonal(nil)
+	b, x0 := randVec(rnd, n), randVec(rnd, n)
+	fwd, bwd := make([]int, n), make([]int, n)
+	for i := range fwd {
+		fwd[i], bwd[i] = i, n-1-i
+	}
+	for _, tc := range []struct {
+		rows  []int
+		sweep func(x, b, d []float64, w float64)
+	}{{fwd, a.SORForward}, {bwd, a.SORBackward}} {
+		x1 := append([]float64(nil), x0...)
+		x2 := append([]float64(nil), x0...)
+		a.SORRows(x1, b, diag, 1.3, tc.rows)
+		tc.sweep(x2, b, diag, 1.3)
+		assertClose(t, "SORRows", x1, x2, 0)
+	}
+}

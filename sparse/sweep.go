@@ -99,3 +99,16 @@ func (a *CSR) SolveUpperTo(dst, b []float64, unit bool) {
 		dst[i] = s / d
 	}
 }
+
+// SORRows performs one SOR sweep on A x = b over the given rows, in the
+// order given: a red-black or other multicolour ordering is a list of the
+// rows of each colour in turn.
+func (a *CSR) SORRows(x, b, diag []float64, omega float64, rows []int) {
+	a.checkSweep(x, b, diag)
+	for _, i := range rows {
+		if i < 0 || i >= a.r {
+			panic(fmt.Sprintf("sparse: SORRows row %d out of range [0, %d)", i, a.r))
+		}
+		a.sorRow(i, x, b, diag, omega)
+	}
+}

@@ -142,7 +142,7 @@ type level struct {
 	diag     []float64
 	p, r     *sparse.CSR // prolongation from and restriction to the next level
 	x, b, t  []float64
-	order    []int // red then black points, then the reverse
+	order    []int     // red then black points, then the reverse
 	inv      []float64 // coarsest level: dense inverse, row-major
 	omega    float64
 	smoother Smoother

@@ -119,8 +119,46 @@ func (p *SOR) PreconSolve(dst, r []float64) {
 // unit lower triangular and U upper triangular on the sparsity pattern of A
 // (PETSc's PCILU with its default zero levels of fill).
 type ILU0 struct {
-	f   *sparse.CSR // L below the diagonal, U on and above it
-	tmp []float64
+	f *factor
+}
+
+// factor holds L (unit, strictly lower) and U in one CSR layout, with the
+// position of each diagonal entry and its inverse, so that the triangular
+// solves run without branches or divisions.
+type factor struct {
+	indptr, indices []int
+	data            []float64
+	diag            []int
+	invDiag         []float64
+}
+
+// solve sets dst = U^{-1} L^{-1} r: forward substitution into dst, then
+// backward substitution in place.
+func (f *factor) solve(dst, r []float64) {
+	n := len(f.diag)
+	dst = dst[:n]
+	r = r[:n]
+	for i := 0; i < n; i++ {
+		lo, d := f.indptr[i], f.diag[i]
+		s := r[i]
+		vals := f.data[lo:d]
+		for k, j := range f.indices[lo:d] {
+			s -= vals[k] * dst[j]
+		}
+		dst[i] = s
+	}
+	for i := n - 1; i >= 0; i-- {
+		d, hi := f.diag[i]+1, f.indptr[i+1]
+		s := dst[i]
+		vals := f.data[d:hi]
+		cols := f.indices[d:hi]
+		// Farthest entries first: the nearest one, just computed, ends the
+		// dependency chain.
+		for k := len(cols) - 1; k >= 0; k-- {
+			s -= vals[k] * dst[cols[k]]
+		}
+		dst[i] = s * f.invDiag[i]
+	}
 }
 
 // NewILU0 factors the square matrix a, which must have every diagonal
@@ -130,15 +168,11 @@ func NewILU0(a *sparse.CSR) (*ILU0, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, _ := a.Dims()
-	return &ILU0{f: f, tmp: make([]float64, n)}, nil
+	return &ILU0{f: f}, nil
 }
 
 // PreconSolve sets dst = U^{-1} L^{-1} r.
-func (p *ILU0) PreconSolve(dst, r []float64) {
-	p.f.SolveLowerTo(p.tmp, r, true)
-	p.f.SolveUpperTo(dst, p.tmp, false)
-}
+func (p *ILU0) PreconSolve(dst, r []float64) { p.f.solve(dst, r) }
 
 // IC0 is the incomplete Cholesky factorization with zero fill of a
 // symmetric positive definite matrix, A ~ L D L^T on the pattern of A. It
@@ -160,12 +194,11 @@ func NewIC0(a *sparse.CSR) (*IC0, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, _ := a.Dims()
-	return &IC0{ILU0{f: f, tmp: make([]float64, n)}}, nil
+	return &IC0{ILU0{f: f}}, nil
 }
 
-// ilu0 computes the ILU(0) factors of a in one CSR matrix.
-func ilu0(a *sparse.CSR, who string, positive bool) (*sparse.CSR, error) {
+// ilu0 computes the ILU(0) factors of a.
+func ilu0(a *sparse.CSR, who string, positive bool) (*factor, error) {
 	n, c := a.Dims()
 	if n != c {
 		return nil, fmt.Errorf("solvers: %s needs a square matrix, got %d x %d", who, n, c)
@@ -217,7 +250,11 @@ func ilu0(a *sparse.CSR, who string, positive bool) (*sparse.CSR, error) {
 			return nil, fmt.Errorf("solvers: %s breakdown: pivot %d is %.3g (the matrix is not positive definite, or needs a diagonal shift)", who, i, d)
 		}
 	}
-	return sparse.NewCSR(n, n, indptr, indices, data)
+	inv := make([]float64, n)
+	for i, k := range diag {
+		inv[i] = 1 / data[k]
+	}
+	return &factor{indptr: indptr, indices: indices, data: data, diag: diag, invDiag: inv}, nil
 }
 
 // checkSymmetric reports whether a equals its transpose to rounding.

@@ -287,7 +287,18 @@ func TestIncompleteFactorsMatchPattern(t *testing.T) {
 			t.Fatal(err)
 		}
 		n, _ := a.Dims()
-		f := p.f.ToDense()
+		// The factors must also solve: L U z = r for PreconSolve's z.
+		r := make([]float64, n)
+		for i := range r {
+			r[i] = math.Sin(float64(i))
+		}
+		z := make([]float64, n)
+		p.PreconSolve(z, r)
+		fc, err := sparse.NewCSR(n, n, p.f.indptr, p.f.indices, p.f.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fc.ToDense()
 		l := mat.NewDense(n, n, nil)
 		u := mat.NewDense(n, n, nil)
 		for i := 0; i < n; i++ {
@@ -305,6 +316,13 @@ func TestIncompleteFactorsMatchPattern(t *testing.T) {
 		}
 		var lu mat.Dense
 		lu.Mul(l, u)
+		var luz mat.VecDense
+		luz.MulVec(&lu, mat.NewVecDense(n, z))
+		for i := range r {
+			if math.Abs(luz.AtVec(i)-r[i]) > 1e-12 {
+				t.Fatalf("(L U z)[%d] = %g, r = %g", i, luz.AtVec(i), r[i])
+			}
+		}
 		ip, ind, val := a.RawCSR()
 		for i := 0; i < n; i++ {
 			for k := ip[i]; k < ip[i+1]; k++ {

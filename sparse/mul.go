@@ -12,34 +12,51 @@ func Mul(a, b *CSR) (*CSR, error) {
 	if a.c != b.r {
 		return nil, fmt.Errorf("sparse: Mul of %d x %d by %d x %d", a.r, a.c, b.r, b.c)
 	}
-	indptr := make([]int, a.r+1)
-	indices := make([]int, 0, a.NNZ()+b.NNZ())
-	data := make([]float64, 0, cap(indices))
-	acc := make([]float64, b.c)
+	// Symbolic pass: the exact count of each row, so that the numeric
+	// pass fills arrays allocated once.
 	mark := make([]int, b.c)
 	for j := range mark {
 		mark[j] = -1
 	}
+	indptr := make([]int, a.r+1)
 	for i := 0; i < a.r; i++ {
-		start := len(indices)
+		cnt := 0
+		for _, kk := range a.indices[a.indptr[i]:a.indptr[i+1]] {
+			for _, j := range b.indices[b.indptr[kk]:b.indptr[kk+1]] {
+				if mark[j] != i {
+					mark[j] = i
+					cnt++
+				}
+			}
+		}
+		indptr[i+1] = indptr[i] + cnt
+	}
+	nnz := indptr[a.r]
+	indices := make([]int, nnz)
+	data := make([]float64, nnz)
+	acc := make([]float64, b.c)
+	for j := range mark {
+		mark[j] = -1
+	}
+	for i := 0; i < a.r; i++ {
+		row := indices[indptr[i]:indptr[i]]
 		for k := a.indptr[i]; k < a.indptr[i+1]; k++ {
 			aik, kk := a.data[k], a.indices[k]
-			for q := b.indptr[kk]; q < b.indptr[kk+1]; q++ {
-				j := b.indices[q]
+			bv := b.data[b.indptr[kk]:b.indptr[kk+1]]
+			for q, j := range b.indices[b.indptr[kk]:b.indptr[kk+1]] {
 				if mark[j] != i {
 					mark[j] = i
 					acc[j] = 0
-					indices = append(indices, j)
+					row = append(row, j)
 				}
-				acc[j] += aik * b.data[q]
+				acc[j] += aik * bv[q]
 			}
 		}
-		row := indices[start:]
 		slices.Sort(row)
-		for _, j := range row {
-			data = append(data, acc[j])
+		d := data[indptr[i]:indptr[i+1]]
+		for q, j := range row {
+			d[q] = acc[j]
 		}
-		indptr[i+1] = len(indices)
 	}
 	return &CSR{r: a.r, c: b.c, indptr: indptr, indices: indices, data: data}, nil
 }

@@ -32,13 +32,13 @@ func (a *CSR) SORBackward(x, b, diag []float64, omega float64) {
 func (a *CSR) sorRow(i int, x, b, diag []float64, omega float64) {
 	lo, hi := a.indptr[i], a.indptr[i+1]
 	vals := a.data[lo:hi]
+	// The full row product includes a_ii x_i, so that the loop has no
+	// branch: x_i + omega (b_i - sum_j a_ij x_j) / a_ii is the SOR update.
 	s := b[i]
 	for k, j := range a.indices[lo:hi] {
-		if j != i {
-			s -= vals[k] * x[j]
-		}
+		s -= vals[k] * x[j]
 	}
-	x[i] += omega * (s/diag[i] - x[i])
+	x[i] += omega * s / diag[i]
 }
 
 func (a *CSR) checkSweep(x, b, diag []float64) {

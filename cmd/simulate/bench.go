@@ -19,7 +19,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	var cm common
 	var export string
 	var sizes string
-	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv.",
+	if len(args) > 0 && args[0] == "linsys" {
+		return benchLinsys(args[1:], stdout, stderr)
+	}
+	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv, linsys.",
 		"simulate bench spmv --threads 1 --export /tmp/mats", stderr)
 	cm.register(fs)
 	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder (for the peer scripts)")
@@ -29,7 +32,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			fs.Usage()
 			return nil
 		}
-		return usageErr("bench needs a suite: spmv")
+		return usageErr("bench needs a suite: spmv or linsys")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err

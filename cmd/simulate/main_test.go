@@ -57,7 +57,17 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"solve", "--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"solve", "--n", "8", "extra"}, 2, "unexpected argument"},
 		{[]string{"solve", "--matrix", "/no/such.mtx"}, 2, "no such file"},
-		{[]string{"solve", "--method", "gmres"}, 2, "unknown --method"},
+		{[]string{"solve", "--method", "nope"}, 2, "unknown --method"},
+		{[]string{"solve", "--pc", "amg"}, 2, "unknown --pc"},
+		{[]string{"solve", "--method", "pcg"}, 2, "pcg needs a --pc"},
+		{[]string{"solve", "--method", "sor", "--pc", "ic0"}, 2, "takes no --pc"},
+		{[]string{"solve", "--method", "sor", "--omega", "2.5"}, 2, "omega = 2.5"},
+		{[]string{"solve", "--pc", "mg", "--n", "100"}, 2, "cannot be coarsened"},
+		{[]string{"solve", "--pc", "ic0", "--problem", "convdiff2d"}, 2, "symmetric"},
+		{[]string{"solve", "--pc", "mg", "--n", "31", "--cycle", "X"}, 2, "unknown --cycle"},
+		{[]string{"solve", "--n", "31", "--method", "gmres", "--restart", "0"}, 2, "--restart"},
+		{[]string{"solve", "--n", "31", "--method", "mg", "--json"}, 0, ""},
+		{[]string{"solve", "--n", "31", "--method", "bicgstab", "--pc", "ilu0", "--problem", "convdiff2d"}, 0, ""},
 		{[]string{"solve", "--n", "16", "--maxiter", "2"}, 1, "did not converge"},
 		{[]string{"solve", "--n", "16", "--maxiter", "2", "--allow-unconverged"}, 0, ""},
 		// Helmholtz with k^2 above the first eigenvalues is indefinite: CG
@@ -114,5 +124,34 @@ func TestBenchPrintsJSONLines(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &m); err != nil || m["case"] != "poisson2d-16" || !(m["seconds"].(float64) > 0) {
 			t.Errorf("line %q: %v", l, err)
 		}
+	}
+}
+
+func TestBenchLinsys(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := sim(t, "bench", "linsys", "--sizes", "15", "--cases", "poisson2d,convdiff2d", "--export", dir)
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	// Ten solvers for symmetric matrices on Poisson, five for nonsymmetric ones on
+	// convection-diffusion.
+	if len(lines) != 15 {
+		t.Fatalf("%d lines: %q", len(lines), out)
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["reason"] != "converged (relative tolerance)" || !(m["relres"].(float64) <= 1e-8) {
+			t.Errorf("line %q: %v", l, err)
+		}
+	}
+	for _, c := range []string{"poisson2d-15.mtx", "convdiff2d-15.mtx"} {
+		if _, err := os.Stat(filepath.Join(dir, c)); err != nil {
+			t.Error(err)
+		}
+	}
+	// Multigrid needs a grid, which a matrix file does not give.
+	if code, _, errs := sim(t, "solve", "--matrix", filepath.Join(dir, "poisson2d-15.mtx"), "--pc", "mg"); code != 2 || !strings.Contains(errs, "needs a grid") {
+		t.Errorf("mg on a file: exit %d, %q", code, errs)
 	}
 }

@@ -39,6 +39,9 @@ type problem struct {
 	}
 	rhs       []float64
 	symmetric bool
+	// rediscretize assembles the same problem on another grid (for
+	// multigrid with rediscretized coarse operators).
+	rediscretize func(g *mesh.Grid) *sparse.CSR
 }
 
 var problems = map[string]struct {
@@ -100,7 +103,8 @@ func (p *problemFlags) build() (*problem, error) {
 	for i := range rhs {
 		rhs[i] = 1
 	}
-	return &problem{name: p.Problem, grid: g, op: spec.build(g, p), rhs: rhs, symmetric: spec.sym}, nil
+	redis := func(g *mesh.Grid) *sparse.CSR { return spec.build(g, p).ToCSR() }
+	return &problem{name: p.Problem, grid: g, op: spec.build(g, p), rhs: rhs, symmetric: spec.sym, rediscretize: redis}, nil
 }
 
 // usageError is bad usage or bad input: exit status 2.

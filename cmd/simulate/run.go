@@ -35,6 +35,7 @@ type runConfig struct {
 	Peclet  float64 `json:"peclet"`
 	K       float64 `json:"k"`
 	Method  string  `json:"method"`
+	PC      string  `json:"pc"`
 	RTol    float64 `json:"rtol"`
 	Out     string  `json:"out"`
 	Picture string  `json:"picture"`
@@ -76,8 +77,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	sc := &solveConfig{
 		problemFlags: problemFlags{Problem: cfg.Problem, N: cfg.N, Eps: cfg.Eps, Peclet: cfg.Peclet, K: cfg.K},
-		common:       cm, Method: cfg.Method, RTol: cfg.RTol,
-		Out: filepath.Join(outDir, cfg.Out),
+		common:       cm, RTol: cfg.RTol,
+		methodFlags: methodFlags{Method: cfg.Method, PC: cfg.PC, Omega: 1, Restart: 30, Cycle: "V", Smoother: "gs", Coarse: "galerkin", Interp: "auto", PreSmooth: 1},
+		Out:         filepath.Join(outDir, cfg.Out),
 	}
 	sc.JSON = cm.JSON
 	pic := filepath.Join(outDir, cfg.Picture)

@@ -10,8 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"gonum.org/v1/gonum/floats"
+
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/io/mtx"
+	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -19,10 +22,10 @@ import (
 type solveConfig struct {
 	problemFlags
 	common
-	Matrix           string  `json:"matrix,omitempty"`
-	Group            string  `json:"group,omitempty"`
-	RHS              string  `json:"rhs,omitempty"`
-	Method           string  `json:"method"`
+	Matrix string `json:"matrix,omitempty"`
+	Group  string `json:"group,omitempty"`
+	RHS    string `json:"rhs,omitempty"`
+	methodFlags
 	RTol             float64 `json:"rtol"`
 	ATol             float64 `json:"atol"`
 	MaxIter          int     `json:"maxiter"`
@@ -40,7 +43,7 @@ func (c *solveConfig) register(fs interface {
 	fs.StringVar(&c.Matrix, "matrix", "", "read A from a Matrix Market (.mtx) or HDF5 (.h5, CSR group) file instead of --problem")
 	fs.StringVar(&c.Group, "group", "A", "HDF5 group of the CSR matrix in --matrix")
 	fs.StringVar(&c.RHS, "rhs", "", "right-hand side from a Matrix Market array file (default with --matrix: b = A * ones)")
-	fs.StringVar(&c.Method, "method", "cg", "solver: cg")
+	c.methodFlags.register(fs)
 	fs.Float64Var(&c.RTol, "rtol", 1e-8, "relative tolerance: stop when ||b - A x|| <= rtol ||b||")
 	fs.Float64Var(&c.ATol, "atol", 0, "absolute tolerance on ||b - A x||")
 	fs.IntVar(&c.MaxIter, "maxiter", 0, "iteration cap (0: 10 n, at least 1000)")
@@ -52,7 +55,7 @@ func (c *solveConfig) register(fs interface {
 func cmdSolve(args []string, stdout, stderr io.Writer) error {
 	var c solveConfig
 	fs := newFlags("solve", "Solve A x = b for a named problem or a matrix file and report iterations and residual.",
-		"simulate solve --problem poisson2d --n 128 --rtol 1e-8 --out x.h5", stderr)
+		"simulate solve --problem poisson2d --n 255 --method cg --pc mg --rtol 1e-8 --out x.h5", stderr)
 	c.problemFlags.register(fs)
 	c.common.register(fs)
 	c.register(fs)
@@ -69,6 +72,19 @@ type system struct {
 	b     []float64
 	shape []int
 	nnz   int
+	// For preconditioners: the assembled matrix (built on demand), and for
+	// named problems the grid and the discretization on another grid.
+	csr   *sparse.CSR
+	grid  *mesh.Grid
+	redis func(*mesh.Grid) *sparse.CSR
+}
+
+// matrix returns the assembled A.
+func (s *system) matrix() *sparse.CSR {
+	if s.csr == nil {
+		s.csr = s.op.(interface{ ToCSR() *sparse.CSR }).ToCSR()
+	}
+	return s.csr
 }
 
 func (c *solveConfig) system() (*system, error) {
@@ -77,10 +93,10 @@ func (c *solveConfig) system() (*system, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &system{b: p.rhs, op: p.op}
+		s := &system{b: p.rhs, op: p.op, grid: p.grid, redis: p.rediscretize}
 		if c.Assembled {
 			a := p.op.ToCSR()
-			s.op, s.nnz = a, a.NNZ()
+			s.op, s.nnz, s.csr = a, a.NNZ(), a
 		}
 		for d := p.grid.Dim() - 1; d >= 0; d-- {
 			s.shape = append(s.shape, p.grid.N(d))
@@ -91,7 +107,7 @@ func (c *solveConfig) system() (*system, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &system{op: a, nnz: a.NNZ()}
+	s := &system{op: a, nnz: a.NNZ(), csr: a}
 	r, _ := a.Dims()
 	if c.RHS != "" {
 		f, err := os.Open(c.RHS)
@@ -160,8 +176,11 @@ func solve(c *solveConfig, stdout, stderr io.Writer) error {
 	if err := c.common.apply(); err != nil {
 		return err
 	}
-	if c.Method != "cg" {
-		return usageErr("unknown --method %q (available: cg; more arrive with the solvers package)", c.Method)
+	if err := oneOf("--method", c.Method, methodNames); err != nil {
+		return err
+	}
+	if err := oneOf("--pc", c.PC, pcNames); err != nil {
+		return err
 	}
 	if !(c.RTol >= 0) || !(c.ATol >= 0) || c.MaxIter < 0 {
 		return usageErr("tolerances and --maxiter must be non-negative")
@@ -176,18 +195,33 @@ func solve(c *solveConfig, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	res, err := solvers.Solve(ctx, sys.op, sys.b, &solvers.CG{}, &solvers.Settings{
-		Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true,
-	})
+	var a *sparse.CSR
+	if c.PC != "none" || c.Method != "cg" && c.Method != "minres" && c.Method != "gmres" && c.Method != "bicgstab" {
+		a = sys.matrix()
+	}
+	method, pc, err := c.methodFlags.build(a, sys.grid, sys.redis)
+	if err != nil {
+		return err
+	}
+	setup := time.Since(start).Seconds()
+	s := &solvers.Settings{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true}
+	if pc != nil {
+		s.Preconditioner = pc
+	}
+	res, err := solvers.Solve(ctx, sys.op, sys.b, method, s)
 	if err != nil {
 		return usageErr("%v", err)
 	}
 	secs := time.Since(start).Seconds()
 	n, _ := sys.op.Dims()
 	summary := map[string]any{
-		"command": "solve", "method": c.Method, "n": n, "iterations": res.Iterations,
-		"relres": res.RelResidual, "reason": res.Reason.String(), "converged": res.Reason.Converged(),
-		"seconds": secs, "threads": c.Threads,
+		"command": "solve", "method": c.Method, "pc": c.PC, "n": n, "iterations": res.Iterations,
+		"relres": trueRelres(sys.op, res.X, sys.b), "reason": res.Reason.String(), "converged": res.Reason.Converged(),
+		"seconds": secs, "setup_seconds": setup, "threads": c.Threads,
+		"mulvec": res.Stats.MulVec, "precon_solves": res.Stats.PreconSolve,
+	}
+	if res.Message != "" {
+		summary["message"] = res.Message
 	}
 	if sys.nnz > 0 {
 		summary["nnz"] = sys.nnz
@@ -205,9 +239,26 @@ func solve(c *solveConfig, stdout, stderr io.Writer) error {
 	}
 	report(stdout, c.JSON, summary)
 	if !res.Reason.Converged() && !c.AllowUnconverged {
-		return fmt.Errorf("did not converge: %v after %d iterations (relative residual %.3g)", res.Reason, res.Iterations, res.RelResidual)
+		msg := ""
+		if res.Message != "" {
+			msg = ": " + res.Message
+		}
+		return fmt.Errorf("did not converge: %v after %d iterations (relative residual %.3g)%s", res.Reason, res.Iterations, res.RelResidual, msg)
 	}
 	return nil
+}
+
+// trueRelres returns ||b - A x|| / ||b|| computed afresh (the solver tests
+// its recurrence residual), or ||b - A x|| when b = 0.
+func trueRelres(a solvers.Operator, x, b []float64) float64 {
+	r := make([]float64, len(b))
+	a.MulVecTo(r, x)
+	floats.Sub(r, b)
+	rn, bn := floats.Norm(r, 2), floats.Norm(b, 2)
+	if bn == 0 {
+		return rn
+	}
+	return rn / bn
 }
 
 func writeSolution(path string, force bool, sys *system, res *solvers.Result, cfg any) error {

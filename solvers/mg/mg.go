@@ -2,6 +2,7 @@ package mg
 
 import (
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -426,26 +427,48 @@ func operatorP(g *mesh.Grid, a *sparse.CSR) *sparse.CSR {
 		n1 = 1
 	}
 	ip, ind, val := a.RawCSR()
-	// st returns A's entry coupling fine (i, j) with (i+dx, j+dy), 0 when
-	// the neighbour is off the grid or not stored.
-	st := func(i, j, dx, dy int) float64 {
-		ii, jj := i+dx, j+dy
-		if ii < 0 || ii >= n0 || jj < 0 || jj >= n1 {
-			return 0
-		}
-		f, c := i+n0*j, ii+n0*jj
+	// stencil returns the 3 x 3 stencil of A at fine point (i, j),
+	// s[(dy+1)*3 + dx+1], from one scan of its row; couplings off the grid
+	// or beyond the 3 x 3 neighbourhood are left out.
+	// (A Dirichlet grid operator has no coupling that wraps around a row
+	// of the grid, so the offset c - f identifies the neighbour.)
+	stencil := func(i, j int) (s [9]float64) {
+		f := i + n0*j
 		for k := ip[f]; k < ip[f+1]; k++ {
-			if ind[k] == c {
-				return val[k]
+			d := ind[k] - f
+			dy := 0
+			switch {
+			case d >= n0-1:
+				d, dy = d-n0, 1
+			case d <= 1-n0:
+				d, dy = d+n0, -1
+			}
+			if d >= -1 && d <= 1 {
+				s[(dy+1)*3+d+1] = val[k]
 			}
 		}
-		return 0
+		return s
 	}
+	// Each fine point interpolates from at most the 4 coarse points around it.
 	type entry struct {
 		c int
 		w float64
 	}
-	rows := make([][]entry, n0*n1)
+	type row struct {
+		e [4]entry
+		n int
+	}
+	add := func(r *row, c int, w float64) {
+		for q := 0; q < r.n; q++ {
+			if r.e[q].c == c {
+				r.e[q].w += w
+				return
+			}
+		}
+		r.e[r.n] = entry{c, w}
+		r.n++
+	}
+	rows := make([]row, n0*n1)
 	coarse := func(i, j int) (int, bool) { // fine (i, j) -> coarse index
 		if i < 0 || i >= n0 || j < 0 || j >= n1 || i%2 == 0 || (n1 > 1 && j%2 == 0) {
 			return 0, false
@@ -457,15 +480,15 @@ func operatorP(g *mesh.Grid, a *sparse.CSR) *sparse.CSR {
 		return (i-1)/2 + m0*cj, true
 	}
 	// Collapsed weight of the neighbour in direction (dx, dy) along a line.
-	lineWeight := func(i, j, dx, dy int) float64 {
+	lineWeight := func(s *[9]float64, dx, dy int) float64 {
 		var side, center float64
 		for t := -1; t <= 1; t++ {
 			if dx != 0 {
-				side += st(i, j, dx, t)
-				center += st(i, j, 0, t)
+				side += s[(t+1)*3+dx+1]
+				center += s[(t+1)*3+1]
 			} else {
-				side += st(i, j, t, dy)
-				center += st(i, j, t, 0)
+				side += s[(dy+1)*3+t+1]
+				center += s[3+t+1]
 			}
 		}
 		if center == 0 {
@@ -476,21 +499,23 @@ func operatorP(g *mesh.Grid, a *sparse.CSR) *sparse.CSR {
 	// Pass 1: coarse points and points on coarse grid lines.
 	for j := 0; j < n1; j++ {
 		for i := 0; i < n0; i++ {
-			f := i + n0*j
+			r := &rows[i+n0*j]
 			if c, ok := coarse(i, j); ok {
-				rows[f] = []entry{{c, 1}}
+				add(r, c, 1)
 				continue
 			}
 			if i%2 == 0 && (n1 == 1 || j%2 == 1) { // between west and east coarse points
+				s := stencil(i, j)
 				for _, dx := range []int{-1, 1} {
 					if c, ok := coarse(i+dx, j); ok {
-						rows[f] = append(rows[f], entry{c, lineWeight(i, j, dx, 0)})
+						add(r, c, lineWeight(&s, dx, 0))
 					}
 				}
 			} else if i%2 == 1 && j%2 == 0 { // between south and north
+				s := stencil(i, j)
 				for _, dy := range []int{-1, 1} {
 					if c, ok := coarse(i, j+dy); ok {
-						rows[f] = append(rows[f], entry{c, lineWeight(i, j, 0, dy)})
+						add(r, c, lineWeight(&s, 0, dy))
 					}
 				}
 			}
@@ -500,32 +525,45 @@ func operatorP(g *mesh.Grid, a *sparse.CSR) *sparse.CSR {
 	if n1 > 1 {
 		for j := 0; j < n1; j += 2 {
 			for i := 0; i < n0; i += 2 {
-				f := i + n0*j
-				center := st(i, j, 0, 0)
-				acc := map[int]float64{}
+				r := &rows[i+n0*j]
+				s := stencil(i, j)
+				center := s[4]
 				for dy := -1; dy <= 1; dy++ {
 					for dx := -1; dx <= 1; dx++ {
 						ii, jj := i+dx, j+dy
 						if dx == 0 && dy == 0 || ii < 0 || ii >= n0 || jj < 0 || jj >= n1 {
 							continue
 						}
-						w := -st(i, j, dx, dy) / center
-						for _, e := range rows[ii+n0*jj] {
-							acc[e.c] += w * e.w
+						w := -s[(dy+1)*3+dx+1] / center
+						nb := &rows[ii+n0*jj]
+						for q := 0; q < nb.n; q++ {
+							add(r, nb.e[q].c, w*nb.e[q].w)
 						}
 					}
-				}
-				for c, w := range acc {
-					rows[f] = append(rows[f], entry{c, w})
 				}
 			}
 		}
 	}
-	b := sparse.NewCOO(n0*n1, m0*m1)
-	for f, r := range rows {
-		for _, e := range r {
-			b.Add(f, e.c, e.w)
-		}
+	nnz := 0
+	for f := range rows {
+		nnz += rows[f].n
 	}
-	return b.ToCSR()
+	indptr := make([]int, len(rows)+1)
+	indices := make([]int, 0, nnz)
+	data := make([]float64, 0, nnz)
+	for f := range rows {
+		r := &rows[f]
+		e := r.e[:r.n]
+		slices.SortFunc(e, func(a, b entry) int { return a.c - b.c })
+		for _, x := range e {
+			indices = append(indices, x.c)
+			data = append(data, x.w)
+		}
+		indptr[f+1] = len(indices)
+	}
+	p, err := sparse.NewCSR(n0*n1, m0*m1, indptr, indices, data)
+	if err != nil {
+		panic("mg: " + err.Error())
+	}
+	return p
 }

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pdekit/pdekit/io/mtx"
+	"github.com/pdekit/pdekit/solvers"
+)
+
+// linsysImpls are the solver configurations of `bench linsys`, named after
+// the peer in ../shared/peers/linsys.py that does the same work.
+var linsysImpls = []struct {
+	name      string
+	flags     methodFlags
+	symmetric bool // needs a symmetric matrix
+	nonsym    bool // only for nonsymmetric matrices (restarted GMRES on the Poisson matrix takes tens of thousands of iterations)
+	stencil   bool // apply A matrix-free (the same operator, not the same storage as the peer)
+}{
+	{"pdekit-cg", methodFlags{Method: "cg", PC: "none"}, true, false, false},
+	{"pdekit-cg-jacobi", methodFlags{Method: "cg", PC: "jacobi"}, true, false, false},
+	{"pdekit-cg-icc", methodFlags{Method: "cg", PC: "ic0"}, true, false, false},
+	{"pdekit-cg-ssor", methodFlags{Method: "cg", PC: "ssor"}, true, false, false},
+	{"pdekit-cg-mg", methodFlags{Method: "cg", PC: "mg"}, true, false, false},
+	{"pdekit-cg-stencil", methodFlags{Method: "cg", PC: "none"}, true, false, true},
+	{"pdekit-cg-mg-stencil", methodFlags{Method: "cg", PC: "mg"}, true, false, true},
+	{"pdekit-gmres", methodFlags{Method: "gmres", PC: "none"}, false, true, false},
+	{"pdekit-gmres-ilu", methodFlags{Method: "gmres", PC: "ilu0"}, false, false, false},
+	{"pdekit-bicgstab", methodFlags{Method: "bicgstab", PC: "none"}, false, true, false},
+	{"pdekit-bcgs-ilu", methodFlags{Method: "bicgstab", PC: "ilu0"}, false, false, false},
+	{"pdekit-gmres-mg", methodFlags{Method: "gmres", PC: "mg"}, false, false, false},
+}
+
+func benchLinsys(args []string, stdout, stderr io.Writer) error {
+	var cm common
+	var export, sizes, cases, impls string
+	var rtol float64
+	var maxiter int
+	fs := newFlags("bench linsys", "Solve the named problems with each solver once (setup included, as PETSc's KSPSolve does) and print JSON lines; with --export, write CASE.mtx for ../shared/peers/linsys.py.",
+		"simulate bench linsys --threads 1 --sizes 255,511 --export /tmp/mats", stderr)
+	cm.register(fs)
+	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder")
+	fs.StringVar(&sizes, "sizes", "255,511,1023", "grid sizes n (n x n unknowns; 2^k-1 for multigrid)")
+	fs.StringVar(&cases, "cases", "poisson2d,anisotropic2d,convdiff2d", "problems (anisotropic2d uses eps 0.01, convdiff2d Peclet 10)")
+	var names []string
+	for _, im := range linsysImpls {
+		names = append(names, im.name)
+	}
+	fs.StringVar(&impls, "impls", strings.Join(names, ","), "solvers to run")
+	fs.Float64Var(&rtol, "rtol", 1e-8, "stop when ||b - A x|| <= rtol ||b||")
+	fs.IntVar(&maxiter, "maxiter", 100000, "iteration cap")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cm.apply(); err != nil {
+		return err
+	}
+	var ns []int
+	if err := json.Unmarshal([]byte("["+sizes+"]"), &ns); err != nil || len(ns) == 0 {
+		return usageErr("--sizes %q is not a comma-separated list of integers", sizes)
+	}
+	want := map[string]bool{}
+	for _, s := range strings.Split(impls, ",") {
+		if oneOf("--impls", s, names) != nil {
+			return oneOf("--impls", s, names)
+		}
+		want[s] = true
+	}
+	for _, name := range strings.Split(cases, ",") {
+		for _, n := range ns {
+			p := problemFlags{Problem: name, N: n, Eps: 0.01, Peclet: 10}
+			prob, err := p.build()
+			if err != nil {
+				return err
+			}
+			a := prob.op.ToCSR()
+			caseName := fmt.Sprintf("%s-%d", name, n)
+			if export != "" {
+				path := filepath.Join(export, caseName+".mtx")
+				if err := atomicWrite(path, true, func(w io.Writer) error { return mtx.WriteCSR(w, a, mtx.General) }); err != nil {
+					return err
+				}
+			}
+			ones := make([]float64, prob.grid.Len())
+			for i := range ones {
+				ones[i] = 1
+			}
+			b := make([]float64, len(ones))
+			a.MulVecTo(b, ones)
+			for _, im := range linsysImpls {
+				if !want[im.name] || im.symmetric && !prob.symmetric || im.nonsym && prob.symmetric {
+					continue
+				}
+				f := im.flags
+				f.Omega, f.Restart, f.Cycle, f.Smoother, f.Coarse, f.Interp, f.PreSmooth = 1, 30, "V", "gs", "galerkin", "auto", 1
+				line := map[string]any{"case": caseName, "impl": im.name, "n": len(b), "nnz": a.NNZ(), "threads": cm.Threads}
+				start := time.Now()
+				method, pc, err := f.build(a, prob.grid, prob.rediscretize)
+				if err != nil {
+					line["error"] = err.Error()
+				} else {
+					s := &solvers.Settings{Tolerance: rtol, MaxIterations: maxiter}
+					if pc != nil {
+						s.Preconditioner = pc
+					}
+					setup := time.Since(start).Seconds()
+					var op solvers.Operator = a
+					if im.stencil {
+						op = prob.op
+					}
+					res, err := solvers.Solve(context.Background(), op, b, method, s)
+					secs := time.Since(start).Seconds()
+					if err != nil {
+						return err
+					}
+					line["iters"], line["seconds"], line["setup_seconds"] = res.Iterations, secs, setup
+					line["relres"], line["reason"] = trueRelres(a, res.X, b), res.Reason.String()
+				}
+				out, _ := json.Marshal(line)
+				fmt.Fprintln(stdout, string(out))
+			}
+		}
+	}
+	return nil
+}

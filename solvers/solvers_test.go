@@ -103,6 +103,7 @@ func methodCases() []methodCase {
 		{"pminres-ic0", func() Method { return &MINRES{} }, ic, []string{"spd"}},
 		{"gmres", func() Method { return &GMRES{} }, noPC, all},
 		{"gmres(5)", func() Method { return &GMRES{Restart: 5} }, noPC, []string{"spd", "nonsym"}},
+		{"gmres-reorth", func() Method { return &GMRES{Reorthogonalize: true} }, noPC, all},
 		{"gmres-ilu0", func() Method { return &GMRES{} }, ilu, all},
 		{"bicgstab", func() Method { return &BiCGSTAB{} }, noPC, []string{"spd", "nonsym"}},
 		{"bicgstab-ilu0", func() Method { return &BiCGSTAB{} }, ilu, all},

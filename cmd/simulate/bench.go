@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/pdekit/pdekit/io/mtx"
+	"github.com/pdekit/pdekit/sparse"
 )
 
 // column is a vector as a one-column matrix for Matrix Market output.
@@ -40,26 +41,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err := cm.apply(); err != nil {
 		return err
 	}
-	var ns []int
-	if err := json.Unmarshal([]byte("["+sizes+"]"), &ns); err != nil || len(ns) == 0 {
-		return usageErr("--sizes %q is not a comma-separated list of integers", sizes)
+	ns, err := parseSizes(sizes)
+	if err != nil {
+		return err
 	}
 	for _, n := range ns {
-		if n < 2 || n > 4096 {
-			return usageErr("--sizes: %d not in 2..4096", n)
-		}
-		p := problemFlags{Problem: "poisson2d", N: n}
-		prob, err := p.build()
+		prob, a, name, err := benchCase(problemFlags{Problem: "poisson2d", N: n}, export)
 		if err != nil {
 			return err
-		}
-		a := prob.op.ToCSR()
-		name := fmt.Sprintf("poisson2d-%d", n)
-		if export != "" {
-			path := filepath.Join(export, name+".mtx")
-			if err := atomicWrite(path, true, func(w io.Writer) error { return mtx.WriteCSR(w, a, mtx.Symmetric) }); err != nil {
-				return err
-			}
 		}
 		x := make([]float64, prob.grid.Len())
 		for i := range x {
@@ -78,6 +67,43 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// parseSizes parses --sizes: a comma-separated list of grid sizes.
+func parseSizes(sizes string) ([]int, error) {
+	var ns []int
+	if err := json.Unmarshal([]byte("["+sizes+"]"), &ns); err != nil || len(ns) == 0 {
+		return nil, usageErr("--sizes %q is not a comma-separated list of integers", sizes)
+	}
+	for _, n := range ns {
+		if n < 2 || n > 4096 {
+			return nil, usageErr("--sizes: %d not in 2..4096", n)
+		}
+	}
+	return ns, nil
+}
+
+// benchCase builds a benchmark problem and its matrix, names the case
+// PROBLEM-N as the peer scripts are told, and writes CASE.mtx into export
+// when it is set.
+func benchCase(p problemFlags, export string) (*problem, *sparse.CSR, string, error) {
+	prob, err := p.build()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	a := prob.op.ToCSR()
+	name := fmt.Sprintf("%s-%d", p.Problem, p.N)
+	if export != "" {
+		sym := mtx.General
+		if prob.symmetric {
+			sym = mtx.Symmetric
+		}
+		path := filepath.Join(export, name+".mtx")
+		if err := atomicWrite(path, true, func(w io.Writer) error { return mtx.WriteCSR(w, a, sym) }); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	return prob, a, name, nil
 }
 
 // timeIt returns the best of five averages of f over about 0.2 s each:

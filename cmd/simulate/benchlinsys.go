@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/pdekit/pdekit/io/mtx"
 	"github.com/pdekit/pdekit/solvers"
 )
 
@@ -22,18 +20,18 @@ var linsysImpls = []struct {
 	nonsym    bool // only for nonsymmetric matrices (restarted GMRES on the Poisson matrix takes tens of thousands of iterations)
 	stencil   bool // apply A matrix-free (the same operator, not the same storage as the peer)
 }{
-	{"pdekit-cg", methodFlags{Method: "cg", PC: "none"}, true, false, false},
-	{"pdekit-cg-jacobi", methodFlags{Method: "cg", PC: "jacobi"}, true, false, false},
-	{"pdekit-cg-icc", methodFlags{Method: "cg", PC: "ic0"}, true, false, false},
-	{"pdekit-cg-ssor", methodFlags{Method: "cg", PC: "ssor"}, true, false, false},
-	{"pdekit-cg-mg", methodFlags{Method: "cg", PC: "mg"}, true, false, false},
-	{"pdekit-cg-stencil", methodFlags{Method: "cg", PC: "none"}, true, false, true},
-	{"pdekit-cg-mg-stencil", methodFlags{Method: "cg", PC: "mg"}, true, false, true},
-	{"pdekit-gmres", methodFlags{Method: "gmres", PC: "none"}, false, true, false},
-	{"pdekit-gmres-ilu", methodFlags{Method: "gmres", PC: "ilu0"}, false, false, false},
-	{"pdekit-bicgstab", methodFlags{Method: "bicgstab", PC: "none"}, false, true, false},
-	{"pdekit-bcgs-ilu", methodFlags{Method: "bicgstab", PC: "ilu0"}, false, false, false},
-	{"pdekit-gmres-mg", methodFlags{Method: "gmres", PC: "mg"}, false, false, false},
+	{"pdekit-cg", defaultMethodFlags("cg", "none"), true, false, false},
+	{"pdekit-cg-jacobi", defaultMethodFlags("cg", "jacobi"), true, false, false},
+	{"pdekit-cg-icc", defaultMethodFlags("cg", "ic0"), true, false, false},
+	{"pdekit-cg-ssor", defaultMethodFlags("cg", "ssor"), true, false, false},
+	{"pdekit-cg-mg", defaultMethodFlags("cg", "mg"), true, false, false},
+	{"pdekit-cg-stencil", defaultMethodFlags("cg", "none"), true, false, true},
+	{"pdekit-cg-mg-stencil", defaultMethodFlags("cg", "mg"), true, false, true},
+	{"pdekit-gmres", defaultMethodFlags("gmres", "none"), false, true, false},
+	{"pdekit-gmres-ilu", defaultMethodFlags("gmres", "ilu0"), false, false, false},
+	{"pdekit-bicgstab", defaultMethodFlags("bicgstab", "none"), false, true, false},
+	{"pdekit-bcgs-ilu", defaultMethodFlags("bicgstab", "ilu0"), false, false, false},
+	{"pdekit-gmres-mg", defaultMethodFlags("gmres", "mg"), false, false, false},
 }
 
 func benchLinsys(args []string, stdout, stderr io.Writer) error {
@@ -60,9 +58,9 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 	if err := cm.apply(); err != nil {
 		return err
 	}
-	var ns []int
-	if err := json.Unmarshal([]byte("["+sizes+"]"), &ns); err != nil || len(ns) == 0 {
-		return usageErr("--sizes %q is not a comma-separated list of integers", sizes)
+	ns, err := parseSizes(sizes)
+	if err != nil {
+		return err
 	}
 	want := map[string]bool{}
 	for _, s := range strings.Split(impls, ",") {
@@ -73,18 +71,9 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, name := range strings.Split(cases, ",") {
 		for _, n := range ns {
-			p := problemFlags{Problem: name, N: n, Eps: 0.01, Peclet: 10}
-			prob, err := p.build()
+			prob, a, caseName, err := benchCase(problemFlags{Problem: name, N: n, Eps: 0.01, Peclet: 10}, export)
 			if err != nil {
 				return err
-			}
-			a := prob.op.ToCSR()
-			caseName := fmt.Sprintf("%s-%d", name, n)
-			if export != "" {
-				path := filepath.Join(export, caseName+".mtx")
-				if err := atomicWrite(path, true, func(w io.Writer) error { return mtx.WriteCSR(w, a, mtx.General) }); err != nil {
-					return err
-				}
 			}
 			ones := make([]float64, prob.grid.Len())
 			for i := range ones {
@@ -97,7 +86,6 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 					continue
 				}
 				f := im.flags
-				f.Omega, f.Restart, f.Cycle, f.Smoother, f.Coarse, f.Interp, f.PreSmooth = 1, 30, "V", "gs", "galerkin", "auto", 1
 				line := map[string]any{"case": caseName, "impl": im.name, "n": len(b), "nnz": a.NNZ(), "threads": cm.Threads}
 				start := time.Now()
 				method, pc, err := f.build(a, prob.grid, prob.rediscretize)

@@ -27,20 +27,28 @@ var (
 	pcNames     = []string{"none", "jacobi", "ssor", "ic0", "ilu0", "mg"}
 )
 
+// defaultMethodFlags returns the flag defaults with the given method and
+// preconditioner: the one place the defaults live.
+func defaultMethodFlags(method, pc string) methodFlags {
+	return methodFlags{Method: method, PC: pc, Omega: 1, Restart: 30, Cycle: "V", Smoother: "gs",
+		Coarse: "galerkin", Interp: "auto", PreSmooth: 1}
+}
+
 func (m *methodFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 	Float64Var(*float64, string, float64, string)
 	IntVar(*int, string, int, string)
 }) {
-	fs.StringVar(&m.Method, "method", "cg", "solver: "+strings.Join(methodNames, ", ")+" (jacobi..mg are stationary iterations)")
-	fs.StringVar(&m.PC, "pc", "none", "preconditioner for cg/pcg/minres/gmres/bicgstab: "+strings.Join(pcNames, ", "))
-	fs.Float64Var(&m.Omega, "omega", 1, "relaxation factor of sor, ssor and --pc ssor, in (0, 2); for jacobi the damping weight")
-	fs.IntVar(&m.Restart, "restart", 30, "GMRES restart length")
-	fs.StringVar(&m.Cycle, "cycle", "V", "multigrid cycle: V, W, F")
-	fs.StringVar(&m.Smoother, "smoother", "gs", "multigrid smoother: gs, rb (red-black Gauss-Seidel), jacobi (weighted)")
-	fs.StringVar(&m.Coarse, "coarse", "galerkin", "multigrid coarse operators: galerkin (R A P) or rediscretize")
-	fs.StringVar(&m.Interp, "interp", "auto", "multigrid interpolation: auto, geometric, operator (operator-dependent)")
-	fs.IntVar(&m.PreSmooth, "sweeps", 1, "multigrid pre- and post-smoothing sweeps")
+	d := defaultMethodFlags("cg", "none")
+	fs.StringVar(&m.Method, "method", d.Method, "solver: "+strings.Join(methodNames, ", ")+" (jacobi..mg are stationary iterations)")
+	fs.StringVar(&m.PC, "pc", d.PC, "preconditioner for cg/pcg/minres/gmres/bicgstab: "+strings.Join(pcNames, ", "))
+	fs.Float64Var(&m.Omega, "omega", d.Omega, "relaxation factor of sor, ssor and --pc ssor, in (0, 2); for jacobi the damping weight")
+	fs.IntVar(&m.Restart, "restart", d.Restart, "GMRES restart length")
+	fs.StringVar(&m.Cycle, "cycle", d.Cycle, "multigrid cycle: V, W, F")
+	fs.StringVar(&m.Smoother, "smoother", d.Smoother, "multigrid smoother: gs, rb (red-black Gauss-Seidel), jacobi (weighted)")
+	fs.StringVar(&m.Coarse, "coarse", d.Coarse, "multigrid coarse operators: galerkin (R A P) or rediscretize")
+	fs.StringVar(&m.Interp, "interp", d.Interp, "multigrid interpolation: auto, geometric, operator (operator-dependent)")
+	fs.IntVar(&m.PreSmooth, "sweeps", d.PreSmooth, "multigrid pre- and post-smoothing sweeps")
 }
 
 func oneOf(flag, v string, allowed []string) error {

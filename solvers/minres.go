@@ -22,8 +22,7 @@ type MINRES struct {
 	x, r, r1, r2, y, v, av  []float64
 	w, w1, w2, aw, aw1, aw2 []float64
 	beta, oldb, dbar, epsln float64
-	phibar, cs, sn, delta   float64
-	oldeps                  float64
+	phibar, cs, sn, alpha   float64
 	pre                     bool
 	k, resume               int
 }
@@ -83,7 +82,7 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 		floats.AddScaled(m.y, -alpha/m.beta, m.r2)
 		m.r1, m.r2 = m.r2, m.r1
 		copy(m.r2, m.y)
-		m.delta = alpha // keep alpha for the rotation below
+		m.alpha = alpha // for the rotation after the preconditioner
 		m.resume = 4
 		if m.pre {
 			ctx.Src, ctx.Dst = m.r2, m.y
@@ -91,7 +90,7 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 		}
 		fallthrough
 	case 4:
-		alpha := m.delta
+		alpha := m.alpha
 		b2 := floats.Dot(m.r2, m.y)
 		if b2 < 0 {
 			return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is negative: the preconditioner is not positive definite", b2)
@@ -99,7 +98,7 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 		m.oldb = m.beta
 		m.beta = math.Sqrt(b2)
 		// Apply the previous rotation and build the next one.
-		m.oldeps = m.epsln
+		oldeps := m.epsln
 		delta := m.cs*m.dbar + m.sn*alpha
 		gbar := m.sn*m.dbar - m.cs*alpha
 		m.epsln = m.sn * m.beta
@@ -115,8 +114,8 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 		var rr float64
 		x, r, v, av, w, w1, w2, aw, aw1, aw2 := m.x, m.r[:len(m.x)], m.v[:len(m.x)], m.av[:len(m.x)], m.w[:len(m.x)], m.w1[:len(m.x)], m.w2[:len(m.x)], m.aw[:len(m.x)], m.aw1[:len(m.x)], m.aw2[:len(m.x)]
 		for i := range x {
-			wi := (v[i] - m.oldeps*w1[i] - delta*w2[i]) / gamma
-			awi := (av[i] - m.oldeps*aw1[i] - delta*aw2[i]) / gamma
+			wi := (v[i] - oldeps*w1[i] - delta*w2[i]) / gamma
+			awi := (av[i] - oldeps*aw1[i] - delta*aw2[i]) / gamma
 			w[i], aw[i] = wi, awi
 			x[i] += phi * wi
 			ri := r[i] - phi*awi

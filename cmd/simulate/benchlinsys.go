@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/sparse"
 )
 
 // linsysImpls are the solver configurations of `bench linsys`, named after
@@ -64,8 +65,8 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 	}
 	want := map[string]bool{}
 	for _, s := range strings.Split(impls, ",") {
-		if oneOf("--impls", s, names) != nil {
-			return oneOf("--impls", s, names)
+		if err := oneOf("--impls", s, names); err != nil {
+			return err
 		}
 		want[s] = true
 	}
@@ -88,7 +89,7 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 				f := im.flags
 				line := map[string]any{"case": caseName, "impl": im.name, "n": len(b), "nnz": a.NNZ(), "threads": cm.Threads}
 				start := time.Now()
-				method, pc, err := f.build(a, prob.grid, prob.rediscretize)
+				method, pc, err := f.build(func() *sparse.CSR { return a }, prob.grid, prob.rediscretize)
 				if err != nil {
 					line["error"] = err.Error()
 				} else {

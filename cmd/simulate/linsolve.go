@@ -60,17 +60,17 @@ func oneOf(flag, v string, allowed []string) error {
 	return usageErr("unknown %s %q (available: %s)", flag, v, strings.Join(allowed, ", "))
 }
 
-// build returns the method and preconditioner for A. grid is nil for a
-// matrix read from a file; rediscretize builds the problem on a coarser
-// grid (nil for files).
-func (m *methodFlags) build(a *sparse.CSR, grid *mesh.Grid, rediscretize func(*mesh.Grid) *sparse.CSR) (solvers.Method, solvers.Preconditioner, error) {
+// build returns the method and preconditioner for A. matrix assembles A,
+// called only when a preconditioner needs it; grid is nil for a matrix
+// read from a file; rediscretize builds the problem on a coarser grid (nil
+// for files).
+func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscretize func(*mesh.Grid) *sparse.CSR) (solvers.Method, solvers.Preconditioner, error) {
 	if err := oneOf("--method", m.Method, methodNames); err != nil {
 		return nil, nil, err
 	}
 	if err := oneOf("--pc", m.PC, pcNames); err != nil {
 		return nil, nil, err
 	}
-	stationary := map[string]string{"jacobi": "jacobi", "gs": "gs", "sor": "sor", "ssor": "ssor", "mg": "mg"}
 	pcName := m.PC
 	var method solvers.Method
 	switch m.Method {
@@ -92,7 +92,7 @@ func (m *methodFlags) build(a *sparse.CSR, grid *mesh.Grid, rediscretize func(*m
 		if m.PC != "none" {
 			return nil, nil, usageErr("--method %s is a stationary iteration and takes no --pc", m.Method)
 		}
-		pcName = stationary[m.Method]
+		pcName = m.Method // the iteration is Richardson with that preconditioner
 		r := &solvers.Richardson{}
 		if m.Method == "jacobi" {
 			r.Scale = m.Omega
@@ -101,6 +101,10 @@ func (m *methodFlags) build(a *sparse.CSR, grid *mesh.Grid, rediscretize func(*m
 	}
 	var pc solvers.Preconditioner
 	var err error
+	var a *sparse.CSR
+	if pcName != "none" {
+		a = matrix()
+	}
 	switch pcName {
 	case "none":
 	case "jacobi":

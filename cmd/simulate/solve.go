@@ -195,11 +195,7 @@ func solve(c *solveConfig, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	var a *sparse.CSR
-	if c.PC != "none" || c.Method != "cg" && c.Method != "minres" && c.Method != "gmres" && c.Method != "bicgstab" {
-		a = sys.matrix()
-	}
-	method, pc, err := c.methodFlags.build(a, sys.grid, sys.redis)
+	method, pc, err := c.methodFlags.build(sys.matrix, sys.grid, sys.redis)
 	if err != nil {
 		return err
 	}

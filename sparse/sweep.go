@@ -32,13 +32,24 @@ func (a *CSR) SORBackward(x, b, diag []float64, omega float64) {
 func (a *CSR) sorRow(i int, x, b, diag []float64, omega float64) {
 	lo, hi := a.indptr[i], a.indptr[i+1]
 	vals := a.data[lo:hi]
+	idx := a.indices[lo:hi]
+	vals = vals[:len(idx)]
 	// The full row product includes a_ii x_i, so that the loop has no
 	// branch: x_i + omega (b_i - sum_j a_ij x_j) / a_ii is the SOR update.
-	s := b[i]
-	for k, j := range a.indices[lo:hi] {
-		s -= vals[k] * x[j]
+	// A sweep is bound by the latency of the chain from x_{i-1}, written
+	// by the previous row, to x_i: two accumulators halve the dependent
+	// additions on it, and omega/a_ii does not depend on x, so it is
+	// computed off the chain.
+	s0, s1 := b[i], 0.0
+	k := 0
+	for ; k+1 < len(idx); k += 2 {
+		s0 -= vals[k] * x[idx[k]]
+		s1 -= vals[k+1] * x[idx[k+1]]
 	}
-	x[i] += omega * s / diag[i]
+	if k < len(idx) {
+		s0 -= vals[k] * x[idx[k]]
+	}
+	x[i] += (s0 + s1) * (omega / diag[i])
 }
 
 func (a *CSR) checkSweep(x, b, diag []float64) {

@@ -27,11 +27,12 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"run":     {"the main job on the embedded default configuration", cmdRun},
-		"solve":   {"solve one linear system (named problem or file)", cmdSolve},
-		"export":  {"write a generated system to Matrix Market or HDF5", cmdExport},
-		"bench":   {"JSON-lines benchmark figures (suite: spmv)", cmdBench},
-		"version": {"versions of the toolkit and its native libraries", cmdVersion},
+		"run":      {"the main job on the embedded default configuration", cmdRun},
+		"solve":    {"solve one linear system (named problem or file)", cmdSolve},
+		"export":   {"write a generated system to Matrix Market or HDF5", cmdExport},
+		"sequence": {"a sequence of related systems with omega tuned online per policy", cmdSequence},
+		"bench":    {"JSON-lines benchmark figures (suite: spmv)", cmdBench},
+		"version":  {"versions of the toolkit and its native libraries", cmdVersion},
 	}
 }
 

@@ -50,6 +50,14 @@ func init() {
 	C.pdekit_silence()
 }
 
+// lock takes the one libhdf5 lock and silences the error stack printing
+// on the calling OS thread: a thread-safe libhdf5 keeps that setting per
+// thread, and goroutines move between threads.
+func lock() {
+	mu.Lock()
+	C.pdekit_silence()
+}
+
 const (
 	classInteger = int(C.H5T_INTEGER)
 	classFloat   = int(C.H5T_FLOAT)

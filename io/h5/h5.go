@@ -77,7 +77,7 @@ func Create(path string, overwrite bool) (*File, error) {
 	tmp := tf.Name()
 	tf.Close()
 	os.Chmod(tmp, 0o644)
-	mu.Lock()
+	lock()
 	h, err := hdf5.CreateFile(tmp, hdf5.F_ACC_TRUNC)
 	mu.Unlock()
 	if err != nil {
@@ -92,7 +92,7 @@ func Open(path string) (*File, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("h5: %w", err)
 	}
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	if !hdf5.IsHDF5(path) {
 		return nil, fmt.Errorf("h5: %s is not an HDF5 file", path)
@@ -115,7 +115,7 @@ func (f *File) Close() error {
 		return nil
 	}
 	f.closed = true
-	mu.Lock()
+	lock()
 	err := f.h.Close()
 	mu.Unlock()
 	if f.tmp == "" {
@@ -147,7 +147,7 @@ func (f *File) Abort() {
 		return
 	}
 	f.closed = true
-	mu.Lock()
+	lock()
 	f.h.Close()
 	mu.Unlock()
 	if f.tmp != "" {
@@ -188,7 +188,7 @@ func (f *File) ensureGroups(name string) error {
 
 // CreateGroup creates the group name and any missing parents.
 func (f *File) CreateGroup(name string) error {
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	if err := f.writable("CreateGroup"); err != nil {
 		return err
@@ -232,7 +232,7 @@ func udims(d []int) []uint {
 // CreateDataset creates an empty dataset of element type T and shape dims,
 // to be filled with WriteSlab.
 func CreateDataset[T Elem](f *File, name string, dims []int, opt *Options) error {
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	ds, err := createDataset[T](f, name, dims, opt)
 	if err != nil {
@@ -322,7 +322,7 @@ func Write[T Elem](f *File, name string, dims []int, data []T, opt *Options) err
 	if n != len(data) {
 		return fmt.Errorf("h5: dataset %q: shape %v holds %d values, data has %d", name, dims, n, len(data))
 	}
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	ds, err := createDataset[T](f, name, dims, opt)
 	if err != nil {
@@ -391,7 +391,7 @@ func linkExists(h *hdf5.File, name string) bool {
 // a float32 dataset as float64 is an error naming both types, never a
 // silent reinterpretation of bytes. It returns the data and the shape.
 func Read[T Elem](f *File, name string) ([]T, []int, error) {
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	ds, dims, err := openTyped[T](f, name)
 	if err != nil {
@@ -418,7 +418,7 @@ type Info struct {
 
 // Stat returns the element type and shape of the dataset name.
 func (f *File) Stat(name string) (Info, error) {
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	name = clean(name)
 	if !linkExists(f.h, name) {
@@ -473,7 +473,7 @@ func selection(name string, dims, offset, count, stride []int) (off, cnt, str []
 // WriteSlab writes data into the block of dataset name starting at offset
 // with shape count. The dataset must store T.
 func WriteSlab[T Elem](f *File, name string, offset, count []int, data []T) error {
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	if err := f.writable("WriteSlab"); err != nil {
 		return err
@@ -500,7 +500,7 @@ func WriteSlab[T Elem](f *File, name string, offset, count []int, data []T) erro
 // offset, taking every stride-th entry (nil stride: contiguous), the way
 // NumPy's a[o0:o0+c0*s0:s0, ...] does. The dataset must store T.
 func ReadSlab[T Elem](f *File, name string, offset, count, stride []int) ([]T, error) {
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	ds, dims, err := openTyped[T](f, name)
 	if err != nil {
@@ -538,7 +538,7 @@ func slabIO(ds *hdf5.Dataset, off, cnt, str []uint, io func(mem, file *hdf5.Data
 
 // List returns the names of the members of group ("/" for the root).
 func (f *File) List(group string) ([]string, error) {
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	g, err := f.openGroup(group)
 	if err != nil {
@@ -601,7 +601,7 @@ func (f *File) openObject(name string) (object, error) {
 // root), replacing any old value. v is a float64, int, int64, string,
 // []float64, []int or []int64.
 func (f *File) SetAttr(obj, attr string, v any) error {
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	if err := f.writable("SetAttr"); err != nil {
 		return err
@@ -702,7 +702,7 @@ func numAttr[T float64 | int64](f *File, obj, attr string) ([]T, error) {
 	if _, isInt := any(z).(int64); isInt {
 		class, mem = classInteger, hdf5.T_NATIVE_INT64
 	}
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	o, a, _, _, n, err := f.openAttr(obj, attr, class)
 	if err != nil {
@@ -746,7 +746,7 @@ func scalarAttr[T float64 | int64](f *File, obj, attr string) (T, error) {
 
 // AttrString returns a scalar string attribute (fixed or variable length).
 func (f *File) AttrString(obj, attr string) (string, error) {
-	mu.Lock()
+	lock()
 	defer mu.Unlock()
 	o, a, _, _, n, err := f.openAttr(obj, attr, classString)
 	if err != nil {

@@ -75,10 +75,9 @@ const (
 // Richardson it is the Gauss-Seidel, SOR or SSOR iteration itself:
 // x + M^{-1}(b - A x) equals one sweep on A x = b from x.
 type SOR struct {
-	a     *sparse.CSR
-	diag  []float64
 	omega float64
 	sweep Sweep
+	f     *factor
 }
 
 // NewSOR returns the SOR preconditioner of the square matrix a with
@@ -95,25 +94,55 @@ func NewSOR(a *sparse.CSR, omega float64, sweep Sweep) (*SOR, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SOR{a: a, diag: d, omega: omega, sweep: sweep}, nil
+	return &SOR{omega: omega, sweep: sweep, f: sorFactor(a, d, omega, sweep)}, nil
+}
+
+// sorFactor writes the sweeps from zero as triangular solves, so they run
+// on the factor kernel (no branches, no divisions, the freshest value last
+// on each row's dependency chain). With D/omega + L = (I + omega L D^{-1}) D/omega,
+//
+//	Forward:   M^{-1} = omega D^{-1} (I + omega L D^{-1})^{-1}
+//	Backward:  M^{-1} = (D/omega + U)^{-1}
+//	Symmetric: M^{-1} = (2-omega) (D/omega + U)^{-1} (I + omega L D^{-1})^{-1}
+//
+// so the unit lower factor holds omega a_ij / a_jj, the upper one a_ij, the
+// inverse diagonal omega / a_ii, and the right-hand side is scaled by 2-omega
+// for SSOR. A sweep from zero never reads the entries a zero iterate would
+// multiply, which the general sweeps of package sparse must.
+func sorFactor(a *sparse.CSR, diag []float64, omega float64, sweep Sweep) *factor {
+	n, _ := a.Dims()
+	ip, ind, val := a.RawCSR()
+	f := &factor{indptr: make([]int, n+1), diag: make([]int, n), invDiag: make([]float64, n), scale: 1}
+	if sweep == Symmetric {
+		f.scale = 2 - omega
+	}
+	for i := 0; i < n; i++ {
+		for k := ip[i]; k < ip[i+1]; k++ {
+			j := ind[k]
+			switch {
+			case j < i && sweep != Backward:
+				f.indices = append(f.indices, j)
+				f.data = append(f.data, omega*val[k]/diag[j])
+			case j == i:
+				f.diag[i] = len(f.indices)
+				f.indices = append(f.indices, j)
+				f.data = append(f.data, val[k])
+			case j > i && sweep != Forward:
+				f.indices = append(f.indices, j)
+				f.data = append(f.data, val[k])
+			}
+		}
+		f.indptr[i+1] = len(f.indices)
+		f.invDiag[i] = omega / diag[i]
+	}
+	return f
 }
 
 // Omega returns the relaxation factor.
 func (p *SOR) Omega() float64 { return p.omega }
 
 // PreconSolve sets dst = M^{-1} r.
-func (p *SOR) PreconSolve(dst, r []float64) {
-	clear(dst)
-	switch p.sweep {
-	case Forward:
-		p.a.SORForward(dst, r, p.diag, p.omega)
-	case Backward:
-		p.a.SORBackward(dst, r, p.diag, p.omega)
-	case Symmetric:
-		p.a.SORForward(dst, r, p.diag, p.omega)
-		p.a.SORBackward(dst, r, p.diag, p.omega)
-	}
-}
+func (p *SOR) PreconSolve(dst, r []float64) { p.f.solve(dst, r) }
 
 // ILU0 is the incomplete LU factorization with zero fill, A ~ L U, with L
 // unit lower triangular and U upper triangular on the sparsity pattern of A
@@ -130,17 +159,18 @@ type factor struct {
 	data            []float64
 	diag            []int
 	invDiag         []float64
+	scale           float64 // right-hand side factor (SSOR's 2-omega)
 }
 
-// solve sets dst = U^{-1} L^{-1} r: forward substitution into dst, then
-// backward substitution in place.
+// solve sets dst = U^{-1} L^{-1} (scale r): forward substitution into dst,
+// then backward substitution in place.
 func (f *factor) solve(dst, r []float64) {
 	n := len(f.diag)
 	dst = dst[:n]
 	r = r[:n]
 	for i := 0; i < n; i++ {
 		lo, d := f.indptr[i], f.diag[i]
-		s := r[i]
+		s := f.scale * r[i]
 		vals := f.data[lo:d]
 		for k, j := range f.indices[lo:d] {
 			s -= vals[k] * dst[j]
@@ -254,7 +284,7 @@ func ilu0(a *sparse.CSR, who string, positive bool) (*factor, error) {
 	for i, k := range diag {
 		inv[i] = 1 / data[k]
 	}
-	return &factor{indptr: indptr, indices: indices, data: data, diag: diag, invDiag: inv}, nil
+	return &factor{indptr: indptr, indices: indices, data: data, diag: diag, invDiag: inv, scale: 1}, nil
 }
 
 // checkSymmetric reports whether a equals its transpose to rounding.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"os"
@@ -386,14 +387,16 @@ func (s *sequenceSetup) source(trial int) (src relax.Source, close func(), err e
 }
 
 // policies builds trial's policies; learned ones get seeds derived from the
-// trial's seed, so trial i is the same however many trials run.
+// trial's seed and the policy's name, so trial i of a policy is the same
+// however many trials run and whatever other policies run beside it.
 func (s *sequenceSetup) policies(trial int, loaded map[string]relax.Policy) ([]relax.Entry, error) {
-	seed := (s.cfg.Seed+uint64(trial))*1000 + 1
 	var out []relax.Entry
-	for i, p := range s.specs {
+	for _, p := range s.specs {
 		var pol relax.Policy
 		var err error
-		ps := seed + uint64(i)
+		h := fnv.New64a()
+		h.Write([]byte(p.name))
+		ps := (s.cfg.Seed+uint64(trial))*0x9e3779b97f4a7c15 ^ h.Sum64()
 		switch p.kind {
 		case "best-fixed":
 			continue // read off the grid table afterwards

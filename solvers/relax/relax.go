@@ -144,7 +144,8 @@ type Step struct {
 	Result *solvers.Result
 }
 
-// Solve solves one system with context value c and updates the policy.
+// Solve solves the instance with the omega the policy chooses for its
+// context and updates the policy with the iteration count.
 // A solve that does not converge within MaxIterations is not an error:
 // its cost is the cap and Result.Reason says why it stopped.
 func (s *Sequence) Solve(ctx context.Context, in *Instance) (*Step, error) {

@@ -36,6 +36,8 @@ type ChebCB struct {
 	p    []float64
 	last int
 	pred float64
+
+	lb, ub, th []float64 // scratch of Update
 }
 
 // NewChebCB returns ChebCB over the omegas of grid (nil means DefaultGrid)
@@ -56,6 +58,7 @@ func NewChebCB(grid []float64, m int, lo, hi float64, seed uint64) (*ChebCB, err
 	d := len(grid)
 	b := &ChebCB{grid: grid, m: m, lo: lo, hi: hi, src: newSource(seed), t: 1,
 		theta: make([]float64, d*m), phi: make([]float64, m), p: make([]float64, d), last: -1,
+		lb: make([]float64, m), ub: make([]float64, m), th: make([]float64, m),
 		kmax: math.Inf(-1), kmin: math.Inf(1)}
 	for i := 0; i < d; i++ {
 		b.fits = append(b.fits, newLSQ(m))
@@ -139,8 +142,7 @@ func (b *ChebCB) Update(cost float64) {
 	b.scale = k * n
 	// Bounds on theta: |theta_0| <= 1/N, |theta_j| <= 2 (b-a) L / (scale j),
 	// applied to the unnormalised fit theta' = scale theta.
-	lb := make([]float64, m)
-	ub := make([]float64, m)
+	lb, ub, th := b.lb, b.ub, b.th
 	ub[0] = b.scale / n
 	for j := 1; j < m; j++ {
 		ub[j] = 2 * bma * l / float64(j)
@@ -149,7 +151,6 @@ func (b *ChebCB) Update(cost float64) {
 		lb[j] = -ub[j]
 	}
 	var resnorm float64
-	th := make([]float64, m)
 	for a := 0; a < d; a++ {
 		if !(changed || a == i) || b.fits[a].rows == 0 {
 			continue

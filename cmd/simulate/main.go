@@ -30,6 +30,7 @@ func init() {
 		"run":      {"the main job on the embedded default configuration", cmdRun},
 		"solve":    {"solve one linear system (named problem or file)", cmdSolve},
 		"export":   {"write a generated system to Matrix Market or HDF5", cmdExport},
+		"minmax":   {"min-max problems by (variance-reduced) Halpern methods, residual vs epochs", cmdMinmax},
 		"sequence": {"a sequence of related systems with omega tuned online per policy", cmdSequence},
 		"bench":    {"JSON-lines benchmark figures (suite: spmv)", cmdBench},
 		"version":  {"versions of the toolkit and its native libraries", cmdVersion},

@@ -3,6 +3,7 @@ package halpern
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -25,7 +26,8 @@ type Affine struct {
 	q  []float64
 	n  int
 
-	lFull, lAvg float64 // computed on first use
+	onceFull, onceAvg sync.Once // the constants are computed on first use
+	lFull, lAvg       float64
 }
 
 // NewAffine returns F(u) = M u + q with n components. q may be nil (zero).
@@ -89,11 +91,13 @@ func (a *Affine) AddDiff(dst []float64, s float64, i int, u, v []float64) {
 
 // Lipschitz returns ||M||_2, estimated by power iteration on M^T M to a
 // relative change below 1e-10 (at most 2000 steps), so it may fall short of
-// the true norm by that much.
+// the true norm by that much. It is safe for concurrent use.
 func (a *Affine) Lipschitz() float64 {
-	if a.lFull > 0 {
-		return a.lFull
-	}
+	a.onceFull.Do(func() { a.lFull = a.powerNorm() })
+	return a.lFull
+}
+
+func (a *Affine) powerNorm() float64 {
 	d := a.Dim()
 	x := make([]float64, d)
 	y := make([]float64, d)
@@ -118,17 +122,19 @@ func (a *Affine) Lipschitz() float64 {
 		}
 		est = s
 	}
-	a.lFull = est
 	return est
 }
 
 // AverageLipschitz returns sqrt(n) max_i ||M[:, G_i]||_2, with G_i the
 // columns of component i: the constant with
 // (1/n) sum_i ||F_i(u) - F_i(v)||^2 <= L^2 ||u - v||^2 for uniform sampling.
+// It is safe for concurrent use.
 func (a *Affine) AverageLipschitz() float64 {
-	if a.lAvg > 0 {
-		return a.lAvg
-	}
+	a.onceAvg.Do(func() { a.lAvg = a.averageNorm() })
+	return a.lAvg
+}
+
+func (a *Affine) averageNorm() float64 {
 	indptr, indices, data := a.mt.RawCSR()
 	d := a.Dim()
 	dot := func(j, k int) float64 {
@@ -168,6 +174,5 @@ func (a *Affine) AverageLipschitz() float64 {
 		vals := eig.Values(nil)
 		worst = math.Max(worst, vals[len(vals)-1])
 	}
-	a.lAvg = math.Sqrt(float64(a.n) * worst)
-	return a.lAvg
+	return math.Sqrt(float64(a.n) * worst)
 }

@@ -171,6 +171,8 @@ func extragradient(ctx context.Context, p *Problem, s *Settings, name string, st
 		}
 		eta = 1 / (div * l)
 	}
+	// EG has no anchor to restart, so it takes no residual checks as work.
+	r.restart = r.restart && anchored
 	u0 := append([]float64(nil), u...)
 	base := make([]float64, r.d)
 	fu := make([]float64, r.d)

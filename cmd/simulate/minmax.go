@@ -1,0 +1,523 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/solvers/halpern"
+)
+
+type minmaxConfig struct {
+	common
+	Workload   string  `json:"workload"`
+	N          int     `json:"n"`
+	Methods    string  `json:"methods"`
+	Steps      string  `json:"steps"`
+	Epochs     float64 `json:"epochs"`
+	Seeds      int     `json:"seeds"`
+	Seed       uint64  `json:"seed"`
+	Target     float64 `json:"target"`
+	Tol        float64 `json:"tol"`
+	Restart    bool    `json:"restart"`
+	CheckEvery float64 `json:"check_every"`
+	Out        string  `json:"out,omitempty"`
+	Plot       string  `json:"plot,omitempty"`
+}
+
+var minmaxMethods = []string{"eg", "eag", "alg1", "alg2", "halpern"}
+
+func cmdMinmax(args []string, stdout, stderr io.Writer) error {
+	var c minmaxConfig
+	fs := newFlags("minmax", `Solve a min-max problem with each method for a budget of epochs (n component
+evaluations each), over several seeds, and report the residual ||u - P(u - F(u))||
+against epochs. Workloads: game, the policeman-and-burglar matrix game on the
+product of simplices (a new instance per seed); qp, the unconstrained bilinearly
+coupled quadratic min-max problem (seeds vary only the methods' sampling).
+Methods: eg (extragradient), eag (anchored extragradient), alg1 (Halpern with the
+PAGE estimator), alg2 (inexact Halpern with variance-reduced FoRB), halpern (on the
+forward-backward map; needs a cocoercive F, so not the game). --steps paper uses the
+step sizes of the paper's scripts, --steps theory the package's theoretical defaults.`,
+		"simulate minmax --workload game --n 200 --epochs 1000 --seeds 2 --out game.h5 --plot game.png", stderr)
+	c.common.register(fs)
+	fs.StringVar(&c.Workload, "workload", "game", "game or qp")
+	fs.IntVar(&c.N, "n", 0, "components (the game is n x n; the qp has n per player); 0: 500 for game, 200 for qp")
+	fs.StringVar(&c.Methods, "methods", "eg,eag,alg1,alg2", "comma-separated: "+strings.Join(minmaxMethods, ", "))
+	fs.StringVar(&c.Steps, "steps", "paper", "step sizes: paper or theory")
+	fs.Float64Var(&c.Epochs, "epochs", 0, "budget in epochs per run; 0: 5000 for game, 20000 for qp")
+	fs.IntVar(&c.Seeds, "seeds", 5, "number of seeds (seed, seed+1, ...)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "first seed")
+	fs.Float64Var(&c.Target, "target", 1e-3, "report the epochs each method needs to reach this residual")
+	fs.Float64Var(&c.Tol, "tol", 0, "stop a run at this residual (0: spend the whole budget)")
+	fs.BoolVar(&c.Restart, "restart", false, "restart the anchored methods when the residual halves")
+	fs.Float64Var(&c.CheckEvery, "check-every", 0, "epochs between residual checks (0: epochs/1000)")
+	fs.StringVar(&c.Out, "out", "", "write residual against epochs per method and seed to this HDF5 file")
+	fs.StringVar(&c.Plot, "plot", "", "write a log-log PNG of the mean residual against epochs")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.common.apply(); err != nil {
+		return err
+	}
+	return runMinmax(&c, stdout, stderr)
+}
+
+// minmaxRun is one method on one seed.
+type minmaxRun struct {
+	res     *halpern.Result
+	seconds float64
+	err     error
+}
+
+func (c *minmaxConfig) validate() ([]string, error) {
+	switch c.Workload {
+	case "game":
+		if c.N == 0 {
+			c.N = 500
+		}
+		if c.Epochs == 0 {
+			c.Epochs = 5000
+		}
+	case "qp":
+		if c.N == 0 {
+			c.N = 200
+		}
+		if c.Epochs == 0 {
+			c.Epochs = 20000
+		}
+	default:
+		return nil, usageErr("--workload %q: want game or qp", c.Workload)
+	}
+	if c.N < 2 {
+		return nil, usageErr("--n must be at least 2, got %d", c.N)
+	}
+	if err := oneOf("--steps", c.Steps, []string{"paper", "theory"}); err != nil {
+		return nil, err
+	}
+	if !(c.Epochs > 0) || math.IsInf(c.Epochs, 0) {
+		return nil, usageErr("--epochs must be positive, got %g", c.Epochs)
+	}
+	if c.Seeds < 1 {
+		return nil, usageErr("--seeds must be at least 1, got %d", c.Seeds)
+	}
+	if !(c.Target > 0) {
+		return nil, usageErr("--target must be positive, got %g", c.Target)
+	}
+	if c.Tol < 0 || math.IsNaN(c.Tol) {
+		return nil, usageErr("--tol must be >= 0, got %g", c.Tol)
+	}
+	if c.CheckEvery < 0 || math.IsNaN(c.CheckEvery) {
+		return nil, usageErr("--check-every must be >= 0, got %g", c.CheckEvery)
+	}
+	if c.CheckEvery == 0 {
+		c.CheckEvery = c.Epochs / 1000
+	}
+	var methods []string
+	seen := map[string]bool{}
+	for _, m := range strings.Split(c.Methods, ",") {
+		m = strings.TrimSpace(m)
+		if err := oneOf("--methods", m, minmaxMethods); err != nil {
+			return nil, err
+		}
+		if seen[m] {
+			return nil, usageErr("--methods: %q given twice", m)
+		}
+		seen[m] = true
+		methods = append(methods, m)
+	}
+	for _, p := range []string{c.Out, c.Plot} {
+		if err := checkOut(p, c.Force); err != nil {
+			return nil, err
+		}
+	}
+	return methods, nil
+}
+
+// minmaxProblem builds the workload for one seed with the constants the
+// paper's step sizes use: ||A||_2 and ||A||_F for the game.
+func minmaxProblem(c *minmaxConfig, seed uint64) (p *halpern.Problem, norm2, normF float64, err error) {
+	if c.Workload == "qp" {
+		p, err = halpern.NewQuadraticMinMax(c.N)
+		return p, 0, 0, err
+	}
+	a := halpern.PolicemanBurglar(c.N, seed)
+	if p, err = halpern.NewMatrixGame(a); err != nil {
+		return nil, 0, 0, err
+	}
+	// F = (A^T y, -A x) has the norm of A.
+	return p, p.F.(interface{ Lipschitz() float64 }).Lipschitz(), mat.Norm(a, 2), nil
+}
+
+// minmaxMethod returns the method with the paper's step sizes (the
+// published scripts') or the package's theoretical defaults.
+func minmaxMethod(c *minmaxConfig, name string, norm2, normF float64) halpern.Method {
+	n := float64(c.N)
+	paper := c.Steps == "paper"
+	game := c.Workload == "game"
+	switch name {
+	case "eg":
+		switch {
+		case paper && game:
+			return halpern.EG{Step: 5 / norm2}
+		case paper:
+			return halpern.EG{Step: 0.5}
+		}
+		return halpern.EG{}
+	case "eag":
+		switch {
+		case paper && game:
+			return halpern.EAG{Step: 5 / norm2}
+		case paper:
+			return halpern.EAG{Step: 0.3}
+		}
+		return halpern.EAG{}
+	case "alg1":
+		switch {
+		case paper && game:
+			return halpern.VRHalpern{Step: 5 / normF}
+		case paper:
+			return halpern.VRHalpern{Step: 0.3}
+		}
+		return halpern.VRHalpern{}
+	case "alg2":
+		p := 1 / n
+		switch {
+		case paper && game:
+			return halpern.VRInexactHalpern{C: math.Sqrt(n) / normF, Gamma: 5 * math.Sqrt(p*(1-p)) / (math.Sqrt(n) + 1), InnerScale: 0.05}
+		case paper:
+			return halpern.VRInexactHalpern{C: math.Sqrt(n), Gamma: 0.001, InnerScale: 0.05}
+		}
+		return halpern.VRInexactHalpern{}
+	}
+	return halpern.Halpern{}
+}
+
+func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
+	methods, err := c.validate()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	start := time.Now()
+	runs := make([][]minmaxRun, len(methods))
+	for m := range runs {
+		runs[m] = make([]minmaxRun, c.Seeds)
+	}
+	prog := newProgress(stderr, "minmax", len(methods)*c.Seeds)
+	sem := make(chan struct{}, max(1, c.Threads))
+	var wg sync.WaitGroup
+	for s := 0; s < c.Seeds; s++ {
+		seed := c.Seed + uint64(s)
+		p, norm2, normF, err := minmaxProblem(c, seed)
+		if err != nil {
+			return err
+		}
+		for m, name := range methods {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				h := fnv.New64a()
+				h.Write([]byte(name))
+				set := &halpern.Settings{Tolerance: c.Tol, MaxEpochs: c.Epochs, CheckEvery: c.CheckEvery,
+					History: true, Restart: c.Restart, Seed: seed ^ h.Sum64()}
+				if c.Tol == 0 {
+					set.Tolerance = math.SmallestNonzeroFloat64
+				}
+				t0 := time.Now()
+				res, err := minmaxMethod(c, name, norm2, normF).Solve(ctx, p, set)
+				runs[m][s] = minmaxRun{res: res, seconds: time.Since(t0).Seconds(), err: err}
+				prog.add(1)
+			}()
+		}
+	}
+	wg.Wait()
+	prog.done()
+	for m := range runs {
+		for _, r := range runs[m] {
+			if r.err != nil {
+				return r.err
+			}
+			if r.res.Reason == solvers.Cancelled {
+				return context.Canceled
+			}
+		}
+	}
+	grid, curves := resample(c, runs)
+	if c.Out != "" {
+		if err := writeMinmax(c, methods, runs, grid, curves); err != nil {
+			return err
+		}
+	}
+	if c.Plot != "" {
+		if err := plotMinmax(c, methods, grid, curves); err != nil {
+			return err
+		}
+	}
+	summary := minmaxSummary(c, methods, runs, grid, curves)
+	summary["seconds"] = time.Since(start).Seconds()
+	if c.JSON {
+		report(stdout, true, summary)
+		return nil
+	}
+	printMinmax(stdout, c, methods, runs, grid, curves)
+	return nil
+}
+
+// resample puts every run's residual history on one grid of epochs,
+// 0, CheckEvery, 2 CheckEvery, ..., Epochs: the value at an epoch is the
+// last residual checked at or before it (the final one once a run stopped).
+func resample(c *minmaxConfig, runs [][]minmaxRun) ([]float64, [][][]float64) {
+	k := int(math.Ceil(c.Epochs/c.CheckEvery + 1e-9))
+	grid := make([]float64, k+1)
+	for j := range grid {
+		grid[j] = math.Min(float64(j)*c.CheckEvery, c.Epochs)
+	}
+	curves := make([][][]float64, len(runs))
+	for m := range runs {
+		curves[m] = make([][]float64, len(runs[m]))
+		for s, r := range runs[m] {
+			h := r.res.History
+			out := make([]float64, len(grid))
+			i := 0
+			for j, g := range grid {
+				for i+1 < len(h) && h[i+1].Epochs <= g+1e-9 {
+					i++
+				}
+				out[j] = h[i].Residual
+			}
+			// The last check may overshoot the budget by an iteration;
+			// the budget's value is the run's final residual.
+			out[len(out)-1] = r.res.Residual
+			curves[m][s] = out
+		}
+	}
+	return grid, curves
+}
+
+// meanCurve averages a method's curves over the seeds.
+func meanCurve(cs [][]float64) []float64 {
+	out := make([]float64, len(cs[0]))
+	for _, c := range cs {
+		for j, v := range c {
+			out[j] += v / float64(len(cs))
+		}
+	}
+	return out
+}
+
+// toTarget returns the first grid epoch at which a curve is at or below the
+// target, or -1.
+func toTarget(grid, curve []float64, target float64) float64 {
+	for j, v := range curve {
+		if v <= target {
+			return grid[j]
+		}
+	}
+	return -1
+}
+
+// reportEpochs are the epochs of the paper's table that fit the budget,
+// and the budget itself.
+func reportEpochs(budget float64) []float64 {
+	var out []float64
+	for _, e := range []float64{10, 100, 500, 1000, 2500, 5000, 10000, 50000, 100000, 1e6} {
+		if e < budget {
+			out = append(out, e)
+		}
+	}
+	return append(out, budget)
+}
+
+// at returns the curve's value at epoch e.
+func at(grid, curve []float64, e float64) float64 {
+	j := 0
+	for j+1 < len(grid) && grid[j+1] <= e+1e-9 {
+		j++
+	}
+	return curve[j]
+}
+
+func printMinmax(w io.Writer, c *minmaxConfig, methods []string, runs [][]minmaxRun, grid []float64, curves [][][]float64) {
+	fmt.Fprintf(w, "%s n=%d, %s steps, %d seeds, budget %g epochs: mean residual at epochs\n", c.Workload, c.N, c.Steps, c.Seeds, c.Epochs)
+	eps := reportEpochs(c.Epochs)
+	fmt.Fprintf(w, "%-8s", "method")
+	for _, e := range eps {
+		fmt.Fprintf(w, " %9g", e)
+	}
+	fmt.Fprintf(w, "  %14s %8s\n", fmt.Sprintf("to %.0e", c.Target), "seconds")
+	for m, name := range methods {
+		mean := meanCurve(curves[m])
+		fmt.Fprintf(w, "%-8s", name)
+		for _, e := range eps {
+			fmt.Fprintf(w, " %9.2e", at(grid, mean, e))
+		}
+		reached, sum := 0, 0.0
+		var secs float64
+		for s := range curves[m] {
+			if t := toTarget(grid, curves[m][s], c.Target); t >= 0 {
+				reached++
+				sum += t
+			}
+			secs += runs[m][s].seconds
+		}
+		tt := fmt.Sprintf("never (0/%d)", c.Seeds)
+		if reached > 0 {
+			tt = fmt.Sprintf("%.0f (%d/%d)", sum/float64(reached), reached, c.Seeds)
+		}
+		fmt.Fprintf(w, "  %14s %8.2f\n", tt, secs/float64(c.Seeds))
+		for s, r := range runs[m] {
+			if r.res.Reason == solvers.Diverged {
+				fmt.Fprintf(w, "  %s seed %d diverged at %g epochs\n", name, c.Seed+uint64(s), r.res.Epochs)
+			}
+		}
+	}
+	for _, p := range []string{c.Out, c.Plot} {
+		if p != "" {
+			fmt.Fprintf(w, "wrote %s\n", p)
+		}
+	}
+}
+
+func minmaxSummary(c *minmaxConfig, methods []string, runs [][]minmaxRun, grid []float64, curves [][][]float64) map[string]any {
+	per := map[string]any{}
+	for m, name := range methods {
+		mean := meanCurve(curves[m])
+		final := make([]float64, c.Seeds)
+		target := make([]float64, c.Seeds)
+		reasons := make([]string, c.Seeds)
+		evals := make([]int64, c.Seeds)
+		for s, r := range runs[m] {
+			final[s] = r.res.Residual
+			target[s] = toTarget(grid, curves[m][s], c.Target)
+			reasons[s] = r.res.Reason.String()
+			evals[s] = r.res.Stats.Evaluations
+		}
+		atEpochs := map[string]float64{}
+		for _, e := range reportEpochs(c.Epochs) {
+			atEpochs[fmt.Sprint(e)] = at(grid, mean, e)
+		}
+		per[name] = map[string]any{"final_residual": final, "epochs_to_target": target, "reason": reasons,
+			"evaluations": evals, "mean_residual_at": atEpochs}
+	}
+	out := map[string]any{"command": "minmax", "workload": c.Workload, "n": c.N, "steps": c.Steps,
+		"seeds": c.Seeds, "epochs": c.Epochs, "target": c.Target, "methods": per, "threads": c.Threads}
+	if c.Out != "" {
+		out["out"] = c.Out
+	}
+	if c.Plot != "" {
+		out["plot"] = c.Plot
+	}
+	return out
+}
+
+func writeMinmax(c *minmaxConfig, methods []string, runs [][]minmaxRun, grid []float64, curves [][][]float64) error {
+	f, err := h5.Create(c.Out, c.Force)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if err := h5.Write(f, "epochs", []int{len(grid)}, grid, nil); err != nil {
+		return err
+	}
+	for m, name := range methods {
+		flat := make([]float64, 0, c.Seeds*len(grid))
+		final := make([]float64, c.Seeds)
+		target := make([]float64, c.Seeds)
+		secs := make([]float64, c.Seeds)
+		evals := make([]int64, c.Seeds)
+		for s, r := range runs[m] {
+			flat = append(flat, curves[m][s]...)
+			final[s] = r.res.Residual
+			target[s] = toTarget(grid, curves[m][s], c.Target)
+			secs[s] = r.seconds
+			evals[s] = r.res.Stats.Evaluations
+		}
+		for _, d := range []struct {
+			name string
+			dims []int
+			data any
+		}{
+			{"residual", []int{c.Seeds, len(grid)}, flat},
+			{"mean_residual", []int{len(grid)}, meanCurve(curves[m])},
+			{"final_residual", []int{c.Seeds}, final},
+			{"epochs_to_target", []int{c.Seeds}, target},
+			{"seconds", []int{c.Seeds}, secs},
+			{"evaluations", []int{c.Seeds}, evals},
+		} {
+			var err error
+			switch v := d.data.(type) {
+			case []float64:
+				err = h5.Write(f, name+"/"+d.name, d.dims, v, nil)
+			case []int64:
+				err = h5.Write(f, name+"/"+d.name, d.dims, v, nil)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if err := f.SetConfig("/", c); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func plotMinmax(c *minmaxConfig, methods []string, grid []float64, curves [][][]float64) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s (n = %d, %s steps): mean residual of %d seeds", c.Workload, c.N, c.Steps, c.Seeds)
+	p.X.Label.Text = "epochs"
+	p.Y.Label.Text = "residual"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	p.Legend.Top = false
+	p.Legend.Left = true
+	for m, name := range methods {
+		mean := meanCurve(curves[m])
+		var pts plotter.XYs
+		for j, g := range grid {
+			// Log axes: drop epoch 0, and values that are not positive
+			// and finite (a diverged run).
+			if g > 0 && mean[j] > 0 && !math.IsInf(mean[j], 0) {
+				pts = append(pts, plotter.XY{X: g, Y: mean[j]})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		l.Color = plotutil.Color(m)
+		l.Dashes = plotutil.Dashes(m)
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(name, l)
+	}
+	w, err := p.WriterTo(7*vg.Inch, 5*vg.Inch, "png")
+	if err != nil {
+		return err
+	}
+	return atomicWrite(c.Plot, c.Force, func(out io.Writer) error {
+		_, err := w.WriteTo(out)
+		return err
+	})
+}

@@ -65,7 +65,7 @@ step sizes of the paper's scripts, --steps theory the package's theoretical defa
 	fs.Float64Var(&c.Target, "target", 1e-3, "report the epochs each method needs to reach this residual")
 	fs.Float64Var(&c.Tol, "tol", 0, "stop a run at this residual (0: spend the whole budget)")
 	fs.BoolVar(&c.Restart, "restart", false, "restart the anchored methods when the residual halves")
-	fs.Float64Var(&c.CheckEvery, "check-every", 0, "epochs between residual checks (0: epochs/1000)")
+	fs.Float64Var(&c.CheckEvery, "check-every", 0, "least epochs between residual checks, which are spaced 0.5% apart in epochs for the log-scale history (0: epochs/10000)")
 	fs.StringVar(&c.Out, "out", "", "write residual against epochs per method and seed to this HDF5 file")
 	fs.StringVar(&c.Plot, "plot", "", "write a log-log PNG of the mean residual against epochs")
 	if err := parse(fs, args); err != nil {
@@ -125,7 +125,7 @@ func (c *minmaxConfig) validate() ([]string, error) {
 		return nil, usageErr("--check-every must be >= 0, got %g", c.CheckEvery)
 	}
 	if c.CheckEvery == 0 {
-		c.CheckEvery = c.Epochs / 1000
+		c.CheckEvery = c.Epochs / 10000
 	}
 	var methods []string
 	seen := map[string]bool{}
@@ -237,7 +237,7 @@ func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
 				h := fnv.New64a()
 				h.Write([]byte(name))
 				set := &halpern.Settings{Tolerance: c.Tol, MaxEpochs: c.Epochs, CheckEvery: c.CheckEvery,
-					History: true, Restart: c.Restart, Seed: seed ^ h.Sum64()}
+					CheckGrowth: minmaxGrowth, History: true, Restart: c.Restart, Seed: seed ^ h.Sum64()}
 				if c.Tol == 0 {
 					set.Tolerance = math.SmallestNonzeroFloat64
 				}
@@ -281,15 +281,20 @@ func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// resample puts every run's residual history on one grid of epochs,
-// 0, CheckEvery, 2 CheckEvery, ..., Epochs: the value at an epoch is the
-// last residual checked at or before it (the final one once a run stopped).
+// minmaxGrowth spaces the residual checks geometrically, 0.5% apart.
+const minmaxGrowth = 0.005
+
+// resample puts every run's residual history on the grid of the checks'
+// due epochs, 0, ..., Epochs: the value at an epoch is the last residual
+// checked at or before it (the final one once a run stopped), so it may
+// lag by one check.
 func resample(c *minmaxConfig, runs [][]minmaxRun) ([]float64, [][][]float64) {
-	k := int(math.Ceil(c.Epochs/c.CheckEvery + 1e-9))
-	grid := make([]float64, k+1)
-	for j := range grid {
-		grid[j] = math.Min(float64(j)*c.CheckEvery, c.Epochs)
+	set := halpern.Settings{CheckEvery: c.CheckEvery, CheckGrowth: minmaxGrowth}
+	grid := []float64{0}
+	for e := set.NextCheck(0); e < c.Epochs; e = set.NextCheck(e) {
+		grid = append(grid, e)
 	}
+	grid = append(grid, c.Epochs)
 	curves := make([][][]float64, len(runs))
 	for m := range runs {
 		curves[m] = make([][]float64, len(runs[m]))

@@ -594,3 +594,32 @@ func TestCancelledKeepsResidualOfX(t *testing.T) {
 		t.Errorf("residual %g is not the residual %g of X", res.Residual, want)
 	}
 }
+
+// TestCheckSchedule checks that residual checks follow NextCheck: each is
+// taken at the first iterate at or past its due epoch, and no due epoch is
+// skipped while iterations are shorter than the spacing.
+func TestCheckSchedule(t *testing.T) {
+	p, _ := smallGame(t)
+	s := &Settings{Tolerance: 1e-300, MaxEpochs: 5000, CheckEvery: 3, CheckGrowth: 0.05, History: true}
+	res, err := EG{}.Solve(context.Background(), p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := 0.0
+	for i, pt := range res.History {
+		if i == len(res.History)-1 {
+			break // the budget forces the last check
+		}
+		// EG takes 2 epochs per iteration.
+		if pt.Epochs < due || pt.Epochs >= due+2 {
+			t.Fatalf("check %d at %g epochs, due at %g", i, pt.Epochs, due)
+		}
+		due = s.NextCheck(due)
+	}
+	if want := math.Max(3, 1000*1.05); s.NextCheck(1000) != want {
+		t.Errorf("NextCheck(1000) = %g, want %g", s.NextCheck(1000), want)
+	}
+	if n := len(res.History); n < 90 || n > 120 {
+		t.Errorf("%d checks in 5000 epochs; the schedule gives about 100", n)
+	}
+}

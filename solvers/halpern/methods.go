@@ -211,6 +211,12 @@ func extragradient(ctx context.Context, p *Problem, s *Settings, name string, st
 // evaluation, otherwise g_{k-1} + (1/b) sum_{j in S} (F_j(u_k) - F_j(u_{k-1}))
 // over a batch S of b components drawn without replacement, with
 // p_k = 1 for k <= 1, 4/(k+4) while k-1 <= sqrt(n), then 4/(sqrt(n)+5).
+//
+// Without cocoercivity there is no guarantee: on a bilinear game the
+// anchored forward step expands once lambda_k falls below what the step's
+// rotation needs, so with the theoretical step it can diverge on a small
+// game. The paper's experiments nevertheless run it on the 500 x 500 game
+// with the tuned step 5/||A||_F, where it converges, in plateaus.
 type VRHalpern struct {
 	// Step is eta; zero means 1/(2 LAvg).
 	Step float64

@@ -85,6 +85,10 @@ type Settings struct {
 	// Stats.Evaluations. Zero means 1. The first and last iterates are
 	// always checked.
 	CheckEvery float64
+	// CheckGrowth, if positive, spaces the checks geometrically for
+	// log-scale histories: after a check due at e the next is due at
+	// max(e + CheckEvery, e (1 + CheckGrowth)). See NextCheck.
+	CheckGrowth float64
 	// History records every checked residual in Result.History.
 	History bool
 	// Seed seeds the random choices of the stochastic methods.
@@ -101,6 +105,18 @@ type Settings struct {
 	// Callback, if set, is called at every residual check; returning
 	// false stops the solve with reason StoppedByCallback.
 	Callback func(Point) bool
+}
+
+// NextCheck returns the epoch at which the residual check after the one
+// due at e is due, with the spacing of CheckEvery and CheckGrowth (zero
+// values meaning their defaults). A check is taken at the first iterate at
+// or past its due epoch.
+func (s Settings) NextCheck(e float64) float64 {
+	step := s.CheckEvery
+	if step <= 0 {
+		step = 1
+	}
+	return math.Max(e+step, e*(1+s.CheckGrowth))
 }
 
 // Point is one residual check.
@@ -198,6 +214,9 @@ func newRun(ctx context.Context, p *Problem, s *Settings, name string) (*run, []
 	}
 	if r.s.CheckEvery == 0 {
 		r.s.CheckEvery = 1
+	}
+	if r.s.CheckGrowth < 0 || math.IsNaN(r.s.CheckGrowth) || math.IsInf(r.s.CheckGrowth, 0) {
+		return nil, nil, fmt.Errorf("halpern: %s: CheckGrowth %g is not a nonnegative number", name, r.s.CheckGrowth)
 	}
 	if r.d <= 0 {
 		return nil, nil, fmt.Errorf("halpern: %s: operator dimension is %d", name, r.d)
@@ -342,7 +361,9 @@ func (r *run) record(it int, ep, rn float64, limit bool) solvers.Reason {
 	r.res.Iterations = it
 	r.res.Epochs = ep
 	r.res.Residual = rn
-	r.next = (math.Floor(ep/r.s.CheckEvery) + 1) * r.s.CheckEvery
+	for r.next <= ep {
+		r.next = r.s.NextCheck(r.next)
+	}
 	if r.restart {
 		if it == 0 || r.anchorRes == 0 {
 			r.anchorRes = rn

@@ -117,9 +117,8 @@ func (h Halpern) iterate(r *run, u []float64, t func(dst, x []float64), ownResid
 		anchor(u, 1/float64(k+2), u0, tu)
 		k++
 		if !ownResidual {
-			why = r.check(it+1, u)
-			if r.restarted() {
-				copy(u0, u)
+			var again bool
+			if why, again = r.advance(it+1, u, u0); again {
 				k = 0
 			}
 		}
@@ -192,9 +191,8 @@ func extragradient(ctx context.Context, p *Problem, s *Settings, name string, st
 		floats.AddScaledTo(u, base, -eta, fu)
 		r.resolve(u, u, eta)
 		it++
-		why = r.check(it, u)
-		if anchored && r.restarted() {
-			copy(u0, u)
+		var again bool
+		if why, again = r.advance(it, u, u0); again {
 			k = -1
 		}
 	}
@@ -289,9 +287,8 @@ func (m VRHalpern) Solve(ctx context.Context, p *Problem, s *Settings) (*Result,
 		}
 		r.resolve(u, u, eta)
 		it++
-		why = r.check(it, u)
-		if r.restarted() {
-			copy(u0, u)
+		var again bool
+		if why, again = r.advance(it, u, u0); again {
 			k = -1
 		}
 	}
@@ -418,9 +415,8 @@ func (m VRInexactHalpern) Solve(ctx context.Context, p *Problem, s *Settings) (*
 		}
 		anchor(u, 1/float64(k+2), u0, v)
 		it++
-		why = r.check(it, u)
-		if r.restarted() {
-			copy(u0, u)
+		var again bool
+		if why, again = r.advance(it, u, u0); again {
 			k = -1
 		}
 	}

@@ -348,6 +348,18 @@ func (r *run) check(it int, u []float64) solvers.Reason {
 	return r.record(it, ep, rn, limit)
 }
 
+// advance checks the iterate u of iteration it and, when the check asks for
+// a restart, re-anchors u0 at u; it returns the reason to stop (or 0) and
+// whether the method must restart its schedule.
+func (r *run) advance(it int, u, u0 []float64) (solvers.Reason, bool) {
+	why := r.check(it, u)
+	if r.restarted() {
+		copy(u0, u)
+		return why, true
+	}
+	return why, false
+}
+
 // restarted reports whether the last residual check asked for a restart,
 // and clears the request.
 func (r *run) restarted() bool {

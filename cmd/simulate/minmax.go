@@ -285,9 +285,10 @@ func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
 const minmaxGrowth = 0.005
 
 // resample puts every run's residual history on the grid of the checks'
-// due epochs, 0, ..., Epochs: the value at an epoch is the last residual
-// checked at or before it (the final one once a run stopped), so it may
-// lag by one check.
+// due epochs, 0, ..., Epochs. A check is taken at the first iterate at or
+// past its due epoch, so the value at a grid epoch is the first residual
+// checked at or after it (within one iteration), and the final residual
+// once a run has stopped.
 func resample(c *minmaxConfig, runs [][]minmaxRun) ([]float64, [][][]float64) {
 	set := halpern.Settings{CheckEvery: c.CheckEvery, CheckGrowth: minmaxGrowth}
 	grid := []float64{0}
@@ -303,14 +304,15 @@ func resample(c *minmaxConfig, runs [][]minmaxRun) ([]float64, [][][]float64) {
 			out := make([]float64, len(grid))
 			i := 0
 			for j, g := range grid {
-				for i+1 < len(h) && h[i+1].Epochs <= g+1e-9 {
+				for i < len(h) && h[i].Epochs < g-1e-9 {
 					i++
 				}
-				out[j] = h[i].Residual
+				if i < len(h) {
+					out[j] = h[i].Residual
+				} else {
+					out[j] = r.res.Residual
+				}
 			}
-			// The last check may overshoot the budget by an iteration;
-			// the budget's value is the run's final residual.
-			out[len(out)-1] = r.res.Residual
 			curves[m][s] = out
 		}
 	}

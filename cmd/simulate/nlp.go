@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/solvers/sketchnewton"
+)
+
+type nlpConfig struct {
+	common
+	Problem          string  `json:"problem"`
+	N                int     `json:"n"`
+	Solver           string  `json:"solver"`
+	Sketch           string  `json:"sketch"`
+	Block            int     `json:"block"`
+	Tol              float64 `json:"tol"`
+	MaxIter          int     `json:"maxiter"`
+	Seed             uint64  `json:"seed"`
+	PaperGradient    bool    `json:"paper_gradient"`
+	AllowUnconverged bool    `json:"allow_unconverged"`
+}
+
+func cmdNLP(args []string, stdout, stderr io.Writer) error {
+	var c nlpConfig
+	fs := newFlags("nlp", `Solve an equality-constrained program min f(x) s.t. c(x) = 0 by Newton steps on the KKT
+system, solved by randomized sketching (--solver sketch) or exactly (--solver exact), with
+line search on the exact augmented Lagrangian, and print the KKT residual per iteration.
+Problems: the Hock-Schittkowski set (`+strings.ToLower(strings.Join(hsNames(), ", "))+`) from their
+published starting points, and poisson (optimal control of the 2-D Poisson equation on an
+--n x --n grid, starting at all ones).`,
+		"simulate nlp --problem hs40 --solver sketch --sketch kaczmarz --tol 1e-8", stderr)
+	c.common.register(fs)
+	fs.StringVar(&c.Problem, "problem", "hs6", "problem name")
+	fs.IntVar(&c.N, "n", 3, "poisson: interior points per side")
+	fs.StringVar(&c.Solver, "solver", "sketch", "KKT solver: sketch or exact")
+	fs.StringVar(&c.Sketch, "sketch", "kaczmarz", "sketch: kaczmarz, kaczmarz-weighted, gaussian, countsketch")
+	fs.IntVar(&c.Block, "block", 1, "block size of the gaussian and countsketch sketches")
+	fs.Float64Var(&c.Tol, "tol", 1e-6, "KKT residual tolerance")
+	fs.IntVar(&c.MaxIter, "maxiter", 10000, "Newton iteration cap")
+	fs.Uint64Var(&c.Seed, "seed", 1, "random seed of the sketches")
+	fs.BoolVar(&c.PaperGradient, "paper-gradient", false, "use the Hessian of f in the merit gradient, as the paper's code")
+	fs.BoolVar(&c.AllowUnconverged, "allow-unconverged", false, "exit 0 even if the tolerance was not reached")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.common.apply(); err != nil {
+		return err
+	}
+	return runNLP(&c, stdout, stderr)
+}
+
+func hsNames() []string {
+	var out []string
+	for _, p := range sketchnewton.HS() {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// nlpProblem returns the named problem, its starting point and multiplier.
+func nlpProblem(c *nlpConfig) (sketchnewton.Problem, []float64, []float64, error) {
+	if c.Problem == "poisson" {
+		if c.N < 1 {
+			return nil, nil, nil, usageErr("--n must be at least 1, got %d", c.N)
+		}
+		p, err := sketchnewton.NewPoissonControl(c.N)
+		if err != nil {
+			return nil, nil, nil, usageErr("%v", err)
+		}
+		n, m := p.Dims()
+		x0, l0 := make([]float64, n), make([]float64, m)
+		for i := range x0 {
+			x0[i] = 1
+		}
+		for i := range l0 {
+			l0[i] = 1
+		}
+		return p, x0, l0, nil
+	}
+	for _, hs := range sketchnewton.HS() {
+		if strings.EqualFold(hs.Name, c.Problem) {
+			_, m := hs.Problem.Dims()
+			return hs.Problem, hs.X0, make([]float64, m), nil
+		}
+	}
+	return nil, nil, nil, usageErr("--problem %q: want poisson or one of %s", c.Problem, strings.ToLower(strings.Join(hsNames(), ", ")))
+}
+
+func nlpInner(c *nlpConfig) (sketchnewton.InnerSolver, error) {
+	if err := oneOf("--solver", c.Solver, []string{"sketch", "exact"}); err != nil {
+		return nil, err
+	}
+	if c.Solver == "exact" {
+		return sketchnewton.Exact{}, nil
+	}
+	if c.Block < 1 {
+		return nil, usageErr("--block must be at least 1, got %d", c.Block)
+	}
+	switch c.Sketch {
+	case "kaczmarz":
+		return sketchnewton.Kaczmarz{}, nil
+	case "kaczmarz-weighted":
+		return sketchnewton.Kaczmarz{Weighted: true}, nil
+	case "gaussian":
+		return sketchnewton.Sketch{Kind: sketchnewton.Gaussian, Block: c.Block}, nil
+	case "countsketch":
+		return sketchnewton.Sketch{Kind: sketchnewton.CountSketch, Block: c.Block}, nil
+	}
+	return nil, usageErr("--sketch %q: want kaczmarz, kaczmarz-weighted, gaussian or countsketch", c.Sketch)
+}
+
+func runNLP(c *nlpConfig, stdout, stderr io.Writer) error {
+	p, x0, l0, err := nlpProblem(c)
+	if err != nil {
+		return err
+	}
+	inner, err := nlpInner(c)
+	if err != nil {
+		return err
+	}
+	if !(c.Tol > 0) {
+		return usageErr("--tol must be positive, got %g", c.Tol)
+	}
+	if c.MaxIter < 1 {
+		return usageErr("--maxiter must be at least 1, got %d", c.MaxIter)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	set := &sketchnewton.Settings{Tolerance: c.Tol, MaxIterations: c.MaxIter, Seed: c.Seed, Lambda0: l0, PaperGradient: c.PaperGradient}
+	if !c.JSON {
+		fmt.Fprintf(stdout, "%5s %12s %9s %9s %9s %10s\n", "iter", "kkt", "step", "eta1", "eta2", "inner")
+		set.Callback = func(it sketchnewton.Iteration) bool {
+			fmt.Fprintf(stdout, "%5d %12.4e %9.3g %9.3g %9.3g %10d\n", it.Iter, it.KKT, it.Step, it.Eta1, it.Eta2, it.InnerSteps)
+			return true
+		}
+	}
+	start := time.Now()
+	res, err := sketchnewton.Solve(ctx, p, x0, inner, set)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	secs := time.Since(start).Seconds()
+	n, m := p.Dims()
+	kkt := make([]float64, 0, len(res.History)+1)
+	for _, it := range res.History {
+		kkt = append(kkt, it.KKT)
+	}
+	kkt = append(kkt, res.KKT)
+	solver := c.Solver
+	if solver == "sketch" {
+		solver = c.Sketch
+	}
+	summary := map[string]any{"command": "nlp", "problem": c.Problem, "n": n, "m": m, "solver": solver,
+		"objective": res.F, "kkt_residual": res.KKT, "reason": res.Reason.String(), "iterations": res.Stats.Iterations,
+		"inner_steps": res.Stats.InnerSteps, "flops": res.Stats.Flops, "inner_cap_hits": res.Stats.InnerCapHits,
+		"penalty_increases": res.Stats.PenaltyIncreases, "backtracks": res.Stats.Backtracks,
+		"kkt_history": kkt, "seconds": secs, "threads": c.Threads}
+	if res.Message != "" {
+		summary["message"] = res.Message
+	}
+	if c.JSON {
+		report(stdout, true, summary)
+	} else {
+		fmt.Fprintf(stdout, "%s (n=%d, m=%d), %s: %s after %d iterations, f = %.10g, KKT %.3e, %d inner steps (%d at the cap), %.3g flops, %.3f s\n",
+			c.Problem, n, m, solver, res.Reason, res.Stats.Iterations, res.F, res.KKT, res.Stats.InnerSteps, res.Stats.InnerCapHits, float64(res.Stats.Flops), secs)
+		if res.Message != "" {
+			fmt.Fprintln(stdout, res.Message)
+		}
+	}
+	if res.Reason == solvers.Cancelled {
+		return context.Canceled
+	}
+	if !res.Reason.Converged() && !c.AllowUnconverged {
+		return fmt.Errorf("%s: KKT residual %.3g above --tol %g (%s; use --allow-unconverged to accept)", c.Problem, res.KKT, c.Tol, res.Reason)
+	}
+	return nil
+}

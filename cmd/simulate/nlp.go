@@ -17,6 +17,8 @@ type nlpConfig struct {
 	common
 	Problem          string  `json:"problem"`
 	N                int     `json:"n"`
+	Samples          int     `json:"samples"`
+	Features         int     `json:"features"`
 	Solver           string  `json:"solver"`
 	Sketch           string  `json:"sketch"`
 	Block            int     `json:"block"`
@@ -33,12 +35,15 @@ func cmdNLP(args []string, stdout, stderr io.Writer) error {
 system, solved by randomized sketching (--solver sketch) or exactly (--solver exact), with
 line search on the exact augmented Lagrangian, and print the KKT residual per iteration.
 Problems: the Hock-Schittkowski set (`+strings.ToLower(strings.Join(hsNames(), ", "))+`) from their
-published starting points, and poisson (optimal control of the 2-D Poisson equation on an
---n x --n grid, starting at all ones).`,
+published starting points; poisson (optimal control of the 2-D Poisson equation on an
+--n x --n grid, starting at all ones); logistic (logistic regression on a seeded synthetic
+data set with 10 random linear constraints and ||w|| = 1, starting at all ones).`,
 		"simulate nlp --problem hs40 --solver sketch --sketch kaczmarz --tol 1e-8", stderr)
 	c.common.register(fs)
 	fs.StringVar(&c.Problem, "problem", "hs6", "problem name")
 	fs.IntVar(&c.N, "n", 3, "poisson: interior points per side")
+	fs.IntVar(&c.Samples, "samples", 500, "logistic: samples of the synthetic data set (seeded by --seed)")
+	fs.IntVar(&c.Features, "features", 50, "logistic: features")
 	fs.StringVar(&c.Solver, "solver", "sketch", "KKT solver: sketch or exact")
 	fs.StringVar(&c.Sketch, "sketch", "kaczmarz", "sketch: kaczmarz, kaczmarz-weighted, gaussian, countsketch")
 	fs.IntVar(&c.Block, "block", 1, "block size of the gaussian and countsketch sketches")
@@ -84,13 +89,28 @@ func nlpProblem(c *nlpConfig) (sketchnewton.Problem, []float64, []float64, error
 		}
 		return p, x0, l0, nil
 	}
+	if c.Problem == "logistic" {
+		p, err := sketchnewton.NewLogistic(c.Samples, c.Features, 10, c.Seed)
+		if err != nil {
+			return nil, nil, nil, usageErr("%v", err)
+		}
+		n, m := p.Dims()
+		x0, l0 := make([]float64, n), make([]float64, m)
+		for i := range x0 {
+			x0[i] = 1
+		}
+		for i := range l0 {
+			l0[i] = 1
+		}
+		return p, x0, l0, nil
+	}
 	for _, hs := range sketchnewton.HS() {
 		if strings.EqualFold(hs.Name, c.Problem) {
 			_, m := hs.Problem.Dims()
 			return hs.Problem, hs.X0, make([]float64, m), nil
 		}
 	}
-	return nil, nil, nil, usageErr("--problem %q: want poisson or one of %s", c.Problem, strings.ToLower(strings.Join(hsNames(), ", ")))
+	return nil, nil, nil, usageErr("--problem %q: want poisson, logistic or one of %s", c.Problem, strings.ToLower(strings.Join(hsNames(), ", ")))
 }
 
 func nlpInner(c *nlpConfig) (sketchnewton.InnerSolver, error) {

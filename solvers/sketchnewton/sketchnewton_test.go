@@ -254,3 +254,48 @@ func testPoissonControl(t *testing.T, n int) {
 		t.Logf("N=%d %s: %d iterations, %d inner steps, %d cap hits, %.3g flops", n, in.name, res.Stats.Iterations, res.Stats.InnerSteps, res.Stats.InnerCapHits, float64(res.Stats.Flops))
 	}
 }
+
+// TestLogistic checks the derivatives of the constrained logistic
+// regression and that the sketching and exact solvers reach the same KKT
+// point from the paper's start (all ones).
+func TestLogistic(t *testing.T) {
+	p, err := NewLogistic(200, 20, 10, 2023)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, m := p.Dims()
+	x0, l0 := make([]float64, n), make([]float64, m)
+	for i := range x0 {
+		x0[i] = 1
+	}
+	for i := range l0 {
+		l0[i] = 1
+	}
+	if err := CheckDerivatives(p, x0, l0, 1e-6); err != nil {
+		t.Fatal(err)
+	}
+	var sols [][]float64
+	for _, in := range []InnerSolver{Exact{}, Sketch{Kind: CountSketch, Block: 4}} {
+		res, err := Solve(context.Background(), p, x0, in, &Settings{Tolerance: 1e-8, Lambda0: l0, MaxIterations: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Reason != solvers.ConvergedAbsolute {
+			t.Fatalf("%T: %v (%s) after %d iterations, KKT %g", in, res.Reason, res.Message, res.Stats.Iterations, res.KKT)
+		}
+		c := make([]float64, m)
+		p.Cons(c, res.X)
+		for i, v := range c {
+			if math.Abs(v) > 1e-8 {
+				t.Errorf("%T: constraint %d = %g at the solution", in, i, v)
+			}
+		}
+		sols = append(sols, res.X)
+		t.Logf("%T: %d iterations, %d inner steps, %d cap hits, f = %.10g", in, res.Stats.Iterations, res.Stats.InnerSteps, res.Stats.InnerCapHits, res.F)
+	}
+	for i := range sols[0] {
+		if d := math.Abs(sols[0][i] - sols[1][i]); d > 1e-6 {
+			t.Errorf("w[%d]: exact %.10g, sketch %.10g", i, sols[0][i], sols[1][i])
+		}
+	}
+}

@@ -79,14 +79,7 @@ func nlpProblem(c *nlpConfig) (sketchnewton.Problem, []float64, []float64, error
 		if err != nil {
 			return nil, nil, nil, usageErr("%v", err)
 		}
-		n, m := p.Dims()
-		x0, l0 := make([]float64, n), make([]float64, m)
-		for i := range x0 {
-			x0[i] = 1
-		}
-		for i := range l0 {
-			l0[i] = 1
-		}
+		x0, l0 := sketchnewton.Ones(p)
 		return p, x0, l0, nil
 	}
 	if c.Problem == "logistic" {
@@ -94,14 +87,7 @@ func nlpProblem(c *nlpConfig) (sketchnewton.Problem, []float64, []float64, error
 		if err != nil {
 			return nil, nil, nil, usageErr("%v", err)
 		}
-		n, m := p.Dims()
-		x0, l0 := make([]float64, n), make([]float64, m)
-		for i := range x0 {
-			x0[i] = 1
-		}
-		for i := range l0 {
-			l0[i] = 1
-		}
+		x0, l0 := sketchnewton.Ones(p)
 		return p, x0, l0, nil
 	}
 	for _, hs := range sketchnewton.HS() {

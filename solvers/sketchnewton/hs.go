@@ -168,22 +168,7 @@ func HS() []HSProblem {
 				j.Set(2, 1, -1)
 				j.Set(2, 3, 2*x[3])
 			},
-			HessF: func(h *mat.Dense, x []float64) {
-				for a := 0; a < 4; a++ {
-					for b := 0; b < 4; b++ {
-						if a == b {
-							continue
-						}
-						p := -1.0
-						for c := 0; c < 4; c++ {
-							if c != a && c != b {
-								p *= x[c]
-							}
-						}
-						h.Set(a, b, p)
-					}
-				}
-			},
+			HessF: func(h *mat.Dense, x []float64) { productHess(h, x, -1) },
 			HessC: func(h *mat.Dense, i int, x []float64) {
 				switch i {
 				case 0:
@@ -330,22 +315,7 @@ func HS() []HSProblem {
 				j.Set(2, 0, 3*x[0]*x[0])
 				j.Set(2, 1, 3*x[1]*x[1])
 			},
-			HessF: func(h *mat.Dense, x []float64) {
-				for a := 0; a < 5; a++ {
-					for b := 0; b < 5; b++ {
-						if a == b {
-							continue
-						}
-						p := 1.0
-						for c := 0; c < 5; c++ {
-							if c != a && c != b {
-								p *= x[c]
-							}
-						}
-						h.Set(a, b, p)
-					}
-				}
-			},
+			HessF: func(h *mat.Dense, x []float64) { productHess(h, x, 1) },
 			HessC: func(h *mat.Dense, i int, x []float64) {
 				switch i {
 				case 0:
@@ -433,6 +403,25 @@ func linearHS(name string, n int, f func([]float64) float64, g func(d, x []float
 		HessF: hf,
 		HessC: func(*mat.Dense, int, []float64) {},
 	}, x0, fstar}
+}
+
+// productHess sets h to the Hessian of s prod_k x_k: entry (a, b), a != b,
+// is s times the product of the other coordinates.
+func productHess(h *mat.Dense, x []float64, s float64) {
+	for a := range x {
+		for b := range x {
+			if a == b {
+				continue
+			}
+			p := s
+			for c, v := range x {
+				if c != a && c != b {
+					p *= v
+				}
+			}
+			h.Set(a, b, p)
+		}
+	}
 }
 
 func setSym(h *mat.Dense, v [][]float64) {

@@ -101,3 +101,17 @@ func CheckDerivatives(p Problem, x, lambda []float64, tol float64) error {
 	}
 	return nil
 }
+
+// Ones returns the start of the paper's code for the logistic regression
+// and PDE problems: x0 and lambda0 all ones.
+func Ones(p Problem) (x0, lambda0 []float64) {
+	n, m := p.Dims()
+	x0, lambda0 = make([]float64, n), make([]float64, m)
+	for i := range x0 {
+		x0[i] = 1
+	}
+	for i := range lambda0 {
+		lambda0[i] = 1
+	}
+	return x0, lambda0
+}

@@ -196,15 +196,7 @@ func testPoissonControl(t *testing.T, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nv, m := p.Dims()
-	x0 := make([]float64, nv)
-	lam0 := make([]float64, m)
-	for i := range x0 {
-		x0[i] = 1
-	}
-	for i := range lam0 {
-		lam0[i] = 1
-	}
+	x0, lam0 := Ones(p)
 	if err := CheckDerivatives(p, x0, lam0, 1e-6); err != nil {
 		t.Fatal(err)
 	}
@@ -263,14 +255,8 @@ func TestLogistic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, m := p.Dims()
-	x0, l0 := make([]float64, n), make([]float64, m)
-	for i := range x0 {
-		x0[i] = 1
-	}
-	for i := range l0 {
-		l0[i] = 1
-	}
+	_, m := p.Dims()
+	x0, l0 := Ones(p)
 	if err := CheckDerivatives(p, x0, l0, 1e-6); err != nil {
 		t.Fatal(err)
 	}

@@ -230,6 +230,7 @@ func (s Sketch) solve(ctx context.Context, k *kkt, z, r, rhs []float64, tol floa
 	gram.ReuseAsSym(q)
 	str := mat.NewVecDense(q, nil)
 	var w mat.VecDense
+	var chol mat.Cholesky
 	rn := floats.Norm(r, 2)
 	for t := 0; t < limit && rn > tol; t++ {
 		switch s.Kind {
@@ -267,7 +268,6 @@ func (s Sketch) solve(ctx context.Context, k *kkt, z, r, rhs []float64, tol floa
 		}
 		gram.SymOuterK(1, y.T())
 		st.Flops += int64(q*q) * int64(nn)
-		var chol mat.Cholesky
 		if ok := chol.Factorize(&gram); !ok {
 			// A rank-deficient sketch: draw another.
 			continue

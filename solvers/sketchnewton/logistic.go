@@ -21,7 +21,7 @@ type Logistic struct {
 	B []float64
 
 	jac, hess *mat.Dense
-	z         []float64
+	z, coef   []float64
 }
 
 // NewLogistic returns a seeded synthetic instance: samples standard normal,
@@ -114,7 +114,10 @@ func (p *Logistic) Func(w []float64) float64 {
 func (p *Logistic) Grad(dst, w []float64) {
 	z := p.margins(w)
 	ns := float64(len(z))
-	coef := make([]float64, len(z))
+	if p.coef == nil {
+		p.coef = make([]float64, len(z))
+	}
+	coef := p.coef
 	for s, v := range z {
 		coef[s] = -sigmoid(-v) * p.Y[s] / ns
 	}

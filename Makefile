@@ -3,6 +3,14 @@
 
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
+
+# OpenBLAS picks its kernels when it loads: give the tests the CPU's widest
+# (a user's own OPENBLAS_CORETYPE wins). See internal/openblas.
+OPENBLAS_CORE := $(shell sh scripts/openblas-core.sh)
+ifneq ($(OPENBLAS_CORE),)
+OPENBLAS_CORETYPE ?= $(OPENBLAS_CORE)
+export OPENBLAS_CORETYPE
+endif
 BIN := bin/simulate
 OUT ?= out
 

@@ -67,6 +67,7 @@ static void exec32(int kind, void *p, void *in, void *out) {
 	}
 }
 
+static const char *version(void) { return fftw_version; }
 static int aligned64(void *p) { return fftw_alignment_of((double *)p) == 0; }
 static int aligned32(void *p) { return fftwf_alignment_of((float *)p) == 0; }
 */
@@ -77,6 +78,9 @@ import (
 	"sync"
 	"unsafe"
 )
+
+// Version returns FFTW's version string.
+func Version() string { return C.GoString(C.version()) }
 
 // Transform kinds, as the C shim numbers them.
 const (

@@ -16,6 +16,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/pdekit/pdekit/internal/openblas"
 )
 
 type command struct {
@@ -52,6 +54,9 @@ func usage(w io.Writer) {
 }
 
 func main() {
+	// OpenBLAS chose its kernels when it loaded; restart with the CPU's
+	// widest if it chose narrower ones.
+	openblas.Reexec()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

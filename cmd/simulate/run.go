@@ -20,6 +20,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/pdekit/pdekit/fft"
+	"github.com/pdekit/pdekit/internal/openblas"
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/io/mtx"
 )
@@ -171,10 +173,17 @@ func cmdVersion(args []string, stdout, stderr io.Writer) error {
 		v = bi.Main.Version
 	}
 	hv, _ := hdf5.LibVersion()
-	report(stdout, asJSON, map[string]any{
+	core := openblas.Core()
+	out := map[string]any{
 		"pdekit": v, "go": runtime.Version(), "hdf5": hv.String(),
 		"cpus": runtime.NumCPU(), "gomaxprocs": runtime.GOMAXPROCS(0), "os_arch": runtime.GOOS + "/" + runtime.GOARCH,
-	})
+		"openblas": openblas.Config(), "openblas_core": core, "openblas_threads": openblas.Threads(),
+		"openblas_coretype_env": os.Getenv("OPENBLAS_CORETYPE"), "fftw": fft.Version(),
+	}
+	if rec := openblas.Recommended(core, openblas.CPUFlags()); rec != "" {
+		out["openblas_core_recommended"] = rec
+	}
+	report(stdout, asJSON, out)
 	return nil
 }
 

@@ -1,0 +1,330 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// gemm computes c = alpha op(a) op(b) + beta c for row-major a, b, c
+// through gonum's BLAS interface (OpenBLAS once openblas.Use ran).
+func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if tA {
+		ta = blas.Trans
+	}
+	if tB {
+		tb = blas.Trans
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	switch av := any(a).(type) {
+	case []float64:
+		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), av, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	case []float32:
+		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	}
+}
+
+// rows returns the number of rows of x seen as a matrix whose last axis
+// has length cols.
+func rows(shape []int, cols int, op string) int {
+	if len(shape) == 0 || shape[len(shape)-1] != cols {
+		panic(fmt.Sprintf("nn: %s: input of shape %v, want last axis %d", op, shape, cols))
+	}
+	return size(shape) / cols
+}
+
+// Linear returns x W^T + b over the last axis of x: W is [out, in], b is
+// [out] or nil, and x is [..., in].
+func (tp *Tape[T]) Linear(x, w, b *Tensor[T]) *Tensor[T] {
+	if len(w.Shape) != 2 {
+		panic(fmt.Sprintf("nn: Linear weight of shape %v, want [out, in]", w.Shape))
+	}
+	out, in := w.Shape[0], w.Shape[1]
+	m := rows(x.Shape, in, "Linear")
+	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), out)
+	inputs := []*Tensor[T]{x, w}
+	if b != nil {
+		if len(b.Data) != out {
+			panic(fmt.Sprintf("nn: Linear bias of shape %v for %d outputs", b.Shape, out))
+		}
+		inputs = append(inputs, b)
+	}
+	y := tp.out(shape, inputs...)
+	if b != nil {
+		for r := 0; r < m; r++ {
+			copy(y.Data[r*out:(r+1)*out], b.Data)
+		}
+	}
+	gemm(false, true, m, out, in, 1, x.Data, in, w.Data, in, 1, y.Data, out)
+	tp.record(y, func() {
+		dy := y.Grad
+		if dy == nil {
+			return
+		}
+		if x.needGrad {
+			gemm(false, false, m, in, out, 1, dy, out, w.Data, in, 1, tp.grad(x), in)
+		}
+		if w.needGrad {
+			gemm(true, false, out, in, m, 1, dy, out, x.Data, in, 1, tp.grad(w), in)
+		}
+		if b != nil && b.needGrad {
+			db := tp.grad(b)
+			for r := 0; r < m; r++ {
+				for j, v := range dy[r*out : (r+1)*out] {
+					db[j] += v
+				}
+			}
+		}
+	})
+	return y
+}
+
+// MatMul returns the matrix product a b of a [m, k] and b [k, n].
+func (tp *Tape[T]) MatMul(a, b *Tensor[T]) *Tensor[T] {
+	if len(a.Shape) != 2 || len(b.Shape) != 2 || a.Shape[1] != b.Shape[0] {
+		panic(fmt.Sprintf("nn: MatMul of shapes %v and %v", a.Shape, b.Shape))
+	}
+	m, k, n := a.Shape[0], a.Shape[1], b.Shape[1]
+	y := tp.out([]int{m, n}, a, b)
+	gemm(false, false, m, n, k, 1, a.Data, k, b.Data, n, 0, y.Data, n)
+	tp.record(y, func() {
+		dy := y.Grad
+		if dy == nil {
+			return
+		}
+		if a.needGrad {
+			gemm(false, true, m, k, n, 1, dy, n, b.Data, n, 1, tp.grad(a), k)
+		}
+		if b.needGrad {
+			gemm(true, false, k, n, m, 1, a.Data, k, dy, n, 1, tp.grad(b), n)
+		}
+	})
+	return y
+}
+
+func mustSame[T Float](op string, a, b *Tensor[T]) {
+	if !sameShape(a.Shape, b.Shape) {
+		panic(fmt.Sprintf("nn: %s of shapes %v and %v", op, a.Shape, b.Shape))
+	}
+}
+
+// Add returns a + b (same shapes).
+func (tp *Tape[T]) Add(a, b *Tensor[T]) *Tensor[T] {
+	mustSame("Add", a, b)
+	y := tp.out(a.Shape, a, b)
+	for i := range y.Data {
+		y.Data[i] = a.Data[i] + b.Data[i]
+	}
+	tp.record(y, func() {
+		for _, x := range []*Tensor[T]{a, b} {
+			if x.needGrad && y.Grad != nil {
+				g := tp.grad(x)
+				for i, v := range y.Grad {
+					g[i] += v
+				}
+			}
+		}
+	})
+	return y
+}
+
+// Sub returns a - b (same shapes).
+func (tp *Tape[T]) Sub(a, b *Tensor[T]) *Tensor[T] {
+	mustSame("Sub", a, b)
+	y := tp.out(a.Shape, a, b)
+	for i := range y.Data {
+		y.Data[i] = a.Data[i] - b.Data[i]
+	}
+	tp.record(y, func() {
+		if y.Grad == nil {
+			return
+		}
+		if a.needGrad {
+			g := tp.grad(a)
+			for i, v := range y.Grad {
+				g[i] += v
+			}
+		}
+		if b.needGrad {
+			g := tp.grad(b)
+			for i, v := range y.Grad {
+				g[i] -= v
+			}
+		}
+	})
+	return y
+}
+
+// Mul returns the elementwise product a * b (same shapes).
+func (tp *Tape[T]) Mul(a, b *Tensor[T]) *Tensor[T] {
+	mustSame("Mul", a, b)
+	y := tp.out(a.Shape, a, b)
+	for i := range y.Data {
+		y.Data[i] = a.Data[i] * b.Data[i]
+	}
+	tp.record(y, func() {
+		if y.Grad == nil {
+			return
+		}
+		if a.needGrad {
+			g := tp.grad(a)
+			for i, v := range y.Grad {
+				g[i] += v * b.Data[i]
+			}
+		}
+		if b.needGrad {
+			g := tp.grad(b)
+			for i, v := range y.Grad {
+				g[i] += v * a.Data[i]
+			}
+		}
+	})
+	return y
+}
+
+// Scale returns s x.
+func (tp *Tape[T]) Scale(x *Tensor[T], s T) *Tensor[T] {
+	y := tp.out(x.Shape, x)
+	for i, v := range x.Data {
+		y.Data[i] = s * v
+	}
+	tp.record(y, func() {
+		if y.Grad != nil && x.needGrad {
+			g := tp.grad(x)
+			for i, v := range y.Grad {
+				g[i] += s * v
+			}
+		}
+	})
+	return y
+}
+
+// Reshape returns x with another shape of the same size; the data is
+// shared, the gradient flows back.
+func (tp *Tape[T]) Reshape(x *Tensor[T], shape ...int) *Tensor[T] {
+	if size(shape) != len(x.Data) {
+		panic(fmt.Sprintf("nn: Reshape of %v to %v", x.Shape, shape))
+	}
+	y := &Tensor[T]{Shape: append([]int(nil), shape...), Data: x.Data, needGrad: x.needGrad}
+	tp.record(y, func() {
+		if y.Grad != nil && x.needGrad {
+			g := tp.grad(x)
+			for i, v := range y.Grad {
+				g[i] += v
+			}
+		}
+	})
+	return y
+}
+
+// unary applies f elementwise; df(x, y) is f'(x) given y = f(x).
+func (tp *Tape[T]) unary(x *Tensor[T], f func(float64) float64, df func(x, y float64) float64) *Tensor[T] {
+	y := tp.out(x.Shape, x)
+	for i, v := range x.Data {
+		y.Data[i] = T(f(float64(v)))
+	}
+	tp.record(y, func() {
+		if y.Grad != nil && x.needGrad {
+			g := tp.grad(x)
+			for i, v := range y.Grad {
+				g[i] += v * T(df(float64(x.Data[i]), float64(y.Data[i])))
+			}
+		}
+	})
+	return y
+}
+
+// Tanh returns tanh(x) elementwise.
+func (tp *Tape[T]) Tanh(x *Tensor[T]) *Tensor[T] {
+	return tp.unary(x, math.Tanh, func(_, y float64) float64 { return 1 - y*y })
+}
+
+// Sin returns sin(x) elementwise.
+func (tp *Tape[T]) Sin(x *Tensor[T]) *Tensor[T] {
+	return tp.unary(x, math.Sin, func(x, _ float64) float64 { return math.Cos(x) })
+}
+
+// Cos returns cos(x) elementwise.
+func (tp *Tape[T]) Cos(x *Tensor[T]) *Tensor[T] {
+	return tp.unary(x, math.Cos, func(x, _ float64) float64 { return -math.Sin(x) })
+}
+
+// Exp returns exp(x) elementwise.
+func (tp *Tape[T]) Exp(x *Tensor[T]) *Tensor[T] {
+	return tp.unary(x, math.Exp, func(_, y float64) float64 { return y })
+}
+
+// Sigmoid returns 1/(1+exp(-x)) elementwise.
+func (tp *Tape[T]) Sigmoid(x *Tensor[T]) *Tensor[T] {
+	return tp.unary(x, sigmoid, func(_, y float64) float64 { return y * (1 - y) })
+}
+
+// Softplus returns log(1+exp(x)) elementwise, without overflow.
+func (tp *Tape[T]) Softplus(x *Tensor[T]) *Tensor[T] {
+	return tp.unary(x, softplus, func(x, _ float64) float64 { return sigmoid(x) })
+}
+
+// ReLU returns max(x, 0) elementwise.
+func (tp *Tape[T]) ReLU(x *Tensor[T]) *Tensor[T] {
+	return tp.unary(x, func(v float64) float64 { return math.Max(v, 0) }, func(x, _ float64) float64 {
+		if x > 0 {
+			return 1
+		}
+		return 0
+	})
+}
+
+// GELU returns x Phi(x) elementwise, with Phi the standard normal CDF (the
+// exact form, PyTorch's default).
+func (tp *Tape[T]) GELU(x *Tensor[T]) *Tensor[T] {
+	return tp.unary(x, func(v float64) float64 { return v * normCDF(v) },
+		func(v, _ float64) float64 { return normCDF(v) + v*math.Exp(-v*v/2)/math.Sqrt(2*math.Pi) })
+}
+
+func sigmoid(v float64) float64 {
+	if v >= 0 {
+		return 1 / (1 + math.Exp(-v))
+	}
+	e := math.Exp(v)
+	return e / (1 + e)
+}
+
+func softplus(v float64) float64 {
+	if v > 0 {
+		return v + math.Log1p(math.Exp(-v))
+	}
+	return math.Log1p(math.Exp(v))
+}
+
+func normCDF(v float64) float64 { return 0.5 * math.Erfc(-v/math.Sqrt2) }
+
+// Sum returns the sum of all elements, a scalar.
+func (tp *Tape[T]) Sum(x *Tensor[T]) *Tensor[T] {
+	y := tp.out(nil, x)
+	var s float64
+	for _, v := range x.Data {
+		s += float64(v)
+	}
+	y.Data[0] = T(s)
+	tp.record(y, func() {
+		if y.Grad != nil && x.needGrad {
+			g := tp.grad(x)
+			d := y.Grad[0]
+			for i := range g {
+				g[i] += d
+			}
+		}
+	})
+	return y
+}
+
+// Mean returns the mean of all elements, a scalar.
+func (tp *Tape[T]) Mean(x *Tensor[T]) *Tensor[T] {
+	return tp.Scale(tp.Sum(x), 1/T(len(x.Data)))
+}

@@ -1,0 +1,82 @@
+package nn
+
+import "fmt"
+
+// Tape records the operations of a forward pass so that Backward can run
+// their hand-written backward functions in reverse. Intermediate tensors
+// and their gradients come from the tape's buffer pool and go back to it
+// on Reset, so a training loop that resets its tape each step allocates
+// almost nothing after the first. A Tape is not safe for concurrent use.
+type Tape[T Float] struct {
+	back []func()
+	free map[int][][]T
+	live [][]T
+}
+
+// NewTape returns an empty tape.
+func NewTape[T Float]() *Tape[T] { return &Tape[T]{free: map[int][][]T{}} }
+
+// buf returns a zeroed buffer of length n owned by the tape until Reset.
+func (tp *Tape[T]) buf(n int) []T {
+	var b []T
+	if l := tp.free[n]; len(l) > 0 {
+		b = l[len(l)-1]
+		tp.free[n] = l[:len(l)-1]
+		clear(b)
+	} else {
+		b = make([]T, n)
+	}
+	tp.live = append(tp.live, b)
+	return b
+}
+
+// out returns a new intermediate tensor of the given shape that needs a
+// gradient when any of the inputs does.
+func (tp *Tape[T]) out(shape []int, in ...*Tensor[T]) *Tensor[T] {
+	t := &Tensor[T]{Shape: append([]int(nil), shape...), Data: tp.buf(size(shape))}
+	for _, x := range in {
+		if x.needGrad {
+			t.needGrad = true
+			break
+		}
+	}
+	return t
+}
+
+// grad returns t's gradient buffer, taking it from the pool on first use.
+func (tp *Tape[T]) grad(t *Tensor[T]) []T {
+	if t.Grad == nil {
+		t.Grad = tp.buf(len(t.Data))
+	}
+	return t.Grad
+}
+
+// record adds a backward function when the output needs a gradient.
+func (tp *Tape[T]) record(out *Tensor[T], f func()) {
+	if out.needGrad {
+		tp.back = append(tp.back, f)
+	}
+}
+
+// Backward seeds d loss / d loss = 1 for a one-element loss and runs the
+// recorded backward functions in reverse, accumulating into every Grad.
+func (tp *Tape[T]) Backward(loss *Tensor[T]) {
+	if len(loss.Data) != 1 {
+		panic(fmt.Sprintf("nn: Backward of a tensor of shape %v; want a scalar loss", loss.Shape))
+	}
+	tp.grad(loss)[0] += 1
+	for i := len(tp.back) - 1; i >= 0; i-- {
+		tp.back[i]()
+	}
+}
+
+// Reset forgets the recorded operations and returns the intermediate
+// buffers to the pool. Tensors from before the reset (other than
+// parameters) must not be used after it.
+func (tp *Tape[T]) Reset() {
+	tp.back = tp.back[:0]
+	for _, b := range tp.live {
+		tp.free[len(b)] = append(tp.free[len(b)], b)
+	}
+	tp.live = tp.live[:0]
+}

@@ -168,3 +168,85 @@ func TestTrainSine(t *testing.T) {
 	}
 	t.Logf("MSE %g -> %g", first, last)
 }
+
+// mlp is a small tanh network 2-8-8-1 for the PINN tests.
+type mlp struct{ w1, b1, w2, b2, w3, b3 *Tensor[float64] }
+
+func newMLP(rnd *rand.Rand) *mlp {
+	return &mlp{randParam(rnd, 8, 2), randParam(rnd, 8), randParam(rnd, 8, 8), randParam(rnd, 8), randParam(rnd, 1, 8), randParam(rnd, 1)}
+}
+
+func (m *mlp) params() []*Tensor[float64] {
+	return []*Tensor[float64]{m.w1, m.b1, m.w2, m.b2, m.w3, m.b3}
+}
+
+func (m *mlp) taylor(tp *Tape[float64], x *Tensor[float64]) Taylor[float64] {
+	u := tp.TaylorTanh(tp.TaylorLinear(tp.TaylorInput(x), m.w1, m.b1))
+	u = tp.TaylorSin(tp.TaylorLinear(u, m.w2, m.b2))
+	return tp.TaylorLinear(u, m.w3, m.b3)
+}
+
+func (m *mlp) value(tp *Tape[float64], x *Tensor[float64]) *Tensor[float64] {
+	h := tp.Tanh(tp.Linear(x, m.w1, m.b1))
+	h = tp.Sin(tp.Linear(h, m.w2, m.b2))
+	return tp.Linear(h, m.w3, m.b3)
+}
+
+// TestTaylorLaplacian checks the propagated value, gradient and Laplacian
+// of a small MLP against the plain forward pass and central differences
+// in x (second differences for the Laplacian).
+func TestTaylorLaplacian(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	m := newMLP(rnd)
+	x := randTensor(rnd, 6, 2)
+	tp := NewTape[float64]()
+	u := m.taylor(tp, x)
+	plain := m.value(tp, x)
+	at := func(p []float64) float64 {
+		return m.value(NewTape[float64](), New(append([]float64(nil), p...), 1, 2)).Item()
+	}
+	const h = 1e-4
+	for r := 0; r < 6; r++ {
+		if d := math.Abs(u.V.Data[r] - plain.Data[r]); d > 1e-14 {
+			t.Fatalf("point %d: Taylor value %g, forward %g", r, u.V.Data[r], plain.Data[r])
+		}
+		p := []float64{x.Data[2*r], x.Data[2*r+1]}
+		f0 := at(p)
+		var lap float64
+		for i := 0; i < 2; i++ {
+			// First differences with a small step, second with a larger
+			// one: each balances truncation against rounding.
+			const h1 = 1e-6
+			q := append([]float64(nil), p...)
+			q[i] += h1
+			g := at(q)
+			q[i] -= 2 * h1
+			g = (g - at(q)) / (2 * h1)
+			if d := math.Abs(u.D[i].Data[r] - g); d > 1e-7 {
+				t.Errorf("point %d: du/dx%d = %g, central difference %g", r, i, u.D[i].Data[r], g)
+			}
+			q = append([]float64(nil), p...)
+			q[i] += h
+			fp := at(q)
+			q[i] -= 2 * h
+			fm := at(q)
+			lap += (fp - 2*f0 + fm) / (h * h)
+		}
+		if d := math.Abs(u.Lap.Data[r] - lap); d > 1e-5*math.Max(1, math.Abs(lap)) {
+			t.Errorf("point %d: Laplacian %g, second differences %g", r, u.Lap.Data[r], lap)
+		}
+	}
+}
+
+// TestPINNGradient checks the parameter gradient of the PINN loss
+// mean((Lap u + 1)^2), which contains input derivatives, against central
+// differences in the parameters.
+func TestPINNGradient(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	m := newMLP(rnd)
+	x := randTensor(rnd, 10, 2)
+	gradCheck(t, "PINN", m.params(), func(tp *Tape[float64]) *Tensor[float64] {
+		u := m.taylor(tp, x)
+		return tp.Mean(tp.Square(tp.AddScalar(u.Lap, 1)))
+	})
+}

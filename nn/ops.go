@@ -328,3 +328,25 @@ func (tp *Tape[T]) Sum(x *Tensor[T]) *Tensor[T] {
 func (tp *Tape[T]) Mean(x *Tensor[T]) *Tensor[T] {
 	return tp.Scale(tp.Sum(x), 1/T(len(x.Data)))
 }
+
+// Square returns x*x elementwise.
+func (tp *Tape[T]) Square(x *Tensor[T]) *Tensor[T] {
+	return tp.unary(x, func(v float64) float64 { return v * v }, func(v, _ float64) float64 { return 2 * v })
+}
+
+// AddScalar returns x + c elementwise.
+func (tp *Tape[T]) AddScalar(x *Tensor[T], c T) *Tensor[T] {
+	y := tp.out(x.Shape, x)
+	for i, v := range x.Data {
+		y.Data[i] = v + c
+	}
+	tp.record(y, func() {
+		if y.Grad != nil && x.needGrad {
+			g := tp.grad(x)
+			for i, v := range y.Grad {
+				g[i] += v
+			}
+		}
+	})
+	return y
+}

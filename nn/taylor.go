@@ -1,77 +1,206 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+
+	"github.com/pdekit/pdekit/internal/parallel"
+)
 
 // Taylor carries a network's values with their first derivatives and
 // Laplacian with respect to the inputs, for physics-informed losses: the
 // package's answer to higher-order differentiation is forward-mode Taylor
-// propagation recorded on the tape. Every propagation step is made of
-// ordinary taped operations, so one reverse pass gives the parameter
-// gradient of any loss built from V, D and Lap, including a PDE residual
-// with a Laplacian; no double backward is needed.
+// propagation recorded on the tape. Every propagation step is a taped
+// operation with a hand-written backward, so one reverse pass gives the
+// parameter gradient of any loss built from the value, the input gradient
+// and the Laplacian; no double backward is needed.
 //
-// For inputs x in R^d, V is the value [N, k], D[i] = dV/dx_i and Lap is
-// sum_i d^2 V / dx_i^2, all [N, k].
+// For inputs x in R^d and values [N, k], V is the value and J stacks d+1
+// blocks of [N, k]: dV/dx_1, ..., dV/dx_d, then the Laplacian
+// sum_i d^2 V/dx_i^2. A linear layer maps all blocks with one product.
 type Taylor[T Float] struct {
-	V, Lap *Tensor[T]
-	D      []*Tensor[T]
+	V, J *Tensor[T]
+	d    int
 }
 
-// TaylorInput starts the propagation at the inputs x [N, d]: V = x,
-// D[i] = e_i in every row, Lap = 0.
+// Dims returns the number of inputs d.
+func (u Taylor[T]) Dims() int { return u.d }
+
+// TaylorInput starts the propagation at the inputs x [N, d]: V = x, the
+// derivative blocks are the unit vectors e_i, the Laplacian is 0.
 func (tp *Tape[T]) TaylorInput(x *Tensor[T]) Taylor[T] {
 	if len(x.Shape) != 2 {
 		panic(fmt.Sprintf("nn: TaylorInput of shape %v, want [points, dims]", x.Shape))
 	}
 	n, d := x.Shape[0], x.Shape[1]
-	u := Taylor[T]{V: x, Lap: tp.out(x.Shape), D: make([]*Tensor[T], d)}
+	j := tp.out([]int{(d + 1) * n, d})
 	for i := 0; i < d; i++ {
-		e := tp.out(x.Shape)
 		for r := 0; r < n; r++ {
-			e.Data[r*d+i] = 1
+			j.Data[(i*n+r)*d+i] = 1
 		}
-		u.D[i] = e
 	}
-	return u
+	return Taylor[T]{V: x, J: j, d: d}
 }
 
-// TaylorLinear propagates through x W^T + b: the derivatives and the
-// Laplacian are linear in x and get no bias.
+// TaylorLinear propagates through x W^T + b: the derivative and Laplacian
+// blocks are linear in x and get no bias.
 func (tp *Tape[T]) TaylorLinear(u Taylor[T], w, b *Tensor[T]) Taylor[T] {
-	out := Taylor[T]{V: tp.Linear(u.V, w, b), Lap: tp.Linear(u.Lap, w, nil), D: make([]*Tensor[T], len(u.D))}
-	for i, d := range u.D {
-		out.D[i] = tp.Linear(d, w, nil)
-	}
-	return out
+	return Taylor[T]{V: tp.Linear(u.V, w, b), J: tp.Linear(u.J, w, nil), d: u.d}
 }
 
-// taylorAct propagates through an activation s with s1 = s'(a) and
-// s2 = s”(a) given as taped tensors: D' = s1 D, Lap' = s2 sum_i D_i^2 + s1 Lap.
-func (tp *Tape[T]) taylorAct(u Taylor[T], v, s1, s2 *Tensor[T]) Taylor[T] {
-	out := Taylor[T]{V: v, D: make([]*Tensor[T], len(u.D))}
-	var sq *Tensor[T]
-	for i, d := range u.D {
-		out.D[i] = tp.Mul(s1, d)
-		if sq == nil {
-			sq = tp.Square(d)
-		} else {
-			sq = tp.Add(sq, tp.Square(d))
+// block returns block i of J as an [N, k] tensor (a copy whose gradient
+// flows back).
+func (tp *Tape[T]) block(u Taylor[T], i int) *Tensor[T] {
+	n, k := u.V.Shape[0], u.V.Shape[1]
+	y := tp.out([]int{n, k}, u.J)
+	copy(y.Data, u.J.Data[i*n*k:(i+1)*n*k])
+	tp.record(y, func() {
+		if y.Grad != nil && u.J.needGrad {
+			g := tp.grad(u.J)[i*n*k : (i+1)*n*k]
+			for p, v := range y.Grad {
+				g[p] += v
+			}
+		}
+	})
+	return y
+}
+
+// TaylorGrad returns dV/dx_i, [N, k].
+func (tp *Tape[T]) TaylorGrad(u Taylor[T], i int) *Tensor[T] {
+	if i < 0 || i >= u.d {
+		panic(fmt.Sprintf("nn: TaylorGrad(%d) with %d inputs", i, u.d))
+	}
+	return tp.block(u, i)
+}
+
+// TaylorLaplacian returns the Laplacian of V, [N, k].
+func (tp *Tape[T]) TaylorLaplacian(u Taylor[T]) *Tensor[T] { return tp.block(u, u.d) }
+
+// activation is an activation for Taylor propagation: fwd gives s(a) and
+// its first two derivatives s1, s2; bwd gives s1, s2 and the third, s3,
+// at a, knowing s = s(a) (tanh needs nothing else, so its backward
+// evaluates no transcendental).
+type activation interface {
+	fwd(a float64) (s, s1, s2 float64)
+	bwd(a, s float64) (s1, s2, s3 float64)
+}
+
+type tanhAct struct{}
+
+func (tanhAct) fwd(a float64) (s, s1, s2 float64) {
+	t := math.Tanh(a)
+	s1 = 1 - t*t
+	return t, s1, -2 * t * s1
+}
+
+func (tanhAct) bwd(_, t float64) (s1, s2, s3 float64) {
+	s1 = 1 - t*t
+	return s1, -2 * t * s1, -2*s1*s1 + 4*t*t*s1
+}
+
+type sinAct struct{}
+
+func (sinAct) fwd(a float64) (s, s1, s2 float64) {
+	sn, cs := math.Sincos(a)
+	return sn, cs, -sn
+}
+
+func (sinAct) bwd(a, sn float64) (s1, s2, s3 float64) {
+	cs := math.Cos(a)
+	return cs, -sn, -cs
+}
+
+// TaylorTanh propagates through tanh.
+func (tp *Tape[T]) TaylorTanh(u Taylor[T]) Taylor[T] { return tp.taylorAct(u, tanhAct{}) }
+
+// TaylorSin propagates through sin.
+func (tp *Tape[T]) TaylorSin(u Taylor[T]) Taylor[T] { return tp.taylorAct(u, sinAct{}) }
+
+// taylorAct is the fused activation step: with s1 = s'(a), s2 = s”(a),
+// V' = s(V), D'_i = s1 D_i and L' = s1 L + s2 sum_i D_i^2. Backward, with
+// ds1 = sum_i gD'_i D_i + gL' L and ds2 = gL' sum_i D_i^2:
+// gV = gV' s1 + ds1 s2 + ds2 s3, gD_i = s1 gD'_i + 2 s2 gL' D_i, gL = s1 gL'.
+func (tp *Tape[T]) taylorAct(u Taylor[T], f activation) Taylor[T] {
+	n, k := u.V.Shape[0], u.V.Shape[1]
+	nk := n * k
+	d := u.d
+	v := tp.out(u.V.Shape, u.V, u.J)
+	j := tp.out(u.J.Shape, u.V, u.J)
+	fw := &taylorFwd[T]{a: u.V.Data, j: u.J.Data, v: v.Data, jo: j.Data, nk: nk, d: d, f: f}
+	parallel.Run(parallel.Parts(nk*(d+2), 1<<14), fw)
+	y := Taylor[T]{V: v, J: j, d: d}
+	// One backward for both outputs, recorded on the second.
+	tp.record(j, func() {
+		if v.Grad == nil && j.Grad == nil {
+			return
+		}
+		bw := &taylorBwd[T]{taylorFwd: *fw, gv: v.Grad, gj: j.Grad}
+		if u.V.needGrad {
+			bw.ga = tp.grad(u.V)
+		}
+		if u.J.needGrad {
+			bw.gjin = tp.grad(u.J)
+		}
+		parallel.Run(parallel.Parts(nk*(d+2), 1<<14), bw)
+	})
+	return y
+}
+
+type taylorFwd[T Float] struct {
+	a, j, v, jo []T
+	nk, d       int
+	f           activation
+}
+
+func (t *taylorFwd[T]) Do(part, parts int) {
+	lo, hi := parallel.Range(t.nk, part, parts)
+	nk, d := t.nk, t.d
+	for p := lo; p < hi; p++ {
+		s, s1, s2 := t.f.fwd(float64(t.a[p]))
+		t.v[p] = T(s)
+		var q float64
+		for i := 0; i < d; i++ {
+			di := float64(t.j[i*nk+p])
+			q += di * di
+			t.jo[i*nk+p] = T(s1 * di)
+		}
+		t.jo[d*nk+p] = T(s1*float64(t.j[d*nk+p]) + s2*q)
+	}
+}
+
+type taylorBwd[T Float] struct {
+	taylorFwd[T]
+	gv, gj   []T // output gradients (either may be nil)
+	ga, gjin []T // input gradients (nil when not needed)
+}
+
+func (t *taylorBwd[T]) Do(part, parts int) {
+	lo, hi := parallel.Range(t.nk, part, parts)
+	nk, d := t.nk, t.d
+	for p := lo; p < hi; p++ {
+		s1, s2, s3 := t.f.bwd(float64(t.a[p]), float64(t.v[p]))
+		var gL, ds1, q float64
+		if t.gj != nil {
+			gL = float64(t.gj[d*nk+p])
+			ds1 = gL * float64(t.j[d*nk+p])
+			for i := 0; i < d; i++ {
+				di := float64(t.j[i*nk+p])
+				ds1 += float64(t.gj[i*nk+p]) * di
+				q += di * di
+			}
+		}
+		if t.ga != nil {
+			g := ds1*s2 + gL*q*s3
+			if t.gv != nil {
+				g += float64(t.gv[p]) * s1
+			}
+			t.ga[p] += T(g)
+		}
+		if t.gjin != nil && t.gj != nil {
+			for i := 0; i < d; i++ {
+				t.gjin[i*nk+p] += T(s1*float64(t.gj[i*nk+p]) + 2*s2*gL*float64(t.j[i*nk+p]))
+			}
+			t.gjin[d*nk+p] += T(s1 * gL)
 		}
 	}
-	out.Lap = tp.Add(tp.Mul(s1, u.Lap), tp.Mul(s2, sq))
-	return out
-}
-
-// TaylorTanh propagates through tanh: s' = 1 - t^2, s” = -2 t s'.
-func (tp *Tape[T]) TaylorTanh(u Taylor[T]) Taylor[T] {
-	t := tp.Tanh(u.V)
-	s1 := tp.AddScalar(tp.Scale(tp.Square(t), -1), 1)
-	s2 := tp.Scale(tp.Mul(t, s1), -2)
-	return tp.taylorAct(u, t, s1, s2)
-}
-
-// TaylorSin propagates through sin: s' = cos, s” = -sin.
-func (tp *Tape[T]) TaylorSin(u Taylor[T]) Taylor[T] {
-	v := tp.Sin(u.V)
-	return tp.taylorAct(u, v, tp.Cos(u.V), tp.Scale(v, -1))
 }

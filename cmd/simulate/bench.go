@@ -23,7 +23,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "linsys" {
 		return benchLinsys(args[1:], stdout, stderr)
 	}
-	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv, linsys.",
+	if len(args) > 0 && args[0] == "nn" {
+		return benchNN(args[1:], stdout, stderr)
+	}
+	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv, linsys, nn.",
 		"simulate bench spmv --threads 1 --export /tmp/mats", stderr)
 	cm.register(fs)
 	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder (for the peer scripts)")
@@ -33,7 +36,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			fs.Usage()
 			return nil
 		}
-		return usageErr("bench needs a suite: spmv or linsys")
+		return usageErr("bench needs a suite: spmv, linsys or nn")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err

@@ -22,3 +22,27 @@ func BenchmarkPINN(b *testing.B) {
 		PINNStep(tp, m, params, opt, x)
 	}
 }
+
+// BenchmarkConv2d is one training step of conv2d-b8-c32-64x64-k3.
+func BenchmarkConv2d(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	x, y := Zeros[float32](8, 32, 64, 64), Zeros[float32](8, 32, 64, 64)
+	for i := range x.Data {
+		x.Data[i], y.Data[i] = float32(rnd.NormFloat64()), float32(rnd.NormFloat64())
+	}
+	w, bias := Param(make([]float32, 32*32*9), 32, 32, 3, 3), Param(make([]float32, 32), 32)
+	for i := range w.Data {
+		w.Data[i] = float32(rnd.NormFloat64() * 0.05)
+	}
+	params := []*Tensor[float32]{w, bias}
+	tp := NewTape[float32]()
+	opt := &Adam[float32]{LR: 1e-3}
+	for b.Loop() {
+		tp.Reset()
+		for _, p := range params {
+			p.ZeroGrad()
+		}
+		tp.Backward(tp.MSE(tp.Conv2d(x, w, bias, Conv2dOpts{Padding: 1}), y))
+		opt.Step(params)
+	}
+}

@@ -11,19 +11,33 @@ func (tp *Tape[T]) MSE(pred, target *Tensor[T]) *Tensor[T] {
 	mustSame("MSE", pred, target)
 	y := tp.out(nil, pred)
 	n := float64(len(pred.Data))
+	const grain = 1 << 15
+	parts := make([]float64, (len(pred.Data)+grain-1)/grain)
+	forRange(len(parts), 1, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			var s float64
+			p, t := pred.Data[k*grain:min((k+1)*grain, len(pred.Data))], target.Data[k*grain:]
+			for i, v := range p {
+				d := float64(v - t[i])
+				s += d * d
+			}
+			parts[k] = s
+		}
+	})
 	var s float64
-	for i, v := range pred.Data {
-		d := float64(v - target.Data[i])
-		s += d * d
+	for _, v := range parts {
+		s += v
 	}
 	y.Data[0] = T(s / n)
 	tp.record(y, func() {
 		if y.Grad != nil && pred.needGrad {
 			g := tp.grad(pred)
-			c := 2 * float64(y.Grad[0]) / n
-			for i, v := range pred.Data {
-				g[i] += T(c * float64(v-target.Data[i]))
-			}
+			c := T(2 * float64(y.Grad[0]) / n)
+			forRange(len(g), grain, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					g[i] += c * (pred.Data[i] - target.Data[i])
+				}
+			})
 		}
 	})
 	return y

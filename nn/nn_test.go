@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -254,4 +255,70 @@ func TestPINNGradient(t *testing.T) {
 		r := tp.Mean(tp.Square(tp.AddScalar(tp.TaylorLaplacian(u), 1)))
 		return tp.Add(r, tp.Scale(tp.Mean(tp.Square(tp.TaylorGrad(u, 1))), 0.3))
 	})
+}
+
+// naiveConv2d is the definition: y[b,o,i,j] = bias[o] + sum_{c,u,v}
+// w[o,c,u,v] x[b, c, pad(i s - p + u), pad(j s - p + v)].
+func naiveConv2d(x, w, b *Tensor[float64], o Conv2dOpts) []float64 {
+	s := max(o.Stride, 1)
+	bs, cin, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	cout, kh, kw := w.Shape[0], w.Shape[2], w.Shape[3]
+	ho, wo := (h+2*o.Padding-kh)/s+1, (wd+2*o.Padding-kw)/s+1
+	out := make([]float64, bs*cout*ho*wo)
+	for bi := 0; bi < bs; bi++ {
+		for oc := 0; oc < cout; oc++ {
+			for i := 0; i < ho; i++ {
+				for j := 0; j < wo; j++ {
+					v := 0.0
+					if b != nil {
+						v = b.Data[oc]
+					}
+					for c := 0; c < cin; c++ {
+						for u := 0; u < kh; u++ {
+							for q := 0; q < kw; q++ {
+								iy := padIndex(i*s-o.Padding+u, h, o.Mode)
+								ix := padIndex(j*s-o.Padding+q, wd, o.Mode)
+								if iy < 0 || ix < 0 {
+									continue
+								}
+								v += w.Data[((oc*cin+c)*kh+u)*kw+q] * x.Data[((bi*cin+c)*h+iy)*wd+ix]
+							}
+						}
+					}
+					out[((bi*cout+oc)*ho+i)*wo+j] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestConv2d(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	for _, o := range []Conv2dOpts{
+		{Stride: 1, Padding: 1, Mode: PadZeros},
+		{Stride: 2, Padding: 1, Mode: PadZeros},
+		{Stride: 1, Padding: 2, Mode: PadCircular},
+		{Stride: 2, Padding: 1, Mode: PadReflect},
+		{Stride: 1, Padding: 0},
+	} {
+		x := randParam(rnd, 2, 3, 7, 6)
+		w := randParam(rnd, 4, 3, 3, 3)
+		b := randParam(rnd, 4)
+		tp := NewTape[float64]()
+		y := tp.Conv2d(x, w, b, o)
+		want := naiveConv2d(x, w, b, o)
+		for i := range want {
+			if math.Abs(y.Data[i]-want[i]) > 1e-12 {
+				t.Fatalf("%+v: y[%d] = %g, definition %g", o, i, y.Data[i], want[i])
+			}
+		}
+		r := randTensor(rnd, y.Shape...)
+		gradCheck(t, fmt.Sprintf("Conv2d %+v", o), []*Tensor[float64]{x, w, b}, func(tp *Tape[float64]) *Tensor[float64] {
+			return tp.Sum(tp.Mul(tp.Conv2d(x, w, b, o), r))
+		})
+	}
+	if got := []int{padIndex(-1, 5, PadReflect), padIndex(5, 5, PadReflect), padIndex(-2, 5, PadCircular), padIndex(-1, 5, PadZeros)}; got[0] != 1 || got[1] != 3 || got[2] != 3 || got[3] != -1 {
+		t.Errorf("padIndex: reflect(-1), reflect(5), circular(-2), zeros(-1) = %v, want [1 3 3 -1]", got)
+	}
 }

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/pdekit/pdekit/internal/parallel"
 )
 
 // Float is the element type of tensors: float32 for training, float64 for
@@ -95,4 +97,21 @@ func (t *Tensor[T]) Check() error {
 		}
 	}
 	return nil
+}
+
+// forRange calls f on consecutive sub-ranges of [0, n) in parallel when
+// n is large enough to pay for it.
+func forRange(n, grain int, f func(lo, hi int)) {
+	t := rangeTask{n: n, f: f}
+	parallel.Run(parallel.Parts(n, grain), &t)
+}
+
+type rangeTask struct {
+	n int
+	f func(lo, hi int)
+}
+
+func (t *rangeTask) Do(part, parts int) {
+	lo, hi := parallel.Range(t.n, part, parts)
+	t.f(lo, hi)
 }

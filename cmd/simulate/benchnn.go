@@ -4,12 +4,71 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/pdekit/pdekit/internal/openblas"
 	"github.com/pdekit/pdekit/nn"
 )
+
+// nnCase is one case of ../shared/peers/nnops.py: its parameters and one
+// training step.
+type nnCase struct {
+	name   string
+	params []*nn.Tensor[float32]
+	step   func()
+}
+
+var nnCaseNames = []string{"conv2d-b8-c32-64x64-k3", "pinn-mlp-2x64x4-n2000-laplace"}
+
+func randn32(rnd *rand.Rand, shape ...int) *nn.Tensor[float32] {
+	t := nn.Zeros[float32](shape...)
+	for i := range t.Data {
+		t.Data[i] = float32(rnd.NormFloat64())
+	}
+	return t
+}
+
+// uniformParam is PyTorch's default initialisation of a layer's weight or
+// bias: uniform in +-1/sqrt(fan_in).
+func uniformParam(rnd *rand.Rand, fanIn int, shape ...int) *nn.Tensor[float32] {
+	t := nn.Zeros[float32](shape...)
+	bound := 1 / math.Sqrt(float64(fanIn))
+	for i := range t.Data {
+		t.Data[i] = float32((2*rnd.Float64() - 1) * bound)
+	}
+	return nn.Param(t.Data, shape...)
+}
+
+func makeNNCase(name string, rnd *rand.Rand) nnCase {
+	tp := nn.NewTape[float32]()
+	opt := &nn.Adam[float32]{LR: 1e-3}
+	switch name {
+	case "conv2d-b8-c32-64x64-k3":
+		x, y := randn32(rnd, 8, 32, 64, 64), randn32(rnd, 8, 32, 64, 64)
+		w, b := uniformParam(rnd, 32*9, 32, 32, 3, 3), uniformParam(rnd, 32*9, 32)
+		params := []*nn.Tensor[float32]{w, b}
+		return nnCase{name, params, func() {
+			tp.Reset()
+			for _, p := range params {
+				p.ZeroGrad()
+			}
+			loss := tp.MSE(tp.Conv2d(x, w, b, nn.Conv2dOpts{Padding: 1}), y)
+			tp.Backward(loss)
+			opt.Step(params)
+		}}
+	default: // pinn-mlp-2x64x4-n2000-laplace
+		x := nn.Zeros[float32](2000, 2)
+		for i := range x.Data {
+			x.Data[i] = float32(rnd.Float64())
+		}
+		m := nn.NewMLP[float32](rnd, 2, 64, 64, 64, 64, 1)
+		params := m.Params()
+		return nnCase{name, params, func() { nn.PINNStep(tp, m, params, opt, x) }}
+	}
+}
 
 // benchNN prints one JSON line per case of ../shared/peers/nnops.py that the
 // toolkit implements: one float32 training step (forward, loss, backward,
@@ -17,10 +76,12 @@ import (
 func benchNN(args []string, stdout, stderr io.Writer) error {
 	var cm common
 	var reps int
-	fs := newFlags("bench nn", "Time one float32 training step per case of ../shared/peers/nnops.py (implemented so far: pinn-mlp-2x64x4-n2000-laplace).",
+	var only string
+	fs := newFlags("bench nn", "Time one float32 training step per case of ../shared/peers/nnops.py (implemented so far: "+strings.Join(nnCaseNames, ", ")+").",
 		"simulate bench nn --threads 1 --reps 20", stderr)
 	cm.register(fs)
 	fs.IntVar(&reps, "reps", 10, "timed steps per case")
+	fs.StringVar(&only, "only", "", "comma-separated case-name prefixes to run (default all)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,29 +92,35 @@ func benchNN(args []string, stdout, stderr io.Writer) error {
 		return usageErr("--reps must be at least 1, got %d", reps)
 	}
 	openblas.SetThreads(cm.Threads)
-	rnd := rand.New(rand.NewPCG(0, 0))
-	x := nn.Zeros[float32](2000, 2)
-	for i := range x.Data {
-		x.Data[i] = float32(rnd.Float64())
+	for _, name := range nnCaseNames {
+		if only != "" && !hasPrefix(name, strings.Split(only, ",")) {
+			continue
+		}
+		c := makeNNCase(name, rand.New(rand.NewPCG(0, 0)))
+		for range 2 {
+			c.step()
+		}
+		start := time.Now()
+		for range reps {
+			c.step()
+		}
+		secs := time.Since(start).Seconds() / float64(reps)
+		count := 0
+		for _, p := range c.params {
+			count += p.Len()
+		}
+		line, _ := json.Marshal(map[string]any{"case": name, "impl": fmt.Sprintf("pdekit-cpu-f32-t%d", cm.Threads),
+			"seconds": secs, "params": count, "what": "train step: forward+loss+backward+adam", "threads": cm.Threads})
+		fmt.Fprintln(stdout, string(line))
 	}
-	m := nn.NewMLP[float32](rnd, 2, 64, 64, 64, 64, 1)
-	params := m.Params()
-	tp := nn.NewTape[float32]()
-	opt := &nn.Adam[float32]{LR: 1e-3}
-	for range 2 {
-		nn.PINNStep(tp, m, params, opt, x)
-	}
-	start := time.Now()
-	for range reps {
-		nn.PINNStep(tp, m, params, opt, x)
-	}
-	secs := time.Since(start).Seconds() / float64(reps)
-	count := 0
-	for _, p := range params {
-		count += p.Len()
-	}
-	line, _ := json.Marshal(map[string]any{"case": "pinn-mlp-2x64x4-n2000-laplace", "impl": fmt.Sprintf("pdekit-cpu-f32-t%d", cm.Threads),
-		"seconds": secs, "params": count, "what": "train step: forward+loss+backward+adam", "threads": cm.Threads})
-	fmt.Fprintln(stdout, string(line))
 	return nil
+}
+
+func hasPrefix(name string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if p != "" && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestBenchNN(t *testing.T) {
-	code, stdout, errs := sim(t, "bench", "nn", "--reps", "1", "--threads", "1")
+	code, stdout, errs := sim(t, "bench", "nn", "--reps", "1", "--threads", "1", "--only", "pinn")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

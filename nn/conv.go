@@ -1,0 +1,261 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/pdekit/pdekit/internal/parallel"
+)
+
+// PadMode is how a convolution extends its input beyond the edges.
+type PadMode int
+
+const (
+	// PadZeros pads with zeros (PyTorch padding_mode="zeros").
+	PadZeros PadMode = iota
+	// PadCircular wraps around, for periodic domains ("circular").
+	PadCircular
+	// PadReflect mirrors without repeating the edge ("reflect").
+	PadReflect
+)
+
+// Conv2dOpts are a 2-D convolution's stride, padding and padding mode;
+// the zero value is stride 1, no padding.
+type Conv2dOpts struct {
+	Stride, Padding int
+	Mode            PadMode
+}
+
+// padIndex maps a padded coordinate i (possibly outside 0..n-1) to the
+// input coordinate it reads, or -1 for a zero.
+func padIndex(i, n int, mode PadMode) int {
+	if i >= 0 && i < n {
+		return i
+	}
+	switch mode {
+	case PadCircular:
+		return ((i % n) + n) % n
+	case PadReflect:
+		if n == 1 {
+			return 0
+		}
+		period := 2 * (n - 1)
+		i = ((i % period) + period) % period
+		if i >= n {
+			i = period - i
+		}
+		return i
+	}
+	return -1
+}
+
+// Conv2d returns the 2-D cross-correlation of x [B, Cin, H, W] with w
+// [Cout, Cin, kh, kw] plus bias b [Cout] (or nil), PyTorch's nn.Conv2d:
+// the output is [B, Cout, Ho, Wo] with Ho = (H + 2 pad - kh)/stride + 1.
+// It runs as im2col and one matrix product per sample through OpenBLAS.
+func (tp *Tape[T]) Conv2d(x, w, b *Tensor[T], o Conv2dOpts) *Tensor[T] {
+	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] {
+		panic(fmt.Sprintf("nn: Conv2d of input %v with weight %v; want [B, Cin, H, W] and [Cout, Cin, kh, kw]", x.Shape, w.Shape))
+	}
+	s := o.Stride
+	if s == 0 {
+		s = 1
+	}
+	bs, cin, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	cout, kh, kw := w.Shape[0], w.Shape[2], w.Shape[3]
+	p := o.Padding
+	if o.Mode != PadZeros && (p >= h || p >= wd) {
+		panic(fmt.Sprintf("nn: Conv2d %v padding %d of a %dx%d input", o.Mode, p, h, wd))
+	}
+	ho, wo := (h+2*p-kh)/s+1, (wd+2*p-kw)/s+1
+	if ho < 1 || wo < 1 {
+		panic(fmt.Sprintf("nn: Conv2d of a %dx%d input with a %dx%d kernel, padding %d: empty output", h, wd, kh, kw, p))
+	}
+	inputs := []*Tensor[T]{x, w}
+	if b != nil {
+		if len(b.Data) != cout {
+			panic(fmt.Sprintf("nn: Conv2d bias of shape %v for %d channels", b.Shape, cout))
+		}
+		inputs = append(inputs, b)
+	}
+	y := tp.out([]int{bs, cout, ho, wo}, inputs...)
+	k := cin * kh * kw
+	n := ho * wo
+	ld := bs * n // the columns of all samples side by side: one product
+	g := im2col[T]{cin: cin, h: h, w: wd, kh: kh, kw: kw, ho: ho, wo: wo, s: s, p: p, mode: o.Mode, ld: ld}
+	g.maps()
+	cols := tp.buf(k * ld)
+	for bi := 0; bi < bs; bi++ {
+		g.x, g.cols = x.Data[bi*cin*h*wd:(bi+1)*cin*h*wd], cols[bi*n:]
+		parallel.Run(parallel.Parts(k*n, 1<<15), &g)
+	}
+	// prod is [cout, bs*n]; y is [bs, cout, n].
+	prod := tp.buf(cout * ld)
+	gemm(false, false, cout, ld, k, 1, w.Data, k, cols, ld, 0, prod, ld)
+	forRange(bs*cout, 1, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			bi, co := r/cout, r%cout
+			var bv T
+			if b != nil {
+				bv = b.Data[co]
+			}
+			dst := y.Data[r*n : (r+1)*n]
+			for i, v := range prod[co*ld+bi*n : co*ld+(bi+1)*n] {
+				dst[i] = v + bv
+			}
+		}
+	})
+	tp.record(y, func() {
+		dy := y.Grad
+		if dy == nil {
+			return
+		}
+		// dyT is dy as [cout, bs*n], the layout of prod.
+		dyT := prod
+		forRange(bs*cout, 1, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				bi, co := r/cout, r%cout
+				copy(dyT[co*ld+bi*n:co*ld+(bi+1)*n], dy[r*n:(r+1)*n])
+			}
+		})
+		if b != nil && b.needGrad {
+			db := tp.grad(b)
+			for co := 0; co < cout; co++ {
+				var sum float64
+				for _, v := range dyT[co*ld : (co+1)*ld] {
+					sum += float64(v)
+				}
+				db[co] += T(sum)
+			}
+		}
+		if w.needGrad {
+			gemm(false, true, cout, k, ld, 1, dyT, ld, cols, ld, 1, tp.grad(w), k)
+		}
+		if x.needGrad {
+			dcols := cols // the forward's columns are no longer needed
+			gemm(true, false, k, ld, cout, 1, w.Data, k, dyT, ld, 0, dcols, ld)
+			dx := tp.grad(x)
+			for bi := 0; bi < bs; bi++ {
+				c := col2im[T]{im2col: g, dx: dx[bi*cin*h*wd : (bi+1)*cin*h*wd], dcols: dcols[bi*n:]}
+				parallel.Run(parallel.Parts(k*n, 1<<15), &c)
+			}
+		}
+	})
+	return y
+}
+
+// im2col lays the receptive fields of one sample out as the columns of a
+// [cin*kh*kw, ho*wo] matrix, through precomputed padded-index maps.
+type im2col[T Float] struct {
+	cin, h, w, kh, kw, ho, wo, s, p int
+	mode                            PadMode
+	ld                              int   // row stride of cols
+	rowMap, colMap                  []int // [kh*ho] input rows, [kw*wo] input columns, -1 for zero
+	x, cols                         []T
+}
+
+func (g *im2col[T]) maps() {
+	g.rowMap = make([]int, g.kh*g.ho)
+	for ki := 0; ki < g.kh; ki++ {
+		for oy := 0; oy < g.ho; oy++ {
+			g.rowMap[ki*g.ho+oy] = padIndex(oy*g.s-g.p+ki, g.h, g.mode)
+		}
+	}
+	g.colMap = make([]int, g.kw*g.wo)
+	for kj := 0; kj < g.kw; kj++ {
+		for ox := 0; ox < g.wo; ox++ {
+			g.colMap[kj*g.wo+ox] = padIndex(ox*g.s-g.p+kj, g.w, g.mode)
+		}
+	}
+}
+
+// Do fills the rows (channel, ki, kj) of part of the channels.
+func (g *im2col[T]) Do(part, parts int) {
+	lo, hi := parallel.Range(g.cin, part, parts)
+	n := g.ho * g.wo
+	for c := lo; c < hi; c++ {
+		xc := g.x[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				row := g.cols[((c*g.kh+ki)*g.kw+kj)*g.ld:][:n]
+				cm := g.colMap[kj*g.wo : (kj+1)*g.wo]
+				lo, hi := g.contiguous(kj)
+				for oy := 0; oy < g.ho; oy++ {
+					iy := g.rowMap[ki*g.ho+oy]
+					out := row[oy*g.wo : (oy+1)*g.wo]
+					if iy < 0 {
+						clear(out)
+						continue
+					}
+					xr := xc[iy*g.w : (iy+1)*g.w]
+					if hi > lo {
+						// Stride 1 inside the input: one copy.
+						copy(out[lo:hi], xr[cm[lo]:cm[lo]+hi-lo])
+					}
+					for ox := 0; ox < lo; ox++ {
+						out[ox] = at(xr, cm[ox])
+					}
+					for ox := max(hi, lo); ox < g.wo; ox++ {
+						out[ox] = at(xr, cm[ox])
+					}
+				}
+			}
+		}
+	}
+}
+
+// at returns xr[i], or 0 for the padding index -1.
+func at[T Float](xr []T, i int) T {
+	if i < 0 {
+		return 0
+	}
+	return xr[i]
+}
+
+// contiguous returns the range [lo, hi) of output columns whose input
+// columns for kernel column kj are consecutive and inside the input
+// (stride 1, away from the padding); empty otherwise.
+func (g *im2col[T]) contiguous(kj int) (lo, hi int) {
+	if g.s != 1 {
+		return 0, 0
+	}
+	lo = max(0, g.p-kj)
+	hi = min(g.wo, g.w+g.p-kj)
+	if hi < lo {
+		return 0, 0
+	}
+	return lo, hi
+}
+
+// col2im adds the columns' gradients back onto the input gradient; each
+// part owns whole channels, so no two parts write the same element.
+type col2im[T Float] struct {
+	im2col[T]
+	dx, dcols []T
+}
+
+func (g *col2im[T]) Do(part, parts int) {
+	lo, hi := parallel.Range(g.cin, part, parts)
+	n := g.ho * g.wo
+	for c := lo; c < hi; c++ {
+		dxc := g.dx[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := 0; ki < g.kh; ki++ {
+			for kj := 0; kj < g.kw; kj++ {
+				row := g.dcols[((c*g.kh+ki)*g.kw+kj)*g.ld:][:n]
+				cm := g.colMap[kj*g.wo : (kj+1)*g.wo]
+				for oy := 0; oy < g.ho; oy++ {
+					iy := g.rowMap[ki*g.ho+oy]
+					if iy < 0 {
+						continue
+					}
+					in := row[oy*g.wo : (oy+1)*g.wo]
+					dr := dxc[iy*g.w : (iy+1)*g.w]
+					for ox, ix := range cm {
+						if ix >= 0 {
+							dr[ix] += in[ox]
+						}
+					}
+				}
+			}
+		}
+	}
+}

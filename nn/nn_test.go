@@ -322,3 +322,79 @@ func TestConv2d(t *testing.T) {
 		t.Errorf("padIndex: reflect(-1), reflect(5), circular(-2), zeros(-1) = %v, want [1 3 3 -1]", got)
 	}
 }
+
+// TestSpectralConv2d checks the layer against its definition computed with
+// a naive 2-D DFT (the kept modes multiplied, the rest dropped, the
+// inverse taken as the real part of the full Hermitian sum, as irfft2
+// does), and its gradients by finite differences, on odd and even grids.
+func TestSpectralConv2d(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(11, 12))
+	for _, g := range [][2]int{{8, 6}, {7, 9}} {
+		h, w := g[0], g[1]
+		const bs, cin, cout, m1, m2 = 2, 2, 3, 2, 2
+		x := randParam(rnd, bs, cin, h, w)
+		w1 := randParam(rnd, cin, cout, m1, m2, 2)
+		w2 := randParam(rnd, cin, cout, m1, m2, 2)
+		tp := NewTape[float64]()
+		y := tp.SpectralConv2d(x, w1, w2)
+		// Definition: full spectrum S of the output, Hermitian-completed.
+		for b := 0; b < bs; b++ {
+			for o := 0; o < cout; o++ {
+				S := make([]complex128, h*w)
+				for i := 0; i < cin; i++ {
+					X := make([]complex128, h*w)
+					for kx := 0; kx < h; kx++ {
+						for ky := 0; ky < w; ky++ {
+							var s complex128
+							for n0 := 0; n0 < h; n0++ {
+								for n1 := 0; n1 < w; n1++ {
+									th := -2 * math.Pi * (float64(kx*n0)/float64(h) + float64(ky*n1)/float64(w))
+									s += complex(x.Data[((b*cin+i)*h+n0)*w+n1], 0) * complex(math.Cos(th), math.Sin(th))
+								}
+							}
+							X[kx*w+ky] = s
+						}
+					}
+					for blk, wt := range []*Tensor[float64]{w1, w2} {
+						for r := 0; r < m1; r++ {
+							row := r
+							if blk == 1 {
+								row = h - m1 + r
+							}
+							for c := 0; c < m2; c++ {
+								q := (((i*cout+o)*m1+r)*m2 + c) * 2
+								S[row*w+c] += X[row*w+c] * complex(wt.Data[q], wt.Data[q+1])
+							}
+						}
+					}
+				}
+				// irfft2 of the half spectrum = real part of the sum where each
+				// kept column c > 0 (and not Nyquist) stands for itself and
+				// its conjugate mirror.
+				for n0 := 0; n0 < h; n0++ {
+					for n1 := 0; n1 < w; n1++ {
+						var v float64
+						for kx := 0; kx < h; kx++ {
+							for c := 0; c < m2; c++ {
+								th := 2 * math.Pi * (float64(kx*n0)/float64(h) + float64(c*n1)/float64(w))
+								term := real(S[kx*w+c] * complex(math.Cos(th), math.Sin(th)))
+								if c > 0 && !(w%2 == 0 && c == w/2) {
+									term *= 2
+								}
+								v += term
+							}
+						}
+						v /= float64(h * w)
+						if got := y.Data[((b*cout+o)*h+n0)*w+n1]; math.Abs(got-v) > 1e-10 {
+							t.Fatalf("grid %dx%d: y[%d,%d,%d,%d] = %g, definition %g", h, w, b, o, n0, n1, got, v)
+						}
+					}
+				}
+			}
+		}
+		r := randTensor(rnd, y.Shape...)
+		gradCheck(t, fmt.Sprintf("SpectralConv2d %dx%d", h, w), []*Tensor[float64]{x, w1, w2}, func(tp *Tape[float64]) *Tensor[float64] {
+			return tp.Sum(tp.Mul(tp.SpectralConv2d(x, w1, w2), r))
+		})
+	}
+}

@@ -21,7 +21,7 @@ type nnCase struct {
 	step   func()
 }
 
-var nnCaseNames = []string{"conv2d-b8-c32-64x64-k3", "pinn-mlp-2x64x4-n2000-laplace"}
+var nnCaseNames = []string{"conv2d-b8-c32-64x64-k3", "specconv2d-b8-c32-64x64-m12", "pinn-mlp-2x64x4-n2000-laplace"}
 
 func randn32(rnd *rand.Rand, shape ...int) *nn.Tensor[float32] {
 	t := nn.Zeros[float32](shape...)
@@ -56,6 +56,28 @@ func makeNNCase(name string, rnd *rand.Rand) nnCase {
 				p.ZeroGrad()
 			}
 			loss := tp.MSE(tp.Conv2d(x, w, b, nn.Conv2dOpts{Padding: 1}), y)
+			tp.Backward(loss)
+			opt.Step(params)
+		}}
+	case "specconv2d-b8-c32-64x64-m12":
+		x, y := randn32(rnd, 8, 32, 64, 64), randn32(rnd, 8, 32, 64, 64)
+		// The FNO code's initialisation: scale 1/(cin cout) times uniform
+		// [0, 1) real and imaginary parts.
+		weight := func() *nn.Tensor[float32] {
+			t := nn.Zeros[float32](32, 32, 12, 12, 2)
+			for i := range t.Data {
+				t.Data[i] = float32(rnd.Float64() / (32 * 32))
+			}
+			return nn.Param(t.Data, t.Shape...)
+		}
+		w1, w2 := weight(), weight()
+		params := []*nn.Tensor[float32]{w1, w2}
+		return nnCase{name, params, func() {
+			tp.Reset()
+			for _, p := range params {
+				p.ZeroGrad()
+			}
+			loss := tp.MSE(tp.SpectralConv2d(x, w1, w2), y)
 			tp.Backward(loss)
 			opt.Step(params)
 		}}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -396,5 +397,97 @@ func TestSpectralConv2d(t *testing.T) {
 		gradCheck(t, fmt.Sprintf("SpectralConv2d %dx%d", h, w), []*Tensor[float64]{x, w1, w2}, func(tp *Tape[float64]) *Tensor[float64] {
 			return tp.Sum(tp.Mul(tp.SpectralConv2d(x, w1, w2), r))
 		})
+	}
+}
+
+// TestCheckpointResume trains 20 Adam steps straight, and 8 steps, a save,
+// a fresh model and optimizer loaded from the file, then 12 more; the
+// parameters must be bit-identical.
+func TestCheckpointResume(t *testing.T) {
+	x := Zeros[float32](64, 1)
+	y := Zeros[float32](64, 1)
+	for i := range x.Data {
+		v := -3 + 6*float64(i)/63
+		x.Data[i], y.Data[i] = float32(v), float32(math.Cos(v))
+	}
+	named := func(m *MLP[float32]) []Named[float32] {
+		var out []Named[float32]
+		for l := range m.W {
+			out = append(out, Named[float32]{fmt.Sprintf("layer%d/weight", l), m.W[l]}, Named[float32]{fmt.Sprintf("layer%d/bias", l), m.B[l]})
+		}
+		return out
+	}
+	train := func(m *MLP[float32], opt *Adam[float32], steps int) {
+		tp := NewTape[float32]()
+		params := m.Params()
+		for range steps {
+			tp.Reset()
+			for _, p := range params {
+				p.ZeroGrad()
+			}
+			tp.Backward(tp.MSE(m.Forward(tp, x), y))
+			opt.Step(params)
+		}
+	}
+	straight := NewMLP[float32](rand.New(rand.NewPCG(1, 1)), 1, 16, 16, 1)
+	train(straight, &Adam[float32]{LR: 1e-2, WeightDecay: 1e-3, Decoupled: true}, 20)
+
+	first := NewMLP[float32](rand.New(rand.NewPCG(1, 1)), 1, 16, 16, 1)
+	opt := &Adam[float32]{LR: 1e-2, WeightDecay: 1e-3, Decoupled: true}
+	train(first, opt, 8)
+	path := t.TempDir() + "/ckpt.h5"
+	if err := SaveCheckpoint(path, false, named(first), opt); err != nil {
+		t.Fatal(err)
+	}
+	resumed := NewMLP[float32](rand.New(rand.NewPCG(99, 99)), 1, 16, 16, 1) // different initial values
+	opt2 := &Adam[float32]{LR: 1e-2, WeightDecay: 1e-3, Decoupled: true}
+	if err := LoadCheckpoint(path, named(resumed), opt2); err != nil {
+		t.Fatal(err)
+	}
+	train(resumed, opt2, 12)
+	for i, p := range straight.Params() {
+		q := resumed.Params()[i]
+		for j := range p.Data {
+			if math.Float32bits(p.Data[j]) != math.Float32bits(q.Data[j]) {
+				t.Fatalf("parameter %d element %d: straight %v, resumed %v", i, j, p.Data[j], q.Data[j])
+			}
+		}
+	}
+	// A model of another shape is refused and left untouched.
+	other := NewMLP[float32](rand.New(rand.NewPCG(2, 2)), 1, 8, 16, 1)
+	before := append([]float32(nil), other.W[0].Data...)
+	err := LoadCheckpoint(path, named(other), &Adam[float32]{})
+	if err == nil || !strings.Contains(err.Error(), `"layer0/weight" has shape [16 1]`) {
+		t.Errorf("loading into another shape: %v", err)
+	}
+	for i := range before {
+		if before[i] != other.W[0].Data[i] {
+			t.Fatal("a failed load modified the model")
+		}
+	}
+}
+
+// TestSchedules checks the schedules against their closed forms at the
+// points PyTorch's definitions pin down.
+func TestSchedules(t *testing.T) {
+	near := func(name string, got, want float64) {
+		if math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %.15g, want %.15g", name, got, want)
+		}
+	}
+	st := StepLR{Base: 0.1, StepSize: 10, Gamma: 0.5}
+	near("StepLR(9)", st.LR(9), 0.1)
+	near("StepLR(10)", st.LR(10), 0.05)
+	near("StepLR(25)", st.LR(25), 0.025)
+	c := CosineLR{Base: 1, Min: 0.1, Steps: 100}
+	near("Cosine(0)", c.LR(0), 1)
+	near("Cosine(50)", c.LR(50), 0.55)
+	near("Cosine(100)", c.LR(100), 0.1)
+	o := OneCycleLR{Max: 0.01, Steps: 1000}
+	near("OneCycle(0)", o.LR(0), 0.01/25)
+	near("OneCycle(299)", o.LR(299), 0.01)
+	near("OneCycle(999)", o.LR(999), 0.01/25/1e4)
+	if !(o.LR(150) > o.LR(100) && o.LR(600) < o.LR(400)) {
+		t.Error("OneCycle is not rising then falling")
 	}
 }

@@ -1,0 +1,192 @@
+package nn
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/pdekit/pdekit/io/h5"
+)
+
+// Named is a parameter with its name in a checkpoint.
+type Named[T Float] struct {
+	Name   string
+	Tensor *Tensor[T]
+}
+
+// Stateful is an optimizer whose state a checkpoint saves, so that a
+// resumed run continues bit for bit.
+type Stateful[T Float] interface {
+	// State returns the optimizer's scalars and, per buffer name, one
+	// buffer per parameter of params in order (nil where none exists yet).
+	State(params []*Tensor[T]) (scalars map[string]float64, buffers map[string][][]float64)
+	// SetState restores what State returned.
+	SetState(params []*Tensor[T], scalars map[string]float64, buffers map[string][][]float64) error
+}
+
+// State implements Stateful.
+func (o *Adam[T]) State(params []*Tensor[T]) (map[string]float64, map[string][][]float64) {
+	m, v := make([][]float64, len(params)), make([][]float64, len(params))
+	for i, p := range params {
+		m[i], v[i] = o.m[p], o.v[p]
+	}
+	return map[string]float64{"step": float64(o.t)}, map[string][][]float64{"m": m, "v": v}
+}
+
+// SetState implements Stateful.
+func (o *Adam[T]) SetState(params []*Tensor[T], sc map[string]float64, buf map[string][][]float64) error {
+	o.t = int(sc["step"])
+	o.m, o.v = map[*Tensor[T]][]float64{}, map[*Tensor[T]][]float64{}
+	for i, p := range params {
+		if m := buf["m"][i]; m != nil {
+			o.m[p], o.v[p] = m, buf["v"][i]
+		}
+	}
+	return nil
+}
+
+// State implements Stateful.
+func (o *SGD[T]) State(params []*Tensor[T]) (map[string]float64, map[string][][]float64) {
+	vel := make([][]float64, len(params))
+	for i, p := range params {
+		vel[i] = o.vel[p]
+	}
+	return map[string]float64{}, map[string][][]float64{"velocity": vel}
+}
+
+// SetState implements Stateful.
+func (o *SGD[T]) SetState(params []*Tensor[T], _ map[string]float64, buf map[string][][]float64) error {
+	o.vel = map[*Tensor[T]][]float64{}
+	for i, p := range params {
+		if v := buf["velocity"][i]; v != nil {
+			o.vel[p] = v
+		}
+	}
+	return nil
+}
+
+func tensors[T Float](params []Named[T]) ([]*Tensor[T], error) {
+	out := make([]*Tensor[T], len(params))
+	seen := map[string]bool{}
+	for i, p := range params {
+		if p.Name == "" || seen[p.Name] {
+			return nil, fmt.Errorf("nn: checkpoint parameter %d has an empty or repeated name %q", i, p.Name)
+		}
+		seen[p.Name] = true
+		out[i] = p.Tensor
+	}
+	return out, nil
+}
+
+// SaveCheckpoint writes the parameters, one dataset per name under
+// "params/", and the optimizer's state (when it is Stateful, under
+// "optim/") to an HDF5 file, atomically; an existing file is replaced only
+// with overwrite.
+func SaveCheckpoint[T Float](path string, overwrite bool, params []Named[T], opt Optimizer[T]) error {
+	ts, err := tensors(params)
+	if err != nil {
+		return err
+	}
+	f, err := h5.Create(path, overwrite)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	for _, p := range params {
+		if err := h5.Write(f, "params/"+p.Name, p.Tensor.Shape, p.Tensor.Data, nil); err != nil {
+			return err
+		}
+	}
+	if st, ok := opt.(Stateful[T]); ok {
+		sc, bufs := st.State(ts)
+		if err := f.CreateGroup("optim"); err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(sc))
+		for k := range sc {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err := f.SetAttr("optim", k, sc[k]); err != nil {
+				return err
+			}
+		}
+		for name, per := range bufs {
+			for i, b := range per {
+				if b == nil {
+					continue
+				}
+				if err := h5.Write(f, "optim/"+name+"/"+params[i].Name, []int{len(b)}, b, nil); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return f.Close()
+}
+
+// LoadCheckpoint reads the parameters saved by SaveCheckpoint into params
+// (matched by name; shapes must agree) and restores a Stateful optimizer.
+// An error names the parameter that is missing or has another shape, and
+// nothing is modified then.
+func LoadCheckpoint[T Float](path string, params []Named[T], opt Optimizer[T]) error {
+	ts, err := tensors(params)
+	if err != nil {
+		return err
+	}
+	f, err := h5.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data := make([][]T, len(params))
+	for i, p := range params {
+		d, dims, err := h5.Read[T](f, "params/"+p.Name)
+		if err != nil {
+			return fmt.Errorf("nn: checkpoint %s: parameter %q: %w", path, p.Name, err)
+		}
+		if !sameShape(dims, p.Tensor.Shape) {
+			return fmt.Errorf("nn: checkpoint %s: parameter %q has shape %v, the model's is %v", path, p.Name, dims, p.Tensor.Shape)
+		}
+		data[i] = d
+	}
+	var sc map[string]float64
+	var bufs map[string][][]float64
+	st, stateful := opt.(Stateful[T])
+	if stateful {
+		sc0, bufs0 := st.State(ts)
+		sc, bufs = map[string]float64{}, map[string][][]float64{}
+		for k := range sc0 {
+			v, err := f.AttrFloat64("optim", k)
+			if err != nil {
+				return fmt.Errorf("nn: checkpoint %s: optimizer state %q: %w", path, k, err)
+			}
+			sc[k] = v
+		}
+		for name := range bufs0 {
+			per := make([][]float64, len(params))
+			for i, p := range params {
+				key := "optim/" + name + "/" + p.Name
+				if _, err := f.Stat(key); err != nil {
+					continue // no state for this parameter yet
+				}
+				b, _, err := h5.Read[float64](f, key)
+				if err != nil {
+					return fmt.Errorf("nn: checkpoint %s: %s: %w", path, key, err)
+				}
+				if len(b) != p.Tensor.Len() {
+					return fmt.Errorf("nn: checkpoint %s: %s has %d values for a parameter of %d", path, key, len(b), p.Tensor.Len())
+				}
+				per[i] = b
+			}
+			bufs[name] = per
+		}
+	}
+	for i, p := range params {
+		copy(p.Tensor.Data, data[i])
+	}
+	if stateful {
+		return st.SetState(ts, sc, bufs)
+	}
+	return nil
+}

@@ -491,3 +491,22 @@ func TestSchedules(t *testing.T) {
 		t.Error("OneCycle is not rising then falling")
 	}
 }
+
+// TestLBFGS minimises the Rosenbrock function written with tape
+// operations, from (-1.2, 1), to its minimum at (1, 1).
+func TestLBFGS(t *testing.T) {
+	x := Param([]float64{-1.2}, 1)
+	y := Param([]float64{1}, 1)
+	one := New([]float64{1}, 1)
+	res, err := LBFGS([]*Tensor[float64]{x, y}, func(tp *Tape[float64]) *Tensor[float64] {
+		a := tp.Sub(one, x)
+		b := tp.Sub(y, tp.Square(x))
+		return tp.Sum(tp.Add(tp.Square(a), tp.Scale(tp.Square(b), 100)))
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(x.Data[0]-1) > 1e-6 || math.Abs(y.Data[0]-1) > 1e-6 {
+		t.Errorf("minimum at (%g, %g), want (1, 1); %v after %d iterations", x.Data[0], y.Data[0], res.Status, res.Stats.MajorIterations)
+	}
+}

@@ -510,3 +510,46 @@ func TestLBFGS(t *testing.T) {
 		t.Errorf("minimum at (%g, %g), want (1, 1); %v after %d iterations", x.Data[0], y.Data[0], res.Status, res.Stats.MajorIterations)
 	}
 }
+
+func TestNormsAndConcat(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(13, 14))
+	x := randParam(rnd, 2, 4, 3, 5)
+	gamma, beta := randParam(rnd, 4), randParam(rnd, 4)
+	// With gamma = 1 and beta = 0 each sample's group has zero mean and
+	// unit variance (up to eps).
+	tp := NewTape[float64]()
+	ones, zeros := New([]float64{1, 1, 1, 1}, 4), New([]float64{0, 0, 0, 0}, 4)
+	y := tp.GroupNorm(x, 2, ones, zeros, 1e-12)
+	for k := 0; k < 4; k++ {
+		blk := y.Data[k*30 : (k+1)*30]
+		var m, v float64
+		for _, e := range blk {
+			m += e / 30
+		}
+		for _, e := range blk {
+			v += (e - m) * (e - m) / 30
+		}
+		if math.Abs(m) > 1e-12 || math.Abs(v-1) > 1e-9 {
+			t.Errorf("group %d: mean %g, variance %g", k, m, v)
+		}
+	}
+	r := randTensor(rnd, 2, 4, 3, 5)
+	gradCheck(t, "GroupNorm", []*Tensor[float64]{x, gamma, beta}, func(tp *Tape[float64]) *Tensor[float64] {
+		return tp.Sum(tp.Mul(tp.GroupNorm(x, 2, gamma, beta, 0), r))
+	})
+	l := randParam(rnd, 3, 6)
+	lg, lb := randParam(rnd, 6), randParam(rnd, 6)
+	rl := randTensor(rnd, 3, 6)
+	gradCheck(t, "LayerNorm", []*Tensor[float64]{l, lg, lb}, func(tp *Tape[float64]) *Tensor[float64] {
+		return tp.Sum(tp.Mul(tp.LayerNorm(l, lg, lb, 0), rl))
+	})
+	a, b := randParam(rnd, 2, 3, 4), randParam(rnd, 2, 5, 4)
+	c := tp.Concat(1, a, b)
+	if !sameShape(c.Shape, []int{2, 8, 4}) || c.Data[1*32+3*4+2] != b.Data[1*20+0*4+2] || c.Data[0*32+2*4+1] != a.Data[0*12+2*4+1] {
+		t.Errorf("Concat: shape %v or values wrong", c.Shape)
+	}
+	rc := randTensor(rnd, 2, 8, 4)
+	gradCheck(t, "Concat", []*Tensor[float64]{a, b}, func(tp *Tape[float64]) *Tensor[float64] {
+		return tp.Sum(tp.Mul(tp.Concat(1, tp.Tanh(a), b), rc))
+	})
+}

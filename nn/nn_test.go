@@ -553,3 +553,53 @@ func TestNormsAndConcat(t *testing.T) {
 		return tp.Sum(tp.Mul(tp.Concat(1, tp.Tanh(a), b), rc))
 	})
 }
+
+// TestConvTranspose2d checks against the definition
+// y[b,o,i s - p + u, j s - p + v] += x[b,c,i,j] w[c,o,u,v] and by
+// gradient checks, including the MgNO prolongation (4x4, stride 2, pad 1).
+func TestConvTranspose2d(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(15, 16))
+	for _, c := range []struct{ k, s, p int }{{4, 2, 1}, {3, 1, 1}, {3, 2, 0}} {
+		x := randParam(rnd, 2, 3, 4, 5)
+		w := randParam(rnd, 3, 2, c.k, c.k)
+		b := randParam(rnd, 2)
+		tp := NewTape[float64]()
+		y := tp.ConvTranspose2d(x, w, b, c.s, c.p)
+		ho, wo := 3*c.s-2*c.p+c.k, 4*c.s-2*c.p+c.k
+		if !sameShape(y.Shape, []int{2, 2, ho, wo}) {
+			t.Fatalf("%+v: shape %v, want [2 2 %d %d]", c, y.Shape, ho, wo)
+		}
+		want := make([]float64, len(y.Data))
+		for bi := 0; bi < 2; bi++ {
+			for o := 0; o < 2; o++ {
+				for i := 0; i < ho*wo; i++ {
+					want[(bi*2+o)*ho*wo+i] = b.Data[o]
+				}
+				for ci := 0; ci < 3; ci++ {
+					for i := 0; i < 4; i++ {
+						for j := 0; j < 5; j++ {
+							for u := 0; u < c.k; u++ {
+								for v := 0; v < c.k; v++ {
+									yi, yj := i*c.s-c.p+u, j*c.s-c.p+v
+									if yi < 0 || yi >= ho || yj < 0 || yj >= wo {
+										continue
+									}
+									want[((bi*2+o)*ho+yi)*wo+yj] += x.Data[((bi*3+ci)*4+i)*5+j] * w.Data[((ci*2+o)*c.k+u)*c.k+v]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		for i := range want {
+			if math.Abs(y.Data[i]-want[i]) > 1e-12 {
+				t.Fatalf("%+v: y[%d] = %g, definition %g", c, i, y.Data[i], want[i])
+			}
+		}
+		r := randTensor(rnd, y.Shape...)
+		gradCheck(t, fmt.Sprintf("ConvTranspose2d %+v", c), []*Tensor[float64]{x, w, b}, func(tp *Tape[float64]) *Tensor[float64] {
+			return tp.Sum(tp.Mul(tp.ConvTranspose2d(x, w, b, c.s, c.p), r))
+		})
+	}
+}

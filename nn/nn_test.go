@@ -603,3 +603,50 @@ func TestConvTranspose2d(t *testing.T) {
 		})
 	}
 }
+
+// TestRelH1 checks the value against the definition with a naive full 2-D
+// DFT, and the gradient by finite differences, on odd and even grids (one
+// grid past the truncation at 20).
+func TestRelH1(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(17, 18))
+	for _, g := range [][2]int{{6, 5}, {7, 8}, {3, 44}} {
+		h, w := g[0], g[1]
+		p := randParam(rnd, 2, 2, h, w)
+		q := randTensor(rnd, 2, 2, h, w)
+		tp := NewTape[float64]()
+		got := tp.RelH1(p, q).Item()
+		var want float64
+		for b := 0; b < 2; b++ {
+			var num, den float64
+			for c := 0; c < 2; c++ {
+				for kx := 0; kx < h; kx++ {
+					for ky := 0; ky < w; ky++ {
+						var fe, ft complex128
+						for n0 := 0; n0 < h; n0++ {
+							for n1 := 0; n1 < w; n1++ {
+								i := ((b*2+c)*h+n0)*w + n1
+								th := -2 * math.Pi * (float64(kx*n0)/float64(h) + float64(ky*n1)/float64(w))
+								e := complex(math.Cos(th), math.Sin(th))
+								fe += complex(p.Data[i]-q.Data[i], 0) * e
+								ft += complex(q.Data[i], 0) * e
+							}
+						}
+						wt := h1Weight2(kx, ky, h, w)
+						num += wt * (real(fe)*real(fe) + imag(fe)*imag(fe))
+						den += wt * (real(ft)*real(ft) + imag(ft)*imag(ft))
+					}
+				}
+			}
+			want += math.Sqrt(num/den) / 2
+		}
+		if math.Abs(got-want) > 1e-12*want {
+			t.Errorf("%dx%d: RelH1 %.15g, definition %.15g", h, w, got, want)
+		}
+		gradCheck(t, fmt.Sprintf("RelH1 %dx%d", h, w), []*Tensor[float64]{p}, func(tp *Tape[float64]) *Tensor[float64] {
+			return tp.RelH1(p, q)
+		})
+	}
+	if h1Weight2(0, 25, 1, 50) != 1 || h1Weight2(3, 45, 8, 50) != 1+9+25 {
+		t.Error("h1Weight2: wavenumbers or truncation wrong")
+	}
+}

@@ -51,41 +51,65 @@ func padIndex(i, n int, mode PadMode) int {
 // Conv2d returns the 2-D cross-correlation of x [B, Cin, H, W] with w
 // [Cout, Cin, kh, kw] plus bias b [Cout] (or nil), PyTorch's nn.Conv2d:
 // the output is [B, Cout, Ho, Wo] with Ho = (H + 2 pad - kh)/stride + 1.
-// It runs as im2col and one matrix product per sample through OpenBLAS.
+// It runs as im2col over the whole batch and one OpenBLAS product.
 func (tp *Tape[T]) Conv2d(x, w, b *Tensor[T], o Conv2dOpts) *Tensor[T] {
 	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] {
 		panic(fmt.Sprintf("nn: Conv2d of input %v with weight %v; want [B, Cin, H, W] and [Cout, Cin, kh, kw]", x.Shape, w.Shape))
 	}
-	s := o.Stride
-	if s == 0 {
-		s = 1
+	return tp.convND(x, w, b, o, []int{1, x.Shape[2], x.Shape[3]}, []int{1, w.Shape[2], w.Shape[3]})
+}
+
+// Conv3d is Conv2d in three dimensions: x [B, Cin, D, H, W], w [Cout, Cin,
+// kd, kh, kw], the same stride and padding on every axis.
+func (tp *Tape[T]) Conv3d(x, w, b *Tensor[T], o Conv2dOpts) *Tensor[T] {
+	if len(x.Shape) != 5 || len(w.Shape) != 5 || x.Shape[1] != w.Shape[1] {
+		panic(fmt.Sprintf("nn: Conv3d of input %v with weight %v; want [B, Cin, D, H, W] and [Cout, Cin, kd, kh, kw]", x.Shape, w.Shape))
 	}
-	bs, cin, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	cout, kh, kw := w.Shape[0], w.Shape[2], w.Shape[3]
+	return tp.convND(x, w, b, o, x.Shape[2:], w.Shape[2:])
+}
+
+// convND is the convolution on a (depth, height, width) grid; a 2-D one
+// has depth 1, a 1-deep kernel, and no stride or padding in depth.
+func (tp *Tape[T]) convND(x, w, b *Tensor[T], o Conv2dOpts, in, ker []int) *Tensor[T] {
+	s := max(o.Stride, 1)
 	p := o.Padding
-	if o.Mode != PadZeros && (p >= h || p >= wd) {
-		panic(fmt.Sprintf("nn: Conv2d %v padding %d of a %dx%d input", o.Mode, p, h, wd))
+	twoD := len(x.Shape) == 4
+	bs, cin, cout := x.Shape[0], x.Shape[1], w.Shape[0]
+	g := im2col[T]{cin: cin, d: in[0], h: in[1], w: in[2], kd: ker[0], kh: ker[1], kw: ker[2], s: s, p: p, ds: s, dp: p, mode: o.Mode}
+	if twoD {
+		g.ds, g.dp = 1, 0
 	}
-	ho, wo := (h+2*p-kh)/s+1, (wd+2*p-kw)/s+1
-	if ho < 1 || wo < 1 {
-		panic(fmt.Sprintf("nn: Conv2d of a %dx%d input with a %dx%d kernel, padding %d: empty output", h, wd, kh, kw, p))
+	for a, v := range in {
+		if o.Mode != PadZeros && (a > 0 || !twoD) && p >= v {
+			panic(fmt.Sprintf("nn: convolution padding %d (mode %d) of an input of %v", p, o.Mode, in))
+		}
+	}
+	g.od = (g.d+2*g.dp-g.kd)/g.ds + 1
+	g.ho, g.wo = (g.h+2*p-g.kh)/s+1, (g.w+2*p-g.kw)/s+1
+	if g.od < 1 || g.ho < 1 || g.wo < 1 {
+		panic(fmt.Sprintf("nn: convolution of an input of %v with a kernel of %v, padding %d: empty output", in, ker, p))
 	}
 	inputs := []*Tensor[T]{x, w}
 	if b != nil {
 		if len(b.Data) != cout {
-			panic(fmt.Sprintf("nn: Conv2d bias of shape %v for %d channels", b.Shape, cout))
+			panic(fmt.Sprintf("nn: convolution bias of shape %v for %d channels", b.Shape, cout))
 		}
 		inputs = append(inputs, b)
 	}
-	y := tp.out([]int{bs, cout, ho, wo}, inputs...)
-	k := cin * kh * kw
-	n := ho * wo
+	outShape := []int{bs, cout, g.od, g.ho, g.wo}
+	if twoD {
+		outShape = []int{bs, cout, g.ho, g.wo}
+	}
+	y := tp.out(outShape, inputs...)
+	k := cin * g.kd * g.kh * g.kw
+	n := g.od * g.ho * g.wo
+	isz := cin * g.d * g.h * g.w
 	ld := bs * n // the columns of all samples side by side: one product
-	g := im2col[T]{cin: cin, h: h, w: wd, kh: kh, kw: kw, ho: ho, wo: wo, s: s, p: p, mode: o.Mode, ld: ld}
+	g.ld = ld
 	g.maps()
 	cols := tp.buf(k * ld)
 	for bi := 0; bi < bs; bi++ {
-		g.x, g.cols = x.Data[bi*cin*h*wd:(bi+1)*cin*h*wd], cols[bi*n:]
+		g.x, g.cols = x.Data[bi*isz:(bi+1)*isz], cols[bi*n:]
 		parallel.Run(parallel.Parts(k*n, 1<<15), &g)
 	}
 	// prod is [cout, bs*n]; y is [bs, cout, n].
@@ -135,7 +159,7 @@ func (tp *Tape[T]) Conv2d(x, w, b *Tensor[T], o Conv2dOpts) *Tensor[T] {
 			gemm(true, false, k, ld, cout, 1, w.Data, k, dyT, ld, 0, dcols, ld)
 			dx := tp.grad(x)
 			for bi := 0; bi < bs; bi++ {
-				c := col2im[T]{im2col: g, dx: dx[bi*cin*h*wd : (bi+1)*cin*h*wd], dcols: dcols[bi*n:]}
+				c := col2im[T]{im2col: g, dx: dx[bi*isz : (bi+1)*isz], dcols: dcols[bi*n:]}
 				parallel.Run(parallel.Parts(k*n, 1<<15), &c)
 			}
 		}
@@ -144,58 +168,67 @@ func (tp *Tape[T]) Conv2d(x, w, b *Tensor[T], o Conv2dOpts) *Tensor[T] {
 }
 
 // im2col lays the receptive fields of one sample out as the columns of a
-// [cin*kh*kw, ho*wo] matrix, through precomputed padded-index maps.
+// [cin*kd*kh*kw, od*ho*wo] matrix (row stride ld), through precomputed
+// padded-index maps; a 2-D geometry has depth 1.
 type im2col[T Float] struct {
-	cin, h, w, kh, kw, ho, wo, s, p int
-	mode                            PadMode
-	ld                              int   // row stride of cols
-	rowMap, colMap                  []int // [kh*ho] input rows, [kw*wo] input columns, -1 for zero
-	x, cols                         []T
+	cin, d, h, w, kd, kh, kw, od, ho, wo int
+	s, p                                 int // stride and padding in height and width
+	ds, dp                               int // stride and padding in depth
+	mode                                 PadMode
+	ld                                   int   // row stride of cols
+	depMap, rowMap, colMap               []int // input depth, row, column per (kernel, output) index, -1 for zero
+	x, cols                              []T
 }
 
 func (g *im2col[T]) maps() {
-	g.rowMap = make([]int, g.kh*g.ho)
-	for ki := 0; ki < g.kh; ki++ {
-		for oy := 0; oy < g.ho; oy++ {
-			g.rowMap[ki*g.ho+oy] = padIndex(oy*g.s-g.p+ki, g.h, g.mode)
+	build := func(k, o, n, s, p int) []int {
+		m := make([]int, k*o)
+		for kk := 0; kk < k; kk++ {
+			for oo := 0; oo < o; oo++ {
+				m[kk*o+oo] = padIndex(oo*s-p+kk, n, g.mode)
+			}
 		}
+		return m
 	}
-	g.colMap = make([]int, g.kw*g.wo)
-	for kj := 0; kj < g.kw; kj++ {
-		for ox := 0; ox < g.wo; ox++ {
-			g.colMap[kj*g.wo+ox] = padIndex(ox*g.s-g.p+kj, g.w, g.mode)
-		}
-	}
+	g.depMap = build(g.kd, g.od, g.d, g.ds, g.dp)
+	g.rowMap = build(g.kh, g.ho, g.h, g.s, g.p)
+	g.colMap = build(g.kw, g.wo, g.w, g.s, g.p)
 }
 
-// Do fills the rows (channel, ki, kj) of part of the channels.
+// Do fills the rows (channel, kz, ki, kj) of part of the channels.
 func (g *im2col[T]) Do(part, parts int) {
 	lo, hi := parallel.Range(g.cin, part, parts)
-	n := g.ho * g.wo
+	n := g.od * g.ho * g.wo
+	plane := g.h * g.w
 	for c := lo; c < hi; c++ {
-		xc := g.x[c*g.h*g.w : (c+1)*g.h*g.w]
-		for ki := 0; ki < g.kh; ki++ {
-			for kj := 0; kj < g.kw; kj++ {
-				row := g.cols[((c*g.kh+ki)*g.kw+kj)*g.ld:][:n]
-				cm := g.colMap[kj*g.wo : (kj+1)*g.wo]
-				lo, hi := g.contiguous(kj)
-				for oy := 0; oy < g.ho; oy++ {
-					iy := g.rowMap[ki*g.ho+oy]
-					out := row[oy*g.wo : (oy+1)*g.wo]
-					if iy < 0 {
-						clear(out)
-						continue
-					}
-					xr := xc[iy*g.w : (iy+1)*g.w]
-					if hi > lo {
-						// Stride 1 inside the input: one copy.
-						copy(out[lo:hi], xr[cm[lo]:cm[lo]+hi-lo])
-					}
-					for ox := 0; ox < lo; ox++ {
-						out[ox] = at(xr, cm[ox])
-					}
-					for ox := max(hi, lo); ox < g.wo; ox++ {
-						out[ox] = at(xr, cm[ox])
+		xc := g.x[c*g.d*plane : (c+1)*g.d*plane]
+		for kz := 0; kz < g.kd; kz++ {
+			for ki := 0; ki < g.kh; ki++ {
+				for kj := 0; kj < g.kw; kj++ {
+					row := g.cols[(((c*g.kd+kz)*g.kh+ki)*g.kw+kj)*g.ld:][:n]
+					cm := g.colMap[kj*g.wo : (kj+1)*g.wo]
+					clo, chi := g.contiguous(kj)
+					for oz := 0; oz < g.od; oz++ {
+						iz := g.depMap[kz*g.od+oz]
+						for oy := 0; oy < g.ho; oy++ {
+							iy := g.rowMap[ki*g.ho+oy]
+							out := row[(oz*g.ho+oy)*g.wo : (oz*g.ho+oy+1)*g.wo]
+							if iz < 0 || iy < 0 {
+								clear(out)
+								continue
+							}
+							xr := xc[iz*plane+iy*g.w : iz*plane+(iy+1)*g.w]
+							if chi > clo {
+								// Stride 1 inside the input: one copy.
+								copy(out[clo:chi], xr[cm[clo]:cm[clo]+chi-clo])
+							}
+							for ox := 0; ox < clo; ox++ {
+								out[ox] = at(xr, cm[ox])
+							}
+							for ox := max(chi, clo); ox < g.wo; ox++ {
+								out[ox] = at(xr, cm[ox])
+							}
+						}
 					}
 				}
 			}
@@ -235,23 +268,29 @@ type col2im[T Float] struct {
 
 func (g *col2im[T]) Do(part, parts int) {
 	lo, hi := parallel.Range(g.cin, part, parts)
-	n := g.ho * g.wo
+	n := g.od * g.ho * g.wo
+	plane := g.h * g.w
 	for c := lo; c < hi; c++ {
-		dxc := g.dx[c*g.h*g.w : (c+1)*g.h*g.w]
-		for ki := 0; ki < g.kh; ki++ {
-			for kj := 0; kj < g.kw; kj++ {
-				row := g.dcols[((c*g.kh+ki)*g.kw+kj)*g.ld:][:n]
-				cm := g.colMap[kj*g.wo : (kj+1)*g.wo]
-				for oy := 0; oy < g.ho; oy++ {
-					iy := g.rowMap[ki*g.ho+oy]
-					if iy < 0 {
-						continue
-					}
-					in := row[oy*g.wo : (oy+1)*g.wo]
-					dr := dxc[iy*g.w : (iy+1)*g.w]
-					for ox, ix := range cm {
-						if ix >= 0 {
-							dr[ix] += in[ox]
+		dxc := g.dx[c*g.d*plane : (c+1)*g.d*plane]
+		for kz := 0; kz < g.kd; kz++ {
+			for ki := 0; ki < g.kh; ki++ {
+				for kj := 0; kj < g.kw; kj++ {
+					row := g.dcols[(((c*g.kd+kz)*g.kh+ki)*g.kw+kj)*g.ld:][:n]
+					cm := g.colMap[kj*g.wo : (kj+1)*g.wo]
+					for oz := 0; oz < g.od; oz++ {
+						iz := g.depMap[kz*g.od+oz]
+						for oy := 0; oy < g.ho; oy++ {
+							iy := g.rowMap[ki*g.ho+oy]
+							if iz < 0 || iy < 0 {
+								continue
+							}
+							in := row[(oz*g.ho+oy)*g.wo : (oz*g.ho+oy+1)*g.wo]
+							dr := dxc[iz*plane+iy*g.w : iz*plane+(iy+1)*g.w]
+							for ox, ix := range cm {
+								if ix >= 0 {
+									dr[ix] += in[ox]
+								}
+							}
 						}
 					}
 				}
@@ -288,7 +327,7 @@ func (tp *Tape[T]) ConvTranspose2d(x, w, b *Tensor[T], stride, padding int) *Ten
 	ld := bs * n
 	// g is the geometry of the convolution this one is the adjoint of:
 	// from the output grid (cout channels) to the input grid.
-	g := im2col[T]{cin: cout, h: ho, w: wo, kh: kh, kw: kw, ho: h, wo: wd, s: s, p: padding, mode: PadZeros, ld: ld}
+	g := im2col[T]{cin: cout, d: 1, h: ho, w: wo, kd: 1, kh: kh, kw: kw, od: 1, ho: h, wo: wd, s: s, p: padding, ds: 1, mode: PadZeros, ld: ld}
 	g.maps()
 	// xT is x as [cin, bs*n].
 	xT := tp.buf(cin * ld)

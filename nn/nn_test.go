@@ -650,3 +650,53 @@ func TestRelH1(t *testing.T) {
 		t.Error("h1Weight2: wavenumbers or truncation wrong")
 	}
 }
+
+// TestConv3d checks against the definition and by gradient checks.
+func TestConv3d(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(19, 20))
+	for _, o := range []Conv2dOpts{{Stride: 1, Padding: 1}, {Stride: 2, Padding: 1, Mode: PadCircular}, {Stride: 1, Padding: 1, Mode: PadReflect}} {
+		x := randParam(rnd, 2, 2, 4, 5, 3)
+		w := randParam(rnd, 3, 2, 3, 3, 2)
+		b := randParam(rnd, 3)
+		tp := NewTape[float64]()
+		y := tp.Conv3d(x, w, b, o)
+		s := max(o.Stride, 1)
+		od, oh, ow := (4+2*o.Padding-3)/s+1, (5+2*o.Padding-3)/s+1, (3+2*o.Padding-2)/s+1
+		if !sameShape(y.Shape, []int{2, 3, od, oh, ow}) {
+			t.Fatalf("%+v: shape %v", o, y.Shape)
+		}
+		for bi := 0; bi < 2; bi++ {
+			for oc := 0; oc < 3; oc++ {
+				for z := 0; z < od; z++ {
+					for i := 0; i < oh; i++ {
+						for j := 0; j < ow; j++ {
+							v := b.Data[oc]
+							for c := 0; c < 2; c++ {
+								for u := 0; u < 3; u++ {
+									for q := 0; q < 3; q++ {
+										for r := 0; r < 2; r++ {
+											iz := padIndex(z*s-o.Padding+u, 4, o.Mode)
+											iy := padIndex(i*s-o.Padding+q, 5, o.Mode)
+											ix := padIndex(j*s-o.Padding+r, 3, o.Mode)
+											if iz < 0 || iy < 0 || ix < 0 {
+												continue
+											}
+											v += w.Data[(((oc*2+c)*3+u)*3+q)*2+r] * x.Data[(((bi*2+c)*4+iz)*5+iy)*3+ix]
+										}
+									}
+								}
+							}
+							if got := y.Data[(((bi*3+oc)*od+z)*oh+i)*ow+j]; math.Abs(got-v) > 1e-12 {
+								t.Fatalf("%+v: y = %g, definition %g", o, got, v)
+							}
+						}
+					}
+				}
+			}
+		}
+		rr := randTensor(rnd, y.Shape...)
+		gradCheck(t, fmt.Sprintf("Conv3d %+v", o), []*Tensor[float64]{x, w, b}, func(tp *Tape[float64]) *Tensor[float64] {
+			return tp.Sum(tp.Mul(tp.Conv3d(x, w, b, o), rr))
+		})
+	}
+}

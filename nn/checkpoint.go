@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/pdekit/pdekit/io/h5"
@@ -145,7 +146,7 @@ func LoadCheckpoint[T Float](path string, params []Named[T], opt Optimizer[T]) e
 		if err != nil {
 			return fmt.Errorf("nn: checkpoint %s: parameter %q: %w", path, p.Name, err)
 		}
-		if !sameShape(dims, p.Tensor.Shape) {
+		if !slices.Equal(dims, p.Tensor.Shape) {
 			return fmt.Errorf("nn: checkpoint %s: parameter %q has shape %v, the model's is %v", path, p.Name, dims, p.Tensor.Shape)
 		}
 		data[i] = d

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -545,7 +546,7 @@ func TestNormsAndConcat(t *testing.T) {
 	})
 	a, b := randParam(rnd, 2, 3, 4), randParam(rnd, 2, 5, 4)
 	c := tp.Concat(1, a, b)
-	if !sameShape(c.Shape, []int{2, 8, 4}) || c.Data[1*32+3*4+2] != b.Data[1*20+0*4+2] || c.Data[0*32+2*4+1] != a.Data[0*12+2*4+1] {
+	if !slices.Equal(c.Shape, []int{2, 8, 4}) || c.Data[1*32+3*4+2] != b.Data[1*20+0*4+2] || c.Data[0*32+2*4+1] != a.Data[0*12+2*4+1] {
 		t.Errorf("Concat: shape %v or values wrong", c.Shape)
 	}
 	rc := randTensor(rnd, 2, 8, 4)
@@ -566,7 +567,7 @@ func TestConvTranspose2d(t *testing.T) {
 		tp := NewTape[float64]()
 		y := tp.ConvTranspose2d(x, w, b, c.s, c.p)
 		ho, wo := 3*c.s-2*c.p+c.k, 4*c.s-2*c.p+c.k
-		if !sameShape(y.Shape, []int{2, 2, ho, wo}) {
+		if !slices.Equal(y.Shape, []int{2, 2, ho, wo}) {
 			t.Fatalf("%+v: shape %v, want [2 2 %d %d]", c, y.Shape, ho, wo)
 		}
 		want := make([]float64, len(y.Data))
@@ -662,7 +663,7 @@ func TestConv3d(t *testing.T) {
 		y := tp.Conv3d(x, w, b, o)
 		s := max(o.Stride, 1)
 		od, oh, ow := (4+2*o.Padding-3)/s+1, (5+2*o.Padding-3)/s+1, (3+2*o.Padding-2)/s+1
-		if !sameShape(y.Shape, []int{2, 3, od, oh, ow}) {
+		if !slices.Equal(y.Shape, []int{2, 3, od, oh, ow}) {
 			t.Fatalf("%+v: shape %v", o, y.Shape)
 		}
 		for bi := 0; bi < 2; bi++ {

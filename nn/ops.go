@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -109,7 +110,7 @@ func (tp *Tape[T]) MatMul(a, b *Tensor[T]) *Tensor[T] {
 }
 
 func mustSame[T Float](op string, a, b *Tensor[T]) {
-	if !sameShape(a.Shape, b.Shape) {
+	if !slices.Equal(a.Shape, b.Shape) {
 		panic(fmt.Sprintf("nn: %s of shapes %v and %v", op, a.Shape, b.Shape))
 	}
 }

@@ -76,18 +76,6 @@ func (t *Tensor[T]) Item() T {
 	return t.Data[0]
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Check returns an error naming the first element of t that is NaN or
 // infinite.
 func (t *Tensor[T]) Check() error {

@@ -51,10 +51,19 @@ func padIndex(i, n int, mode PadMode) int {
 // Conv2d returns the 2-D cross-correlation of x [B, Cin, H, W] with w
 // [Cout, Cin, kh, kw] plus bias b [Cout] (or nil), PyTorch's nn.Conv2d:
 // the output is [B, Cout, Ho, Wo] with Ho = (H + 2 pad - kh)/stride + 1.
-// It runs as im2col over the whole batch and one OpenBLAS product.
+// Stride 1 runs as one OpenBLAS product per kernel tap on shifted views of
+// a padded copy of the input; larger strides as im2col over the whole
+// batch and one product.
 func (tp *Tape[T]) Conv2d(x, w, b *Tensor[T], o Conv2dOpts) *Tensor[T] {
 	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] {
 		panic(fmt.Sprintf("nn: Conv2d of input %v with weight %v; want [B, Cin, H, W] and [Cout, Cin, kh, kw]", x.Shape, w.Shape))
+	}
+	if o.Stride <= 1 && (o.Mode == PadZeros || (o.Padding < x.Shape[2] && o.Padding < x.Shape[3])) &&
+		x.Shape[2]+2*o.Padding >= w.Shape[2] && x.Shape[3]+2*o.Padding >= w.Shape[3] {
+		if b != nil && len(b.Data) != w.Shape[0] {
+			panic(fmt.Sprintf("nn: convolution bias of shape %v for %d channels", b.Shape, w.Shape[0]))
+		}
+		return tp.conv2dShift(x, w, b, o.Mode, o.Padding)
 	}
 	return tp.convND(x, w, b, o, []int{1, x.Shape[2], x.Shape[3]}, []int{1, w.Shape[2], w.Shape[3]})
 }

@@ -21,4 +21,10 @@ package nn
 
 import "github.com/pdekit/pdekit/internal/openblas"
 
-func init() { openblas.Use() }
+// OpenBLAS runs single-threaded under the package, which splits large
+// products across its own worker pool: OpenBLAS's threads, synchronising
+// per call, lose to that on the many mid-sized products of a training step.
+func init() {
+	openblas.Use()
+	openblas.SetThreads(1)
+}

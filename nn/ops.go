@@ -8,20 +8,78 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/pdekit/pdekit/internal/parallel"
 )
 
 // gemm computes c = alpha op(a) op(b) + beta c for row-major a, b, c
-// through gonum's BLAS interface (OpenBLAS once openblas.Use ran).
+// through gonum's BLAS interface, with OpenBLAS underneath single-threaded
+// (see doc.go): large products are split across the package's worker pool
+// along n, m, or, for thin products with a long inner dimension, k.
 func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	work := m * n * k
+	parts := parallel.Parts(work, 1<<21)
+	switch {
+	case parts <= 1:
+		gemm1(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case n >= 64*parts:
+		forRange(n, 64, func(j0, j1 int) {
+			bo := j0
+			if tB {
+				bo = j0 * ldb
+			}
+			gemm1(tA, tB, m, j1-j0, k, alpha, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
+		})
+	case m >= 64*parts:
+		forRange(m, 64, func(i0, i1 int) {
+			ao := i0 * lda
+			if tA {
+				ao = i0
+			}
+			gemm1(tA, tB, i1-i0, n, k, alpha, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+		})
+	default:
+		// Thin: split k and add the partial products.
+		partial := make([][]T, parts)
+		forRangeParts(k, parts, func(p, k0, k1 int) {
+			buf := make([]T, m*n)
+			ao, bo := k0, k0*ldb
+			if tA {
+				ao = k0 * lda
+			}
+			if tB {
+				bo = k0
+			}
+			gemm1(tA, tB, m, n, k1-k0, alpha, a[ao:], lda, b[bo:], ldb, 0, buf, n)
+			partial[p] = buf
+		})
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				v := beta * row[j]
+				if beta == 0 {
+					v = 0
+				}
+				for _, pb := range partial {
+					v += pb[i*n+j]
+				}
+				row[j] = v
+			}
+		}
+	}
+}
+
+// gemm1 is one BLAS call.
+func gemm1[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {
 		ta = blas.Trans
 	}
 	if tB {
 		tb = blas.Trans
-	}
-	if m == 0 || n == 0 {
-		return
 	}
 	switch av := any(a).(type) {
 	case []float64:

@@ -103,3 +103,20 @@ func (t *rangeTask) Do(part, parts int) {
 	lo, hi := parallel.Range(t.n, part, parts)
 	t.f(lo, hi)
 }
+
+// forRangeParts splits [0, n) into exactly parts ranges and calls f with
+// each part's index, in parallel.
+func forRangeParts(n, parts int, f func(p, lo, hi int)) {
+	t := partsTask{n: n, f: f}
+	parallel.Run(parts, &t)
+}
+
+type partsTask struct {
+	n int
+	f func(p, lo, hi int)
+}
+
+func (t *partsTask) Do(part, parts int) {
+	lo, hi := parallel.Range(t.n, part, parts)
+	t.f(part, lo, hi)
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pdekit/pdekit/internal/openblas"
 	"github.com/pdekit/pdekit/nn"
 )
 
@@ -113,7 +112,6 @@ func benchNN(args []string, stdout, stderr io.Writer) error {
 	if reps < 1 {
 		return usageErr("--reps must be at least 1, got %d", reps)
 	}
-	openblas.SetThreads(cm.Threads)
 	for _, name := range nnCaseNames {
 		if only != "" && !hasPrefix(name, strings.Split(only, ",")) {
 			continue

@@ -1,0 +1,455 @@
+package ode
+
+import (
+	"fmt"
+	"math"
+)
+
+// Func computes dy = f(t, y), overwriting dy. It must not keep y or dy.
+type Func func(dy []float64, t float64, y []float64)
+
+// Controller selects the step-size controller of adaptive methods.
+type Controller int
+
+const (
+	// PI is OrdinaryDiffEq's PI controller (the default): with EEst the
+	// scaled error of the step and errold that of the last accepted step,
+	// q = clamp(EEst^beta1 / errold^beta2 / gamma, 1/qmax, 1/qmin),
+	// dt_new = dt/q; beta1 = 7/(10 p), beta2 = 2/(5 p) for a method of
+	// order p unless the method overrides them (DP5: 0.17, 0.04),
+	// gamma = 0.9, qmin = 1/5, qmax = 10.
+	PI Controller = iota
+	// I is the integral controller, q = clamp(EEst^(1/(q+1)) / gamma, ...)
+	// with q the embedded order.
+	I
+)
+
+// Settings controls an integration. The zero value means the defaults.
+type Settings struct {
+	// RTol and ATol are the relative and absolute tolerances of the
+	// error test RMS(err / (ATol + RTol max(|y0|, |y1|))) <= 1. Zero
+	// means 1e-3 and 1e-6 (SciPy's and OrdinaryDiffEq's defaults).
+	RTol, ATol float64
+	// Dt is the first step of an adaptive method (zero: chosen by
+	// Hairer's algorithm) and the step of a fixed-step one (required).
+	Dt float64
+	// Fixed runs an adaptive method at the fixed step Dt (for order
+	// studies).
+	Fixed bool
+	// DtMax caps the step; zero means the whole interval.
+	DtMax float64
+	// MaxSteps caps the accepted plus rejected steps; zero means 1e6.
+	MaxSteps int
+	// Controller selects the step-size controller (PI by default).
+	Controller Controller
+}
+
+// StepInfo describes one accepted step: the quantities the regularized
+// neural-ODE methods read.
+type StepInfo struct {
+	T0, T1 float64
+	// ErrorEstimate is the scaled error EEst of the step (0 for fixed
+	// steps): the RMS of err / (ATol + RTol max(|y0|, |y1|)).
+	ErrorEstimate float64
+	// EigenEstimate is ||k_s - k_{s-1}|| / ||g_s - g_{s-1}||, the
+	// estimate of the Jacobian's dominant eigenvalue from the last two
+	// stages (g their arguments); StiffnessRatio is dt EigenEstimate over
+	// the method's stability size, above 1 when the step is limited by
+	// stability rather than accuracy.
+	EigenEstimate, StiffnessRatio float64
+	// Rejected counts the rejected attempts before this step.
+	Rejected int
+}
+
+// Stats counts the work of an integration.
+type Stats struct {
+	FEvals, Accepted, Rejected int
+}
+
+// ErrorKind tells why an integration failed.
+type ErrorKind int
+
+const (
+	// NonFinite: f returned NaN or infinity, or the state became so.
+	NonFinite ErrorKind = iota + 1
+	// StepUnderflow: the step fell below the resolution of t.
+	StepUnderflow
+	// TooManySteps: Settings.MaxSteps was reached.
+	TooManySteps
+)
+
+// Error is a failed integration: it says when and why; the integrator's
+// state stays at the last accepted step.
+type Error struct {
+	T    float64
+	Kind ErrorKind
+	Msg  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("ode: at t = %g: %s", e.T, e.Msg) }
+
+// Explicit integrates with an explicit Runge-Kutta Tableau, in the gonum
+// style: Init, then Step until State reaches the end; Dense interpolates
+// within the last step.
+type Explicit struct {
+	tab *Tableau
+	f   Func
+	set Settings
+
+	t, t1, dir float64
+	y, y0, y1  []float64
+	k          [][]float64
+	g          []float64 // stage argument
+	gPrev      []float64 // argument of the penultimate stage
+	errv, w    []float64
+	h, hLast   float64
+	errOld     float64
+	fsalValid  bool
+	f1Valid    bool // k[last] (or f1 for Hermite) holds f(t, y) at the end of the last step
+	f1         []float64
+	stats      Stats
+	beta1      float64
+	beta2      float64
+}
+
+// NewExplicit returns an integrator for dy/dt = f(t, y) with tab.
+func NewExplicit(tab *Tableau, f Func, s *Settings) *Explicit {
+	e := &Explicit{tab: tab, f: f}
+	if s != nil {
+		e.set = *s
+	}
+	return e
+}
+
+// Init starts at (t0, y0) towards t1; y0 is copied. It returns an error
+// for bad settings or input.
+func (e *Explicit) Init(t0 float64, y0 []float64, t1 float64) error {
+	s := &e.set
+	if s.RTol < 0 || s.ATol < 0 || math.IsNaN(s.RTol) || math.IsNaN(s.ATol) {
+		return fmt.Errorf("ode: tolerances RTol = %g, ATol = %g must be positive", s.RTol, s.ATol)
+	}
+	if s.RTol == 0 {
+		s.RTol = 1e-3
+	}
+	if s.ATol == 0 {
+		s.ATol = 1e-6
+	}
+	if math.IsNaN(t0) || math.IsNaN(t1) || math.IsInf(t0, 0) || math.IsInf(t1, 0) || t0 == t1 {
+		return fmt.Errorf("ode: interval [%g, %g] is empty or not finite", t0, t1)
+	}
+	if len(y0) == 0 {
+		return fmt.Errorf("ode: empty initial state")
+	}
+	for i, v := range y0 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("ode: y0[%d] = %g is not finite", i, v)
+		}
+	}
+	fixed := s.Fixed || !e.tab.Adaptive()
+	if fixed && !(s.Dt > 0) {
+		return fmt.Errorf("ode: %s with fixed steps needs Settings.Dt > 0", e.tab.Name)
+	}
+	if s.Dt < 0 || s.DtMax < 0 {
+		return fmt.Errorf("ode: Dt = %g and DtMax = %g must be nonnegative (the direction comes from t0 and t1)", s.Dt, s.DtMax)
+	}
+	if s.MaxSteps == 0 {
+		s.MaxSteps = 1000000
+	}
+	if s.DtMax == 0 {
+		s.DtMax = math.Abs(t1 - t0)
+	}
+	n, st := len(y0), e.tab.Stages()
+	e.t, e.t1 = t0, t1
+	e.dir = math.Copysign(1, t1-t0)
+	e.y = append(e.y[:0], y0...)
+	e.y0, e.y1, e.g, e.gPrev, e.errv, e.f1 = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	e.k = make([][]float64, st)
+	for i := range e.k {
+		e.k[i] = make([]float64, n)
+	}
+	e.w = make([]float64, st)
+	e.errOld = 1e-4
+	e.fsalValid, e.f1Valid = false, false
+	e.stats = Stats{}
+	order := float64(e.tab.Order)
+	e.beta1, e.beta2 = 7/(10*order), 2/(5*order)
+	if e.tab.beta1 != 0 {
+		e.beta1, e.beta2 = e.tab.beta1, e.tab.beta2
+	}
+	if fixed {
+		e.h = s.Dt
+	} else if s.Dt > 0 {
+		e.h = s.Dt
+	} else if err := e.initialStep(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// eval calls f and counts it, reporting a non-finite result.
+func (e *Explicit) eval(dy []float64, t float64, y []float64) error {
+	e.f(dy, t, y)
+	e.stats.FEvals++
+	for i, v := range dy {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return &Error{T: t, Kind: NonFinite, Msg: fmt.Sprintf("f returned %g in component %d", v, i)}
+		}
+	}
+	return nil
+}
+
+// rms returns the scaled RMS norm of v against the scale of a and b.
+func (e *Explicit) rms(v, a, b []float64) float64 {
+	var s float64
+	for i, x := range v {
+		sc := e.set.ATol + e.set.RTol*math.Max(math.Abs(a[i]), math.Abs(b[i]))
+		s += (x / sc) * (x / sc)
+	}
+	return math.Sqrt(s / float64(len(v)))
+}
+
+// initialStep chooses the first step by Hairer's algorithm (Solving ODEs
+// I, II.4), as OrdinaryDiffEq does; its two evaluations count, and the
+// first is kept as the first stage.
+func (e *Explicit) initialStep() error {
+	f0 := e.k[0]
+	if err := e.eval(f0, e.t, e.y); err != nil {
+		return err
+	}
+	e.fsalValid = true
+	d0 := e.rms(e.y, e.y, e.y)
+	d1 := e.rms(f0, e.y, e.y)
+	h0 := 0.01 * d0 / d1
+	if d0 < 1e-5 || d1 < 1e-5 {
+		h0 = 1e-6
+	}
+	h0 = math.Min(h0, e.set.DtMax)
+	for i := range e.g {
+		e.g[i] = e.y[i] + e.dir*h0*f0[i]
+	}
+	f1 := e.errv
+	if err := e.eval(f1, e.t+e.dir*h0, e.g); err != nil {
+		return err
+	}
+	for i := range f1 {
+		f1[i] -= f0[i]
+	}
+	d2 := e.rms(f1, e.y, e.y) / h0
+	var h1 float64
+	if m := math.Max(d1, d2); m <= 1e-15 {
+		h1 = math.Max(1e-6, h0*1e-3)
+	} else {
+		h1 = math.Pow(0.01/m, 1/float64(e.tab.Order))
+	}
+	e.h = math.Min(math.Min(100*h0, h1), e.set.DtMax)
+	return nil
+}
+
+// State returns the current time and state (live; copy to keep).
+func (e *Explicit) State() (float64, []float64) { return e.t, e.y }
+
+// Stats returns the work counts so far.
+func (e *Explicit) Stats() Stats { return e.stats }
+
+// Done reports whether the end of the interval was reached.
+func (e *Explicit) Done() bool { return e.t == e.t1 }
+
+// Step takes one accepted step towards the end of the interval (the last
+// one ends exactly there), retrying rejected attempts, and describes it.
+func (e *Explicit) Step() (StepInfo, error) {
+	tab := e.tab
+	fixed := e.set.Fixed || !tab.Adaptive()
+	st := tab.Stages()
+	info := StepInfo{T0: e.t}
+	for {
+		if e.stats.Accepted+e.stats.Rejected >= e.set.MaxSteps {
+			return info, &Error{T: e.t, Kind: TooManySteps, Msg: fmt.Sprintf("%d steps taken, the MaxSteps cap", e.set.MaxSteps)}
+		}
+		h := math.Min(math.Min(e.h, e.set.DtMax), math.Abs(e.t1-e.t))
+		last := h == math.Abs(e.t1-e.t)
+		if e.t+e.dir*h == e.t {
+			return info, &Error{T: e.t, Kind: StepUnderflow, Msg: fmt.Sprintf("step %g is below the resolution of t", h)}
+		}
+		hs := e.dir * h
+		if !e.fsalValid {
+			if err := e.eval(e.k[0], e.t, e.y); err != nil {
+				return info, err
+			}
+			e.fsalValid = true
+		}
+		for i := 1; i < st; i++ {
+			copy(e.gPrev, e.g)
+			copy(e.g, e.y)
+			for j, a := range tab.A[i] {
+				if a != 0 {
+					axpy(hs*a, e.k[j], e.g)
+				}
+			}
+			if err := e.eval(e.k[i], e.t+tab.C[i]*hs, e.g); err != nil {
+				return info, err
+			}
+		}
+		if tab.FSAL {
+			copy(e.y1, e.g)
+		} else {
+			copy(e.y1, e.y)
+			for j, b := range tab.B {
+				if b != 0 {
+					axpy(hs*b, e.k[j], e.y1)
+				}
+			}
+		}
+		eest := 0.0
+		if !fixed {
+			clear(e.errv)
+			for j, c := range tab.E {
+				if c != 0 {
+					axpy(hs*c, e.k[j], e.errv)
+				}
+			}
+			eest = e.rms(e.errv, e.y, e.y1)
+			if math.IsNaN(eest) {
+				return info, &Error{T: e.t, Kind: NonFinite, Msg: "the error estimate is NaN"}
+			}
+			if eest > 1 {
+				e.stats.Rejected++
+				info.Rejected++
+				q := math.Min(1/0.2, math.Pow(eest, e.beta1)/0.9)
+				if e.set.Controller == I {
+					q = math.Min(1/0.2, math.Pow(eest, 1/float64(tab.ErrorOrder+1))/0.9)
+				}
+				e.h = h / q
+				continue
+			}
+		}
+		// Accepted.
+		for i, v := range e.y1 {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return info, &Error{T: e.t, Kind: NonFinite, Msg: fmt.Sprintf("the state became %g in component %d", v, i)}
+			}
+		}
+		if st >= 2 {
+			var dk, dg float64
+			for i := range e.g {
+				a := e.k[st-1][i] - e.k[st-2][i]
+				b := e.g[i] - e.gPrev[i]
+				dk += a * a
+				dg += b * b
+			}
+			if dg > 0 {
+				info.EigenEstimate = math.Sqrt(dk / dg)
+				if tab.Stability > 0 {
+					info.StiffnessRatio = h * info.EigenEstimate / tab.Stability
+				}
+			}
+		}
+		copy(e.y0, e.y)
+		copy(e.y, e.y1)
+		e.hLast = hs
+		tNew := e.t + hs
+		if last {
+			tNew = e.t1
+		}
+		info.T1, info.ErrorEstimate = tNew, eest
+		e.t = tNew
+		e.stats.Accepted++
+		if tab.FSAL {
+			e.k[0], e.k[st-1] = e.k[st-1], e.k[0]
+			e.fsalValid = true
+			e.f1Valid = true
+		} else {
+			e.fsalValid = false
+			e.f1Valid = false
+		}
+		if !fixed {
+			q := math.Pow(eest, e.beta1) / math.Pow(e.errOld, e.beta2) / 0.9
+			if e.set.Controller == I {
+				q = math.Pow(eest, 1/float64(tab.ErrorOrder+1)) / 0.9
+			}
+			q = math.Max(1.0/10, math.Min(q, 1/0.2))
+			e.h = h / q
+			e.errOld = math.Max(eest, 1e-4)
+		}
+		return info, nil
+	}
+}
+
+// Dense writes the interpolated state at t, which must lie in the last
+// accepted step, into dst, with the method's own interpolant (cubic
+// Hermite where it has none; for a fixed-step method that costs one
+// evaluation of f at the step's end, once per step).
+func (e *Explicit) Dense(dst []float64, t float64) error {
+	t0 := e.t - e.hLast
+	if e.hLast == 0 || (t-t0)*(t-e.t) > 0 {
+		return fmt.Errorf("ode: Dense at t = %g outside the last step [%g, %g]", t, t0, e.t)
+	}
+	h := e.hLast
+	th := (t - t0) / h
+	tab := e.tab
+	st := tab.Stages()
+	// After an FSAL step k[0] holds f(t1, y1) and k[st-1] the old k[0].
+	stage := func(i int) []float64 {
+		if tab.FSAL {
+			switch i {
+			case 0:
+				return e.k[st-1]
+			case st - 1:
+				return e.k[0]
+			}
+		}
+		return e.k[i]
+	}
+	switch {
+	case tab.interp != nil:
+		tab.interp(e.w, th)
+		copy(dst, e.y0)
+		for i := 0; i < st; i++ {
+			if e.w[i] != 0 {
+				axpy(h*e.w[i], stage(i), dst)
+			}
+		}
+	case tab.dp5Dense:
+		k1, k7 := stage(0), stage(6)
+		for i := range dst {
+			r2 := e.y[i] - e.y0[i]
+			r3 := h*k1[i] - r2
+			r4 := r2 - h*k7[i] - r3
+			var r5 float64
+			for j, d := range dp5D {
+				if d != 0 {
+					r5 += d * stage(j)[i]
+				}
+			}
+			r5 *= h
+			dst[i] = e.y0[i] + th*(r2+(1-th)*(r3+th*(r4+(1-th)*r5)))
+		}
+	default:
+		f0 := stage(0)
+		var f1 []float64
+		if tab.FSAL {
+			f1 = e.k[0]
+		} else {
+			if !e.f1Valid {
+				if err := e.eval(e.f1, e.t, e.y); err != nil {
+					return err
+				}
+				e.f1Valid = true
+			}
+			f1 = e.f1
+		}
+		h00 := 2*th*th*th - 3*th*th + 1
+		h10 := th*th*th - 2*th*th + th
+		h01 := -2*th*th*th + 3*th*th
+		h11 := th*th*th - th*th
+		for i := range dst {
+			dst[i] = h00*e.y0[i] + h10*h*f0[i] + h01*e.y[i] + h11*h*f1[i]
+		}
+	}
+	return nil
+}
+
+func axpy(a float64, x, y []float64) {
+	for i, v := range x {
+		y[i] += a * v
+	}
+}

@@ -151,14 +151,7 @@ func (tp *Tape[T]) convND(x, w, b *Tensor[T], o Conv2dOpts, in, ker []int) *Tens
 			}
 		})
 		if b != nil && b.needGrad {
-			db := tp.grad(b)
-			for co := 0; co < cout; co++ {
-				var sum float64
-				for _, v := range dyT[co*ld : (co+1)*ld] {
-					sum += float64(v)
-				}
-				db[co] += T(sum)
-			}
+			addRowSums(tp.grad(b), dyT, cout, ld)
 		}
 		if w.needGrad {
 			gemm(false, true, cout, k, ld, 1, dyT, ld, cols, ld, 1, tp.grad(w), k)
@@ -174,6 +167,18 @@ func (tp *Tape[T]) convND(x, w, b *Tensor[T], o Conv2dOpts, in, ker []int) *Tens
 		}
 	})
 	return y
+}
+
+// addRowSums adds to dst[r] the sum of row r of the rows x n matrix m,
+// accumulated in float64: a bias gradient.
+func addRowSums[T Float](dst, m []T, rows, n int) {
+	for r := 0; r < rows; r++ {
+		var s float64
+		for _, v := range m[r*n : (r+1)*n] {
+			s += float64(v)
+		}
+		dst[r] += T(s)
+	}
 }
 
 // im2col lays the receptive fields of one sample out as the columns of a

@@ -105,14 +105,7 @@ func (tp *Tape[T]) conv2dShift(x, w, b *Tensor[T], mode PadMode, p int) *Tensor[
 			}
 		})
 		if b != nil && b.needGrad {
-			db := tp.grad(b)
-			for co := 0; co < cout; co++ {
-				var s float64
-				for _, v := range dyp[co*l : (co+1)*l] {
-					s += float64(v)
-				}
-				db[co] += T(s)
-			}
+			addRowSums(tp.grad(b), dyp, cout, l)
 		}
 		if w.needGrad {
 			dwt := tp.buf(taps * cout * cin)

@@ -33,6 +33,7 @@ func init() {
 		"solve":    {"solve one linear system (named problem or file)", cmdSolve},
 		"export":   {"write a generated system to Matrix Market or HDF5", cmdExport},
 		"minmax":   {"min-max problems by (variance-reduced) Halpern methods, residual vs epochs", cmdMinmax},
+		"ode":      {"integrate an ODE test problem (the problems of odes.py)", cmdODE},
 		"nlp":      {"equality-constrained optimization by sketched inexact Newton", cmdNLP},
 		"sequence": {"a sequence of related systems with omega tuned online per policy", cmdSequence},
 		"bench":    {"JSON-lines benchmark figures (suite: spmv)", cmdBench},

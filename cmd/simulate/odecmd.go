@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/ode"
+)
+
+// odeProblem is one of the problems of ../shared/peers/odes.py.
+type odeProblem struct {
+	f     ode.Func
+	y0    []float64
+	t1    float64
+	stiff bool
+}
+
+func odeProblems() map[string]odeProblem {
+	vdp := func(mu float64) ode.Func {
+		return func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = mu*(1-y[0]*y[0])*y[1] - y[0] }
+	}
+	return map[string]odeProblem{
+		"lotka-volterra": {func(dy []float64, _ float64, y []float64) {
+			dy[0] = 1.5*y[0] - y[0]*y[1]
+			dy[1] = -3*y[1] + y[0]*y[1]
+		}, []float64{1, 1}, 10, false},
+		"vanderpol-mu1": {vdp(1), []float64{2, 0}, 20, false},
+		"arenstorf": {func(dy []float64, _ float64, y []float64) {
+			const mu = 0.012277471
+			const mup = 1 - mu
+			d1 := math.Pow((y[0]+mu)*(y[0]+mu)+y[1]*y[1], 1.5)
+			d2 := math.Pow((y[0]-mup)*(y[0]-mup)+y[1]*y[1], 1.5)
+			dy[0], dy[1] = y[2], y[3]
+			dy[2] = y[0] + 2*y[3] - mup*(y[0]+mu)/d1 - mu*(y[0]-mup)/d2
+			dy[3] = y[1] - 2*y[2] - mup*y[1]/d1 - mu*y[1]/d2
+		}, []float64{0.994, 0, 0, -2.00158510637908252240537862224}, 17.0652165601579625588917206249, false},
+		"vanderpol-mu1000": {vdp(1000), []float64{2, 0}, 3000, true},
+		"robertson": {func(dy []float64, _ float64, y []float64) {
+			dy[0] = -0.04*y[0] + 1e4*y[1]*y[2]
+			dy[1] = 0.04*y[0] - 1e4*y[1]*y[2] - 3e7*y[1]*y[1]
+			dy[2] = 3e7 * y[1] * y[1]
+		}, []float64{1, 0, 0}, 1e5, true},
+	}
+}
+
+var odeMethods = map[string]*ode.Tableau{"euler": ode.Euler, "midpoint": ode.Midpoint, "rk4": ode.RK4, "bs3": ode.BS3, "dp5": ode.DP5, "tsit5": ode.Tsit5}
+
+func cmdODE(args []string, stdout, stderr io.Writer) error {
+	var c struct {
+		common
+		Problem, Method string
+		RTol, ATol, Dt  float64
+		Out             string
+	}
+	fs := newFlags("ode", `Integrate one of the test problems of ../shared/peers/odes.py and report function
+evaluations, steps, the relative end-point error against a tight reference (DP5 at
+rtol = atol = 1e-13) and the time; --json prints the peer script's line format for
+compare.py. Problems: lotka-volterra, vanderpol-mu1, arenstorf (nonstiff); vanderpol-mu1000
+and robertson need the stiff solver, not yet available. Methods: tsit5, dp5, bs3 (adaptive),
+rk4, midpoint, euler (fixed step --dt).`,
+		"simulate ode --problem arenstorf --method tsit5 --rtol 1e-6 --atol 1e-9 --out orbit.h5", stderr)
+	c.common.register(fs)
+	fs.StringVar(&c.Problem, "problem", "lotka-volterra", "test problem")
+	fs.StringVar(&c.Method, "method", "tsit5", "integration method")
+	fs.Float64Var(&c.RTol, "rtol", 1e-6, "relative tolerance")
+	fs.Float64Var(&c.ATol, "atol", 1e-9, "absolute tolerance")
+	fs.Float64Var(&c.Dt, "dt", 0, "fixed step of rk4, midpoint and euler")
+	fs.StringVar(&c.Out, "out", "", "write the trajectory (datasets t and y) to this HDF5 file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.common.apply(); err != nil {
+		return err
+	}
+	probs := odeProblems()
+	p, ok := probs[c.Problem]
+	if !ok {
+		var names []string
+		for k := range probs {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		return usageErr("--problem %q: want one of %s", c.Problem, strings.Join(names, ", "))
+	}
+	if p.stiff {
+		return usageErr("--problem %s is stiff and needs the stiff solver, which is not available yet", c.Problem)
+	}
+	tab, ok := odeMethods[c.Method]
+	if !ok {
+		return usageErr("--method %q: want tsit5, dp5, bs3, rk4, midpoint or euler", c.Method)
+	}
+	if !(c.RTol > 0) || !(c.ATol > 0) {
+		return usageErr("--rtol %g and --atol %g must be positive", c.RTol, c.ATol)
+	}
+	if err := checkOut(c.Out, c.Force); err != nil {
+		return err
+	}
+	start := time.Now()
+	sol, err := ode.Solve(tab, p.f, 0, p.t1, p.y0, nil, &ode.Settings{RTol: c.RTol, ATol: c.ATol, Dt: c.Dt})
+	secs := time.Since(start).Seconds()
+	if sol == nil {
+		return usageErr("%v", err)
+	}
+	ref, rerr := ode.Solve(ode.DP5, p.f, 0, p.t1, p.y0, nil, &ode.Settings{RTol: 1e-13, ATol: 1e-13})
+	if rerr != nil {
+		return fmt.Errorf("reference solution: %w", rerr)
+	}
+	yEnd, yRef := sol.Y[len(sol.Y)-1], ref.Y[len(ref.Y)-1]
+	var relerr float64
+	for i := range yEnd {
+		relerr = math.Max(relerr, math.Abs(yEnd[i]-yRef[i])/math.Max(math.Abs(yRef[i]), 1))
+	}
+	if c.Out != "" && err == nil {
+		if werr := writeTrajectory(c.Out, c.Force, sol); werr != nil {
+			return werr
+		}
+	}
+	line := map[string]any{"case": fmt.Sprintf("ode-%s-rtol%s", c.Problem, formatG(c.RTol)), "impl": "pdekit-" + c.Method,
+		"nfev": sol.Stats.FEvals, "steps": sol.Stats.Accepted, "rejected": sol.Stats.Rejected, "seconds": secs,
+		"relerr_end": relerr, "success": err == nil}
+	if c.JSON {
+		b, _ := json.Marshal(line)
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		fmt.Fprintf(stdout, "%s with %s: %d evaluations, %d steps (%d rejected), end error %.3g, %.4f s\n",
+			c.Problem, c.Method, sol.Stats.FEvals, sol.Stats.Accepted, sol.Stats.Rejected, relerr, secs)
+		if c.Out != "" && err == nil {
+			fmt.Fprintf(stdout, "wrote %s\n", c.Out)
+		}
+	}
+	return err
+}
+
+// formatG prints a float as Python's "%g" does, for the case names
+// ("1e-06" in both).
+func formatG(v float64) string { return fmt.Sprintf("%g", v) }
+
+func writeTrajectory(path string, force bool, sol *ode.Solution) error {
+	f, err := h5.Create(path, force)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	n, d := len(sol.T), len(sol.Y[0])
+	flat := make([]float64, 0, n*d)
+	for _, y := range sol.Y {
+		flat = append(flat, y...)
+	}
+	if err := h5.Write(f, "t", []int{n}, sol.T, nil); err != nil {
+		return err
+	}
+	if err := h5.Write(f, "y", []int{n, d}, flat, nil); err != nil {
+		return err
+	}
+	return f.Close()
+}

@@ -5,7 +5,8 @@
 // and each method's own dense output. Every accepted step reports its
 // scaled error estimate and a stiffness estimate, the quantities that
 // regularized neural ODEs penalize; Stats count function evaluations and
-// accepted and rejected steps. A failure (a NaN from f, a step below the
+// accepted and rejected steps. Events (zeros of functions of the state,
+// terminal or not) are located on the dense output. A failure (a NaN from f, a step below the
 // resolution of t, too many steps) is an *Error with the time it
 // happened, and the state is kept up to there.
 //

@@ -42,6 +42,26 @@ type Settings struct {
 	MaxSteps int
 	// Controller selects the step-size controller (PI by default).
 	Controller Controller
+	// Events are located by Solve along the dense output.
+	Events []Event
+}
+
+// Event is a function of the state whose zeros Solve locates: after each
+// accepted step with a sign change of G between its ends (in Direction:
+// +1 rising, -1 falling, 0 either), the crossing is found on the dense
+// output by the Illinois method to the resolution of t. A Terminal event
+// ends the integration there.
+type Event struct {
+	G         func(t float64, y []float64) float64
+	Direction int
+	Terminal  bool
+}
+
+// EventHit is a located event: which one, when, and the state there.
+type EventHit struct {
+	Index int
+	T     float64
+	Y     []float64
 }
 
 // StepInfo describes one accepted step: the quantities the regularized

@@ -286,3 +286,46 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// TestEvents locates the zero crossings of x = cos t (x” = -x) on [0, 10]
+// at pi/2 + k pi, by direction, and ends a free fall h” = -9.81 from
+// h = 10 at the terminal ground contact t = sqrt(2 h / g).
+func TestEvents(t *testing.T) {
+	osc := func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = -y[0] }
+	x := func(_ float64, y []float64) float64 { return y[0] }
+	set := &Settings{RTol: 1e-10, ATol: 1e-12, Events: []Event{{G: x, Direction: -1}, {G: x, Direction: 1}}}
+	sol, err := Solve(Tsit5, osc, 0, 10, []float64{1, 0}, nil, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		idx int
+		t   float64
+	}{{0, math.Pi / 2}, {1, 3 * math.Pi / 2}, {0, 5 * math.Pi / 2}}
+	if len(sol.Events) != len(want) {
+		t.Fatalf("%d events, want %d: %+v", len(sol.Events), len(want), sol.Events)
+	}
+	for i, w := range want {
+		ev := sol.Events[i]
+		if ev.Index != w.idx || math.Abs(ev.T-w.t) > 1e-8 || math.Abs(ev.Y[0]) > 1e-8 {
+			t.Errorf("event %d: index %d at t = %.12g (x = %g), want index %d at %.12g", i, ev.Index, ev.T, ev.Y[0], w.idx, w.t)
+		}
+	}
+	if end := sol.T[len(sol.T)-1]; end != 10 {
+		t.Errorf("non-terminal events stopped the run at %g", end)
+	}
+	const g, h0 = 9.81, 10.0
+	fall := func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = -g }
+	ground := Event{G: func(_ float64, y []float64) float64 { return y[0] }, Terminal: true}
+	sol, err = Solve(DP5, fall, 0, 5, []float64{h0, 0}, nil, &Settings{RTol: 1e-10, ATol: 1e-12, Events: []Event{ground}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := math.Sqrt(2 * h0 / g)
+	if len(sol.Events) != 1 || math.Abs(sol.Events[0].T-tc) > 1e-10 {
+		t.Fatalf("ground contact %+v, want t = %.12g", sol.Events, tc)
+	}
+	if last := sol.T[len(sol.T)-1]; math.Abs(last-tc) > 1e-10 || math.Abs(sol.Y[len(sol.Y)-1][0]) > 1e-9 {
+		t.Errorf("the run ends at t = %g, h = %g; want the contact", last, sol.Y[len(sol.Y)-1][0])
+	}
+}

@@ -12,7 +12,9 @@ type Solution struct {
 	Y [][]float64
 	// Steps describes every accepted step.
 	Steps []StepInfo
-	Stats Stats
+	// Events lists the located events in time order.
+	Events []EventHit
+	Stats  Stats
 }
 
 // Solve integrates dy/dt = f(t, y) from (t0, y0) to t1 with the method
@@ -46,6 +48,14 @@ func Solve(tab *Tableau, f Func, t0, t1 float64, y0 []float64, saveAt []float64,
 		}
 	}
 	buf := make([]float64, len(y0))
+	evs := e.set.Events
+	gPrev := make([]float64, len(evs))
+	for i, ev := range evs {
+		if ev.G == nil {
+			return nil, fmt.Errorf("ode: event %d has no function", i)
+		}
+		gPrev[i] = ev.G(t0, y0)
+	}
 	for !e.Done() {
 		info, err := e.Step()
 		if err != nil {
@@ -54,6 +64,29 @@ func Solve(tab *Tableau, f Func, t0, t1 float64, y0 []float64, saveAt []float64,
 		}
 		sol.Steps = append(sol.Steps, info)
 		t, y := e.State()
+		if len(evs) > 0 {
+			hit, stop, err := e.locate(evs, gPrev, info.T0, t, buf)
+			if err != nil {
+				sol.Stats = e.Stats()
+				return sol, err
+			}
+			sol.Events = append(sol.Events, hit...)
+			if stop {
+				last := hit[len(hit)-1]
+				for next < len(saveAt) && (saveAt[next]-last.T)*dir <= 0 {
+					if err := e.Dense(buf, saveAt[next]); err != nil {
+						return sol, err
+					}
+					save(saveAt[next], buf)
+					next++
+				}
+				if saveAt == nil || (len(sol.T) > 0 && sol.T[len(sol.T)-1] != last.T) {
+					save(last.T, last.Y)
+				}
+				sol.Stats = e.Stats()
+				return sol, nil
+			}
+		}
 		if saveAt == nil {
 			save(t, y)
 			continue
@@ -72,4 +105,67 @@ func Solve(tab *Tableau, f Func, t0, t1 float64, y0 []float64, saveAt []float64,
 	}
 	sol.Stats = e.Stats()
 	return sol, nil
+}
+
+// locate finds the events whose functions change sign over the last step
+// [t0, t1], in time order, up to and including the first terminal one;
+// gPrev holds each function's value at t0 and is advanced to t1.
+func (e *Explicit) locate(evs []Event, gPrev []float64, t0, t1 float64, buf []float64) ([]EventHit, bool, error) {
+	_, y1 := e.State()
+	var hits []EventHit
+	for i, ev := range evs {
+		g0, g1 := gPrev[i], ev.G(t1, y1)
+		gPrev[i] = g1
+		crosses := (g0 < 0 && g1 >= 0) || (g0 > 0 && g1 <= 0)
+		if !crosses || (ev.Direction > 0 && g0 > 0) || (ev.Direction < 0 && g0 < 0) {
+			continue
+		}
+		// Illinois (modified regula falsi) on the dense output.
+		a, b, ga, gb := t0, t1, g0, g1
+		side := 0
+		for it := 0; it < 200 && math.Abs(b-a) > 4*math.Nextafter(math.Abs(b), math.Inf(1))-4*math.Abs(b); it++ {
+			m := b - gb*(b-a)/(gb-ga)
+			if !(m > math.Min(a, b) && m < math.Max(a, b)) {
+				m = (a + b) / 2
+			}
+			if err := e.Dense(buf, m); err != nil {
+				return nil, false, err
+			}
+			gm := ev.G(m, buf)
+			if gm == 0 {
+				a, b = m, m
+				break
+			}
+			if (gm < 0) == (gb < 0) {
+				b, gb = m, gm
+				if side == -1 {
+					ga /= 2
+				}
+				side = -1
+			} else {
+				a, ga = m, gm
+				if side == 1 {
+					gb /= 2
+				}
+				side = 1
+			}
+		}
+		tc := b
+		if err := e.Dense(buf, tc); err != nil {
+			return nil, false, err
+		}
+		hits = append(hits, EventHit{Index: i, T: tc, Y: append([]float64(nil), buf...)})
+	}
+	// Time order, and cut after the first terminal event.
+	for i := 1; i < len(hits); i++ {
+		for j := i; j > 0 && (hits[j].T-hits[j-1].T)*(t1-t0) < 0; j-- {
+			hits[j], hits[j-1] = hits[j-1], hits[j]
+		}
+	}
+	for k, h := range hits {
+		if evs[h.Index].Terminal {
+			return hits[:k+1], true, nil
+		}
+	}
+	return hits, false, nil
 }

@@ -81,9 +81,11 @@ type StepInfo struct {
 	Rejected int
 }
 
-// Stats counts the work of an integration.
+// Stats counts the work of an integration; JacEvals and LinearSolves are
+// those of the stiff solver.
 type Stats struct {
 	FEvals, Accepted, Rejected int
+	JacEvals, LinearSolves     int
 }
 
 // ErrorKind tells why an integration failed.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // orderConditions returns the residuals of the Runge-Kutta order
@@ -327,5 +329,59 @@ func TestEvents(t *testing.T) {
 	}
 	if last := sol.T[len(sol.T)-1]; math.Abs(last-tc) > 1e-10 || math.Abs(sol.Y[len(sol.Y)-1][0]) > 1e-9 {
 		t.Errorf("the run ends at t = %g, h = %g; want the contact", last, sol.Y[len(sol.Y)-1][0])
+	}
+}
+
+// TestStiff integrates Robertson's kinetics to t = 1e5 and Van der Pol
+// with mu = 1000 to t = 3000 with Rosenbrock23 (finite-difference and
+// exact Jacobians) against references from SciPy 1.10.1's Radau at
+// rtol = 1e-12, atol = 1e-14.
+func TestStiff(t *testing.T) {
+	rob := func(dy []float64, _ float64, y []float64) {
+		dy[0] = -0.04*y[0] + 1e4*y[1]*y[2]
+		dy[1] = 0.04*y[0] - 1e4*y[1]*y[2] - 3e7*y[1]*y[1]
+		dy[2] = 3e7 * y[1] * y[1]
+	}
+	robJac := func(j *mat.Dense, _ float64, y []float64) {
+		j.Set(0, 0, -0.04)
+		j.Set(0, 1, 1e4*y[2])
+		j.Set(0, 2, 1e4*y[1])
+		j.Set(1, 0, 0.04)
+		j.Set(1, 1, -1e4*y[2]-6e7*y[1])
+		j.Set(1, 2, -1e4*y[1])
+		j.Set(2, 0, 0)
+		j.Set(2, 1, 6e7*y[1])
+		j.Set(2, 2, 0)
+	}
+	const mu = 1000
+	vdp := func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = mu*(1-y[0]*y[0])*y[1] - y[0] }
+	for _, c := range []struct {
+		name string
+		f    Func
+		m    Method
+		y0   []float64
+		t1   float64
+		ref  []float64
+		set  *Settings
+		tol  float64
+	}{
+		{"robertson FD", rob, Rosenbrock23{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-4},
+		{"robertson exact J", rob, Rosenbrock23{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-4},
+		{"vanderpol mu=1000", vdp, Rosenbrock23{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-6, ATol: 1e-9}, 1e-3},
+	} {
+		sol, err := Solve(c.m, c.f, 0, c.t1, c.y0, nil, c.set)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		y := sol.Y[len(sol.Y)-1]
+		var rel float64
+		for i := range y {
+			rel = math.Max(rel, math.Abs(y[i]-c.ref[i])/math.Max(math.Abs(c.ref[i]), 1))
+		}
+		if rel > c.tol {
+			t.Errorf("%s: end error %g against the reference (y = %v)", c.name, rel, y)
+		}
+		st := sol.Stats
+		t.Logf("%s: %d evaluations, %d Jacobians, %d solves, %d accepted, %d rejected, end error %.2g", c.name, st.FEvals, st.JacEvals, st.LinearSolves, st.Accepted, st.Rejected, rel)
 	}
 }

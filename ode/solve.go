@@ -17,13 +17,13 @@ type Solution struct {
 	Stats  Stats
 }
 
-// Solve integrates dy/dt = f(t, y) from (t0, y0) to t1 with the method
-// tab. With saveAt nil it saves t0 and the end of every step; otherwise it
+// Solve integrates dy/dt = f(t, y) from (t0, y0) to t1 with the method m
+// (a *Tableau or Rosenbrock23). With saveAt nil it saves t0 and the end of every step; otherwise it
 // saves exactly the times in saveAt (monotone from t0 towards t1, within
 // the interval) by the method's dense output. On a failure it returns
 // what was saved up to the failing time with an *Error.
-func Solve(tab *Tableau, f Func, t0, t1 float64, y0 []float64, saveAt []float64, s *Settings) (*Solution, error) {
-	e := NewExplicit(tab, f, s)
+func Solve(m Method, f Func, t0, t1 float64, y0 []float64, saveAt []float64, s *Settings) (*Solution, error) {
+	e := m.newIntegrator(f, s)
 	if err := e.Init(t0, y0, t1); err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func Solve(tab *Tableau, f Func, t0, t1 float64, y0 []float64, saveAt []float64,
 		}
 	}
 	buf := make([]float64, len(y0))
-	evs := e.set.Events
+	evs := e.settings().Events
 	gPrev := make([]float64, len(evs))
 	for i, ev := range evs {
 		if ev.G == nil {
@@ -65,7 +65,7 @@ func Solve(tab *Tableau, f Func, t0, t1 float64, y0 []float64, saveAt []float64,
 		sol.Steps = append(sol.Steps, info)
 		t, y := e.State()
 		if len(evs) > 0 {
-			hit, stop, err := e.locate(evs, gPrev, info.T0, t, buf)
+			hit, stop, err := locate(e, evs, gPrev, info.T0, t, buf)
 			if err != nil {
 				sol.Stats = e.Stats()
 				return sol, err
@@ -110,7 +110,7 @@ func Solve(tab *Tableau, f Func, t0, t1 float64, y0 []float64, saveAt []float64,
 // locate finds the events whose functions change sign over the last step
 // [t0, t1], in time order, up to and including the first terminal one;
 // gPrev holds each function's value at t0 and is advanced to t1.
-func (e *Explicit) locate(evs []Event, gPrev []float64, t0, t1 float64, buf []float64) ([]EventHit, bool, error) {
+func locate(e integrator, evs []Event, gPrev []float64, t0, t1 float64, buf []float64) ([]EventHit, bool, error) {
 	_, y1 := e.State()
 	var hits []EventHit
 	for i, ev := range evs {

@@ -1,0 +1,276 @@
+package ode
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Method is an integration method: a *Tableau for the explicit
+// Runge-Kutta methods, or Rosenbrock23 for stiff problems.
+type Method interface {
+	newIntegrator(f Func, s *Settings) integrator
+}
+
+// integrator is what Solve drives.
+type integrator interface {
+	Init(t0 float64, y0 []float64, t1 float64) error
+	Step() (StepInfo, error)
+	State() (float64, []float64)
+	Dense(dst []float64, t float64) error
+	Stats() Stats
+	Done() bool
+	settings() *Settings
+}
+
+func (t *Tableau) newIntegrator(f Func, s *Settings) integrator { return NewExplicit(t, f, s) }
+func (e *Explicit) settings() *Settings                         { return &e.set }
+
+// Rosenbrock23 is the L-stable Rosenbrock-W method of Shampine and
+// Reichelt (MATLAB's ode23s, OrdinaryDiffEq's Rosenbrock23): order 2 with
+// a 3rd-order error estimate and a free dense output, three function
+// evaluations and one factorization of W = I - h d J (d = 1/(2+sqrt 2))
+// per step. Jac gives the Jacobian df/dy; nil means forward differences
+// (n evaluations of f, counted). The time derivative df/dt is taken by one
+// forward difference.
+type Rosenbrock23 struct {
+	Jac func(dst *mat.Dense, t float64, y []float64)
+}
+
+func (r Rosenbrock23) newIntegrator(f Func, s *Settings) integrator {
+	ro := &rosenbrock{jac: r.Jac, f: f}
+	if s != nil {
+		ro.set = *s
+	}
+	return ro
+}
+
+type rosenbrock struct {
+	f   Func
+	jac func(dst *mat.Dense, t float64, y []float64)
+	set Settings
+
+	t, t1, dir, h, hLast, errOld float64
+	y, y0                        []float64
+	f0, f1, f2, k1, k2, k3, tmp  []float64
+	dft                          []float64
+	J                            *mat.Dense
+	W                            *mat.Dense
+	lu                           mat.LU
+	stats                        Stats
+	jacEvals, solves             int
+	f0Valid                      bool
+}
+
+const rbD = 0.29289321881345254 // 1/(2 + sqrt 2)
+
+func (r *rosenbrock) settings() *Settings { return &r.set }
+
+func (r *rosenbrock) Init(t0 float64, y0 []float64, t1 float64) error {
+	// Validation and defaults are shared with the explicit integrator.
+	probe := NewExplicit(&Tableau{Name: "Rosenbrock23", C: []float64{0}, A: [][]float64{{}}, B: []float64{1}, E: []float64{0}, Order: 2, ErrorOrder: 3}, r.f, &r.set)
+	if err := probe.Init(t0, y0, t1); err != nil {
+		return err
+	}
+	r.set = probe.set
+	n := len(y0)
+	r.t, r.t1, r.dir = t0, t1, math.Copysign(1, t1-t0)
+	r.y = append([]float64(nil), y0...)
+	for _, p := range []*[]float64{&r.y0, &r.f0, &r.f1, &r.f2, &r.k1, &r.k2, &r.k3, &r.tmp, &r.dft} {
+		*p = make([]float64, n)
+	}
+	r.J = mat.NewDense(n, n, nil)
+	r.W = mat.NewDense(n, n, nil)
+	r.errOld = 1e-4
+	r.stats = probe.stats // the initial step's evaluations
+	r.h = probe.h
+	copy(r.f0, probe.k[0])
+	r.f0Valid = probe.fsalValid
+	return nil
+}
+
+func (r *rosenbrock) State() (float64, []float64) { return r.t, r.y }
+func (r *rosenbrock) Done() bool                  { return r.t == r.t1 }
+
+// Stats returns the counts; JacobianEvals and LinearSolves are in
+// StiffStats.
+func (r *rosenbrock) Stats() Stats { return r.stats }
+
+func (r *rosenbrock) eval(dy []float64, t float64, y []float64) error {
+	r.f(dy, t, y)
+	r.stats.FEvals++
+	for i, v := range dy {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return &Error{T: t, Kind: NonFinite, Msg: fmt.Sprintf("f returned %g in component %d", v, i)}
+		}
+	}
+	return nil
+}
+
+// jacobian fills r.J at (t, y), by the user's function or forward
+// differences.
+func (r *rosenbrock) jacobian() error {
+	r.stats.JacEvals++
+	if r.jac != nil {
+		r.jac(r.J, r.t, r.y)
+		return nil
+	}
+	n := len(r.y)
+	for j := 0; j < n; j++ {
+		old := r.y[j]
+		d := math.Sqrt(2.2e-16) * math.Max(math.Abs(old), 1)
+		r.y[j] = old + d
+		err := r.eval(r.tmp, r.t, r.y)
+		r.y[j] = old
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			r.J.Set(i, j, (r.tmp[i]-r.f0[i])/d)
+		}
+	}
+	return nil
+}
+
+func (r *rosenbrock) solve(dst, b []float64) error {
+	r.stats.LinearSolves++
+	v := mat.NewVecDense(len(dst), dst)
+	return r.lu.SolveVecTo(v, false, mat.NewVecDense(len(b), b))
+}
+
+func (r *rosenbrock) Step() (StepInfo, error) {
+	info := StepInfo{T0: r.t}
+	n := len(r.y)
+	if !r.f0Valid {
+		if err := r.eval(r.f0, r.t, r.y); err != nil {
+			return info, err
+		}
+		r.f0Valid = true
+	}
+	if err := r.jacobian(); err != nil {
+		return info, err
+	}
+	// df/dt by a forward difference.
+	dt := math.Sqrt(2.2e-16) * math.Max(math.Abs(r.t), 1)
+	if err := r.eval(r.tmp, r.t+dt, r.y); err != nil {
+		return info, err
+	}
+	for i := range r.dft {
+		r.dft[i] = (r.tmp[i] - r.f0[i]) / dt
+	}
+	e32 := 6 + math.Sqrt2
+	for {
+		if r.stats.Accepted+r.stats.Rejected >= r.set.MaxSteps {
+			return info, &Error{T: r.t, Kind: TooManySteps, Msg: fmt.Sprintf("%d steps taken, the MaxSteps cap", r.set.MaxSteps)}
+		}
+		h := math.Min(math.Min(r.h, r.set.DtMax), math.Abs(r.t1-r.t))
+		last := h == math.Abs(r.t1-r.t)
+		if r.t+r.dir*h == r.t {
+			return info, &Error{T: r.t, Kind: StepUnderflow, Msg: fmt.Sprintf("step %g is below the resolution of t", h)}
+		}
+		hs := r.dir * h
+		// W = I - h d J.
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				v := -hs * rbD * r.J.At(i, j)
+				if i == j {
+					v++
+				}
+				r.W.Set(i, j, v)
+			}
+		}
+		r.lu.Factorize(r.W)
+		if r.lu.Det() == 0 {
+			return info, &Error{T: r.t, Kind: NonFinite, Msg: "W = I - h d J is singular"}
+		}
+		// k1 = W^{-1} (f0 + h d df/dt)
+		for i := range r.tmp {
+			r.tmp[i] = r.f0[i] + hs*rbD*r.dft[i]
+		}
+		if err := r.solve(r.k1, r.tmp); err != nil {
+			return info, err
+		}
+		for i := range r.tmp {
+			r.tmp[i] = r.y[i] + 0.5*hs*r.k1[i]
+		}
+		if err := r.eval(r.f1, r.t+0.5*hs, r.tmp); err != nil {
+			return info, err
+		}
+		// k2 = W^{-1} (f1 - k1) + k1
+		for i := range r.tmp {
+			r.tmp[i] = r.f1[i] - r.k1[i]
+		}
+		if err := r.solve(r.k2, r.tmp); err != nil {
+			return info, err
+		}
+		for i := range r.k2 {
+			r.k2[i] += r.k1[i]
+		}
+		ynew := r.y0 // scratch until accepted
+		for i := range ynew {
+			ynew[i] = r.y[i] + hs*r.k2[i]
+		}
+		if err := r.eval(r.f2, r.t+hs, ynew); err != nil {
+			return info, err
+		}
+		// k3 = W^{-1} (f2 - e32 (k2 - f1) - 2 (k1 - f0) + h d df/dt)
+		for i := range r.tmp {
+			r.tmp[i] = r.f2[i] - e32*(r.k2[i]-r.f1[i]) - 2*(r.k1[i]-r.f0[i]) + hs*rbD*r.dft[i]
+		}
+		if err := r.solve(r.k3, r.tmp); err != nil {
+			return info, err
+		}
+		var s float64
+		for i := range r.tmp {
+			e := hs / 6 * (r.k1[i] - 2*r.k2[i] + r.k3[i])
+			sc := r.set.ATol + r.set.RTol*math.Max(math.Abs(r.y[i]), math.Abs(ynew[i]))
+			s += (e / sc) * (e / sc)
+		}
+		eest := math.Sqrt(s / float64(n))
+		if math.IsNaN(eest) {
+			return info, &Error{T: r.t, Kind: NonFinite, Msg: "the error estimate is NaN"}
+		}
+		if eest > 1 {
+			r.stats.Rejected++
+			info.Rejected++
+			r.h = h / math.Min(5, math.Pow(eest, 1.0/3)/0.9)
+			continue
+		}
+		// Accepted: keep y0 for the dense output and swap in the new state.
+		r.y0, r.y = r.y, ynew
+		r.hLast = hs
+		r.t += hs
+		if last {
+			r.t = r.t1
+		}
+		copy(r.f0, r.f2) // f at the new point: FSAL
+		r.stats.Accepted++
+		info.T1, info.ErrorEstimate = r.t, eest
+		q := math.Pow(eest, 0.35) / math.Pow(r.errOld, 0.2) / 0.9
+		if r.set.Controller == I {
+			q = math.Pow(eest, 1.0/3) / 0.9
+		}
+		q = math.Max(1.0/10, math.Min(q, 5))
+		r.h = h / q
+		r.errOld = math.Max(eest, 1e-4)
+		return info, nil
+	}
+}
+
+// Dense is the method's free second-order interpolant:
+// y(theta) = y0 + h [theta(1-theta)/(1-2d) k1 + theta(theta-2d)/(1-2d) k2].
+func (r *rosenbrock) Dense(dst []float64, t float64) error {
+	t0 := r.t - r.hLast
+	if r.hLast == 0 || (t-t0)*(t-r.t) > 0 {
+		return fmt.Errorf("ode: Dense at t = %g outside the last step [%g, %g]", t, t0, r.t)
+	}
+	h := r.hLast
+	th := (t - t0) / h
+	a := th * (1 - th) / (1 - 2*rbD)
+	b := th * (th - 2*rbD) / (1 - 2*rbD)
+	for i := range dst {
+		dst[i] = r.y0[i] + h*(a*r.k1[i]+b*r.k2[i])
+	}
+	return nil
+}

@@ -47,7 +47,7 @@ func TestODE(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--problem", "robertson"}, "stiff"},
+		{[]string{"--problem", "robertson"}, "use --method rosenbrock23"},
 		{[]string{"--problem", "kepler"}, `--problem "kepler"`},
 		{[]string{"--method", "rk45"}, `--method "rk45"`},
 		{[]string{"--method", "rk4"}, "needs Settings.Dt"},

@@ -5,6 +5,9 @@ import (
 	"math"
 	"sort"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
 	"github.com/pdekit/pdekit/internal/parallel"
 )
 
@@ -124,10 +127,15 @@ func (s *Settings) defaults(n, m, lc int) (Settings, error) {
 	return set, nil
 }
 
-// SinkhornLog solves entropic OT in the log domain, stable at small
-// regularisation: alternately F_i = eps log a_i - eps LSE_j((G_j - C_ij)/eps)
-// and G_j = eps log b_j - eps LSE_i((F_i - C_ij)/eps), with log-sum-exp
-// shifted by the maximum, rows (and columns) in parallel.
+// SinkhornLog solves entropic OT with log-domain potentials, stable at
+// small regularisation: the iterates are potentials F, G plus scalings
+// u, v of the stabilised kernel K_ij = exp((F_i + G_j - C_ij)/eps), and
+// whenever a scaling leaves [1e-50, 1e50] it is absorbed into its
+// potential and K recomputed (Schmitzer, "Stabilized sparse scaling
+// algorithms for entropy regularized transport problems", SIAM J. Sci.
+// Comput. 2019). Between absorptions an iteration is two matrix-vector
+// products, as plain Sinkhorn's; K's entries never exceed about 1, so
+// nothing overflows, and underflow only drops negligible entries.
 func SinkhornLog(a, b, c []float64, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
 	if err := checkMarginals(a, b); err != nil {
@@ -138,105 +146,101 @@ func SinkhornLog(a, b, c []float64, s *Settings) (*Result, error) {
 		return nil, err
 	}
 	eps := set.Reg
-	ct := transpose(c, n, m)
 	f, g := make([]float64, n), make([]float64, m)
-	la, lb := logs(a), logs(b)
+	u, v := make([]float64, n), make([]float64, m)
+	k := make([]float64, n*m)
+	kernel := func() {
+		forRows(n, m, func(i int) {
+			row := k[i*m : (i+1)*m]
+			for j := range row {
+				row[j] = math.Exp((f[i] + g[j] - c[i*m+j]) / eps)
+			}
+		})
+		for i := range u {
+			u[i] = 1
+		}
+		for j := range v {
+			v[j] = 1
+		}
+	}
+	absorb := func() {
+		for i := range u {
+			f[i] += eps * math.Log(u[i])
+		}
+		for j := range v {
+			g[j] += eps * math.Log(v[j])
+		}
+		kernel()
+	}
+	kernel()
+	kv, ktu := make([]float64, n), make([]float64, m)
 	res := &Result{F: f, G: g}
+	const big = 1e50
 	for it := 1; it <= set.MaxIter; it++ {
-		lseUpdate(f, la, c, g, n, m, eps)
-		lseUpdate(g, lb, ct, f, m, n, eps)
+		blas64.Implementation().Dgemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
+		for i := range u {
+			u[i] = a[i] / kv[i]
+		}
+		blas64.Implementation().Dgemv(blas.Trans, n, m, 1, k, m, u, 1, 0, ktu, 1)
+		for j := range v {
+			v[j] = b[j] / ktu[j]
+		}
 		res.Iterations = it
+		if outside(u, big) || outside(v, big) {
+			absorb()
+		}
 		if it%set.CheckEvery == 0 || it == set.MaxIter {
-			// After the column update, columns match b exactly; the
-			// error is in the rows.
-			res.MarginalError = rowError(a, c, f, g, n, m, eps)
-			if math.IsNaN(res.MarginalError) {
+			blas64.Implementation().Dgemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
+			var e float64
+			for i := range u {
+				e += math.Abs(u[i]*kv[i] - a[i])
+			}
+			res.MarginalError = e
+			if math.IsNaN(e) {
 				return nil, fmt.Errorf("transport: log-domain Sinkhorn produced NaN at iteration %d", it)
 			}
-			if res.MarginalError <= set.Tol {
+			if e <= set.Tol {
 				res.Converged = true
 				break
 			}
 		}
 	}
-	res.Plan = make([]float64, n*m)
-	for i := 0; i < n; i++ {
-		for j := 0; j < m; j++ {
-			p := math.Exp((f[i] + g[j] - c[i*m+j]) / eps)
-			res.Plan[i*m+j] = p
-			res.Cost += p * c[i*m+j]
-		}
+	absorb()
+	res.Plan = k // u = v = 1 after the absorption
+	for i, p := range k {
+		res.Cost += p * c[i]
 	}
 	res.MarginalError = marginalError(res.Plan, a, b)
 	return res, nil
 }
 
-func logs(w []float64) []float64 {
-	out := make([]float64, len(w))
-	for i, v := range w {
-		out[i] = math.Log(v)
-	}
-	return out
-}
-
-func transpose(c []float64, n, m int) []float64 {
-	t := make([]float64, n*m)
-	for i := 0; i < n; i++ {
-		for j := 0; j < m; j++ {
-			t[j*n+i] = c[i*m+j]
+// outside reports whether a scaling left [1/big, big] (or a zero mass made
+// it 0 or infinite).
+func outside(x []float64, big float64) bool {
+	for _, v := range x {
+		if !(v < big && v > 1/big) {
+			return true
 		}
 	}
-	return t
+	return false
 }
 
-// lseUpdate sets dst_i = eps (logw_i - LSE_j((other_j - c_ij)/eps)) for
-// the rows i of the n x m matrix c, in parallel.
-func lseUpdate(dst, logw, c, other []float64, n, m int, eps float64) {
-	t := lseTask{dst: dst, logw: logw, c: c, other: other, m: m, eps: eps}
+// forRows calls f for every row in parallel.
+func forRows(n, m int, f func(i int)) {
+	t := rowTask{n: n, f: f}
 	parallel.Run(parallel.Parts(n*m, 1<<14), &t)
 }
 
-type lseTask struct {
-	dst, logw, c, other []float64
-	m                   int
-	eps                 float64
+type rowTask struct {
+	n int
+	f func(i int)
 }
 
-func (t *lseTask) Do(part, parts int) {
-	n := len(t.dst)
-	lo, hi := parallel.Range(n, part, parts)
-	inv := 1 / t.eps
+func (t *rowTask) Do(part, parts int) {
+	lo, hi := parallel.Range(t.n, part, parts)
 	for i := lo; i < hi; i++ {
-		row := t.c[i*t.m : (i+1)*t.m]
-		mx := math.Inf(-1)
-		for j, cij := range row {
-			if v := t.other[j] - cij; v > mx {
-				mx = v
-			}
-		}
-		var s float64
-		for j, cij := range row {
-			s += math.Exp((t.other[j] - cij - mx) * inv)
-		}
-		if math.IsInf(t.logw[i], -1) {
-			t.dst[i] = math.Inf(-1)
-			continue
-		}
-		t.dst[i] = t.eps*t.logw[i] - mx - t.eps*math.Log(s)
+		t.f(i)
 	}
-}
-
-// rowError returns sum_i |sum_j P_ij - a_i| for the potentials.
-func rowError(a, c, f, g []float64, n, m int, eps float64) float64 {
-	var e float64
-	for i := 0; i < n; i++ {
-		var s float64
-		for j := 0; j < m; j++ {
-			s += math.Exp((f[i] + g[j] - c[i*m+j]) / eps)
-		}
-		e += math.Abs(s - a[i])
-	}
-	return e
 }
 
 func marginalError(p, a, b []float64) float64 {
@@ -274,7 +278,6 @@ func Sinkhorn(a, b, c []float64, s *Settings) (*Result, error) {
 	for i, v := range c {
 		k[i] = math.Exp(-v / eps)
 	}
-	kt := transpose(k, n, m)
 	u, v := make([]float64, n), make([]float64, m)
 	for j := range v {
 		v[j] = 1
@@ -282,17 +285,17 @@ func Sinkhorn(a, b, c []float64, s *Settings) (*Result, error) {
 	kv, ktu := make([]float64, n), make([]float64, m)
 	res := &Result{}
 	for it := 1; it <= set.MaxIter; it++ {
-		matVec(kv, k, v, n, m)
+		blas64.Implementation().Dgemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
 		for i := range u {
 			u[i] = a[i] / kv[i]
 		}
-		matVec(ktu, kt, u, m, n)
+		blas64.Implementation().Dgemv(blas.Trans, n, m, 1, k, m, u, 1, 0, ktu, 1)
 		for j := range v {
 			v[j] = b[j] / ktu[j]
 		}
 		res.Iterations = it
 		if it%set.CheckEvery == 0 || it == set.MaxIter {
-			matVec(kv, k, v, n, m)
+			blas64.Implementation().Dgemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
 			var e float64
 			for i := range u {
 				e += math.Abs(u[i]*kv[i] - a[i])
@@ -324,34 +327,6 @@ func Sinkhorn(a, b, c []float64, s *Settings) (*Result, error) {
 	}
 	res.MarginalError = marginalError(res.Plan, a, b)
 	return res, nil
-}
-
-// matVec sets dst = K x for the rows of the n x m matrix k, in parallel.
-func matVec(dst, k, x []float64, n, m int) {
-	t := mvTask{dst: dst, k: k, x: x, m: m}
-	parallel.Run(parallel.Parts(n*m, 1<<15), &t)
-}
-
-type mvTask struct {
-	dst, k, x []float64
-	m         int
-}
-
-func (t *mvTask) Do(part, parts int) {
-	lo, hi := parallel.Range(len(t.dst), part, parts)
-	for i := lo; i < hi; i++ {
-		row := t.k[i*t.m : (i+1)*t.m]
-		var s0, s1 float64
-		j := 0
-		for ; j+1 < len(row); j += 2 {
-			s0 += row[j] * t.x[j]
-			s1 += row[j+1] * t.x[j+1]
-		}
-		for ; j < len(row); j++ {
-			s0 += row[j] * t.x[j]
-		}
-		t.dst[i] = s0 + s1
-	}
 }
 
 // Wasserstein1D returns the p-Wasserstein distance W_p (p >= 1) between

@@ -137,6 +137,19 @@ func (s *Settings) defaults(n, m, lc int) (Settings, error) {
 // products, as plain Sinkhorn's; K's entries never exceed about 1, so
 // nothing overflows, and underflow only drops negligible entries.
 func SinkhornLog(a, b, c []float64, s *Settings) (*Result, error) {
+	return sinkhorn(a, b, c, s, true)
+}
+
+// Sinkhorn solves entropic OT by plain scaling (Sinkhorn-Knopp) on the
+// kernel K = exp(-C/eps): u = a / (K v), v = b / (K^T u). It is fast but
+// under- or overflows at small eps; SinkhornLog is the stable variant.
+func Sinkhorn(a, b, c []float64, s *Settings) (*Result, error) {
+	return sinkhorn(a, b, c, s, false)
+}
+
+// sinkhorn is the scaling loop both solvers share; stabilised absorbs the
+// scalings into the potentials when they grow.
+func sinkhorn(a, b, c []float64, s *Settings, stabilised bool) (*Result, error) {
 	n, m := len(a), len(b)
 	if err := checkMarginals(a, b); err != nil {
 		return nil, err
@@ -176,27 +189,31 @@ func SinkhornLog(a, b, c []float64, s *Settings) (*Result, error) {
 	kv, ktu := make([]float64, n), make([]float64, m)
 	res := &Result{F: f, G: g}
 	const big = 1e50
+	gemv := blas64.Implementation().Dgemv
 	for it := 1; it <= set.MaxIter; it++ {
-		blas64.Implementation().Dgemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
+		gemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
 		for i := range u {
 			u[i] = a[i] / kv[i]
 		}
-		blas64.Implementation().Dgemv(blas.Trans, n, m, 1, k, m, u, 1, 0, ktu, 1)
+		gemv(blas.Trans, n, m, 1, k, m, u, 1, 0, ktu, 1)
 		for j := range v {
 			v[j] = b[j] / ktu[j]
 		}
 		res.Iterations = it
-		if outside(u, big) || outside(v, big) {
+		if stabilised && (outside(u, big) || outside(v, big)) {
 			absorb()
 		}
 		if it%set.CheckEvery == 0 || it == set.MaxIter {
-			blas64.Implementation().Dgemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
+			gemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
 			var e float64
 			for i := range u {
 				e += math.Abs(u[i]*kv[i] - a[i])
 			}
 			res.MarginalError = e
-			if math.IsNaN(e) {
+			if math.IsNaN(e) || math.IsInf(e, 0) {
+				if !stabilised {
+					return nil, fmt.Errorf("transport: Sinkhorn's scalings overflowed at iteration %d (regularisation %g is too small for the plain kernel; use SinkhornLog)", it, eps)
+				}
 				return nil, fmt.Errorf("transport: log-domain Sinkhorn produced NaN at iteration %d", it)
 			}
 			if e <= set.Tol {
@@ -205,8 +222,8 @@ func SinkhornLog(a, b, c []float64, s *Settings) (*Result, error) {
 			}
 		}
 	}
-	absorb()
-	res.Plan = k // u = v = 1 after the absorption
+	absorb() // u = v = 1 after it: the plan is the kernel
+	res.Plan = k
 	for i, p := range k {
 		res.Cost += p * c[i]
 	}
@@ -259,74 +276,6 @@ func marginalError(p, a, b []float64) float64 {
 		e += math.Abs(col[j] - b[j])
 	}
 	return e
-}
-
-// Sinkhorn solves entropic OT by plain scaling (Sinkhorn-Knopp) on the
-// kernel K = exp(-C/eps): u = a / (K v), v = b / (K^T u). It is fast but
-// under- or overflows at small eps; SinkhornLog is the stable variant.
-func Sinkhorn(a, b, c []float64, s *Settings) (*Result, error) {
-	n, m := len(a), len(b)
-	if err := checkMarginals(a, b); err != nil {
-		return nil, err
-	}
-	set, err := s.defaults(n, m, len(c))
-	if err != nil {
-		return nil, err
-	}
-	eps := set.Reg
-	k := make([]float64, n*m)
-	for i, v := range c {
-		k[i] = math.Exp(-v / eps)
-	}
-	u, v := make([]float64, n), make([]float64, m)
-	for j := range v {
-		v[j] = 1
-	}
-	kv, ktu := make([]float64, n), make([]float64, m)
-	res := &Result{}
-	for it := 1; it <= set.MaxIter; it++ {
-		blas64.Implementation().Dgemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
-		for i := range u {
-			u[i] = a[i] / kv[i]
-		}
-		blas64.Implementation().Dgemv(blas.Trans, n, m, 1, k, m, u, 1, 0, ktu, 1)
-		for j := range v {
-			v[j] = b[j] / ktu[j]
-		}
-		res.Iterations = it
-		if it%set.CheckEvery == 0 || it == set.MaxIter {
-			blas64.Implementation().Dgemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
-			var e float64
-			for i := range u {
-				e += math.Abs(u[i]*kv[i] - a[i])
-			}
-			res.MarginalError = e
-			if math.IsNaN(e) || math.IsInf(e, 0) {
-				return nil, fmt.Errorf("transport: Sinkhorn's scalings overflowed at iteration %d (regularisation %g is too small for the plain kernel; use SinkhornLog)", it, eps)
-			}
-			if e <= set.Tol {
-				res.Converged = true
-				break
-			}
-		}
-	}
-	res.Plan = make([]float64, n*m)
-	for i := 0; i < n; i++ {
-		for j := 0; j < m; j++ {
-			p := u[i] * k[i*m+j] * v[j]
-			res.Plan[i*m+j] = p
-			res.Cost += p * c[i*m+j]
-		}
-	}
-	res.F, res.G = make([]float64, n), make([]float64, m)
-	for i := range u {
-		res.F[i] = eps * math.Log(u[i])
-	}
-	for j := range v {
-		res.G[j] = eps * math.Log(v[j])
-	}
-	res.MarginalError = marginalError(res.Plan, a, b)
-	return res, nil
 }
 
 // Wasserstein1D returns the p-Wasserstein distance W_p (p >= 1) between

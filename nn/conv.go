@@ -124,7 +124,7 @@ func (tp *Tape[T]) convND(x, w, b *Tensor[T], o Conv2dOpts, in, ker []int) *Tens
 	// prod is [cout, bs*n]; y is [bs, cout, n].
 	prod := tp.buf(cout * ld)
 	gemm(false, false, cout, ld, k, 1, w.Data, k, cols, ld, 0, prod, ld)
-	forRange(bs*cout, 1, func(lo, hi int) {
+	parallel.For(bs*cout, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			bi, co := r/cout, r%cout
 			var bv T
@@ -144,7 +144,7 @@ func (tp *Tape[T]) convND(x, w, b *Tensor[T], o Conv2dOpts, in, ker []int) *Tens
 		}
 		// dyT is dy as [cout, bs*n], the layout of prod.
 		dyT := prod
-		forRange(bs*cout, 1, func(lo, hi int) {
+		parallel.For(bs*cout, 1, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				bi, co := r/cout, r%cout
 				copy(dyT[co*ld+bi*n:co*ld+(bi+1)*n], dy[r*n:(r+1)*n])
@@ -345,7 +345,7 @@ func (tp *Tape[T]) ConvTranspose2d(x, w, b *Tensor[T], stride, padding int) *Ten
 	g.maps()
 	// xT is x as [cin, bs*n].
 	xT := tp.buf(cin * ld)
-	forRange(bs*cin, 1, func(lo, hi int) {
+	parallel.For(bs*cin, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			bi, c := r/cin, r%cin
 			copy(xT[c*ld+bi*n:c*ld+(bi+1)*n], x.Data[r*n:(r+1)*n])
@@ -395,7 +395,7 @@ func (tp *Tape[T]) ConvTranspose2d(x, w, b *Tensor[T], stride, padding int) *Ten
 			dxT := xT
 			gemm(false, false, cin, ld, k, 1, w.Data, k, cols, ld, 0, dxT, ld)
 			dx := tp.grad(x)
-			forRange(bs*cin, 1, func(lo, hi int) {
+			parallel.For(bs*cin, 1, func(lo, hi int) {
 				for r := lo; r < hi; r++ {
 					bi, c := r/cin, r%cin
 					src := dxT[c*ld+bi*n : c*ld+(bi+1)*n]

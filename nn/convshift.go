@@ -1,5 +1,7 @@
 package nn
 
+import "github.com/pdekit/pdekit/internal/parallel"
+
 // conv2dShift is the stride-1 2-D convolution without im2col: the input
 // is copied once into a padded layout xp [cin, B*Hp*Wp] (Hp = H+2p,
 // Wp = W+2p, the halo filled by the padding mode), where kernel tap
@@ -31,7 +33,7 @@ func (tp *Tape[T]) conv2dShift(x, w, b *Tensor[T], mode PadMode, p int) *Tensor[
 	for i := range colMap {
 		colMap[i] = padIndex(i-p, wd, mode)
 	}
-	forRange(cin*bs, 1, func(lo, hi int) {
+	parallel.For(cin*bs, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			c, bi := r/bs, r%bs
 			src := x.Data[(bi*cin+c)*h*wd:]
@@ -70,7 +72,7 @@ func (tp *Tape[T]) conv2dShift(x, w, b *Tensor[T], mode PadMode, p int) *Tensor[
 		}
 		gemm(false, false, cout, lq, cin, 1, wt[t*cout*cin:], cin, xp[off:], l, beta, yp, l)
 	}
-	forRange(bs*cout, 1, func(lo, hi int) {
+	parallel.For(bs*cout, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			bi, co := r/cout, r%cout
 			var bv T
@@ -94,7 +96,7 @@ func (tp *Tape[T]) conv2dShift(x, w, b *Tensor[T], mode PadMode, p int) *Tensor[
 		// dy in the padded layout, zero at the dropped indices.
 		dyp := yp
 		clear(dyp)
-		forRange(bs*cout, 1, func(lo, hi int) {
+		parallel.For(bs*cout, 1, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				bi, co := r/cout, r%cout
 				dst := dyp[co*l+bi*plane:]
@@ -133,7 +135,7 @@ func (tp *Tape[T]) conv2dShift(x, w, b *Tensor[T], mode PadMode, p int) *Tensor[
 		}
 		// Fold the padded gradient back: the halo onto the points it copied.
 		dx := tp.grad(x)
-		forRange(cin*bs, 1, func(lo, hi int) {
+		parallel.For(cin*bs, 1, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				c, bi := r/bs, r%bs
 				dst := dx[(bi*cin+c)*h*wd:]

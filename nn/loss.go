@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/pdekit/pdekit/internal/parallel"
 	"math"
 )
 
@@ -13,7 +14,7 @@ func (tp *Tape[T]) MSE(pred, target *Tensor[T]) *Tensor[T] {
 	n := float64(len(pred.Data))
 	const grain = 1 << 15
 	parts := make([]float64, (len(pred.Data)+grain-1)/grain)
-	forRange(len(parts), 1, func(lo, hi int) {
+	parallel.For(len(parts), 1, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			var s float64
 			p, t := pred.Data[k*grain:min((k+1)*grain, len(pred.Data))], target.Data[k*grain:]
@@ -33,7 +34,7 @@ func (tp *Tape[T]) MSE(pred, target *Tensor[T]) *Tensor[T] {
 		if y.Grad != nil && pred.needGrad {
 			g := tp.grad(pred)
 			c := T(2 * float64(y.Grad[0]) / n)
-			forRange(len(g), grain, func(lo, hi int) {
+			parallel.For(len(g), grain, func(lo, hi int) {
 				for i := lo; i < hi; i++ {
 					g[i] += c * (pred.Data[i] - target.Data[i])
 				}

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/pdekit/pdekit/internal/parallel"
 	"math"
 )
 
@@ -41,7 +42,7 @@ func (tp *Tape[T]) normBlocks(x *Tensor[T], nb, g, cpb, s, c int, gamma, beta *T
 	y := tp.out(x.Shape, x, gamma, beta)
 	xhat := tp.buf(len(x.Data))
 	inv := make([]float64, nb)
-	forRange(nb, 1, func(lo, hi int) {
+	parallel.For(nb, 1, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			blk := x.Data[k*m : (k+1)*m]
 			var mean, sq float64
@@ -84,7 +85,7 @@ func (tp *Tape[T]) normBlocks(x *Tensor[T], nb, g, cpb, s, c int, gamma, beta *T
 			return
 		}
 		dx := tp.grad(x)
-		forRange(nb, 1, func(lo, hi int) {
+		parallel.For(nb, 1, func(lo, hi int) {
 			for k := lo; k < hi; k++ {
 				c0 := (k % g) * cpb
 				// dxhat = dy gamma; dx = inv (dxhat - mean(dxhat) - xhat mean(dxhat xhat)).

@@ -26,7 +26,7 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	case parts <= 1:
 		gemm1(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case n >= 64*parts:
-		forRange(n, 64, func(j0, j1 int) {
+		parallel.For(n, 64, func(j0, j1 int) {
 			bo := j0
 			if tB {
 				bo = j0 * ldb
@@ -34,7 +34,7 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 			gemm1(tA, tB, m, j1-j0, k, alpha, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
 		})
 	case m >= 64*parts:
-		forRange(m, 64, func(i0, i1 int) {
+		parallel.For(m, 64, func(i0, i1 int) {
 			ao := i0 * lda
 			if tA {
 				ao = i0

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/pdekit/pdekit/internal/parallel"
 	"slices"
 	"sync"
 	"unsafe"
@@ -93,7 +94,7 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 		}
 		return h - m1 + r
 	}
-	forRange(bs*cout, 1, func(lo, hi int) {
+	parallel.For(bs*cout, 1, func(lo, hi int) {
 		for bo := lo; bo < hi; bo++ {
 			b, o := bo/cout, bo%cout
 			out := ys[bo*nc2 : (bo+1)*nc2]
@@ -146,7 +147,7 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 			}
 			gw := tp.grad(wt)
 			// dW[i,o] = sum_b conj(X[b,i]) dS[b,o], per mode.
-			forRange(cin*cout, 1, func(lo, hi int) {
+			parallel.For(cin*cout, 1, func(lo, hi int) {
 				for io := lo; io < hi; io++ {
 					i, o := io/cout, io%cout
 					g := gw[io*m1*m2*2:]
@@ -176,7 +177,7 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 		// irfft2 of dX with the paired columns halved.
 		dxs := xs
 		clear(dxs)
-		forRange(bs*cin, 1, func(lo, hi int) {
+		parallel.For(bs*cin, 1, func(lo, hi int) {
 			for bi := lo; bi < hi; bi++ {
 				b, i := bi/cin, bi%cin
 				out := dxs[bi*nc2:]

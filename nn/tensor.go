@@ -87,23 +87,6 @@ func (t *Tensor[T]) Check() error {
 	return nil
 }
 
-// forRange calls f on consecutive sub-ranges of [0, n) in parallel when
-// n is large enough to pay for it.
-func forRange(n, grain int, f func(lo, hi int)) {
-	t := rangeTask{n: n, f: f}
-	parallel.Run(parallel.Parts(n, grain), &t)
-}
-
-type rangeTask struct {
-	n int
-	f func(lo, hi int)
-}
-
-func (t *rangeTask) Do(part, parts int) {
-	lo, hi := parallel.Range(t.n, part, parts)
-	t.f(lo, hi)
-}
-
 // forRangeParts splits [0, n) into exactly parts ranges and calls f with
 // each part's index, in parallel.
 func forRangeParts(n, parts int, f func(p, lo, hi int)) {

@@ -125,13 +125,11 @@ type Explicit struct {
 	gPrev      []float64 // argument of the penultimate stage
 	errv, w    []float64
 	h, hLast   float64
-	errOld     float64
+	ctl        controller
 	fsalValid  bool
 	f1Valid    bool // k[last] (or f1 for Hermite) holds f(t, y) at the end of the last step
 	f1         []float64
 	stats      Stats
-	beta1      float64
-	beta2      float64
 }
 
 // NewExplicit returns an integrator for dy/dt = f(t, y) with tab.
@@ -190,13 +188,13 @@ func (e *Explicit) Init(t0 float64, y0 []float64, t1 float64) error {
 		e.k[i] = make([]float64, n)
 	}
 	e.w = make([]float64, st)
-	e.errOld = 1e-4
 	e.fsalValid, e.f1Valid = false, false
 	e.stats = Stats{}
 	order := float64(e.tab.Order)
-	e.beta1, e.beta2 = 7/(10*order), 2/(5*order)
+	e.ctl = controller{kind: s.Controller, beta1: 7 / (10 * order), beta2: 2 / (5 * order),
+		iExp: 1 / float64(e.tab.ErrorOrder+1), qmin: 0.2, qmaxGrow: 10, errOld: 1e-4}
 	if e.tab.beta1 != 0 {
-		e.beta1, e.beta2 = e.tab.beta1, e.tab.beta2
+		e.ctl.beta1, e.ctl.beta2 = e.tab.beta1, e.tab.beta2
 	}
 	if fixed {
 		e.h = s.Dt
@@ -210,14 +208,77 @@ func (e *Explicit) Init(t0 float64, y0 []float64, t1 float64) error {
 
 // eval calls f and counts it, reporting a non-finite result.
 func (e *Explicit) eval(dy []float64, t float64, y []float64) error {
-	e.f(dy, t, y)
-	e.stats.FEvals++
+	return evalCounted(e.f, &e.stats, dy, t, y)
+}
+
+// evalCounted calls f, counts the evaluation in st and reports a
+// non-finite result as an *Error at t: the one evaluation path of every
+// integrator.
+func evalCounted(f Func, st *Stats, dy []float64, t float64, y []float64) error {
+	f(dy, t, y)
+	st.FEvals++
 	for i, v := range dy {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return &Error{T: t, Kind: NonFinite, Msg: fmt.Sprintf("f returned %g in component %d", v, i)}
 		}
 	}
 	return nil
+}
+
+// controller is the step-size control every adaptive integrator shares
+// (see Controller for the formulas).
+type controller struct {
+	kind         Controller
+	beta1, beta2 float64 // PI exponents
+	iExp         float64 // I exponent, 1/(embedded order + 1)
+	qmin         float64 // smallest step ratio on rejection, 1/5
+	qmaxGrow     float64 // largest growth on acceptance
+	errOld       float64
+}
+
+// accepted returns the next step after an accepted one of size h with
+// scaled error eest.
+func (c *controller) accepted(h, eest float64) float64 {
+	q := math.Pow(eest, c.beta1) / math.Pow(c.errOld, c.beta2) / 0.9
+	if c.kind == I {
+		q = math.Pow(eest, c.iExp) / 0.9
+	}
+	q = math.Max(1/c.qmaxGrow, math.Min(q, 1/c.qmin))
+	c.errOld = math.Max(eest, 1e-4)
+	return h / q
+}
+
+// rejected returns the retry step after a rejected one.
+func (c *controller) rejected(h, eest float64) float64 {
+	exp := c.beta1
+	if c.kind == I {
+		exp = c.iExp
+	}
+	return h / math.Min(1/c.qmin, math.Pow(eest, exp)/0.9)
+}
+
+// nextStep returns the size of the next attempt from (t, h) towards t1,
+// whether it ends the interval, or the *Error that stops the run (too many
+// attempts, or a step below the resolution of t).
+func nextStep(st Stats, set *Settings, t, t1, dir, h float64) (float64, bool, error) {
+	if st.Accepted+st.Rejected >= set.MaxSteps {
+		return 0, false, &Error{T: t, Kind: TooManySteps, Msg: fmt.Sprintf("%d steps taken, the MaxSteps cap", set.MaxSteps)}
+	}
+	h = math.Min(math.Min(h, set.DtMax), math.Abs(t1-t))
+	if t+dir*h == t {
+		return 0, false, &Error{T: t, Kind: StepUnderflow, Msg: fmt.Sprintf("step %g is below the resolution of t", h)}
+	}
+	return h, h == math.Abs(t1-t), nil
+}
+
+// theta returns where t lies in the last step [t1 - h, t1] as a fraction,
+// or an error when it is outside.
+func theta(t, t1, h float64) (float64, error) {
+	t0 := t1 - h
+	if h == 0 || (t-t0)*(t-t1) > 0 {
+		return 0, fmt.Errorf("ode: Dense at t = %g outside the last step [%g, %g]", t, t0, t1)
+	}
+	return (t - t0) / h, nil
 }
 
 // rms returns the scaled RMS norm of v against the scale of a and b.
@@ -284,13 +345,9 @@ func (e *Explicit) Step() (StepInfo, error) {
 	st := tab.Stages()
 	info := StepInfo{T0: e.t}
 	for {
-		if e.stats.Accepted+e.stats.Rejected >= e.set.MaxSteps {
-			return info, &Error{T: e.t, Kind: TooManySteps, Msg: fmt.Sprintf("%d steps taken, the MaxSteps cap", e.set.MaxSteps)}
-		}
-		h := math.Min(math.Min(e.h, e.set.DtMax), math.Abs(e.t1-e.t))
-		last := h == math.Abs(e.t1-e.t)
-		if e.t+e.dir*h == e.t {
-			return info, &Error{T: e.t, Kind: StepUnderflow, Msg: fmt.Sprintf("step %g is below the resolution of t", h)}
+		h, last, err := nextStep(e.stats, &e.set, e.t, e.t1, e.dir, e.h)
+		if err != nil {
+			return info, err
 		}
 		hs := e.dir * h
 		if !e.fsalValid {
@@ -336,11 +393,7 @@ func (e *Explicit) Step() (StepInfo, error) {
 			if eest > 1 {
 				e.stats.Rejected++
 				info.Rejected++
-				q := math.Min(1/0.2, math.Pow(eest, e.beta1)/0.9)
-				if e.set.Controller == I {
-					q = math.Min(1/0.2, math.Pow(eest, 1/float64(tab.ErrorOrder+1))/0.9)
-				}
-				e.h = h / q
+				e.h = e.ctl.rejected(h, eest)
 				continue
 			}
 		}
@@ -384,13 +437,7 @@ func (e *Explicit) Step() (StepInfo, error) {
 			e.f1Valid = false
 		}
 		if !fixed {
-			q := math.Pow(eest, e.beta1) / math.Pow(e.errOld, e.beta2) / 0.9
-			if e.set.Controller == I {
-				q = math.Pow(eest, 1/float64(tab.ErrorOrder+1)) / 0.9
-			}
-			q = math.Max(1.0/10, math.Min(q, 1/0.2))
-			e.h = h / q
-			e.errOld = math.Max(eest, 1e-4)
+			e.h = e.ctl.accepted(h, eest)
 		}
 		return info, nil
 	}
@@ -401,12 +448,11 @@ func (e *Explicit) Step() (StepInfo, error) {
 // Hermite where it has none; for a fixed-step method that costs one
 // evaluation of f at the step's end, once per step).
 func (e *Explicit) Dense(dst []float64, t float64) error {
-	t0 := e.t - e.hLast
-	if e.hLast == 0 || (t-t0)*(t-e.t) > 0 {
-		return fmt.Errorf("ode: Dense at t = %g outside the last step [%g, %g]", t, t0, e.t)
+	th, err := theta(t, e.t, e.hLast)
+	if err != nil {
+		return err
 	}
 	h := e.hLast
-	th := (t - t0) / h
 	tab := e.tab
 	st := tab.Stages()
 	// After an FSAL step k[0] holds f(t1, y1) and k[st-1] the old k[0].

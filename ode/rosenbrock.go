@@ -1,7 +1,6 @@
 package ode
 
 import (
-	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/mat"
@@ -51,16 +50,17 @@ type rosenbrock struct {
 	jac func(dst *mat.Dense, t float64, y []float64)
 	set Settings
 
-	t, t1, dir, h, hLast, errOld float64
-	y, y0                        []float64
-	f0, f1, f2, k1, k2, k3, tmp  []float64
-	dft                          []float64
-	J                            *mat.Dense
-	W                            *mat.Dense
-	lu                           mat.LU
-	stats                        Stats
-	jacEvals, solves             int
-	f0Valid                      bool
+	t, t1, dir, h, hLast        float64
+	ctl                         controller
+	y, y0                       []float64
+	f0, f1, f2, k1, k2, k3, tmp []float64
+	dft                         []float64
+	J                           *mat.Dense
+	W                           *mat.Dense
+	lu                          mat.LU
+	stats                       Stats
+	jacEvals, solves            int
+	f0Valid                     bool
 }
 
 const rbD = 0.29289321881345254 // 1/(2 + sqrt 2)
@@ -82,7 +82,10 @@ func (r *rosenbrock) Init(t0 float64, y0 []float64, t1 float64) error {
 	}
 	r.J = mat.NewDense(n, n, nil)
 	r.W = mat.NewDense(n, n, nil)
-	r.errOld = 1e-4
+	// Order 2 with a 3rd-order estimate: PI exponents 7/20 and 1/5, I
+	// exponent 1/3, growth at most 5x per step (stiff problems punish
+	// larger jumps with rejections and refactorizations).
+	r.ctl = controller{kind: r.set.Controller, beta1: 0.35, beta2: 0.2, iExp: 1.0 / 3, qmin: 0.2, qmaxGrow: 5, errOld: 1e-4}
 	r.stats = probe.stats // the initial step's evaluations
 	r.h = probe.h
 	copy(r.f0, probe.k[0])
@@ -93,19 +96,12 @@ func (r *rosenbrock) Init(t0 float64, y0 []float64, t1 float64) error {
 func (r *rosenbrock) State() (float64, []float64) { return r.t, r.y }
 func (r *rosenbrock) Done() bool                  { return r.t == r.t1 }
 
-// Stats returns the counts; JacobianEvals and LinearSolves are in
-// StiffStats.
+// Stats returns the counts, Jacobian evaluations and linear solves
+// included.
 func (r *rosenbrock) Stats() Stats { return r.stats }
 
 func (r *rosenbrock) eval(dy []float64, t float64, y []float64) error {
-	r.f(dy, t, y)
-	r.stats.FEvals++
-	for i, v := range dy {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &Error{T: t, Kind: NonFinite, Msg: fmt.Sprintf("f returned %g in component %d", v, i)}
-		}
-	}
-	return nil
+	return evalCounted(r.f, &r.stats, dy, t, y)
 }
 
 // jacobian fills r.J at (t, y), by the user's function or forward
@@ -161,13 +157,9 @@ func (r *rosenbrock) Step() (StepInfo, error) {
 	}
 	e32 := 6 + math.Sqrt2
 	for {
-		if r.stats.Accepted+r.stats.Rejected >= r.set.MaxSteps {
-			return info, &Error{T: r.t, Kind: TooManySteps, Msg: fmt.Sprintf("%d steps taken, the MaxSteps cap", r.set.MaxSteps)}
-		}
-		h := math.Min(math.Min(r.h, r.set.DtMax), math.Abs(r.t1-r.t))
-		last := h == math.Abs(r.t1-r.t)
-		if r.t+r.dir*h == r.t {
-			return info, &Error{T: r.t, Kind: StepUnderflow, Msg: fmt.Sprintf("step %g is below the resolution of t", h)}
+		h, last, err := nextStep(r.stats, &r.set, r.t, r.t1, r.dir, r.h)
+		if err != nil {
+			return info, err
 		}
 		hs := r.dir * h
 		// W = I - h d J.
@@ -234,7 +226,7 @@ func (r *rosenbrock) Step() (StepInfo, error) {
 		if eest > 1 {
 			r.stats.Rejected++
 			info.Rejected++
-			r.h = h / math.Min(5, math.Pow(eest, 1.0/3)/0.9)
+			r.h = r.ctl.rejected(h, eest)
 			continue
 		}
 		// Accepted: keep y0 for the dense output and swap in the new state.
@@ -247,13 +239,7 @@ func (r *rosenbrock) Step() (StepInfo, error) {
 		copy(r.f0, r.f2) // f at the new point: FSAL
 		r.stats.Accepted++
 		info.T1, info.ErrorEstimate = r.t, eest
-		q := math.Pow(eest, 0.35) / math.Pow(r.errOld, 0.2) / 0.9
-		if r.set.Controller == I {
-			q = math.Pow(eest, 1.0/3) / 0.9
-		}
-		q = math.Max(1.0/10, math.Min(q, 5))
-		r.h = h / q
-		r.errOld = math.Max(eest, 1e-4)
+		r.h = r.ctl.accepted(h, eest)
 		return info, nil
 	}
 }
@@ -261,12 +247,11 @@ func (r *rosenbrock) Step() (StepInfo, error) {
 // Dense is the method's free second-order interpolant:
 // y(theta) = y0 + h [theta(1-theta)/(1-2d) k1 + theta(theta-2d)/(1-2d) k2].
 func (r *rosenbrock) Dense(dst []float64, t float64) error {
-	t0 := r.t - r.hLast
-	if r.hLast == 0 || (t-t0)*(t-r.t) > 0 {
-		return fmt.Errorf("ode: Dense at t = %g outside the last step [%g, %g]", t, t0, r.t)
+	th, err := theta(t, r.t, r.hLast)
+	if err != nil {
+		return err
 	}
 	h := r.hLast
-	th := (t - t0) / h
 	a := th * (1 - th) / (1 - 2*rbD)
 	b := th * (th - 2*rbD) / (1 - 2*rbD)
 	for i := range dst {

@@ -244,20 +244,11 @@ func outside(x []float64, big float64) bool {
 
 // forRows calls f for every row in parallel.
 func forRows(n, m int, f func(i int)) {
-	t := rowTask{n: n, f: f}
-	parallel.Run(parallel.Parts(n*m, 1<<14), &t)
-}
-
-type rowTask struct {
-	n int
-	f func(i int)
-}
-
-func (t *rowTask) Do(part, parts int) {
-	lo, hi := parallel.Range(t.n, part, parts)
-	for i := lo; i < hi; i++ {
-		t.f(i)
-	}
+	parallel.For(n, max(1, (1<<14)/max(m, 1)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			f(i)
+		}
+	})
 }
 
 func marginalError(p, a, b []float64) float64 {

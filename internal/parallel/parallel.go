@@ -107,3 +107,21 @@ func Run(parts int, t Task) {
 func Range(n, p, parts int) (lo, hi int) {
 	return n * p / parts, n * (p + 1) / parts
 }
+
+// For calls f on consecutive sub-ranges [lo, hi) of [0, n), in parallel
+// when n is worth at least two parts of grain units. It allocates the
+// closure's task; kernels called in tight loops implement Task instead.
+func For(n, grain int, f func(lo, hi int)) {
+	t := forTask{n: n, f: f}
+	Run(Parts(n, grain), &t)
+}
+
+type forTask struct {
+	n int
+	f func(lo, hi int)
+}
+
+func (t *forTask) Do(part, parts int) {
+	lo, hi := Range(t.n, part, parts)
+	t.f(lo, hi)
+}

@@ -444,3 +444,57 @@ func TestDivGradHarmonicFaces(t *testing.T) {
 		t.Errorf("centre %v, want %v", got, want)
 	}
 }
+
+func TestDivGradNodes(t *testing.T) {
+	// Nodes 0..3 in 1-D with a = 1, 12, 3, 5: interior unknowns at nodes 1
+	// and 2; faces (1+12)/2, (12+3)/2, (3+5)/2 arithmetic, or harmonic.
+	g := mesh.NewGrid(mesh.Dirichlet, 2)
+	a := []float64{1, 12, 3, 5}
+	h2 := g.H(0) * g.H(0)
+	for _, tc := range []struct {
+		mean    mesh.FaceMean
+		l, m, r float64
+	}{
+		{mesh.Arithmetic, 6.5, 7.5, 4},
+		{mesh.Harmonic, 2 * 12 / 13.0, 4.8, 2 * 15 / 8.0},
+	} {
+		vs, err := mesh.NewDivGradNodes(g, a, tc.mean)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := vs.ToCSR()
+		for _, e := range []struct {
+			i, j int
+			want float64
+		}{{0, 0, tc.l + tc.m}, {0, 1, -tc.m}, {1, 0, -tc.m}, {1, 1, tc.m + tc.r}} {
+			if got := c.At(e.i, e.j) * h2; math.Abs(got-e.want) > 1e-12 {
+				t.Errorf("mean %d: entry (%d,%d) = %v, want %v", tc.mean, e.i, e.j, got, e.want)
+			}
+		}
+	}
+	// A constant coefficient gives that multiple of the Laplacian in 2-D.
+	g2 := mesh.NewGrid(mesh.Dirichlet, 5, 4)
+	ones := make([]float64, 7*6)
+	for i := range ones {
+		ones[i] = 2
+	}
+	vs, err := mesh.NewDivGradNodes(g2, ones, mesh.Arithmetic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lap := mesh.NewLaplacian(g2).ToCSR()
+	c := vs.ToCSR()
+	for i := 0; i < g2.Len(); i++ {
+		for j := 0; j < g2.Len(); j++ {
+			if math.Abs(c.At(i, j)-2*lap.At(i, j)) > 1e-9 {
+				t.Fatalf("entry (%d,%d) = %v, want %v", i, j, c.At(i, j), 2*lap.At(i, j))
+			}
+		}
+	}
+	if _, err := mesh.NewDivGradNodes(g2, ones[:30], mesh.Arithmetic); err == nil {
+		t.Error("interior-sized coefficient accepted")
+	}
+	if _, err := mesh.NewDivGradNodes(mesh.NewGrid(mesh.Periodic, 8), make([]float64, 10), mesh.Arithmetic); err == nil {
+		t.Error("periodic grid accepted")
+	}
+}

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -26,15 +27,88 @@ type VarStencil struct {
 // It returns an error if a has the wrong length or a non-positive or
 // non-finite entry.
 func NewDivGrad(g *Grid, a []float64) (*VarStencil, error) {
-	n := g.Len()
+	if err := checkCoefficient(a, g.Len()); err != nil {
+		return nil, err
+	}
+	return newDivGrad(g, func(p int, idx [3]int, ax, dir int) float64 {
+		if q, ok := g.neighbor(idx, ax, dir); ok {
+			return 2 * a[p] * a[q] / (a[p] + a[q])
+		}
+		return a[p]
+	}), nil
+}
+
+// FaceMean is how NewDivGradNodes averages the coefficients of two
+// neighbouring nodes onto the face between them.
+type FaceMean int
+
+const (
+	// Arithmetic is (a_p + a_q)/2, the choice of FNO's Darcy solver
+	// (solve_gwf.m) that the published Darcy data sets were made with.
+	Arithmetic FaceMean = iota
+	// Harmonic is 2 a_p a_q/(a_p + a_q), exact for a flux across a jump
+	// between two constant coefficients.
+	Harmonic
+)
+
+// NewDivGradNodes returns -div(a grad u) on a grid whose axes are all
+// Dirichlet, with the coefficient a given at every node including the
+// boundary ones: (n_0+2) x (n_1+2) [x (n_2+2)] values, axis 0 fastest. This
+// is the layout of data sets that store the coefficient and the solution
+// on the same node grid, boundary included. The coefficient on the face
+// between two nodes is their mean of the given kind. It returns an error if
+// an axis is not Dirichlet, a has the wrong length or a non-positive or
+// non-finite entry.
+func NewDivGradNodes(g *Grid, a []float64, mean FaceMean) (*VarStencil, error) {
+	var ext, stride [3]int
+	total := 1
+	for ax := 0; ax < 3; ax++ {
+		ext[ax] = 1
+		if ax < g.dim {
+			if g.bc[ax] != Dirichlet {
+				return nil, fmt.Errorf("mesh: axis %d is %v, nodal coefficients need Dirichlet axes", ax, g.bc[ax])
+			}
+			ext[ax] = g.n[ax] + 2
+		}
+		stride[ax] = total
+		total *= ext[ax]
+	}
+	if err := checkCoefficient(a, total); err != nil {
+		return nil, err
+	}
+	if mean != Arithmetic && mean != Harmonic {
+		return nil, fmt.Errorf("mesh: unknown face mean %d", mean)
+	}
+	return newDivGrad(g, func(_ int, idx [3]int, ax, dir int) float64 {
+		node := 0
+		for b := 0; b < g.dim; b++ {
+			node += (idx[b] + 1) * stride[b]
+		}
+		ap, aq := a[node], a[node+dir*stride[ax]]
+		if mean == Harmonic {
+			return 2 * ap * aq / (ap + aq)
+		}
+		return (ap + aq) / 2
+	}), nil
+}
+
+// checkCoefficient checks that a has length n and positive finite entries.
+func checkCoefficient(a []float64, n int) error {
 	if len(a) != n {
-		return nil, fmt.Errorf("mesh: coefficient has length %d, want %d", len(a), n)
+		return fmt.Errorf("mesh: coefficient has length %d, want %d", len(a), n)
 	}
 	for p, v := range a {
-		if !(v > 0) || v > 1e300 {
-			return nil, fmt.Errorf("mesh: coefficient at point %d is %v, must be positive and finite", p, v)
+		if !(v > 0) || v > math.MaxFloat64 {
+			return fmt.Errorf("mesh: coefficient at point %d is %v, must be positive and finite", p, v)
 		}
 	}
+	return nil
+}
+
+// newDivGrad assembles -div(a grad u) from the face coefficient of each
+// point, axis and direction.
+func newDivGrad(g *Grid, face func(p int, idx [3]int, ax, dir int) float64) *VarStencil {
+	n := g.Len()
 	s := &VarStencil{g: g, center: make([]float64, n)}
 	for ax := 0; ax < g.dim; ax++ {
 		s.lo[ax] = make([]float64, n)
@@ -46,21 +120,18 @@ func NewDivGrad(g *Grid, a []float64) (*VarStencil, error) {
 		for ax := 0; ax < g.dim; ax++ {
 			w := 1 / (g.h[ax] * g.h[ax])
 			for _, dir := range [2]int{-1, 1} {
-				face := a[p]
-				if q, ok := g.neighbor(idx, ax, dir); ok {
-					face = 2 * a[p] * a[q] / (a[p] + a[q])
-				}
-				s.center[p] += w * face
+				f := w * face(p, idx, ax, dir)
+				s.center[p] += f
 				if dir < 0 {
-					s.lo[ax][p] = -w * face
+					s.lo[ax][p] = -f
 				} else {
-					s.hi[ax][p] = -w * face
+					s.hi[ax][p] = -f
 				}
 			}
 		}
 	}
 	s.zeroOutside()
-	return s, nil
+	return s
 }
 
 // zeroOutside zeroes the coefficients of Dirichlet neighbours outside the

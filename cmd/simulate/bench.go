@@ -26,7 +26,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "nn" {
 		return benchNN(args[1:], stdout, stderr)
 	}
-	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv, linsys, nn.",
+	if len(args) > 0 && args[0] == "pde" {
+		return benchPDE(args[1:], stdout, stderr)
+	}
+	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv, linsys, nn, pde.",
 		"simulate bench spmv --threads 1 --export /tmp/mats", stderr)
 	cm.register(fs)
 	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder (for the peer scripts)")
@@ -36,7 +39,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			fs.Usage()
 			return nil
 		}
-		return usageErr("bench needs a suite: spmv, linsys or nn")
+		return usageErr("bench needs a suite: spmv, linsys, nn or pde")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err

@@ -32,6 +32,8 @@ func init() {
 		"run":      {"the main job on the embedded default configuration", cmdRun},
 		"solve":    {"solve one linear system (named problem or file)", cmdSolve},
 		"export":   {"write a generated system to Matrix Market or HDF5", cmdExport},
+		"generate": {"PDE data sets to HDF5 (PDEBench layout, sharded)", cmdGenerate},
+		"merge":    {"join the shards of a generated data set into one file", cmdMerge},
 		"minmax":   {"min-max problems by (variance-reduced) Halpern methods, residual vs epochs", cmdMinmax},
 		"ode":      {"integrate an ODE test problem (the problems of odes.py)", cmdODE},
 		"nlp":      {"equality-constrained optimization by sketched inexact Newton", cmdNLP},

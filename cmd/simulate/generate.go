@@ -1,0 +1,586 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/pde"
+)
+
+// genConfig is what a data set file records as its "config" attribute:
+// everything that decides the samples, and nothing about the shard.
+type genConfig struct {
+	Dataset string      `json:"dataset"`
+	Samples int         `json:"samples"`
+	Recipe  pde.Dataset `json:"recipe"`
+}
+
+// datasetFlags are the recipe flags; each applies to some data sets.
+var datasetFlags = map[string][]string{
+	"darcy":     {"n", "sub", "alpha", "tau", "high", "low", "tol"},
+	"ns2d":      {"n", "sub", "nu", "dt", "t-start", "t-end", "frames", "alpha", "tau", "sigma"},
+	"burgers":   {"n", "sub", "nu", "dt", "t-end", "frames", "alpha", "tau", "sigma"},
+	"poisson":   {"n", "sub", "alpha", "tau", "tol"},
+	"helmholtz": {"n", "sub", "k", "alpha", "tau", "tol"},
+	"heat":      {"n", "sub", "dt", "t-end", "frames", "alpha", "tau", "tol"},
+}
+
+func datasetNames() string {
+	var names []string
+	for k := range datasetFlags {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func cmdGenerate(args []string, stdout, stderr io.Writer) error {
+	var c struct {
+		common
+		Samples    int
+		Seed       uint64
+		Shard, Out string
+		N, Sub     int
+		Frames     int
+		Nu, Dt     float64
+		Start, End float64
+		Alpha, Tau float64
+		Sigma, K   float64
+		High, Low  float64
+		Tol        float64
+	}
+	fs := newFlags("generate DATASET", `Generate a PDE data set as HDF5, PDEBench's layout: float32 datasets shaped
+[samples, ...] ("tensor" the solution, "nu" a coefficient, "source" a source term),
+"x-coordinate"/"y-coordinate"/"t-coordinate", "sample-index", one sample per chunk,
+deflate-compressed, the configuration as the JSON "config" attribute. Sample i depends only
+on the configuration and i (its random stream is keyed by --seed and i), so a data set can
+be made in shards anywhere and joined with 'simulate merge'. --shard i/n makes the i-th of
+n contiguous blocks (0-based; default from SLURM_ARRAY_TASK_ID/COUNT/MIN when set); "{i}"
+in --out is replaced by i. An existing complete output with the same configuration is
+skipped, so reruns of an array job only do what is missing.
+Data sets: darcy (FNO Darcy flow), ns2d (FNO Navier-Stokes vorticity), burgers (1-D
+viscous Burgers), poisson, helmholtz (random sources), heat (random diffusivity).
+Zero recipe flags mean the data set's published defaults (see the pde package).`,
+		"simulate generate darcy --samples 8 --n 129 --sub 2 --seed 1 --shard 0/2 --out darcy-{i}.h5", stderr)
+	c.common.register(fs)
+	fs.IntVar(&c.Samples, "samples", 16, "samples in the whole data set (all shards)")
+	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the data set")
+	fs.StringVar(&c.Shard, "shard", "", "i/n: make the i-th of n shards (0-based)")
+	fs.StringVar(&c.Out, "out", "", "output HDF5 file (default DATASET.h5, or DATASET-{i}.h5 with --shard)")
+	fs.IntVar(&c.N, "n", 0, "solver grid points per side (nodes incl. boundary for darcy, poisson, helmholtz, heat)")
+	fs.IntVar(&c.Sub, "sub", 0, "store every sub-th point per side ([::sub], as the published subsampled sets)")
+	fs.IntVar(&c.Frames, "frames", 0, "snapshots after the first (time-dependent sets)")
+	fs.Float64Var(&c.Nu, "nu", 0, "viscosity (ns2d, burgers)")
+	fs.Float64Var(&c.Dt, "dt", 0, "time step")
+	fs.Float64Var(&c.Start, "t-start", 0, "time of the first snapshot, after a discarded warm-up (ns2d)")
+	fs.Float64Var(&c.End, "t-end", 0, "time of the last snapshot")
+	fs.Float64Var(&c.Alpha, "alpha", 0, "random-field smoothness alpha")
+	fs.Float64Var(&c.Tau, "tau", 0, "random-field inverse length scale tau")
+	fs.Float64Var(&c.Sigma, "sigma", 0, "random-field amplitude sigma (periodic fields)")
+	fs.Float64Var(&c.K, "k", 0, "Helmholtz wavenumber")
+	fs.Float64Var(&c.High, "high", 0, "Darcy coefficient where the field is >= 0")
+	fs.Float64Var(&c.Low, "low", 0, "Darcy coefficient where the field is < 0")
+	fs.Float64Var(&c.Tol, "tol", 0, "relative residual tolerance of the linear solves")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fs.Usage()
+			return flag.ErrHelp
+		}
+		return usageErr("generate needs a DATASET first: %s", datasetNames())
+	}
+	name := args[0]
+	allowed, ok := datasetFlags[name]
+	if !ok {
+		return usageErr("unknown DATASET %q: want one of %s", name, datasetNames())
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := c.common.apply(); err != nil {
+		return err
+	}
+	var bad error
+	recipeFlag := map[string]bool{}
+	for _, f := range []string{"n", "sub", "frames", "nu", "dt", "t-start", "t-end", "alpha", "tau", "sigma", "k", "high", "low", "tol"} {
+		recipeFlag[f] = true
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if recipeFlag[f.Name] && !contains(allowed, f.Name) && bad == nil {
+			bad = usageErr("--%s does not apply to %s (its flags: --%s)", f.Name, name, strings.Join(allowed, ", --"))
+		}
+	})
+	if bad != nil {
+		return bad
+	}
+	if c.Samples < 1 {
+		return usageErr("--samples %d, want >= 1", c.Samples)
+	}
+	var ds pde.Dataset
+	switch name {
+	case "darcy":
+		d := &pde.DarcyData{N: c.N, Sub: c.Sub, Alpha: c.Alpha, Tau: c.Tau, High: c.High, Low: c.Low, Tol: c.Tol, Seed: c.Seed}
+		d.Defaults()
+		ds = d
+	case "ns2d":
+		d := &pde.NSData{N: c.N, Sub: c.Sub, Nu: c.Nu, Dt: c.Dt, Start: c.Start, End: c.End, Frames: c.Frames,
+			Alpha: c.Alpha, Tau: c.Tau, Sigma: c.Sigma, Seed: c.Seed}
+		d.Defaults()
+		ds = d
+	case "burgers":
+		d := &pde.BurgersData{N: c.N, Sub: c.Sub, Nu: c.Nu, Dt: c.Dt, End: c.End, Frames: c.Frames,
+			Alpha: c.Alpha, Tau: c.Tau, Sigma: c.Sigma, Seed: c.Seed}
+		d.Defaults()
+		ds = d
+	case "poisson", "helmholtz":
+		d := &pde.EllipticData{N: c.N, Sub: c.Sub, K: c.K, Alpha: c.Alpha, Tau: c.Tau, Tol: c.Tol, Seed: c.Seed}
+		d.Defaults()
+		if name == "helmholtz" && d.K == 0 {
+			d.K = 10
+		}
+		ds = d
+	case "heat":
+		d := &pde.HeatData{N: c.N, Sub: c.Sub, Dt: c.Dt, End: c.End, Frames: c.Frames, Alpha: c.Alpha, Tau: c.Tau, Tol: c.Tol, Seed: c.Seed}
+		d.Defaults()
+		ds = d
+	}
+	if err := ds.Check(); err != nil {
+		return usageErr("%s: %v", name, strings.TrimPrefix(err.Error(), "pde: "))
+	}
+	shard, shards, err := parseShard(c.Shard)
+	if err != nil {
+		return err
+	}
+	out := c.Out
+	if out == "" {
+		out = name + ".h5"
+		if shards > 1 {
+			out = name + "-{i}.h5"
+		}
+	}
+	out = strings.ReplaceAll(out, "{i}", strconv.Itoa(shard))
+	first, last := shard*c.Samples/shards, (shard+1)*c.Samples/shards
+	cfg := genConfig{Dataset: name, Samples: c.Samples, Recipe: ds}
+	cfgJSON, _ := json.Marshal(cfg)
+	summary := map[string]any{"dataset": name, "out": out, "shard": fmt.Sprintf("%d/%d", shard, shards),
+		"first_sample": first, "samples": last - first, "threads": c.Threads}
+	if _, err := os.Stat(out); err == nil && !c.Force {
+		// Idempotent reruns: a file under the final name is complete
+		// (writes are atomic); skip it if it is this very shard.
+		same, why := sameShard(out, string(cfgJSON), shard, shards)
+		if !same {
+			return usageErr("%s exists but %s (use --force to overwrite)", out, why)
+		}
+		summary["skipped"] = true
+		fmt.Fprintf(stderr, "%s is already complete; skipped\n", out)
+		report(stdout, c.JSON, summary)
+		return nil
+	}
+	start := time.Now()
+	stats, err := writeShard(out, c.Force, ds, string(cfgJSON), shard, shards, first, last, stderr)
+	if err != nil {
+		return err
+	}
+	summary["seconds"] = time.Since(start).Seconds()
+	for k, v := range stats {
+		summary[k] = v
+	}
+	report(stdout, c.JSON, summary)
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseShard parses --shard i/n, defaulting to Slurm's array variables and
+// then to 0/1.
+func parseShard(s string) (int, int, error) {
+	if s == "" {
+		id, count := os.Getenv("SLURM_ARRAY_TASK_ID"), os.Getenv("SLURM_ARRAY_TASK_COUNT")
+		if id == "" || count == "" {
+			return 0, 1, nil
+		}
+		i, err1 := strconv.Atoi(id)
+		n, err2 := strconv.Atoi(count)
+		lo := 0
+		if m := os.Getenv("SLURM_ARRAY_TASK_MIN"); m != "" {
+			lo, _ = strconv.Atoi(m)
+		}
+		if err1 != nil || err2 != nil || i-lo < 0 || i-lo >= n {
+			return 0, 0, usageErr("SLURM_ARRAY_TASK_ID=%q, _MIN=%q, _COUNT=%q do not give a shard: pass --shard i/n", id, os.Getenv("SLURM_ARRAY_TASK_MIN"), count)
+		}
+		return i - lo, n, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, usageErr("--shard %q: want i/n with 0 <= i < n", s)
+	}
+	return i, n, nil
+}
+
+// sameShard reports whether the file at path is the shard i/n of the data
+// set with configuration cfg, and if not, why.
+func sameShard(path, cfg string, i, n int) (bool, string) {
+	f, err := h5.Open(path)
+	if err != nil {
+		return false, "it is not a readable HDF5 file"
+	}
+	defer f.Close()
+	got, err := f.AttrString("/", "config")
+	if err != nil {
+		return false, "it has no data set configuration"
+	}
+	if got != cfg {
+		return false, "its configuration differs"
+	}
+	if s, err := f.AttrString("/", "shard"); err != nil || s != fmt.Sprintf("%d/%d", i, n) {
+		return false, fmt.Sprintf("it is shard %s, not %d/%d", s, i, n)
+	}
+	return true, ""
+}
+
+// writeShard generates samples [first, last) on all threads and writes
+// them to path atomically.
+func writeShard(path string, force bool, ds pde.Dataset, cfg string, shard, shards, first, last int, stderr io.Writer) (map[string]any, error) {
+	count := last - first
+	f, err := h5.Create(path, force)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	defer f.Abort()
+	fields := ds.Fields()
+	opt := &h5.Options{Deflate: 4}
+	for _, fd := range fields {
+		if err := h5.CreateDataset[float32](f, fd.Name, append([]int{count}, fd.Shape...), opt); err != nil {
+			return nil, err
+		}
+	}
+	for _, co := range ds.Coordinates() {
+		x := make([]float32, len(co.Values))
+		for i, v := range co.Values {
+			x[i] = float32(v)
+		}
+		if err := h5.Write(f, co.Name, []int{len(x)}, x, nil); err != nil {
+			return nil, err
+		}
+	}
+	index := make([]int64, count)
+	for i := range index {
+		index[i] = int64(first + i)
+	}
+	if err := h5.Write(f, "sample-index", []int{count}, index, nil); err != nil {
+		return nil, err
+	}
+	for _, a := range []struct {
+		k string
+		v any
+	}{{"config", cfg}, {"shard", fmt.Sprintf("%d/%d", shard, shards)}, {"first-sample", first}} {
+		if err := f.SetAttr("/", a.k, a.v); err != nil {
+			return nil, err
+		}
+	}
+	if count == 0 {
+		return map[string]any{}, f.Close()
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	workers := min(runtime.GOMAXPROCS(0), count)
+	type result struct {
+		i   int
+		out [][]float32
+		err error
+	}
+	jobs := make(chan int)
+	results := make(chan result, workers)
+	free := make(chan [][]float32, 2*workers)
+	for k := 0; k < 2*workers; k++ {
+		buf := make([][]float32, len(fields))
+		for j, fd := range fields {
+			buf[j] = make([]float32, fd.Len())
+		}
+		free <- buf
+	}
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		w, err := ds.NewWorker()
+		if err != nil {
+			return nil, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				buf := <-free
+				err := w.Sample(ctx, i, buf)
+				results <- result{i, buf, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := first; i < last; i++ {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	prog := newProgress(stderr, "generate", count)
+	var firstErr error
+	for r := range results {
+		if r.err == nil && firstErr == nil {
+			for j, fd := range fields {
+				offset := make([]int, len(fd.Shape)+1)
+				offset[0] = r.i - first
+				cnt := append([]int{1}, fd.Shape...)
+				if err := h5.WriteSlab(f, fd.Name, offset, cnt, r.out[j]); err != nil {
+					r.err = err
+					break
+				}
+			}
+		}
+		if r.err != nil && firstErr == nil {
+			firstErr = r.err
+			cancel()
+		}
+		free <- r.out
+		prog.add(1)
+	}
+	prog.done()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return map[string]any{}, f.Close()
+}
+
+func cmdMerge(args []string, stdout, stderr io.Writer) error {
+	var cm common
+	fs := newFlags("merge OUT SHARD...", `Join the shards of a data set made by 'simulate generate --shard' into one file with
+the same layout, samples in index order. The shards must agree on the configuration and
+together hold every sample index 0..samples-1 exactly once; merge names the shard or the
+sample index otherwise. Flags may come anywhere.`,
+		"simulate merge darcy.h5 darcy-0.h5 darcy-1.h5", stderr)
+	cm.register(fs)
+	var flagArgs, pos []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			flagArgs = append(flagArgs, a)
+		} else {
+			pos = append(pos, a)
+		}
+	}
+	if err := parse(fs, flagArgs); err != nil {
+		return err
+	}
+	if err := cm.apply(); err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return usageErr("merge needs OUT and at least one SHARD")
+	}
+	out, shards := pos[0], pos[1:]
+	for _, s := range shards {
+		if s == out {
+			return usageErr("OUT %s is also given as a shard", out)
+		}
+	}
+	start := time.Now()
+	n, err := mergeShards(out, shards, cm.Force, stderr)
+	if err != nil {
+		return err
+	}
+	report(stdout, cm.JSON, map[string]any{"out": out, "shards": len(shards), "samples": n, "seconds": time.Since(start).Seconds()})
+	return nil
+}
+
+// shardInfo is what merge reads from a shard before copying.
+type shardInfo struct {
+	path  string
+	f     *h5.File
+	index []int64
+}
+
+// mergeShards checks the shards and copies their samples into out.
+func mergeShards(out string, paths []string, force bool, stderr io.Writer) (int, error) {
+	var infos []*shardInfo
+	defer func() {
+		for _, s := range infos {
+			s.f.Close()
+		}
+	}()
+	var cfg string
+	var gc struct {
+		Dataset string `json:"dataset"`
+		Samples int    `json:"samples"`
+	}
+	var fieldNames []string
+	fieldInfo := map[string]h5.Info{}
+	owner := map[int64]string{}
+	for k, p := range paths {
+		f, err := h5.Open(p)
+		if err != nil {
+			return 0, usageErr("shard %s: %v", p, err)
+		}
+		s := &shardInfo{path: p, f: f}
+		infos = append(infos, s)
+		c, err := f.AttrString("/", "config")
+		if err != nil {
+			return 0, usageErr("shard %s: no data set configuration (not made by simulate generate?): %v", p, err)
+		}
+		if k == 0 {
+			cfg = c
+			if err := json.Unmarshal([]byte(c), &gc); err != nil || gc.Samples < 1 {
+				return 0, usageErr("shard %s: unreadable configuration %q", p, c)
+			}
+			names, err := f.List("/")
+			if err != nil {
+				return 0, usageErr("shard %s: %v", p, err)
+			}
+			for _, nm := range names {
+				info, err := f.Stat(nm)
+				if err != nil || nm == "sample-index" || strings.HasSuffix(nm, "-coordinate") {
+					continue
+				}
+				fieldNames = append(fieldNames, nm)
+				fieldInfo[nm] = info
+			}
+		} else if c != cfg {
+			return 0, usageErr("shard %s: configuration differs from shard %s:\n  %s\n  %s", p, paths[0], c, cfg)
+		}
+		idx, _, err := h5.Read[int64](f, "sample-index")
+		if err != nil {
+			return 0, usageErr("shard %s: %v", p, err)
+		}
+		s.index = idx
+		for _, nm := range fieldNames {
+			info, err := f.Stat(nm)
+			want := fieldInfo[nm]
+			if err != nil {
+				return 0, usageErr("shard %s: dataset %s: %v", p, nm, err)
+			}
+			if info.Type != want.Type || len(info.Dims) != len(want.Dims) || info.Dims[0] != len(idx) {
+				return 0, usageErr("shard %s: dataset %s is %s %v, want %s with %d samples", p, nm, info.Type, info.Dims, want.Type, len(idx))
+			}
+			for d := 1; d < len(want.Dims); d++ {
+				if info.Dims[d] != want.Dims[d] {
+					return 0, usageErr("shard %s: dataset %s has sample shape %v, shard %s %v", p, nm, info.Dims[1:], paths[0], want.Dims[1:])
+				}
+			}
+		}
+		for _, i := range idx {
+			if i < 0 || int(i) >= gc.Samples {
+				return 0, usageErr("shard %s: sample index %d outside 0..%d", p, i, gc.Samples-1)
+			}
+			if o, dup := owner[i]; dup {
+				return 0, usageErr("sample %d is in both %s and %s", i, o, p)
+			}
+			owner[i] = p
+		}
+	}
+	var missing []string
+	for i := 0; i < gc.Samples; i++ {
+		if _, ok := owner[int64(i)]; !ok {
+			j := i
+			for j+1 < gc.Samples {
+				if _, ok := owner[int64(j+1)]; ok {
+					break
+				}
+				j++
+			}
+			if j == i {
+				missing = append(missing, strconv.Itoa(i))
+			} else {
+				missing = append(missing, fmt.Sprintf("%d-%d", i, j))
+			}
+			i = j
+		}
+	}
+	if len(missing) > 0 {
+		return 0, usageErr("samples missing from the shards (of %d): %s", gc.Samples, strings.Join(missing, ", "))
+	}
+
+	f, err := h5.Create(out, force)
+	if err != nil {
+		return 0, usageErr("%v", err)
+	}
+	defer f.Abort()
+	opt := &h5.Options{Deflate: 4}
+	for _, nm := range fieldNames {
+		dims := append([]int{gc.Samples}, fieldInfo[nm].Dims[1:]...)
+		if err := h5.CreateDataset[float32](f, nm, dims, opt); err != nil {
+			return 0, err
+		}
+	}
+	names, _ := infos[0].f.List("/")
+	for _, nm := range names {
+		if strings.HasSuffix(nm, "-coordinate") {
+			x, dims, err := h5.Read[float32](infos[0].f, nm)
+			if err != nil {
+				return 0, usageErr("shard %s: %s: %v", paths[0], nm, err)
+			}
+			if err := h5.Write(f, nm, dims, x, nil); err != nil {
+				return 0, err
+			}
+		}
+	}
+	index := make([]int64, gc.Samples)
+	for i := range index {
+		index[i] = int64(i)
+	}
+	if err := h5.Write(f, "sample-index", []int{gc.Samples}, index, nil); err != nil {
+		return 0, err
+	}
+	if err := f.SetAttr("/", "config", cfg); err != nil {
+		return 0, err
+	}
+	if err := f.SetAttr("/", "shard", "0/1"); err != nil {
+		return 0, err
+	}
+	if err := f.SetAttr("/", "first-sample", 0); err != nil {
+		return 0, err
+	}
+	prog := newProgress(stderr, "merge", gc.Samples)
+	for _, s := range infos {
+		for k, i := range s.index {
+			for _, nm := range fieldNames {
+				shape := fieldInfo[nm].Dims[1:]
+				src := make([]int, len(shape)+1)
+				src[0] = k
+				cnt := append([]int{1}, shape...)
+				x, err := h5.ReadSlab[float32](s.f, nm, src, cnt, nil)
+				if err != nil {
+					return 0, usageErr("shard %s: %s sample %d: %v", s.path, nm, i, err)
+				}
+				dst := make([]int, len(shape)+1)
+				dst[0] = int(i)
+				if err := h5.WriteSlab(f, nm, dst, cnt, x); err != nil {
+					return 0, err
+				}
+			}
+			prog.add(1)
+		}
+	}
+	prog.done()
+	return gc.Samples, f.Close()
+}

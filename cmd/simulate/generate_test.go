@@ -1,0 +1,198 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pdekit/pdekit/io/h5"
+)
+
+// readAll returns every dataset of an HDF5 file as float32 or int64 values
+// (for bitwise comparison), keyed by name.
+func readAll(t *testing.T, path string) map[string][]float32 {
+	t.Helper()
+	f, err := h5.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names, err := f.List("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]float32{}
+	for _, nm := range names {
+		info, err := f.Stat(nm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Type == "int64" {
+			x, _, err := h5.Read[int64](f, nm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range x {
+				out[nm] = append(out[nm], float32(v))
+			}
+			continue
+		}
+		x, _, err := h5.Read[float32](f, nm)
+		if err != nil {
+			t.Fatalf("%s: %v", nm, err)
+		}
+		out[nm] = x
+	}
+	return out
+}
+
+// TestGenerateShardsMerge makes a data set in 4 uneven shards and in one
+// go, and checks that the merge equals the one-go file bit for bit, that
+// h5dump sees PDEBench's names and shapes, and that a rerun skips.
+func TestGenerateShardsMerge(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		recipe []string
+		shapes map[string]string
+	}{
+		{"darcy", []string{"--n", "33", "--sub", "2"}, map[string]string{"tensor": "( 10, 1, 17, 17 )", "nu": "( 10, 17, 17 )", "x-coordinate": "( 17 )"}},
+		{"ns2d", []string{"--n", "32", "--sub", "2", "--dt", "0.01", "--t-end", "0.2", "--frames", "2"},
+			map[string]string{"tensor": "( 10, 3, 16, 16 )", "t-coordinate": "( 3 )"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"generate", tc.name, "--samples", "10", "--seed", "7"}, tc.recipe...)
+			var shards []string
+			for i := 0; i < 4; i++ {
+				threads := []string{"--threads", "1"}
+				if i%2 == 1 {
+					threads = []string{"--threads", "2"}
+				}
+				code, _, errs := sim(t, append(slices.Clone(args), append(threads, "--shard", strings.Replace("i/4", "i", string(rune('0'+i)), 1),
+					"--out", filepath.Join(dir, "part-{i}.h5"))...)...)
+				if code != 0 {
+					t.Fatalf("shard %d: exit %d: %s", i, code, errs)
+				}
+				shards = append(shards, filepath.Join(dir, "part-"+string(rune('0'+i))+".h5"))
+			}
+			whole := filepath.Join(dir, "whole.h5")
+			if code, _, errs := sim(t, append(slices.Clone(args), "--out", whole)...); code != 0 {
+				t.Fatalf("one go: exit %d: %s", code, errs)
+			}
+			merged := filepath.Join(dir, "merged.h5")
+			// Shards in any order.
+			if code, _, errs := sim(t, "merge", merged, shards[2], shards[0], shards[3], shards[1]); code != 0 {
+				t.Fatalf("merge: exit %d: %s", code, errs)
+			}
+			a, b := readAll(t, whole), readAll(t, merged)
+			if len(a) != len(b) {
+				t.Fatalf("datasets %d vs %d", len(a), len(b))
+			}
+			for nm, x := range a {
+				if !slices.Equal(x, b[nm]) {
+					t.Errorf("dataset %s differs between the one-go and the merged file", nm)
+				}
+			}
+			fa, _ := h5.Open(whole)
+			fb, _ := h5.Open(merged)
+			ca, _ := fa.AttrString("/", "config")
+			cb, _ := fb.AttrString("/", "config")
+			fa.Close()
+			fb.Close()
+			if ca != cb || !strings.Contains(ca, `"Seed":7`) {
+				t.Errorf("config %q vs %q", ca, cb)
+			}
+			// A reader that knows only HDF5 sees the PDEBench names and shapes.
+			h5dump, err := exec.LookPath("h5dump")
+			if err != nil {
+				t.Fatal("h5dump not found: make deps installs hdf5-tools")
+			}
+			outp, err := exec.Command(h5dump, "-H", merged).CombinedOutput()
+			if err != nil {
+				t.Fatalf("h5dump: %v: %s", err, outp)
+			}
+			dump := string(outp)
+			for nm, shape := range tc.shapes {
+				i := strings.Index(dump, `DATASET "`+nm+`"`)
+				if i < 0 || !strings.Contains(dump[i:min(len(dump), i+200)], shape) {
+					t.Errorf("h5dump: dataset %s with shape %s not found", nm, shape)
+				}
+			}
+			// Rerunning a complete shard skips it.
+			code, stdout, _ := sim(t, append(slices.Clone(args), "--shard", "1/4", "--out", filepath.Join(dir, "part-{i}.h5"), "--json")...)
+			if code != 0 || !strings.Contains(stdout, `"skipped":true`) {
+				t.Errorf("rerun: exit %d, %s", code, stdout)
+			}
+		})
+	}
+}
+
+// TestMergeRejects checks that merge names the corrupted, mismatched or
+// duplicated shard, or the missing samples, and writes nothing.
+func TestMergeRejects(t *testing.T) {
+	dir := t.TempDir()
+	gen := func(out string, extra ...string) {
+		args := append([]string{"generate", "poisson", "--samples", "6", "--n", "17", "--seed", "1", "--out", filepath.Join(dir, out)}, extra...)
+		if code, _, errs := sim(t, args...); code != 0 {
+			t.Fatalf("%s: exit %d: %s", out, code, errs)
+		}
+	}
+	gen("a-{i}.h5", "--shard", "0/3")
+	gen("a-{i}.h5", "--shard", "1/3")
+	gen("a-{i}.h5", "--shard", "2/3")
+	gen("b-{i}.h5", "--shard", "2/3", "--tau", "5")
+	p := func(s string) string { return filepath.Join(dir, s) }
+	// A truncated copy of shard 1.
+	raw, err := os.ReadFile(p("a-1.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p("bad.h5"), raw[:len(raw)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		shards []string
+		want   string
+	}{
+		{[]string{"a-0.h5", "bad.h5", "a-2.h5"}, "bad.h5"},
+		{[]string{"a-0.h5", "a-1.h5", "b-2.h5"}, "b-2.h5: configuration differs"},
+		{[]string{"a-0.h5", "a-2.h5"}, "samples missing from the shards (of 6): 2-3"},
+		{[]string{"a-0.h5", "a-1.h5", "a-1.h5", "a-2.h5"}, "is in both"},
+	} {
+		args := []string{"merge", p("out.h5")}
+		for _, s := range tc.shards {
+			args = append(args, p(s))
+		}
+		code, _, errs := sim(t, args...)
+		if code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.shards, code, errs, tc.want)
+		}
+		if _, err := os.Stat(p("out.h5")); err == nil {
+			t.Fatalf("%v: a failed merge left out.h5", tc.shards)
+		}
+	}
+	// A different configuration under an existing name is not skipped.
+	code, _, errs := sim(t, "generate", "poisson", "--samples", "6", "--n", "17", "--seed", "2", "--shard", "0/3", "--out", p("a-{i}.h5"))
+	if code != 2 || !strings.Contains(errs, "configuration differs") {
+		t.Errorf("changed seed over an existing shard: exit %d, %q", code, errs)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"generate", "darcy", "--nu", "0.1"}, "--nu does not apply to darcy"},
+		{[]string{"generate", "darcy", "--n", "33", "--sub", "3"}, "Sub 3 must divide N-1 = 32"},
+		{[]string{"generate", "ns2d", "--dt", "0.3", "--t-end", "1", "--frames", "2"}, "not a whole number of steps"},
+		{[]string{"generate", "darcy", "--shard", "2/2"}, `--shard "2/2"`},
+		{[]string{"generate", "lorenz"}, `unknown DATASET "lorenz"`},
+		{[]string{"merge", p("x.h5")}, "at least one SHARD"},
+	} {
+		code, _, errs := sim(t, tc.args...)
+		if code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errs, tc.want)
+		}
+	}
+}

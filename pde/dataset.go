@@ -167,14 +167,21 @@ func (d *DarcyData) Check() error {
 }
 
 // Fields implements Dataset.
-func (d *DarcyData) Fields() []Field {
-	s, _ := nodeOut(d.N, d.Sub)
-	return []Field{{"nu", []int{s, s}}, {"tensor", []int{1, s, s}}}
-}
+func (d *DarcyData) Fields() []Field { return nodeFields(d.N, d.Sub, "nu", 1) }
 
 // Coordinates implements Dataset.
-func (d *DarcyData) Coordinates() []Coordinate {
-	s, _ := nodeOut(d.N, d.Sub)
+func (d *DarcyData) Coordinates() []Coordinate { return nodeCoordinates(d.N, d.Sub) }
+
+// nodeFields returns the fields of a node-grid data set: the input field
+// [s, s] and the solution "tensor" [frames, s, s].
+func nodeFields(n, sub int, input string, frames int) []Field {
+	s, _ := nodeOut(n, sub)
+	return []Field{{input, []int{s, s}}, {"tensor", []int{frames, s, s}}}
+}
+
+// nodeCoordinates returns the x- and y-coordinates of a subsampled node grid.
+func nodeCoordinates(n, sub int) []Coordinate {
+	s, _ := nodeOut(n, sub)
 	x := linspace(s, 1/float64(s-1))
 	return []Coordinate{{"x-coordinate", x}, {"y-coordinate", x}}
 }
@@ -474,17 +481,10 @@ func (d *EllipticData) Check() error {
 }
 
 // Fields implements Dataset.
-func (d *EllipticData) Fields() []Field {
-	s, _ := nodeOut(d.N, d.Sub)
-	return []Field{{"source", []int{s, s}}, {"tensor", []int{1, s, s}}}
-}
+func (d *EllipticData) Fields() []Field { return nodeFields(d.N, d.Sub, "source", 1) }
 
 // Coordinates implements Dataset.
-func (d *EllipticData) Coordinates() []Coordinate {
-	s, _ := nodeOut(d.N, d.Sub)
-	x := linspace(s, 1/float64(s-1))
-	return []Coordinate{{"x-coordinate", x}, {"y-coordinate", x}}
-}
+func (d *EllipticData) Coordinates() []Coordinate { return nodeCoordinates(d.N, d.Sub) }
 
 // NewWorker implements Dataset.
 func (d *EllipticData) NewWorker() (Worker, error) {
@@ -565,16 +565,11 @@ func (d *HeatData) Check() error {
 }
 
 // Fields implements Dataset.
-func (d *HeatData) Fields() []Field {
-	s, _ := nodeOut(d.N, d.Sub)
-	return []Field{{"nu", []int{s, s}}, {"tensor", []int{d.Frames + 1, s, s}}}
-}
+func (d *HeatData) Fields() []Field { return nodeFields(d.N, d.Sub, "nu", d.Frames+1) }
 
 // Coordinates implements Dataset.
 func (d *HeatData) Coordinates() []Coordinate {
-	s, _ := nodeOut(d.N, d.Sub)
-	x := linspace(s, 1/float64(s-1))
-	return []Coordinate{{"x-coordinate", x}, {"y-coordinate", x}, {"t-coordinate", linspace(d.Frames+1, d.End/float64(d.Frames))}}
+	return append(nodeCoordinates(d.N, d.Sub), Coordinate{"t-coordinate", linspace(d.Frames+1, d.End/float64(d.Frames))})
 }
 
 // NewWorker implements Dataset.

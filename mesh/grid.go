@@ -186,7 +186,9 @@ func (g *Grid) stride(a int) int {
 }
 
 // Coarsen returns the grid with half the resolution used by multigrid:
-// Dirichlet n = 2m+1 -> m, Neumann and periodic n = 2m -> m. It returns an
+// Dirichlet n = 2m+1 -> m (nested: every other point), Dirichlet n = 2m ->
+// m (not nested, as for the 419 interior points of a 421-node grid),
+// Neumann and periodic n = 2m -> m. It returns an
 // error if an axis cannot be halved.
 func (g *Grid) Coarsen() (*Grid, error) {
 	c := *g
@@ -194,10 +196,10 @@ func (g *Grid) Coarsen() (*Grid, error) {
 		n := g.n[a]
 		switch g.bc[a] {
 		case Dirichlet:
-			if n < 3 || n%2 == 0 {
-				return nil, fmt.Errorf("mesh: axis %d: %d Dirichlet unknowns cannot be coarsened (need 2^k-1 >= 3)", a, n)
+			if n < 3 {
+				return nil, fmt.Errorf("mesh: axis %d: %d Dirichlet unknowns cannot be coarsened (need >= 3)", a, n)
 			}
-			c.n[a] = (n - 1) / 2
+			c.n[a] = n / 2 // (n-1)/2 for odd n: nested
 			c.h[a] = g.length[a] / float64(c.n[a]+1)
 		case Neumann:
 			if n < 2 || n%2 != 0 {

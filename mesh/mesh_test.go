@@ -421,8 +421,8 @@ func TestGridErrors(t *testing.T) {
 			t.Errorf("NewGridWith(%v, %v, %v) accepted", tc.n, tc.bc, tc.len)
 		}
 	}
-	if _, err := mesh.NewGrid(mesh.Dirichlet, 8).Coarsen(); err == nil {
-		t.Error("coarsened 8 Dirichlet unknowns")
+	if _, err := mesh.NewGrid(mesh.Dirichlet, 2).Coarsen(); err == nil {
+		t.Error("coarsened 2 Dirichlet unknowns")
 	}
 }
 
@@ -496,5 +496,38 @@ func TestDivGradNodes(t *testing.T) {
 	}
 	if _, err := mesh.NewDivGradNodes(mesh.NewGrid(mesh.Periodic, 8), make([]float64, 10), mesh.Arithmetic); err == nil {
 		t.Error("periodic grid accepted")
+	}
+}
+
+// TestNonNestedTransfer checks the linear interpolation from the coarsening
+// of an even Dirichlet grid (not nested): it reproduces a smooth function to
+// second order, and the coarse grid has half the points.
+func TestNonNestedTransfer(t *testing.T) {
+	var prev float64
+	for _, n := range []int{20, 40, 80} {
+		g := mesh.NewGrid(mesh.Dirichlet, n, n)
+		tr, err := mesh.NewTransfer(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cg := tr.Coarse()
+		if cg.N(0) != n/2 || math.Abs(cg.H(0)-1/float64(n/2+1)) > 1e-15 {
+			t.Fatalf("coarse grid %d points, h %v", cg.N(0), cg.H(0))
+		}
+		f := func(x []float64) float64 { return math.Sin(math.Pi*x[0]) * math.Sin(2*math.Pi*x[1]) }
+		coarse := cg.Sample(nil, f)
+		fine := g.Sample(nil, f)
+		got := make([]float64, g.Len())
+		tr.Prolong(got, coarse)
+		e := 0.0
+		for i := range got {
+			e = math.Max(e, math.Abs(got[i]-fine[i]))
+		}
+		if prev > 0 {
+			if order := math.Log2(prev / e); math.Abs(order-2) > 0.3 {
+				t.Errorf("n=%d: interpolation error %.3g, order %.2f, want 2", n, e, order)
+			}
+		}
+		prev = e
 	}
 }

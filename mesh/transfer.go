@@ -9,7 +9,9 @@ import (
 // Transfer moves grid functions between a grid and its coarsening (see
 // Grid.Coarsen), as geometric multigrid needs:
 //
-//   - Dirichlet (2^k-1 interior points): linear interpolation, full weighting;
+//   - Dirichlet: linear interpolation and its adjoint (full weighting when
+//     the grids are nested, 2^k-1 interior points; an even count coarsens
+//     to half as many points that are not nested, still linear);
 //   - periodic (2^k points): linear interpolation with wrap-around;
 //   - Neumann (2^k cells): cell-centred linear interpolation (weights 3/4,
 //     1/4, reflecting at the walls) and its adjoint.
@@ -43,8 +45,9 @@ type weight struct {
 }
 
 // weights1D returns the coarse points and weights that interpolate fine point
-// i along axis a; n is the number of coarse points.
-func weights1D(bc Boundary, i, n int) (ws [2]weight, m int) {
+// i along an axis with boundary bc; n is the number of coarse points, nf of
+// fine ones.
+func weights1D(bc Boundary, i, n, nf int) (ws [2]weight, m int) {
 	add := func(c int, w float64) {
 		for q := 0; q < m; q++ {
 			if ws[q].c == c {
@@ -57,16 +60,21 @@ func weights1D(bc Boundary, i, n int) (ws [2]weight, m int) {
 	}
 	switch bc {
 	case Dirichlet:
-		// Fine 2c+1 sits on coarse c; fine 2c between coarse c-1 and c.
-		if i%2 == 1 {
-			add(i/2, 1)
-		} else {
-			if c := i/2 - 1; c >= 0 {
-				add(c, 0.5)
-			}
-			if c := i / 2; c < n {
-				add(c, 0.5)
-			}
+		// Linear interpolation from the coarse points (c+1)/(n+1) to the
+		// fine point (i+1)/(nf+1), the boundary values zero. For nf =
+		// 2n+1 fine 2c+1 sits on coarse c and fine 2c halfway between
+		// coarse c-1 and c; for nf = 2n the grids are not nested.
+		num := (i+1)*(n+1) - (nf + 1) // position in coarse index units, times nf+1
+		c := num / (nf + 1)
+		if num < 0 {
+			c = -1
+		}
+		frac := float64(num-c*(nf+1)) / float64(nf+1)
+		if c >= 0 && c < n && frac < 1 {
+			add(c, 1-frac)
+		}
+		if c+1 < n && frac > 0 {
+			add(c+1, frac)
 		}
 	case Periodic:
 		if i%2 == 0 {
@@ -97,14 +105,14 @@ func (t *Transfer) forEach(fn func(f, c int, w float64)) {
 		if a >= g.dim {
 			return [2]weight{{0, 1}}, 1
 		}
-		return weights1D(g.bc[a], i, cg.n[a])
+		return weights1D(g.bc[a], i, cg.n[a], g.n[a])
 	}
 	for k := 0; k < g.n[2]; k++ {
 		wks, mk := axis(2, k)
 		for j := 0; j < g.n[1]; j++ {
 			wjs, mj := axis(1, j)
 			for i := 0; i < g.n[0]; i++ {
-				wis, mi := weights1D(g.bc[0], i, cg.n[0])
+				wis, mi := weights1D(g.bc[0], i, cg.n[0], g.n[0])
 				for a := 0; a < mk; a++ {
 					for b := 0; b < mj; b++ {
 						for c := 0; c < mi; c++ {

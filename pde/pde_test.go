@@ -205,9 +205,10 @@ func TestDarcyManufactured(t *testing.T) {
 	}
 }
 
-// TestDarcyFNOData solves a thresholded random coefficient on a grid that
-// multigrid cannot coarsen (incomplete Cholesky instead) and checks the
-// discrete equation by an independent residual computation.
+// TestDarcyFNOData solves a thresholded random coefficient on grids whose
+// multigrid hierarchy is nested (65 nodes) and not (48 nodes: 46 interior
+// points) in few iterations, and checks the discrete equation by an
+// independent residual computation.
 func TestDarcyFNOData(t *testing.T) {
 	for _, n := range []int{48, 65} {
 		g, err := NewNeumannGRF(2, 3, n, n)
@@ -224,9 +225,8 @@ func TestDarcyFNOData(t *testing.T) {
 		if err := d.Solve(context.Background(), u, nil); err != nil {
 			t.Fatal(err)
 		}
-		want := map[int]string{48: "ic0", 65: "mg"}[n]
-		if d.Preconditioner != want {
-			t.Errorf("n=%d: preconditioner %s, want %s", n, d.Preconditioner, want)
+		if d.Preconditioner != "mg" || d.Last.Iterations > 20 {
+			t.Errorf("n=%d: preconditioner %s, %d iterations, want mg and at most 20", n, d.Preconditioner, d.Last.Iterations)
 		}
 		h := 1 / float64(n-1)
 		worst := 0.0

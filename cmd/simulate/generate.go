@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pdekit/pdekit/io/h5"
@@ -301,7 +303,11 @@ func writeShard(path string, force bool, ds pde.Dataset, cfg string, shard, shar
 		return map[string]any{}, f.Close()
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
+	// An interrupt (Ctrl-C, a scheduler's SIGTERM) stops the workers and
+	// removes the temporary file.
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithCancel(sig)
 	defer cancel()
 	workers := min(runtime.GOMAXPROCS(0), count)
 	type result struct {
@@ -368,6 +374,9 @@ func writeShard(path string, force bool, ds pde.Dataset, cfg string, shard, shar
 		prog.add(1)
 	}
 	prog.done()
+	if sig.Err() != nil {
+		return nil, fmt.Errorf("interrupted: %s not written", path)
+	}
 	if firstErr != nil {
 		return nil, firstErr
 	}

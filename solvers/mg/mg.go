@@ -219,7 +219,7 @@ func New(g *mesh.Grid, a *sparse.CSR, s *Settings) (*Multigrid, error) {
 			}
 			break
 		}
-		if opDep {
+		if opDep && nested(g) {
 			lv.p = operatorP(g, a)
 			lv.r = lv.p.Transpose()
 			_, _, rv := lv.r.RawCSR()
@@ -420,6 +420,18 @@ func (lv *level) solveDirect() {
 // A e = 0 for the values around it. Across a jump in the coefficient the
 // weights follow the flux, not the geometry, which keeps the cycle count
 // independent of the grid for discontinuous coefficients.
+// nested reports whether every axis of the Dirichlet grid g has an odd
+// number of points, so that its coarsening is nested and operator-dependent
+// interpolation applies; other levels interpolate linearly.
+func nested(g *mesh.Grid) bool {
+	for a := 0; a < g.Dim(); a++ {
+		if g.N(a)%2 == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func operatorP(g *mesh.Grid, a *sparse.CSR) *sparse.CSR {
 	n0, n1 := g.N(0), g.N(1)
 	m0, m1 := (n0-1)/2, max((n1-1)/2, 1)

@@ -25,9 +25,9 @@ import (
 //
 // For shift >= 0 the operator is symmetric positive definite and the solver
 // is conjugate gradients preconditioned by one multigrid V(1,1) cycle with
-// Galerkin coarse operators. Grids whose interior multigrid cannot coarsen
-// down to a direct solve (n-2 not of the form 2^k m - 1 with m small, for
-// example n = 421) use incomplete Cholesky instead. For shift < 0
+// Galerkin coarse operators; every n coarsens (421 nodes: 419, 209, 104, 52,
+// ... interior points, the even levels not nested), and incomplete Cholesky
+// is only the fallback if multigrid cannot be built. For shift < 0
 // (indefinite Helmholtz) it is GMRES(30) preconditioned by multigrid on the
 // unshifted operator. Preconditioner and Method report the choice.
 //

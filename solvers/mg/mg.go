@@ -153,8 +153,9 @@ type level struct {
 // grid g (a has g.Len() rows). Grids are coarsened by mesh.Grid.Coarsen
 // until at most Settings.CoarsestSize unknowns remain. It returns an error
 // if a does not match g, if the grid cannot be coarsened to a size that a
-// direct solve affords (each axis needs 2^k-1 Dirichlet points, or 2^k
-// Neumann cells or periodic points), if a diagonal entry is zero, or if
+// direct solve affords (Dirichlet axes coarsen from any count >= 3, nested
+// when odd; Neumann and periodic axes need 2^k m cells or points with m
+// small), if a diagonal entry is zero, or if
 // the coarsest operator is singular (a pure Neumann or periodic problem
 // without a shift).
 func New(g *mesh.Grid, a *sparse.CSR, s *Settings) (*Multigrid, error) {
@@ -219,6 +220,8 @@ func New(g *mesh.Grid, a *sparse.CSR, s *Settings) (*Multigrid, error) {
 			}
 			break
 		}
+		// Operator-dependent interpolation needs nested grids; a level
+		// with an even Dirichlet count interpolates linearly.
 		if opDep && nested(g) {
 			lv.p = operatorP(g, a)
 			lv.r = lv.p.Transpose()

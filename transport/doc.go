@@ -1,7 +1,21 @@
 // Package transport computes optimal transport between discrete
-// distributions: entropic transport by Sinkhorn's scaling and by its
-// log-domain form (stable at small regularisation), and the closed-form
-// Wasserstein distances on the line. Cost matrices are row-major n x m.
+// distributions:
+//
+//   - entropic transport by Sinkhorn's scaling, its stabilised log-domain
+//     form (absorbed scalings, stable at small regularisation), epsilon
+//     scaling, and KL-relaxed unbalanced transport;
+//   - Sinkhorn-Newton-Sparse (SNS): Sinkhorn warm-up, then Newton steps on
+//     a sparsified Hessian solved by conjugate gradients;
+//   - sparsity-constrained transport (at most k nonzeros per plan column)
+//     through its dual or semi-dual, maximised by L-BFGS;
+//   - exact transport by the network simplex (EMD), with dual potentials;
+//   - closed-form Wasserstein distances on the line, and grid densities
+//     turned into weighted points (GridDensity) for W1/W2 between fields.
+//
+// Cost matrices are row-major n x m. Every solver checks its marginals
+// (nonnegative, equal mass for balanced transport) and reports the
+// marginal error ||P1 - a||_1 + ||P^T 1 - b||_1, the iterations and whether
+// it converged.
 //
 // Entropic transport between two point clouds:
 //

@@ -158,8 +158,14 @@ func sinkhorn(a, b, c []float64, s *Settings, stabilised bool) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	return sinkhornFrom(a, b, c, set, stabilised, make([]float64, n), make([]float64, m))
+}
+
+// sinkhornFrom runs the scaling loop from the potentials f and g (updated
+// in place) with checked settings.
+func sinkhornFrom(a, b, c []float64, set Settings, stabilised bool, f, g []float64) (*Result, error) {
+	n, m := len(a), len(b)
 	eps := set.Reg
-	f, g := make([]float64, n), make([]float64, m)
 	u, v := make([]float64, n), make([]float64, m)
 	k := make([]float64, n*m)
 	kernel := func() {
@@ -337,4 +343,49 @@ func checkMarginalsLoose(a, b []float64) error {
 		}
 	}
 	return nil
+}
+
+// GridDensity returns the support of a density given on a regular grid
+// over the unit interval, square or cube (shape with 1 to 3 axes, values
+// row-major): the centres ((i+1/2)/n_0, ...) of the cells with positive
+// density as [k, d] points, and their masses normalised to 1. Zero cells
+// are dropped (they carry no mass and would make log-domain potentials
+// infinite). It returns an error for a negative or non-finite value, a
+// zero total or a shape that does not match.
+func GridDensity(density []float64, shape ...int) (points, weights []float64, err error) {
+	if len(shape) < 1 || len(shape) > 3 {
+		return nil, nil, fmt.Errorf("transport: density grid has %d axes, want 1 to 3", len(shape))
+	}
+	size := 1
+	for _, s := range shape {
+		size *= s
+	}
+	if size != len(density) || size == 0 {
+		return nil, nil, fmt.Errorf("transport: density has %d values for the grid %v", len(density), shape)
+	}
+	total := 0.0
+	for i, w := range density {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return nil, nil, fmt.Errorf("transport: density is %v at cell %d, must be nonnegative and finite", w, i)
+		}
+		total += w
+	}
+	if total == 0 {
+		return nil, nil, fmt.Errorf("transport: density has zero mass")
+	}
+	d := len(shape)
+	for i, w := range density {
+		if w == 0 {
+			continue
+		}
+		q := i
+		at := len(points)
+		points = append(points, make([]float64, d)...)
+		for a := d - 1; a >= 0; a-- {
+			points[at+a] = (float64(q%shape[a]) + 0.5) / float64(shape[a])
+			q /= shape[a]
+		}
+		weights = append(weights, w/total)
+	}
+	return points, weights, nil
 }

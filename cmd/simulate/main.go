@@ -36,6 +36,7 @@ func init() {
 		"merge":    {"join the shards of a generated data set into one file", cmdMerge},
 		"minmax":   {"min-max problems by (variance-reduced) Halpern methods, residual vs epochs", cmdMinmax},
 		"ode":      {"integrate an ODE test problem (the problems of odes.py)", cmdODE},
+		"ot":       {"optimal transport between two clouds or densities from HDF5", cmdOT},
 		"nlp":      {"equality-constrained optimization by sketched inexact Newton", cmdNLP},
 		"sequence": {"a sequence of related systems with omega tuned online per policy", cmdSequence},
 		"bench":    {"JSON-lines benchmark figures (suite: spmv)", cmdBench},

@@ -50,7 +50,7 @@ func odeProblems() map[string]odeProblem {
 }
 
 var odeMethods = map[string]ode.Method{"euler": ode.Euler, "midpoint": ode.Midpoint, "rk4": ode.RK4, "bs3": ode.BS3,
-	"dp5": ode.DP5, "tsit5": ode.Tsit5, "rosenbrock23": ode.Rosenbrock23{}}
+	"dp5": ode.DP5, "tsit5": ode.Tsit5, "vern6": ode.Vern6, "rosenbrock23": ode.Rosenbrock23{}}
 
 func cmdODE(args []string, stdout, stderr io.Writer) error {
 	var c struct {
@@ -64,7 +64,7 @@ evaluations, steps, the relative end-point error against a tight reference (DP5 
 rtol = atol = 1e-13, or for the stiff problems Rosenbrock23 at 1e-10/1e-14) and the time;
 --json prints the peer script's line format for compare.py. Problems: lotka-volterra,
 vanderpol-mu1, arenstorf (nonstiff); vanderpol-mu1000, robertson (stiff: rosenbrock23 only).
-Methods: tsit5, dp5, bs3 (adaptive), rk4, midpoint, euler (fixed step --dt), rosenbrock23.`,
+Methods: tsit5, dp5, vern6, bs3 (adaptive), rk4, midpoint, euler (fixed step --dt), rosenbrock23.`,
 		"simulate ode --problem arenstorf --method tsit5 --rtol 1e-6 --atol 1e-9 --out orbit.h5", stderr)
 	c.common.register(fs)
 	fs.StringVar(&c.Problem, "problem", "lotka-volterra", "test problem")
@@ -91,7 +91,7 @@ Methods: tsit5, dp5, bs3 (adaptive), rk4, midpoint, euler (fixed step --dt), ros
 	}
 	tab, ok := odeMethods[c.Method]
 	if !ok {
-		return usageErr("--method %q: want tsit5, dp5, bs3, rk4, midpoint, euler or rosenbrock23", c.Method)
+		return usageErr("--method %q: want tsit5, dp5, vern6, bs3, rk4, midpoint, euler or rosenbrock23", c.Method)
 	}
 	if _, explicit := tab.(*ode.Tableau); p.stiff && explicit {
 		return usageErr("--problem %s is stiff: use --method rosenbrock23", c.Problem)

@@ -433,6 +433,10 @@ func TestStiff(t *testing.T) {
 		{"robertson FD", rob, Rosenbrock23{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-4},
 		{"robertson exact J", rob, Rosenbrock23{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-4},
 		{"vanderpol mu=1000", vdp, Rosenbrock23{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-6, ATol: 1e-9}, 1e-3},
+		{"robertson Rodas4", rob, Rodas4{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-5},
+		{"robertson Rodas4 tight", rob, Rodas4{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-9, ATol: 1e-14}, 1e-8},
+		{"vanderpol mu=1000 Rodas4", vdp, Rodas4{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-6, ATol: 1e-9}, 1e-4},
+		{"vanderpol mu=1000 Rodas4 tight", vdp, Rodas4{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-9, ATol: 1e-12}, 1e-7},
 	} {
 		sol, err := Solve(c.m, c.f, 0, c.t1, c.y0, nil, c.set)
 		if err != nil {
@@ -448,6 +452,49 @@ func TestStiff(t *testing.T) {
 		}
 		st := sol.Stats
 		t.Logf("%s: %d evaluations, %d Jacobians, %d solves, %d accepted, %d rejected, end error %.2g", c.name, st.FEvals, st.JacEvals, st.LinearSolves, st.Accepted, st.Rejected, rel)
+	}
+}
+
+// TestRosenbrockOrders checks the observed orders with fixed steps on the
+// logistic equation: 2 for Rosenbrock23, 4 for Rodas4, and Rodas4's dense
+// output at least 3.
+func TestRosenbrockOrders(t *testing.T) {
+	f := func(dy []float64, _ float64, y []float64) { dy[0] = 3 * y[0] * (1 - y[0]) }
+	exact := func(t float64) float64 { return 1 / (1 + 9*math.Exp(-3*t)) }
+	for _, c := range []struct {
+		name  string
+		m     Method
+		order float64
+		ns    []int
+	}{{"Rosenbrock23", Rosenbrock23{}, 2, []int{40, 80, 160}}, {"Rodas4", Rodas4{}, 4, []int{40, 80, 160}}} {
+		var errs, derrs []float64
+		for _, n := range c.ns {
+			h := 2 / float64(n)
+			var saveAt []float64
+			for k := 0; k < n; k++ {
+				saveAt = append(saveAt, (float64(k)+0.37)*h)
+			}
+			saveAt = append(saveAt, 2)
+			sol, err := Solve(c.m, f, 0, 2, []float64{0.1}, saveAt, &Settings{Dt: h, Fixed: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs = append(errs, math.Abs(sol.Y[len(sol.Y)-1][0]-exact(2)))
+			m := 0.0
+			for i, tt := range sol.T[:len(sol.T)-1] {
+				m = math.Max(m, math.Abs(sol.Y[i][0]-exact(tt)))
+			}
+			derrs = append(derrs, m)
+		}
+		t.Logf("%s: end errors %.3g, dense errors %.3g", c.name, errs, derrs)
+		for k := 0; k+1 < len(errs); k++ {
+			if p := math.Log2(errs[k] / errs[k+1]); math.Abs(p-c.order) > 0.2 {
+				t.Errorf("%s: observed order %.2f (errors %g, %g), want %g", c.name, p, errs[k], errs[k+1], c.order)
+			}
+			if p := math.Log2(derrs[k] / derrs[k+1]); p < math.Min(c.order, 3)-0.2 {
+				t.Errorf("%s: dense output order %.2f (errors %g, %g)", c.name, p, derrs[k], derrs[k+1])
+			}
+		}
 	}
 }
 

@@ -74,6 +74,9 @@ type rosenbrock struct {
 	pattern                     *sparse.CSR
 	sparseJac                   func(dst *sparse.CSR, t float64, y []float64)
 	sp                          *sparseW // nil for dense linear algebra
+	rodas                       bool     // Rodas4 instead of Rosenbrock23
+	u                           [6][]float64
+	d2, d3                      []float64 // Rodas4 dense-output vectors
 	stats                       Stats
 	jacEvals, solves            int
 	f0Valid                     bool
@@ -113,6 +116,14 @@ func (r *rosenbrock) Init(t0 float64, y0 []float64, t1 float64) error {
 	// exponent 1/3, growth at most 5x per step (stiff problems punish
 	// larger jumps with rejections and refactorizations).
 	r.ctl = controller{kind: r.set.Controller, beta1: 0.35, beta2: 0.2, iExp: 1.0 / 3, qmin: 0.2, qmaxGrow: 5, errOld: 1e-4}
+	if r.rodas {
+		// Order 4 with a 3rd-order estimate (local error h^4).
+		r.ctl.beta1, r.ctl.beta2, r.ctl.iExp = 0.7/4, 0.4/4, 1.0/4
+		for i := range r.u {
+			r.u[i] = make([]float64, n)
+		}
+		r.d2, r.d3 = make([]float64, n), make([]float64, n)
+	}
 	r.stats = probe.stats // the initial step's evaluations
 	r.h = probe.h
 	copy(r.f0, probe.k[0])
@@ -171,25 +182,61 @@ func (r *rosenbrock) solve(dst, b []float64) error {
 	return r.lu.SolveVecTo(v, false, mat.NewVecDense(len(b), b))
 }
 
-func (r *rosenbrock) Step() (StepInfo, error) {
-	info := StepInfo{T0: r.t}
+// factor forms and factorizes W = I - g J.
+func (r *rosenbrock) factor(g float64) error {
+	if r.sp != nil {
+		if err := r.sp.factor(g); err != nil {
+			return &Error{T: r.t, Kind: NonFinite, Msg: "W = I - h gamma J: " + err.Error()}
+		}
+		return nil
+	}
 	n := len(r.y)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			v := -g * r.J.At(i, j)
+			if i == j {
+				v++
+			}
+			r.W.Set(i, j, v)
+		}
+	}
+	r.lu.Factorize(r.W)
+	if r.lu.Det() == 0 {
+		return &Error{T: r.t, Kind: NonFinite, Msg: "W = I - h gamma J is singular"}
+	}
+	return nil
+}
+
+// prepare evaluates f at the step's start if needed, the Jacobian and
+// df/dt by a forward difference.
+func (r *rosenbrock) prepare() error {
 	if !r.f0Valid {
 		if err := r.eval(r.f0, r.t, r.y); err != nil {
-			return info, err
+			return err
 		}
 		r.f0Valid = true
 	}
 	if err := r.jacobian(); err != nil {
-		return info, err
+		return err
 	}
-	// df/dt by a forward difference.
 	dt := math.Sqrt(2.2e-16) * math.Max(math.Abs(r.t), 1)
 	if err := r.eval(r.tmp, r.t+dt, r.y); err != nil {
-		return info, err
+		return err
 	}
 	for i := range r.dft {
 		r.dft[i] = (r.tmp[i] - r.f0[i]) / dt
+	}
+	return nil
+}
+
+func (r *rosenbrock) Step() (StepInfo, error) {
+	if r.rodas {
+		return r.stepRodas4()
+	}
+	info := StepInfo{T0: r.t}
+	n := len(r.y)
+	if err := r.prepare(); err != nil {
+		return info, err
 	}
 	e32 := 6 + math.Sqrt2
 	for {
@@ -198,25 +245,8 @@ func (r *rosenbrock) Step() (StepInfo, error) {
 			return info, err
 		}
 		hs := r.dir * h
-		// W = I - h d J.
-		if r.sp != nil {
-			if err := r.sp.factor(hs * rbD); err != nil {
-				return info, &Error{T: r.t, Kind: NonFinite, Msg: "W = I - h d J: " + err.Error()}
-			}
-		} else {
-			for i := 0; i < n; i++ {
-				for j := 0; j < n; j++ {
-					v := -hs * rbD * r.J.At(i, j)
-					if i == j {
-						v++
-					}
-					r.W.Set(i, j, v)
-				}
-			}
-			r.lu.Factorize(r.W)
-			if r.lu.Det() == 0 {
-				return info, &Error{T: r.t, Kind: NonFinite, Msg: "W = I - h d J is singular"}
-			}
+		if err := r.factor(hs * rbD); err != nil {
+			return info, err
 		}
 		// k1 = W^{-1} (f0 + h d df/dt)
 		for i := range r.tmp {
@@ -265,7 +295,7 @@ func (r *rosenbrock) Step() (StepInfo, error) {
 		if math.IsNaN(eest) {
 			return info, &Error{T: r.t, Kind: NonFinite, Msg: "the error estimate is NaN"}
 		}
-		if eest > 1 {
+		if eest > 1 && !r.set.Fixed {
 			r.stats.Rejected++
 			info.Rejected++
 			r.h = r.ctl.rejected(h, eest)
@@ -281,7 +311,9 @@ func (r *rosenbrock) Step() (StepInfo, error) {
 		copy(r.f0, r.f2) // f at the new point: FSAL
 		r.stats.Accepted++
 		info.T1, info.ErrorEstimate = r.t, eest
-		r.h = r.ctl.accepted(h, eest)
+		if !r.set.Fixed {
+			r.h = r.ctl.accepted(h, eest)
+		}
 		return info, nil
 	}
 }
@@ -292,6 +324,10 @@ func (r *rosenbrock) Dense(dst []float64, t float64) error {
 	th, err := theta(t, r.t, r.hLast)
 	if err != nil {
 		return err
+	}
+	if r.rodas {
+		r.denseRodas4(dst, th)
+		return nil
 	}
 	h := r.hLast
 	a := th * (1 - th) / (1 - 2*rbD)

@@ -29,7 +29,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "pde" {
 		return benchPDE(args[1:], stdout, stderr)
 	}
-	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv, linsys, nn, pde.",
+	if len(args) > 0 && args[0] == "ode" {
+		return benchODE(args[1:], stdout, stderr)
+	}
+	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv, linsys, nn, pde, ode.",
 		"simulate bench spmv --threads 1 --export /tmp/mats", stderr)
 	cm.register(fs)
 	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder (for the peer scripts)")
@@ -39,7 +42,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			fs.Usage()
 			return nil
 		}
-		return usageErr("bench needs a suite: spmv, linsys, nn or pde")
+		return usageErr("bench needs a suite: spmv, linsys, nn, pde or ode")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err

@@ -121,13 +121,10 @@ func (r *rosenbrock) stepRodas4() (StepInfo, error) {
 			ynew[i] = yn
 		}
 		eest := math.Sqrt(s / float64(n))
-		if math.IsNaN(eest) {
-			return info, &Error{T: r.t, Kind: NonFinite, Msg: "the error estimate is NaN"}
-		}
-		if eest > 1 && !r.set.Fixed {
-			r.stats.Rejected++
-			info.Rejected++
-			r.h = r.ctl.rejected(h, eest)
+		if rej, err := r.reject(h, eest, &info); rej || err != nil {
+			if err != nil {
+				return info, err
+			}
 			continue
 		}
 		for i := range r.d2 {
@@ -138,18 +135,8 @@ func (r *rosenbrock) stepRodas4() (StepInfo, error) {
 			}
 			r.d2[i], r.d3[i] = a, b
 		}
-		r.y0, r.y = r.y, ynew
-		r.hLast = hs
-		r.t += hs
-		if last {
-			r.t = r.t1
-		}
+		r.accept(ynew, h, hs, last, eest, &info)
 		r.f0Valid = false // f at the new point is not a stage
-		r.stats.Accepted++
-		info.T1, info.ErrorEstimate = r.t, eest
-		if !r.set.Fixed {
-			r.h = r.ctl.accepted(h, eest)
-		}
 		return info, nil
 	}
 }

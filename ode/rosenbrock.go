@@ -292,29 +292,46 @@ func (r *rosenbrock) Step() (StepInfo, error) {
 			s += (e / sc) * (e / sc)
 		}
 		eest := math.Sqrt(s / float64(n))
-		if math.IsNaN(eest) {
-			return info, &Error{T: r.t, Kind: NonFinite, Msg: "the error estimate is NaN"}
-		}
-		if eest > 1 && !r.set.Fixed {
-			r.stats.Rejected++
-			info.Rejected++
-			r.h = r.ctl.rejected(h, eest)
+		if rej, err := r.reject(h, eest, &info); rej || err != nil {
+			if err != nil {
+				return info, err
+			}
 			continue
 		}
-		// Accepted: keep y0 for the dense output and swap in the new state.
-		r.y0, r.y = r.y, ynew
-		r.hLast = hs
-		r.t += hs
-		if last {
-			r.t = r.t1
-		}
+		r.accept(ynew, h, hs, last, eest, &info)
 		copy(r.f0, r.f2) // f at the new point: FSAL
-		r.stats.Accepted++
-		info.T1, info.ErrorEstimate = r.t, eest
-		if !r.set.Fixed {
-			r.h = r.ctl.accepted(h, eest)
-		}
 		return info, nil
+	}
+}
+
+// reject judges an attempt of size h with scaled error eest: an error if
+// the estimate is NaN, true (and the retry step set) if it is rejected.
+func (r *rosenbrock) reject(h, eest float64, info *StepInfo) (bool, error) {
+	if math.IsNaN(eest) {
+		return false, &Error{T: r.t, Kind: NonFinite, Msg: "the error estimate is NaN"}
+	}
+	if eest <= 1 || r.set.Fixed {
+		return false, nil
+	}
+	r.stats.Rejected++
+	info.Rejected++
+	r.h = r.ctl.rejected(h, eest)
+	return true, nil
+}
+
+// accept moves to the new state ynew after an accepted attempt (hs is h
+// with the direction's sign), keeping the old state for the dense output.
+func (r *rosenbrock) accept(ynew []float64, h, hs float64, last bool, eest float64, info *StepInfo) {
+	r.y0, r.y = r.y, ynew
+	r.hLast = hs
+	r.t += hs
+	if last {
+		r.t = r.t1
+	}
+	r.stats.Accepted++
+	info.T1, info.ErrorEstimate = r.t, eest
+	if !r.set.Fixed {
+		r.h = r.ctl.accepted(h, eest)
 	}
 }
 

@@ -214,12 +214,18 @@ func (w *darcyWorker) Sample(ctx context.Context, i int, out [][]float32) error 
 	if err := w.e.SetCoefficient(w.a); err != nil {
 		return err
 	}
-	clear(w.u)
-	if err := w.e.Solve(ctx, w.u, nil); err != nil {
+	return solveAndStore(ctx, w.e, i, out, w.u, w.a, nil, w.d.N, w.d.Sub)
+}
+
+// solveAndStore solves the elliptic problem with source f (nil: 1) from a
+// zero guess into u and stores the input field and u, subsampled, in out.
+func solveAndStore(ctx context.Context, e *Elliptic, i int, out [][]float32, u, input, f []float64, n, sub int) error {
+	clear(u)
+	if err := e.Solve(ctx, u, f); err != nil {
 		return fmt.Errorf("sample %d: %w", i, err)
 	}
-	stride2(out[0], w.a, w.d.N, w.d.Sub)
-	stride2(out[1], w.u, w.d.N, w.d.Sub)
+	stride2(out[0], input, n, sub)
+	stride2(out[1], u, n, sub)
 	return nil
 }
 
@@ -512,13 +518,7 @@ type ellipticWorker struct {
 
 func (w *ellipticWorker) Sample(ctx context.Context, i int, out [][]float32) error {
 	w.grf.Sample(w.f, SampleRand(w.d.Seed, i), w.work)
-	clear(w.u)
-	if err := w.e.Solve(ctx, w.u, w.f); err != nil {
-		return fmt.Errorf("sample %d: %w", i, err)
-	}
-	stride2(out[0], w.f, w.d.N, w.d.Sub)
-	stride2(out[1], w.u, w.d.N, w.d.Sub)
-	return nil
+	return solveAndStore(ctx, w.e, i, out, w.u, w.f, w.f, w.d.N, w.d.Sub)
 }
 
 // HeatData is the heat equation with a random diffusivity: u_t = div(a

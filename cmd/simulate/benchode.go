@@ -63,16 +63,10 @@ at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 		}
 		ref, ok := refs[name]
 		if !ok {
-			var m ode.Method = ode.Vern6
-			set := &ode.Settings{RTol: 1e-14, ATol: 1e-14}
-			if p.stiff {
-				m, set = ode.Rodas4{}, &ode.Settings{RTol: 1e-12, ATol: 1e-14, MaxSteps: 10000000}
-			}
-			sol, err := ode.Solve(m, p.f, 0, p.t1, p.y0, nil, set)
-			if err != nil {
+			var err error
+			if ref, err = p.reference(); err != nil {
 				return fmt.Errorf("%s reference: %w", name, err)
 			}
-			ref = sol.Y[len(sol.Y)-1]
 			refs[name] = ref
 		}
 		for _, mname := range strings.Split(methods, ",") {

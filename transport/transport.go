@@ -228,10 +228,28 @@ func sinkhornFrom(a, b, c []float64, set Settings, stabilised bool, f, g []float
 			}
 		}
 	}
-	absorb() // u = v = 1 after it: the plan is the kernel
+	// The plan diag(u) K diag(v) in place of K, and the scalings absorbed
+	// into the potentials: the plan is the kernel at (f, g), without
+	// exponentiating again.
+	for i := range u {
+		f[i] += eps * math.Log(u[i])
+	}
+	for j := range v {
+		g[j] += eps * math.Log(v[j])
+	}
+	cost := make([]float64, n)
+	forRows(n, m, func(i int) {
+		row, cr := k[i*m:(i+1)*m], c[i*m:(i+1)*m]
+		ui, s := u[i], 0.0
+		for j := range row {
+			row[j] *= ui * v[j]
+			s += row[j] * cr[j]
+		}
+		cost[i] = s
+	})
 	res.Plan = k
-	for i, p := range k {
-		res.Cost += p * c[i]
+	for _, s := range cost {
+		res.Cost += s
 	}
 	res.MarginalError = marginalError(res.Plan, a, b)
 	return res, nil

@@ -46,3 +46,27 @@ func BenchmarkConv2d(b *testing.B) {
 		opt.Step(params)
 	}
 }
+
+// BenchmarkSpectralConv2d is the specconv2d-b8-c32-64x64-m12 training step.
+func BenchmarkSpectralConv2d(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	x, y := Zeros[float32](8, 32, 64, 64), Zeros[float32](8, 32, 64, 64)
+	for i := range x.Data {
+		x.Data[i], y.Data[i] = float32(rnd.NormFloat64()), float32(rnd.NormFloat64())
+	}
+	w1, w2 := Param(make([]float32, 32*32*12*12*2), 32, 32, 12, 12, 2), Param(make([]float32, 32*32*12*12*2), 32, 32, 12, 12, 2)
+	for i := range w1.Data {
+		w1.Data[i], w2.Data[i] = float32(rnd.Float64()/1024), float32(rnd.Float64()/1024)
+	}
+	params := []*Tensor[float32]{w1, w2}
+	tp := NewTape[float32]()
+	opt := &Adam[float32]{LR: 1e-3}
+	for b.Loop() {
+		tp.Reset()
+		for _, p := range params {
+			p.ZeroGrad()
+		}
+		tp.Backward(tp.MSE(tp.SpectralConv2d(x, w1, w2), y))
+		opt.Step(params)
+	}
+}

@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/pdekit/pdekit/internal/parallel"
+)
 
 // Optimizer updates parameters from their gradients.
 type Optimizer[T Float] interface {
@@ -76,24 +80,33 @@ func (o *Adam[T]) Step(params []*Tensor[T]) {
 	o.t++
 	c1 := 1 - math.Pow(b1, float64(o.t))
 	c2 := 1 - math.Pow(b2, float64(o.t))
+	// p -= lr (m/c1) / (sqrt(v/c2) + eps), as PyTorch, with the bias
+	// corrections folded into two constants.
+	step, ic2 := o.LR/c1, 1/c2
+	decay := 1 - o.LR*o.WeightDecay
 	for _, p := range params {
 		m, v := o.m[p], o.v[p]
 		if m == nil {
 			m, v = make([]float64, len(p.Data)), make([]float64, len(p.Data))
 			o.m[p], o.v[p] = m, v
 		}
-		for i, gt := range p.Grad {
-			g := float64(gt)
-			w := float64(p.Data[i])
-			if o.Decoupled {
-				w -= o.LR * o.WeightDecay * w
-			} else {
-				g += o.WeightDecay * w
+		parallel.For(len(p.Data), 1<<14, func(lo, hi int) {
+			data, grad := p.Data[lo:hi], p.Grad[lo:hi]
+			m, v := m[lo:hi], v[lo:hi]
+			for i, gt := range grad {
+				g := float64(gt)
+				w := float64(data[i])
+				if o.Decoupled {
+					w *= decay
+				} else {
+					g += o.WeightDecay * w
+				}
+				mi := b1*m[i] + (1-b1)*g
+				vi := b2*v[i] + (1-b2)*g*g
+				m[i], v[i] = mi, vi
+				w -= step * mi / (math.Sqrt(vi*ic2) + eps)
+				data[i] = T(w)
 			}
-			m[i] = b1*m[i] + (1-b1)*g
-			v[i] = b2*v[i] + (1-b2)*g*g
-			w -= o.LR * (m[i] / c1) / (math.Sqrt(v[i]/c2) + eps)
-			p.Data[i] = T(w)
-		}
+		})
 	}
 }

@@ -2,12 +2,16 @@ package nn
 
 import (
 	"fmt"
-	"github.com/pdekit/pdekit/internal/parallel"
 	"slices"
 	"sync"
 	"unsafe"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/cblas128"
+	"gonum.org/v1/gonum/blas/cblas64"
+
 	"github.com/pdekit/pdekit/fft"
+	"github.com/pdekit/pdekit/internal/parallel"
 )
 
 // r2c is a cached real FFT of one shape in T, on interleaved (re, im)
@@ -86,37 +90,60 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 	nc2 := 2 * f.nc
 	xs := tp.buf(bs * cin * nc2)
 	f.forward(xs, x.Data)
-	ys := tp.buf(bs * cout * nc2)
-	// rowOf maps a weight's mode row to the spectrum row.
-	rowOf := func(blk, r int) int {
-		if blk == 0 {
-			return r
-		}
-		return h - m1 + r
-	}
-	parallel.For(bs*cout, 1, func(lo, hi int) {
-		for bo := lo; bo < hi; bo++ {
-			b, o := bo/cout, bo%cout
-			out := ys[bo*nc2 : (bo+1)*nc2]
-			for blk, wt := range []*Tensor[T]{w1, w2} {
-				for i := 0; i < cin; i++ {
-					in := xs[(b*cin+i)*nc2:]
-					wb := wt.Data[(i*cout+o)*m1*m2*2:]
-					for r := 0; r < m1; r++ {
-						row := rowOf(blk, r)
-						for c := 0; c < m2; c++ {
-							k := 2 * (row*wc + c)
-							q := 2 * (r*m2 + c)
-							xr, xi := in[k], in[k+1]
-							wr, wi := wb[q], wb[q+1]
-							out[k] += xr*wr - xi*wi
-							out[k+1] += xr*wi + xi*wr
-						}
-					}
-				}
+	// The kept modes, weight block by block: mode p is (blk, r, c) at
+	// spectrum offset modeAt[p]. Per mode the layer is a complex matrix
+	// product Y[b, o] = sum_i X[b, i] W[i, o], done by BLAS (cgemm/zgemm)
+	// on gathered [mode][row][col] arrays.
+	np := 2 * m1 * m2
+	modeAt := make([]int, np)
+	for blk := 0; blk < 2; blk++ {
+		for r := 0; r < m1; r++ {
+			row := r
+			if blk == 1 {
+				row = h - m1 + r
+			}
+			for c := 0; c < m2; c++ {
+				modeAt[(blk*m1+r)*m2+c] = row*wc + c
 			}
 		}
+	}
+	xg := tp.buf(2 * np * bs * cin)   // X per mode [bs][cin]
+	wg := tp.buf(2 * np * cin * cout) // W per mode [cin][cout]
+	yg := tp.buf(2 * np * bs * cout)  // Y per mode [bs][cout]
+	for b := 0; b < bs; b++ {
+		for i := 0; i < cin; i++ {
+			in := xs[(b*cin+i)*nc2:]
+			for p, k := range modeAt {
+				q := 2 * ((p*bs+b)*cin + i)
+				xg[q], xg[q+1] = in[2*k], in[2*k+1]
+			}
+		}
+	}
+	for blk, wt := range []*Tensor[T]{w1, w2} {
+		for io := 0; io < cin*cout; io++ {
+			src := wt.Data[io*m1*m2*2:]
+			for rc := 0; rc < m1*m2; rc++ {
+				q := 2 * ((blk*m1*m2+rc)*cin*cout + io)
+				wg[q], wg[q+1] = src[2*rc], src[2*rc+1]
+			}
+		}
+	}
+	parallel.For(np, 8, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			cgemm(false, false, false, false, bs, cout, cin, xg[2*p*bs*cin:], cin, wg[2*p*cin*cout:], cout, yg[2*p*bs*cout:], cout)
+		}
 	})
+	ys := tp.buf(bs * cout * nc2)
+	clear(ys)
+	for b := 0; b < bs; b++ {
+		for o := 0; o < cout; o++ {
+			out := ys[(b*cout+o)*nc2:]
+			for p, k := range modeAt {
+				q := 2 * ((p*bs+b)*cout + o)
+				out[2*k], out[2*k+1] = yg[q], yg[q+1]
+			}
+		}
+	}
 	y := tp.out([]int{bs, cout, h, wd}, x, w1, w2)
 	f.inverse(y.Data, ys)
 	tp.record(y, func() {
@@ -124,92 +151,76 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 			return
 		}
 		// The adjoint of irfft2 (divided by N): dS = rfft2(dy)/N, doubled on
-		// the columns that stand for a conjugate pair too.
+		// the columns that stand for a conjugate pair too. Only the kept
+		// modes matter: gather them, scaled, per mode [bs][cout].
 		dys := ys
 		f.forward(dys, y.Grad)
 		scale := T(1) / T(h*wd)
-		for bo := 0; bo < bs*cout; bo++ {
-			s := dys[bo*nc2 : (bo+1)*nc2]
-			for row := 0; row < h; row++ {
-				for c := 0; c < wc; c++ {
+		dg := yg
+		for b := 0; b < bs; b++ {
+			for o := 0; o < cout; o++ {
+				s := dys[(b*cout+o)*nc2:]
+				for p, k := range modeAt {
 					m := 2 * scale
-					if c == 0 || (wd%2 == 0 && c == wd/2) {
+					if c := k % wc; c == 0 || (wd%2 == 0 && c == wd/2) {
 						m = scale
 					}
-					s[2*(row*wc+c)] *= m
-					s[2*(row*wc+c)+1] *= m
+					q := 2 * ((p*bs+b)*cout + o)
+					dg[q], dg[q+1] = m*s[2*k], m*s[2*k+1]
 				}
 			}
 		}
-		for blk, wt := range []*Tensor[T]{w1, w2} {
-			if !wt.needGrad {
-				continue
-			}
-			gw := tp.grad(wt)
-			// dW[i,o] = sum_b conj(X[b,i]) dS[b,o], per mode.
-			parallel.For(cin*cout, 1, func(lo, hi int) {
-				for io := lo; io < hi; io++ {
-					i, o := io/cout, io%cout
-					g := gw[io*m1*m2*2:]
-					for b := 0; b < bs; b++ {
-						in := xs[(b*cin+i)*nc2:]
-						ds := dys[(b*cout+o)*nc2:]
-						for r := 0; r < m1; r++ {
-							row := rowOf(blk, r)
-							for c := 0; c < m2; c++ {
-								k := 2 * (row*wc + c)
-								q := 2 * (r*m2 + c)
-								xr, xi := in[k], in[k+1]
-								dr, di := ds[k], ds[k+1]
-								g[q] += xr*dr + xi*di
-								g[q+1] += xr*di - xi*dr
-							}
-						}
-					}
+		if w1.needGrad || w2.needGrad {
+			// dW = X^H dS per mode.
+			gwg := tp.buf(2 * np * cin * cout)
+			parallel.For(np, 8, func(lo, hi int) {
+				for p := lo; p < hi; p++ {
+					cgemm(true, true, false, false, cin, cout, bs, xg[2*p*bs*cin:], cin, dg[2*p*bs*cout:], cout, gwg[2*p*cin*cout:], cout)
 				}
 			})
+			for blk, wt := range []*Tensor[T]{w1, w2} {
+				if !wt.needGrad {
+					continue
+				}
+				gw := tp.grad(wt)
+				for io := 0; io < cin*cout; io++ {
+					dst := gw[io*m1*m2*2:]
+					for rc := 0; rc < m1*m2; rc++ {
+						q := 2 * ((blk*m1*m2+rc)*cin*cout + io)
+						dst[2*rc] += gwg[q]
+						dst[2*rc+1] += gwg[q+1]
+					}
+				}
+			}
 		}
 		if !x.needGrad {
 			return
 		}
-		// dX[b,i] = sum_o conj(W[i,o]) dS[b,o] on the kept modes; then the
-		// adjoint of rfft2: dx = sum_k Re(dX_k e^{+i theta}), which is N
-		// irfft2 of dX with the paired columns halved.
-		dxs := xs
-		clear(dxs)
-		parallel.For(bs*cin, 1, func(lo, hi int) {
-			for bi := lo; bi < hi; bi++ {
-				b, i := bi/cin, bi%cin
-				out := dxs[bi*nc2:]
-				for blk, wt := range []*Tensor[T]{w1, w2} {
-					for o := 0; o < cout; o++ {
-						ds := dys[(b*cout+o)*nc2:]
-						wb := wt.Data[(i*cout+o)*m1*m2*2:]
-						for r := 0; r < m1; r++ {
-							row := rowOf(blk, r)
-							for c := 0; c < m2; c++ {
-								k := 2 * (row*wc + c)
-								q := 2 * (r*m2 + c)
-								wr, wi := wb[q], wb[q+1]
-								dr, di := ds[k], ds[k+1]
-								out[k] += wr*dr + wi*di
-								out[k+1] += wr*di - wi*dr
-							}
-						}
-					}
-				}
-				for row := 0; row < h; row++ {
-					for c := 0; c < wc; c++ {
-						m := T(h*wd) / 2
-						if c == 0 || (wd%2 == 0 && c == wd/2) {
-							m = T(h * wd)
-						}
-						out[2*(row*wc+c)] *= m
-						out[2*(row*wc+c)+1] *= m
-					}
-				}
+		// dX = dS W^H per mode; then the adjoint of rfft2: dx = sum_k
+		// Re(dX_k e^{+i theta}), which is N irfft2 of dX with the paired
+		// columns halved.
+		dxg := xg
+		parallel.For(np, 8, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				cgemm(false, false, true, true, bs, cin, cout, dg[2*p*bs*cout:], cout, wg[2*p*cin*cout:], cout, dxg[2*p*bs*cin:], cin)
 			}
 		})
+		dxs := xs
+		clear(dxs)
+		for b := 0; b < bs; b++ {
+			for i := 0; i < cin; i++ {
+				out := dxs[(b*cin+i)*nc2:]
+				for p, k := range modeAt {
+					m := T(h*wd) / 2
+					if c := k % wc; c == 0 || (wd%2 == 0 && c == wd/2) {
+						m = T(h * wd)
+					}
+					q := 2 * ((p*bs+b)*cin + i)
+					out[2*k] += m * dxg[q]
+					out[2*k+1] += m * dxg[q+1]
+				}
+			}
+		}
 		dx := tp.buf(len(x.Data))
 		f.inverse(dx, dxs)
 		g := tp.grad(x)
@@ -218,4 +229,35 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 		}
 	})
 	return y
+}
+
+// cgemm computes c = op(a) op(b) for complex matrices stored as interleaved
+// (re, im) pairs of T, row-major: op is the transpose when t is set and
+// the conjugate (transpose) when conj is too; m x k times k x n, leading
+// dimensions in complex elements. It calls BLAS cgemm or zgemm.
+func cgemm[T Float](tA, conjA, tB, conjB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	op := func(t, conj bool) blas.Transpose {
+		switch {
+		case t && conj:
+			return blas.ConjTrans
+		case t:
+			return blas.Trans
+		}
+		return blas.NoTrans
+	}
+	ta, tb := op(tA, conjA), op(tB, conjB)
+	switch av := any(a).(type) {
+	case []float32:
+		bv, cv := any(b).([]float32), any(c).([]float32)
+		cblas64.Implementation().Cgemm(ta, tb, m, n, k, 1,
+			unsafe.Slice((*complex64)(unsafe.Pointer(&av[0])), len(av)/2), lda,
+			unsafe.Slice((*complex64)(unsafe.Pointer(&bv[0])), len(bv)/2), ldb, 0,
+			unsafe.Slice((*complex64)(unsafe.Pointer(&cv[0])), len(cv)/2), ldc)
+	case []float64:
+		bv, cv := any(b).([]float64), any(c).([]float64)
+		cblas128.Implementation().Zgemm(ta, tb, m, n, k, 1,
+			unsafe.Slice((*complex128)(unsafe.Pointer(&av[0])), len(av)/2), lda,
+			unsafe.Slice((*complex128)(unsafe.Pointer(&bv[0])), len(bv)/2), ldb, 0,
+			unsafe.Slice((*complex128)(unsafe.Pointer(&cv[0])), len(cv)/2), ldc)
+	}
 }

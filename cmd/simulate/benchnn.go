@@ -6,9 +6,11 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/pdekit/pdekit/internal/openblas"
 	"github.com/pdekit/pdekit/nn"
 )
 
@@ -111,6 +113,10 @@ func benchNN(args []string, stdout, stderr io.Writer) error {
 	}
 	if reps < 1 {
 		return usageErr("--reps must be at least 1, got %d", reps)
+	}
+	if core := openblas.Core(); openblas.Recommended(core, openblas.CPUFlags()) != "" {
+		fmt.Fprintf(stderr, "note: OpenBLAS runs %s kernels (OPENBLAS_CORETYPE=%q); this CPU's widest are %s: set OPENBLAS_CORETYPE=%s for the figures the peer comparison expects\n",
+			core, os.Getenv("OPENBLAS_CORETYPE"), openblas.Recommended(core, openblas.CPUFlags()), openblas.Recommended(core, openblas.CPUFlags()))
 	}
 	for _, name := range nnCaseNames {
 		if only != "" && !hasPrefix(name, strings.Split(only, ",")) {

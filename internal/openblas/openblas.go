@@ -26,13 +26,18 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/blas/cblas128"
+	"gonum.org/v1/gonum/blas/cblas64"
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
-// Use makes gonum's blas64 and blas32 (and so gonum/mat) call OpenBLAS.
+// Use makes gonum's blas64, blas32, cblas128 and cblas64 (and so gonum/mat)
+// call OpenBLAS.
 func Use() {
 	blas64.Use(netlib.Implementation{})
 	blas32.Use(netlib.Implementation{})
+	cblas128.Use(netlib.Implementation{})
+	cblas64.Use(netlib.Implementation{})
 }
 
 // Core returns the name of the core OpenBLAS runs its kernels for.

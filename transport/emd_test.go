@@ -242,3 +242,27 @@ func TestGridDensity(t *testing.T) {
 		}
 	}
 }
+
+func TestCostMatrixLp(t *testing.T) {
+	x := []float64{0, 0, 1, 2}
+	y := []float64{3, 4}
+	for _, tc := range []struct{ p, want0, want1 float64 }{{1, 7, 4}, {2, 5, math.Sqrt(8)}, {3, math.Cbrt(27 + 64), math.Cbrt(16)}} {
+		c, err := CostMatrixLp(x, y, 2, tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(c[0]-tc.want0) > 1e-12 || math.Abs(c[1]-tc.want1) > 1e-12 {
+			t.Errorf("p=%g: %v, want [%g %g]", tc.p, c, tc.want0, tc.want1)
+		}
+	}
+	e, _ := CostMatrix(x, y, 2, Euclidean)
+	l2, _ := CostMatrixLp(x, y, 2, 2)
+	for i := range e {
+		if math.Abs(e[i]-l2[i]) > 1e-12 {
+			t.Errorf("Euclidean %v, Minkowski p=2 %v", e, l2)
+		}
+	}
+	if _, err := CostMatrixLp(x, y, 2, 0.5); err == nil {
+		t.Error("p = 0.5 accepted")
+	}
+}

@@ -22,27 +22,48 @@ const (
 )
 
 // CostMatrix returns the n x m cost matrix (row-major) between the points
-// x [n, d] and y [m, d], both row-major.
+// x [n, d] and y [m, d], both row-major. Any other cost can be passed to
+// the solvers as a row-major slice directly.
 func CostMatrix(x, y []float64, d int, metric Metric) ([]float64, error) {
+	if metric != SqEuclidean && metric != Euclidean {
+		return nil, fmt.Errorf("transport: unknown metric %d", metric)
+	}
+	return costMatrix(x, y, d, func(t float64) float64 { return t * t }, func(s float64) float64 {
+		if metric == Euclidean {
+			return math.Sqrt(s)
+		}
+		return s
+	})
+}
+
+// CostMatrixLp returns the Minkowski distances (sum_k |x_k - y_k|^p)^(1/p)
+// between the points x [n, d] and y [m, d] (p >= 1; POT's
+// ot.dist(metric="minkowski", p=p)). Raise them to the power q for a W_q
+// ground cost.
+func CostMatrixLp(x, y []float64, d int, p float64) ([]float64, error) {
+	if !(p >= 1) || math.IsInf(p, 0) {
+		return nil, fmt.Errorf("transport: Minkowski exponent %g, want finite and >= 1", p)
+	}
+	return costMatrix(x, y, d, func(t float64) float64 { return math.Pow(math.Abs(t), p) }, func(s float64) float64 { return math.Pow(s, 1/p) })
+}
+
+// costMatrix sums term(x_k - y_k) over the coordinates and applies final.
+func costMatrix(x, y []float64, d int, term, final func(float64) float64) ([]float64, error) {
 	if d < 1 || len(x)%d != 0 || len(y)%d != 0 || len(x) == 0 || len(y) == 0 {
 		return nil, fmt.Errorf("transport: point arrays of lengths %d and %d are not whole [n, %d] clouds", len(x), len(y), d)
 	}
 	n, m := len(x)/d, len(y)/d
 	c := make([]float64, n*m)
-	for i := 0; i < n; i++ {
+	forRows(n, m*d, func(i int) {
 		xi := x[i*d : (i+1)*d]
 		for j := 0; j < m; j++ {
 			var s float64
 			for k, v := range y[j*d : (j+1)*d] {
-				t := xi[k] - v
-				s += t * t
+				s += term(xi[k] - v)
 			}
-			if metric == Euclidean {
-				s = math.Sqrt(s)
-			}
-			c[i*m+j] = s
+			c[i*m+j] = final(s)
 		}
-	}
+	})
 	return c, nil
 }
 

@@ -21,7 +21,7 @@ func cmdOT(args []string, stdout, stderr io.Writer) error {
 		common
 		In, Out, Method, Cost string
 		Fields                bool
-		Reg, Tol, Tau         float64
+		Reg, Tol, Tau, P      float64
 		MaxIter, K            int
 	}
 	fs := newFlags("ot", `Optimal transport between two point clouds or two densities read from one HDF5 file
@@ -40,7 +40,8 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 	fs.StringVar(&c.In, "in", "", "HDF5 file with datasets x and y (required)")
 	fs.StringVar(&c.Out, "out", "", "write the plan and potentials to this HDF5 file")
 	fs.StringVar(&c.Method, "method", "sinkhorn-log", "method: "+strings.Join(otMethods, ", "))
-	fs.StringVar(&c.Cost, "cost", "sqeuclidean", "ground cost: sqeuclidean (W2) or euclidean (W1)")
+	fs.StringVar(&c.Cost, "cost", "sqeuclidean", "ground cost: sqeuclidean (W2), euclidean (W1) or minkowski (--p)")
+	fs.Float64Var(&c.P, "p", 1, "minkowski: the exponent of (sum |x_k - y_k|^p)^(1/p)")
 	fs.BoolVar(&c.Fields, "fields", false, "x and y are densities on a grid, not point clouds")
 	fs.Float64Var(&c.Reg, "reg", 0.01, "entropic regularisation (quadratic gamma for sparse; ignored by emd)")
 	fs.Float64Var(&c.Tol, "tol", 1e-9, "stop when the marginal error ||P1-a||_1 + ||P^T 1-b||_1 is below this")
@@ -65,8 +66,9 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 		metric = transport.SqEuclidean
 	case "euclidean":
 		metric = transport.Euclidean
+	case "minkowski":
 	default:
-		return usageErr("--cost %q: want sqeuclidean or euclidean", c.Cost)
+		return usageErr("--cost %q: want sqeuclidean, euclidean or minkowski", c.Cost)
 	}
 	if err := checkOut(c.Out, c.Force); err != nil {
 		return err
@@ -76,7 +78,12 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 		return err
 	}
 	n, m := len(a), len(b)
-	cost, err := transport.CostMatrix(x, y, d, metric)
+	var cost []float64
+	if c.Cost == "minkowski" {
+		cost, err = transport.CostMatrixLp(x, y, d, c.P)
+	} else {
+		cost, err = transport.CostMatrix(x, y, d, metric)
+	}
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -156,7 +156,7 @@ func (r *rosenbrock) jacobian() error {
 	n := len(r.y)
 	for j := 0; j < n; j++ {
 		old := r.y[j]
-		d := math.Sqrt(2.2e-16) * math.Max(math.Abs(old), 1)
+		d := fdStep(old)
 		r.y[j] = old + d
 		err := r.eval(r.tmp, r.t, r.y)
 		r.y[j] = old
@@ -168,6 +168,14 @@ func (r *rosenbrock) jacobian() error {
 		}
 	}
 	return nil
+}
+
+// fdStep is the forward-difference increment for a component of size y:
+// sqrt(eps max(1e-5, |y|)), the choice of Hairer and Wanner's codes, which
+// scales with small components (Robertson's y2 ~ 1e-5) where a step of
+// sqrt(eps) max(|y|, 1) would be a large relative perturbation.
+func fdStep(y float64) float64 {
+	return math.Sqrt(2.2e-16 * math.Max(1e-5, math.Abs(y)))
 }
 
 func (r *rosenbrock) solve(dst, b []float64) error {

@@ -3,7 +3,6 @@ package ode
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
@@ -130,7 +129,7 @@ func (s *sparseW) jacobian(eval func(dy []float64, t float64, y []float64) error
 		old = old[:0]
 		for _, j := range g {
 			old = append(old, y[j])
-			y[j] += math.Sqrt(2.2e-16) * math.Max(math.Abs(y[j]), 1)
+			y[j] += fdStep(y[j])
 		}
 		err := eval(tmp, t, y)
 		for k, j := range g {

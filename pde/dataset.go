@@ -330,17 +330,25 @@ func (w *nsWorker) Sample(ctx context.Context, i int, out [][]float32) error {
 		}
 	}
 	s, _ := periodicOut(d.N, d.Sub)
-	for f := 0; f <= d.Frames; f++ {
+	return recordFrames(ctx, i, d.Frames, func() error { return w.ns.Advance(w.every) }, func(f int) {
+		w.ns.Vorticity(w.w)
+		stride2(out[0][f*s*s:(f+1)*s*s], w.w, d.N, d.Sub)
+	})
+}
+
+// recordFrames stores frame 0, then advances and stores frames 1..frames,
+// stopping on cancellation or a failed advance (sample i's error).
+func recordFrames(ctx context.Context, i, frames int, advance func() error, store func(f int)) error {
+	for f := 0; f <= frames; f++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if f > 0 {
-			if err := w.ns.Advance(w.every); err != nil {
+			if err := advance(); err != nil {
 				return fmt.Errorf("sample %d: %w", i, err)
 			}
 		}
-		w.ns.Vorticity(w.w)
-		stride2(out[0][f*s*s:(f+1)*s*s], w.w, d.N, d.Sub)
+		store(f)
 	}
 	return nil
 }
@@ -433,21 +441,12 @@ func (w *burgersWorker) Sample(ctx context.Context, i int, out [][]float32) erro
 		return err
 	}
 	s, _ := periodicOut(d.N, d.Sub)
-	for f := 0; f <= d.Frames; f++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if f > 0 {
-			if err := w.b.Advance(w.every); err != nil {
-				return fmt.Errorf("sample %d: %w", i, err)
-			}
-		}
+	return recordFrames(ctx, i, d.Frames, func() error { return w.b.Advance(w.every) }, func(f int) {
 		w.b.State(w.u)
 		for j := 0; j < s; j++ {
 			out[0][f*s+j] = float32(w.u[j*d.Sub])
 		}
-	}
-	return nil
+	})
 }
 
 // EllipticData is the Poisson (K = 0) or Helmholtz (K > 0) data set:
@@ -615,15 +614,12 @@ func (w *heatWorker) Sample(ctx context.Context, i int, out [][]float32) error {
 	}
 	s, _ := nodeOut(n, d.Sub)
 	stride2(out[0], w.a, n, d.Sub)
-	for f := 0; f <= d.Frames; f++ {
-		if f > 0 {
-			for k := 0; k < w.every; k++ {
-				if err := heat.Step(ctx, w.u); err != nil {
-					return fmt.Errorf("sample %d: %w", i, err)
-				}
+	return recordFrames(ctx, i, d.Frames, func() error {
+		for k := 0; k < w.every; k++ {
+			if err := heat.Step(ctx, w.u); err != nil {
+				return err
 			}
 		}
-		stride2(out[1][f*s*s:(f+1)*s*s], w.u, n, d.Sub)
-	}
-	return nil
+		return nil
+	}, func(f int) { stride2(out[1][f*s*s:(f+1)*s*s], w.u, n, d.Sub) })
 }

@@ -82,10 +82,14 @@ type StepInfo struct {
 }
 
 // Stats counts the work of an integration; JacEvals and LinearSolves are
-// those of the stiff solver.
+// those of the stiff solver. FEvals counts every evaluation of f, the
+// JacFEvals spent on finite-difference Jacobians included; SciPy's nfev
+// leaves those out (it counts them as njev), so FEvals - JacFEvals is the
+// figure to compare with it.
 type Stats struct {
 	FEvals, Accepted, Rejected int
 	JacEvals, LinearSolves     int
+	JacFEvals                  int
 }
 
 // ErrorKind tells why an integration failed.

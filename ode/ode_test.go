@@ -451,7 +451,22 @@ func TestStiff(t *testing.T) {
 			t.Errorf("%s: end error %g against the reference (y = %v)", c.name, rel, y)
 		}
 		st := sol.Stats
-		t.Logf("%s: %d evaluations, %d Jacobians, %d solves, %d accepted, %d rejected, end error %.2g", c.name, st.FEvals, st.JacEvals, st.LinearSolves, st.Accepted, st.Rejected, rel)
+		t.Logf("%s: %d evaluations (%d for Jacobians), %d Jacobians, %d solves, %d accepted, %d rejected, end error %.2g", c.name, st.FEvals, st.JacFEvals, st.JacEvals, st.LinearSolves, st.Accepted, st.Rejected, rel)
+		// A finite-difference Jacobian costs one evaluation per column.
+		want := len(c.y0) * st.JacEvals
+		switch m := c.m.(type) {
+		case Rosenbrock23:
+			if m.Jac != nil {
+				want = 0
+			}
+		case Rodas4:
+			if m.Jac != nil {
+				want = 0
+			}
+		}
+		if st.JacFEvals != want {
+			t.Errorf("%s: %d Jacobian evaluations of f, want %d", c.name, st.JacFEvals, want)
+		}
 	}
 }
 

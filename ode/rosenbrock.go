@@ -147,6 +147,7 @@ func (r *rosenbrock) eval(dy []float64, t float64, y []float64) error {
 func (r *rosenbrock) jacobian() error {
 	r.stats.JacEvals++
 	if r.sp != nil {
+		r.stats.JacFEvals += len(r.sp.groups)
 		return r.sp.jacobian(r.eval, r.t, r.y, r.f0, r.tmp)
 	}
 	if r.jac != nil {
@@ -158,6 +159,7 @@ func (r *rosenbrock) jacobian() error {
 		old := r.y[j]
 		d := fdStep(old)
 		r.y[j] = old + d
+		r.stats.JacFEvals++
 		err := r.eval(r.tmp, r.t, r.y)
 		r.y[j] = old
 		if err != nil {

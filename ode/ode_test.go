@@ -470,6 +470,27 @@ func TestStiff(t *testing.T) {
 	}
 }
 
+// TestAutonomous checks that declaring an autonomous problem skips the
+// time derivative: the same steps and state, one evaluation fewer per step.
+func TestAutonomous(t *testing.T) {
+	vdp := func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = 1000*(1-y[0]*y[0])*y[1] - y[0] }
+	set := &Settings{RTol: 1e-6, ATol: 1e-9}
+	for _, pair := range [][2]Method{{Rodas4{}, Rodas4{Autonomous: true}}, {Rosenbrock23{}, Rosenbrock23{Autonomous: true}}} {
+		a, err1 := Solve(pair[0], vdp, 0, 300, []float64{2, 0}, nil, set)
+		b, err2 := Solve(pair[1], vdp, 0, 300, []float64{2, 0}, nil, set)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		ya, yb := a.Y[len(a.Y)-1], b.Y[len(b.Y)-1]
+		if ya[0] != yb[0] || ya[1] != yb[1] || a.Stats.Accepted != b.Stats.Accepted {
+			t.Errorf("%T: end states %v and %v, steps %d and %d", pair[0], ya, yb, a.Stats.Accepted, b.Stats.Accepted)
+		}
+		if d := a.Stats.FEvals - b.Stats.FEvals; d != a.Stats.Accepted {
+			t.Errorf("%T: %d evaluations saved, want one per step (%d)", pair[0], d, a.Stats.Accepted)
+		}
+	}
+}
+
 // TestRosenbrockOrders checks the observed orders with fixed steps on the
 // logistic equation: 2 for Rosenbrock23, 4 for Rodas4, and Rodas4's dense
 // output at least 3.

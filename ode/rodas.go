@@ -14,16 +14,17 @@ import (
 // 3rd-order error estimate, six stages, six evaluations of f and one
 // factorization of W = I - h gamma J per step (gamma = 1/4), and its
 // 3rd-order dense output. It suits stiff problems at tighter tolerances
-// than Rosenbrock23. The Jacobian options are those of Rosenbrock23
-// (dense by finite differences or Jac; sparse with Sparsity).
+// than Rosenbrock23. The Jacobian options and Autonomous are those of
+// Rosenbrock23 (dense by finite differences or Jac; sparse with Sparsity).
 type Rodas4 struct {
-	Jac       func(dst *mat.Dense, t float64, y []float64)
-	Sparsity  *sparse.CSR
-	SparseJac func(dst *sparse.CSR, t float64, y []float64)
+	Jac        func(dst *mat.Dense, t float64, y []float64)
+	Sparsity   *sparse.CSR
+	SparseJac  func(dst *sparse.CSR, t float64, y []float64)
+	Autonomous bool
 }
 
 func (r Rodas4) newIntegrator(f Func, s *Settings) integrator {
-	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, rodas: true}
+	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, rodas: true, autonomous: r.Autonomous}
 	if s != nil {
 		ro.set = *s
 	}

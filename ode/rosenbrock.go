@@ -44,14 +44,18 @@ func (e *Explicit) settings() *Settings                         { return &e.set 
 // three-point stencil, 5 for a 2-D five-point one), and W is solved by
 // ILU(0)-preconditioned GMRES (package solvers) to a relative residual of
 // 1e-12 instead of dense LU.
+//
+// Autonomous declares that f does not depend on t, which saves the
+// evaluation of the time derivative on every step (RODAS's IFCN = 0).
 type Rosenbrock23 struct {
-	Jac       func(dst *mat.Dense, t float64, y []float64)
-	Sparsity  *sparse.CSR
-	SparseJac func(dst *sparse.CSR, t float64, y []float64)
+	Jac        func(dst *mat.Dense, t float64, y []float64)
+	Sparsity   *sparse.CSR
+	SparseJac  func(dst *sparse.CSR, t float64, y []float64)
+	Autonomous bool
 }
 
 func (r Rosenbrock23) newIntegrator(f Func, s *Settings) integrator {
-	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac}
+	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, autonomous: r.Autonomous}
 	if s != nil {
 		ro.set = *s
 	}
@@ -75,6 +79,7 @@ type rosenbrock struct {
 	sparseJac                   func(dst *sparse.CSR, t float64, y []float64)
 	sp                          *sparseW // nil for dense linear algebra
 	rodas                       bool     // Rodas4 instead of Rosenbrock23
+	autonomous                  bool     // f does not depend on t: df/dt = 0
 	u                           [6][]float64
 	d2, d3                      []float64 // Rodas4 dense-output vectors
 	stats                       Stats
@@ -228,6 +233,9 @@ func (r *rosenbrock) prepare() error {
 	}
 	if err := r.jacobian(); err != nil {
 		return err
+	}
+	if r.autonomous {
+		return nil // dft stays zero
 	}
 	dt := math.Sqrt(2.2e-16) * math.Max(math.Abs(r.t), 1)
 	if err := r.eval(r.tmp, r.t+dt, r.y); err != nil {

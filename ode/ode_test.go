@@ -437,6 +437,10 @@ func TestStiff(t *testing.T) {
 		{"robertson Rodas4 tight", rob, Rodas4{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-9, ATol: 1e-14}, 1e-8},
 		{"vanderpol mu=1000 Rodas4", vdp, Rodas4{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-6, ATol: 1e-9}, 1e-4},
 		{"vanderpol mu=1000 Rodas4 tight", vdp, Rodas4{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-9, ATol: 1e-12}, 1e-7},
+		{"robertson Rodas5", rob, Rodas5{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-5},
+		{"robertson Rodas5 tight", rob, Rodas5{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-9, ATol: 1e-14}, 1e-8},
+		{"vanderpol mu=1000 Rodas5", vdp, Rodas5{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-6, ATol: 1e-9}, 1e-4},
+		{"vanderpol mu=1000 Rodas5 tight", vdp, Rodas5{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-9, ATol: 1e-12}, 1e-7},
 	} {
 		sol, err := Solve(c.m, c.f, 0, c.t1, c.y0, nil, c.set)
 		if err != nil {
@@ -463,6 +467,10 @@ func TestStiff(t *testing.T) {
 			if m.Jac != nil {
 				want = 0
 			}
+		case Rodas5:
+			if m.Jac != nil {
+				want = 0
+			}
 		}
 		if st.JacFEvals != want {
 			t.Errorf("%s: %d Jacobian evaluations of f, want %d", c.name, st.JacFEvals, want)
@@ -475,7 +483,7 @@ func TestStiff(t *testing.T) {
 func TestAutonomous(t *testing.T) {
 	vdp := func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = 1000*(1-y[0]*y[0])*y[1] - y[0] }
 	set := &Settings{RTol: 1e-6, ATol: 1e-9}
-	for _, pair := range [][2]Method{{Rodas4{}, Rodas4{Autonomous: true}}, {Rosenbrock23{}, Rosenbrock23{Autonomous: true}}} {
+	for _, pair := range [][2]Method{{Rodas4{}, Rodas4{Autonomous: true}}, {Rodas5{}, Rodas5{Autonomous: true}}, {Rosenbrock23{}, Rosenbrock23{Autonomous: true}}} {
 		a, err1 := Solve(pair[0], vdp, 0, 300, []float64{2, 0}, nil, set)
 		b, err2 := Solve(pair[1], vdp, 0, 300, []float64{2, 0}, nil, set)
 		if err1 != nil || err2 != nil {
@@ -495,14 +503,26 @@ func TestAutonomous(t *testing.T) {
 // logistic equation: 2 for Rosenbrock23, 4 for Rodas4, and Rodas4's dense
 // output at least 3.
 func TestRosenbrockOrders(t *testing.T) {
-	f := func(dy []float64, _ float64, y []float64) { dy[0] = 3 * y[0] * (1 - y[0]) }
-	exact := func(t float64) float64 { return 1 / (1 + 9*math.Exp(-3*t)) }
+	logistic := func(dy []float64, _ float64, y []float64) { dy[0] = 3 * y[0] * (1 - y[0]) }
+	logisticExact := func(t float64) float64 { return 1 / (1 + 9*math.Exp(-3*t)) }
+	expSinExact := func(t float64) float64 { return math.Exp(math.Sin(t)) }
 	for _, c := range []struct {
 		name  string
 		m     Method
 		order float64
 		ns    []int
-	}{{"Rosenbrock23", Rosenbrock23{}, 2, []int{40, 80, 160}}, {"Rodas4", Rodas4{}, 4, []int{40, 80, 160}}} {
+		f     Func
+		y0    float64
+		exact func(float64) float64
+	}{
+		{"Rosenbrock23", Rosenbrock23{}, 2, []int{40, 80, 160}, logistic, 0.1, logisticExact},
+		{"Rodas4", Rodas4{}, 4, []int{40, 80, 160}, logistic, 0.1, logisticExact},
+		// Rodas5 on y' = y cos t (non-autonomous, so its time-derivative
+		// terms are exercised too), with errors above the floor of about
+		// 1e-11 that the finite-difference Jacobian and time derivative
+		// set (below it the error changes sign).
+		{"Rodas5", Rodas5{}, 5, []int{10, 20, 40}, expSin, 1, expSinExact},
+	} {
 		var errs, derrs []float64
 		for _, n := range c.ns {
 			h := 2 / float64(n)
@@ -511,14 +531,14 @@ func TestRosenbrockOrders(t *testing.T) {
 				saveAt = append(saveAt, (float64(k)+0.37)*h)
 			}
 			saveAt = append(saveAt, 2)
-			sol, err := Solve(c.m, f, 0, 2, []float64{0.1}, saveAt, &Settings{Dt: h, Fixed: true})
+			sol, err := Solve(c.m, c.f, 0, 2, []float64{c.y0}, saveAt, &Settings{Dt: h, Fixed: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			errs = append(errs, math.Abs(sol.Y[len(sol.Y)-1][0]-exact(2)))
+			errs = append(errs, math.Abs(sol.Y[len(sol.Y)-1][0]-c.exact(2)))
 			m := 0.0
 			for i, tt := range sol.T[:len(sol.T)-1] {
-				m = math.Max(m, math.Abs(sol.Y[i][0]-exact(tt)))
+				m = math.Max(m, math.Abs(sol.Y[i][0]-c.exact(tt)))
 			}
 			derrs = append(derrs, m)
 		}
@@ -648,5 +668,46 @@ func TestRosenbrockSparse(t *testing.T) {
 	}
 	if sp.Stats.FEvals >= dense.Stats.FEvals {
 		t.Errorf("coloured Jacobian used %d evaluations, dense %d", sp.Stats.FEvals, dense.Stats.FEvals)
+	}
+}
+
+// TestFiniteDifferenceJacobian compares the forward- and central-difference
+// Jacobians with Robertson's exact one at a state with a small component.
+func TestFiniteDifferenceJacobian(t *testing.T) {
+	rob := func(dy []float64, _ float64, y []float64) {
+		dy[0] = -0.04*y[0] + 1e4*y[1]*y[2]
+		dy[1] = 0.04*y[0] - 1e4*y[1]*y[2] - 3e7*y[1]*y[1]
+		dy[2] = 3e7 * y[1] * y[1]
+	}
+	y := []float64{0.9, 3.6e-5, 0.1}
+	exact := [3][3]float64{{-0.04, 1e4 * y[2], 1e4 * y[1]}, {0.04, -1e4*y[2] - 6e7*y[1], -1e4 * y[1]}, {0, 6e7 * y[1], 0}}
+	for _, c := range []struct {
+		central bool
+		tol     float64
+	}{{false, 1e-5}, {true, 1e-9}} {
+		r := Rodas4{CentralDiff: c.central}.newIntegrator(rob, nil).(*rosenbrock)
+		if err := r.Init(0, y, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.eval(r.f0, 0, r.y); err != nil {
+			t.Fatal(err)
+		}
+		before := r.stats.JacFEvals
+		if err := r.jacobian(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.stats.JacFEvals-before, map[bool]int{false: 3, true: 6}[c.central]; got != want {
+			t.Errorf("central %v: %d evaluations, want %d", c.central, got, want)
+		}
+		worst := 0.0
+		for i := 0; i < 3; i++ {
+			for j := 0; j < 3; j++ {
+				worst = math.Max(worst, math.Abs(r.J.At(i, j)-exact[i][j])/math.Max(math.Abs(exact[i][j]), 1))
+			}
+		}
+		t.Logf("central %v: largest relative Jacobian error %.3g", c.central, worst)
+		if worst > c.tol {
+			t.Errorf("central %v: Jacobian error %.3g, want below %g", c.central, worst, c.tol)
+		}
 	}
 }

@@ -14,58 +14,125 @@ import (
 // 3rd-order error estimate, six stages, six evaluations of f and one
 // factorization of W = I - h gamma J per step (gamma = 1/4), and its
 // 3rd-order dense output. It suits stiff problems at tighter tolerances
-// than Rosenbrock23. The Jacobian options and Autonomous are those of
-// Rosenbrock23 (dense by finite differences or Jac; sparse with Sparsity).
+// than Rosenbrock23. The Jacobian options, Autonomous and CentralDiff are
+// those of Rosenbrock23 (dense by finite differences or Jac; sparse with
+// Sparsity).
 type Rodas4 struct {
-	Jac        func(dst *mat.Dense, t float64, y []float64)
-	Sparsity   *sparse.CSR
-	SparseJac  func(dst *sparse.CSR, t float64, y []float64)
-	Autonomous bool
+	Jac         func(dst *mat.Dense, t float64, y []float64)
+	Sparsity    *sparse.CSR
+	SparseJac   func(dst *sparse.CSR, t float64, y []float64)
+	Autonomous  bool
+	CentralDiff bool
 }
 
 func (r Rodas4) newIntegrator(f Func, s *Settings) integrator {
-	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, rodas: true, autonomous: r.Autonomous}
+	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, rodas: rodas4Tab, autonomous: r.Autonomous, central: r.CentralDiff}
 	if s != nil {
 		ro.set = *s
 	}
 	return ro
 }
 
-// The RODAS coefficients in the transformed form
-//
-//	(I/(h gamma) - J) U_i = f(t + c_i h, y + sum_j a_ij U_j) + sum_j C_ij/h U_j + h d_i f_t,
-//
-// y1 = y + sum_j a_6j U_j + U_6 (stiffly accurate), error U_6.
-const rodasGamma = 0.25
+// Rodas5 is the stiffly accurate Rosenbrock method of Di Marzo (1993) with
+// the coefficients of OrdinaryDiffEq's Rodas5: order 5 with a 4th-order
+// error estimate, eight stages and evaluations of f, one factorization of
+// W = I - h gamma J per step (gamma = 0.19). Its dense output is cubic
+// Hermite on the step's end values and slopes (the slope at the new point
+// is the next step's first evaluation, so it costs nothing extra). The
+// options are those of Rosenbrock23.
+type Rodas5 struct {
+	Jac         func(dst *mat.Dense, t float64, y []float64)
+	Sparsity    *sparse.CSR
+	SparseJac   func(dst *sparse.CSR, t float64, y []float64)
+	Autonomous  bool
+	CentralDiff bool
+}
 
-var (
-	rodasA = [5][4]float64{
+func (r Rodas5) newIntegrator(f Func, s *Settings) integrator {
+	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, rodas: rodas5Tab, autonomous: r.Autonomous, central: r.CentralDiff}
+	if s != nil {
+		ro.set = *s
+	}
+	return ro
+}
+
+// rodasTableau is a stiffly accurate Rosenbrock method in the transformed
+// form of Hairer and Wanner,
+//
+//	(I/(h gamma) - J) U_i = f(t + c_i h, Y_i) + sum_{j<i} C_ij/h U_j + h d_i f_t,
+//
+// with Y_i = y + sum_{j<i} a_ij U_j for the stages i < chain and Y_i =
+// Y_{i-1} + U_{i-1} from stage chain on; y1 = Y_s + U_s and the error
+// estimate is U_s.
+type rodasTableau struct {
+	order    int
+	gamma    float64
+	a        [][]float64 // a[i][j], j < i, for i < chain
+	c        [][]float64 // C[i][j], j < i
+	cs, d    []float64   // nodes c_i and d_i
+	chain    int
+	h        *[2][5]float64 // RODAS's dense-output weights, or nil for Hermite
+	pi1, pi2 float64        // PI exponents
+}
+
+// Stages returns the number of stages.
+func (t *rodasTableau) stages() int { return len(t.cs) }
+
+var rodas4Tab = &rodasTableau{
+	order: 4, gamma: 0.25, chain: 5, pi1: 0.7 / 4, pi2: 0.4 / 4,
+	a: [][]float64{
 		{},
 		{1.544},
 		{0.9466785280815826, 0.2557011698983284},
 		{3.314825187068521, 2.896124015972201, 0.9986419139977817},
 		{1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950},
-	}
-	rodasC = [6][5]float64{
+	},
+	c: [][]float64{
 		{},
 		{-5.6688},
 		{-2.430093356833875, -0.2063599157091915},
 		{-0.1073529058151375, -9.594562251023355, -20.47028614809616},
 		{7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160},
 		{8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136, -6.058818238834054},
-	}
-	rodasCs = [6]float64{0, 0.386, 0.21, 0.63, 1, 1}
-	rodasD  = [6]float64{0.25, -0.1043, 0.1035, -0.0362, 0, 0}
-	rodasH  = [2][5]float64{
+	},
+	cs: []float64{0, 0.386, 0.21, 0.63, 1, 1},
+	d:  []float64{0.25, -0.1043, 0.1035, -0.0362, 0, 0},
+	h: &[2][5]float64{
 		{10.12623508344586, -7.487995877610167, -34.80091861555747, -7.992771707568823, 1.025137723295662},
 		{-0.6762803392801253, 6.087714651680015, 16.43084320892478, 24.76722511418386, -6.594389125716872},
-	}
-)
+	},
+}
 
-// stepRodas4 takes one accepted step of Rodas4.
-func (r *rosenbrock) stepRodas4() (StepInfo, error) {
+var rodas5Tab = &rodasTableau{
+	order: 5, gamma: 0.19, chain: 6, pi1: 0.7 / 5, pi2: 0.4 / 5,
+	a: [][]float64{
+		{},
+		{2.0},
+		{3.040894194418781, 1.041747909077569},
+		{2.576417536461461, 1.622083060776640, -0.9089668560264532},
+		{2.760842080225597, 1.446624659844071, -0.3036980084553738, 0.2877498600325443},
+		{-14.09640773051259, 6.925207756232704, -41.47510893210728, 2.343771018586405, 24.13215229196062},
+	},
+	c: [][]float64{
+		{},
+		{-10.31323885133993},
+		{-21.04823117650003, -7.234992135176716},
+		{32.22751541853323, -4.943732386540191, 19.44922031041879},
+		{-20.69865579590063, -8.816374604402768, 1.260436877740897, -0.7495647613787146},
+		{-46.22004352711257, -17.49534862857472, -289.6389582892057, 93.60855400400906, 318.3822534212147},
+		{34.20013733472935, -14.15535402717690, 57.82335640988400, 25.83362985412365, 1.408950972071624, -6.551835421242162},
+		{42.57076742291101, -13.80770672017997, 93.98938432427124, 18.77919633714503, -31.58359187223370, -6.685968952921985, -5.810979938412932},
+	},
+	cs: []float64{0, 0.38, 0.3878509998321533, 0.4839718937873840, 0.4570477008819580, 1, 1, 1},
+	d:  []float64{0.19, -0.1823079225333714636, -0.319231832186874912, 0.3449828624725343, -0.377417564392089818, 0, 0, 0},
+}
+
+// stepRodas takes one accepted step of the Rodas method r.rodas.
+func (r *rosenbrock) stepRodas() (StepInfo, error) {
 	info := StepInfo{T0: r.t}
 	n := len(r.y)
+	tab := r.rodas
+	s := tab.stages()
 	if err := r.prepare(); err != nil {
 		return info, err
 	}
@@ -76,35 +143,33 @@ func (r *rosenbrock) stepRodas4() (StepInfo, error) {
 			return info, err
 		}
 		hs := r.dir * h
-		g := hs * rodasGamma
+		g := hs * tab.gamma
 		if err := r.factor(g); err != nil {
 			return info, err
 		}
 		// W U_i = g (f_i + sum_j C_ij/h U_j + h d_i f_t), W = I - g J.
-		for st := 0; st < 6; st++ {
+		for st := 0; st < s; st++ {
 			switch {
 			case st == 0:
 				copy(fy, r.f0)
-			default:
+			case st < tab.chain:
 				copy(ynew, r.y)
-				if st < 5 {
-					for j := 0; j < st; j++ {
-						axpy(rodasA[st][j], r.u[j], ynew)
-					}
-				} else {
-					for j := 0; j < 4; j++ {
-						axpy(rodasA[4][j], r.u[j], ynew)
-					}
-					axpy(1, r.u[4], ynew)
+				for j, a := range tab.a[st] {
+					axpy(a, r.u[j], ynew)
 				}
-				if err := r.eval(fy, r.t+rodasCs[st]*hs, ynew); err != nil {
+				fallthrough
+			default:
+				if st >= tab.chain {
+					axpy(1, r.u[st-1], ynew) // Y_i = Y_{i-1} + U_{i-1}
+				}
+				if err := r.eval(fy, r.t+tab.cs[st]*hs, ynew); err != nil {
 					return info, err
 				}
 			}
 			for i := range r.tmp {
-				v := fy[i] + hs*rodasD[st]*r.dft[i]
-				for j := 0; j < st; j++ {
-					v += rodasC[st][j] / hs * r.u[j][i]
+				v := fy[i] + hs*tab.d[st]*r.dft[i]
+				for j, c := range tab.c[st] {
+					v += c / hs * r.u[j][i]
 				}
 				r.tmp[i] = g * v
 			}
@@ -112,29 +177,33 @@ func (r *rosenbrock) stepRodas4() (StepInfo, error) {
 				return info, err
 			}
 		}
-		// ynew holds stage 6's argument; the solution adds U_6.
-		var s float64
+		// ynew holds the last stage's argument; the solution adds U_s.
+		var sum float64
 		for i := range ynew {
-			yn := ynew[i] + r.u[5][i]
+			yn := ynew[i] + r.u[s-1][i]
 			sc := r.set.ATol + r.set.RTol*math.Max(math.Abs(r.y[i]), math.Abs(yn))
-			e := r.u[5][i] / sc
-			s += e * e
+			e := r.u[s-1][i] / sc
+			sum += e * e
 			ynew[i] = yn
 		}
-		eest := math.Sqrt(s / float64(n))
+		eest := math.Sqrt(sum / float64(n))
 		if rej, err := r.reject(h, eest, &info); rej || err != nil {
 			if err != nil {
 				return info, err
 			}
 			continue
 		}
-		for i := range r.d2 {
-			var a, b float64
-			for j := 0; j < 5; j++ {
-				a += rodasH[0][j] * r.u[j][i]
-				b += rodasH[1][j] * r.u[j][i]
+		if tab.h != nil {
+			for i := range r.d2 {
+				var a, b float64
+				for j := 0; j < 5; j++ {
+					a += tab.h[0][j] * r.u[j][i]
+					b += tab.h[1][j] * r.u[j][i]
+				}
+				r.d2[i], r.d3[i] = a, b
 			}
-			r.d2[i], r.d3[i] = a, b
+		} else {
+			copy(r.d2, r.f0) // the slope at the old point, for Hermite
 		}
 		r.accept(ynew, h, hs, last, eest, &info)
 		r.f0Valid = false // f at the new point is not a stage
@@ -142,10 +211,30 @@ func (r *rosenbrock) stepRodas4() (StepInfo, error) {
 	}
 }
 
-// denseRodas4 is RODAS's continuous extension:
-// y(theta) = y0 + theta (y1 - y0 + (1 - theta)(D2 + theta D3)).
-func (r *rosenbrock) denseRodas4(dst []float64, th float64) {
-	for i := range dst {
-		dst[i] = r.y0[i] + th*(r.y[i]-r.y0[i]+(1-th)*(r.d2[i]+th*r.d3[i]))
+// denseRodas is RODAS's continuous extension
+// y(theta) = y0 + theta (y1 - y0 + (1 - theta)(D2 + theta D3)), or the
+// cubic Hermite interpolant on the end values and slopes.
+func (r *rosenbrock) denseRodas(dst []float64, th float64) error {
+	if r.rodas.h != nil {
+		for i := range dst {
+			dst[i] = r.y0[i] + th*(r.y[i]-r.y0[i]+(1-th)*(r.d2[i]+th*r.d3[i]))
+		}
+		return nil
 	}
+	if !r.f0Valid {
+		// The slope at the new point: the next step's first evaluation.
+		if err := r.eval(r.f0, r.t, r.y); err != nil {
+			return err
+		}
+		r.f0Valid = true
+	}
+	h := r.hLast
+	h00 := (1 + 2*th) * (1 - th) * (1 - th)
+	h10 := th * (1 - th) * (1 - th)
+	h01 := th * th * (3 - 2*th)
+	h11 := th * th * (th - 1)
+	for i := range dst {
+		dst[i] = h00*r.y0[i] + h*h10*r.d2[i] + h01*r.y[i] + h*h11*r.f0[i]
+	}
+	return nil
 }

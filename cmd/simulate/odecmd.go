@@ -49,15 +49,20 @@ func odeProblems() map[string]odeProblem {
 	}
 }
 
-// autonomous returns m told that f does not depend on t (true of every
-// problem here), which spares the stiff solvers a time derivative per step.
+// autonomous returns a stiff method m told that f does not depend on t
+// (true of every problem here), which spares it a time derivative per step,
+// and set to central-difference Jacobians, which its order needs at tight
+// tolerances (their evaluations count apart, as SciPy's njev).
 func autonomous(m ode.Method) ode.Method {
 	switch s := m.(type) {
 	case ode.Rosenbrock23:
-		s.Autonomous = true
+		s.Autonomous, s.CentralDiff = true, true
 		return s
 	case ode.Rodas4:
-		s.Autonomous = true
+		s.Autonomous, s.CentralDiff = true, true
+		return s
+	case ode.Rodas5:
+		s.Autonomous, s.CentralDiff = true, true
 		return s
 	}
 	return m
@@ -69,7 +74,7 @@ func (p odeProblem) reference() ([]float64, error) {
 	var m ode.Method = ode.Vern6
 	set := &ode.Settings{RTol: 1e-14, ATol: 1e-14}
 	if p.stiff {
-		m, set = ode.Rodas4{Autonomous: true}, &ode.Settings{RTol: 1e-12, ATol: 1e-14, MaxSteps: 10000000}
+		m, set = autonomous(ode.Rodas4{}), &ode.Settings{RTol: 1e-12, ATol: 1e-14, MaxSteps: 10000000}
 	}
 	sol, err := ode.Solve(m, p.f, 0, p.t1, p.y0, nil, set)
 	if err != nil {
@@ -79,7 +84,7 @@ func (p odeProblem) reference() ([]float64, error) {
 }
 
 var odeMethods = map[string]ode.Method{"euler": ode.Euler, "midpoint": ode.Midpoint, "rk4": ode.RK4, "bs3": ode.BS3,
-	"dp5": ode.DP5, "tsit5": ode.Tsit5, "vern6": ode.Vern6, "rosenbrock23": ode.Rosenbrock23{}, "rodas4": ode.Rodas4{}}
+	"dp5": ode.DP5, "tsit5": ode.Tsit5, "vern6": ode.Vern6, "rosenbrock23": ode.Rosenbrock23{}, "rodas4": ode.Rodas4{}, "rodas5": ode.Rodas5{}}
 
 func cmdODE(args []string, stdout, stderr io.Writer) error {
 	var c struct {
@@ -92,10 +97,11 @@ func cmdODE(args []string, stdout, stderr io.Writer) error {
 evaluations (as SciPy counts them: without those of a finite-difference Jacobian, which
 "nfev_jac" reports), steps, the relative end-point error against a tight reference (Vern6 at
 rtol = atol = 1e-14, or for the stiff problems Rodas4 at 1e-12/1e-14) and the time;
---json prints the peer script's line format for compare.py. Problems: lotka-volterra,
-vanderpol-mu1, arenstorf (nonstiff); vanderpol-mu1000, robertson (stiff: rosenbrock23 or rodas4).
+--json prints the peer script's line format for compare.py. The stiff methods are told the
+problems are autonomous and take central-difference Jacobians. Problems: lotka-volterra,
+vanderpol-mu1, arenstorf (nonstiff); vanderpol-mu1000, robertson (stiff: rosenbrock23, rodas4, rodas5).
 Methods: tsit5, dp5, vern6, bs3 (adaptive), rk4, midpoint, euler (fixed step --dt), rosenbrock23,
-rodas4 (stiff).`,
+rodas4, rodas5 (stiff).`,
 		"simulate ode --problem arenstorf --method tsit5 --rtol 1e-6 --atol 1e-9 --out orbit.h5", stderr)
 	c.common.register(fs)
 	fs.StringVar(&c.Problem, "problem", "lotka-volterra", "test problem")
@@ -122,10 +128,10 @@ rodas4 (stiff).`,
 	}
 	tab, ok := odeMethods[c.Method]
 	if !ok {
-		return usageErr("--method %q: want tsit5, dp5, vern6, bs3, rk4, midpoint, euler, rosenbrock23 or rodas4", c.Method)
+		return usageErr("--method %q: want tsit5, dp5, vern6, bs3, rk4, midpoint, euler, rosenbrock23, rodas4 or rodas5", c.Method)
 	}
 	if _, explicit := tab.(*ode.Tableau); p.stiff && explicit {
-		return usageErr("--problem %s is stiff: use --method rosenbrock23 or rodas4", c.Problem)
+		return usageErr("--problem %s is stiff: use --method rosenbrock23, rodas4 or rodas5", c.Problem)
 	}
 	if !(c.RTol > 0) || !(c.ATol > 0) {
 		return usageErr("--rtol %g and --atol %g must be positive", c.RTol, c.ATol)

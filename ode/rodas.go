@@ -1,12 +1,6 @@
 package ode
 
-import (
-	"math"
-
-	"gonum.org/v1/gonum/mat"
-
-	"github.com/pdekit/pdekit/sparse"
-)
+import "math"
 
 // Rodas4 is the L-stable, stiffly accurate Rosenbrock method RODAS of
 // Hairer and Wanner (Solving ODEs II, section IV.7; the coefficient set
@@ -14,23 +8,13 @@ import (
 // 3rd-order error estimate, six stages, six evaluations of f and one
 // factorization of W = I - h gamma J per step (gamma = 1/4), and its
 // 3rd-order dense output. It suits stiff problems at tighter tolerances
-// than Rosenbrock23. The Jacobian options, Autonomous and CentralDiff are
-// those of Rosenbrock23 (dense by finite differences or Jac; sparse with
-// Sparsity).
-type Rodas4 struct {
-	Jac         func(dst *mat.Dense, t float64, y []float64)
-	Sparsity    *sparse.CSR
-	SparseJac   func(dst *sparse.CSR, t float64, y []float64)
-	Autonomous  bool
-	CentralDiff bool
-}
+// than Rosenbrock23. Its fields are Rosenbrock23's: the Jacobian options
+// (dense by finite differences or Jac; sparse with Sparsity), Autonomous
+// and CentralDiff.
+type Rodas4 Rosenbrock23
 
 func (r Rodas4) newIntegrator(f Func, s *Settings) integrator {
-	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, rodas: rodas4Tab, autonomous: r.Autonomous, central: r.CentralDiff}
-	if s != nil {
-		ro.set = *s
-	}
-	return ro
+	return Rosenbrock23(r).integrator(f, s, rodas4Tab)
 }
 
 // Rodas5 is the stiffly accurate Rosenbrock method of Di Marzo (1993) with
@@ -38,22 +22,12 @@ func (r Rodas4) newIntegrator(f Func, s *Settings) integrator {
 // error estimate, eight stages and evaluations of f, one factorization of
 // W = I - h gamma J per step (gamma = 0.19). Its dense output is cubic
 // Hermite on the step's end values and slopes (the slope at the new point
-// is the next step's first evaluation, so it costs nothing extra). The
-// options are those of Rosenbrock23.
-type Rodas5 struct {
-	Jac         func(dst *mat.Dense, t float64, y []float64)
-	Sparsity    *sparse.CSR
-	SparseJac   func(dst *sparse.CSR, t float64, y []float64)
-	Autonomous  bool
-	CentralDiff bool
-}
+// is the next step's first evaluation, so it costs nothing extra). Its
+// fields are Rosenbrock23's.
+type Rodas5 Rosenbrock23
 
 func (r Rodas5) newIntegrator(f Func, s *Settings) integrator {
-	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, rodas: rodas5Tab, autonomous: r.Autonomous, central: r.CentralDiff}
-	if s != nil {
-		ro.set = *s
-	}
-	return ro
+	return Rosenbrock23(r).integrator(f, s, rodas5Tab)
 }
 
 // rodasTableau is a stiffly accurate Rosenbrock method in the transformed

@@ -59,8 +59,13 @@ type Rosenbrock23 struct {
 	CentralDiff bool
 }
 
-func (r Rosenbrock23) newIntegrator(f Func, s *Settings) integrator {
-	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, autonomous: r.Autonomous, central: r.CentralDiff}
+func (r Rosenbrock23) newIntegrator(f Func, s *Settings) integrator { return r.integrator(f, s, nil) }
+
+// integrator returns the Rosenbrock integrator with r's options for the
+// Rodas method tab, or Rosenbrock23 when tab is nil.
+func (r Rosenbrock23) integrator(f Func, s *Settings, tab *rodasTableau) integrator {
+	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, rodas: tab,
+		autonomous: r.Autonomous, central: r.CentralDiff}
 	if s != nil {
 		ro.set = *s
 	}

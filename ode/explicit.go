@@ -112,6 +112,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error implements the error interface.
 func (e *Error) Error() string { return fmt.Sprintf("ode: at t = %g: %s", e.T, e.Msg) }
 
 // Explicit integrates with an explicit Runge-Kutta Tableau, in the gonum

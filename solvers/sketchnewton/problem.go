@@ -37,6 +37,7 @@ type DerivativeError struct {
 	Given, FD float64
 }
 
+// Error implements the error interface.
 func (e DerivativeError) Error() string {
 	return fmt.Sprintf("sketchnewton: %s entry (%d, %d) is %.10g, central difference %.10g", e.What, e.I, e.J, e.Given, e.FD)
 }

@@ -82,6 +82,24 @@ func stride2(dst []float32, src []float64, n, sub int) {
 	}
 }
 
+// bilinear2 copies src (n x n, row-major) downsampled by the integer factor
+// sub into dst as float32 the way PyTorch's F.interpolate(mode="bilinear",
+// align_corners=False) does: output point i samples the input at
+// sub*i + (sub-1)/2, halfway between two input points when sub is even
+// (the 2 x 2 average) and on one when it is odd.
+func bilinear2(dst []float32, src []float64, n, sub int) {
+	lo, hi := (sub-1)/2, sub/2
+	m := 0
+	for i := 0; i < n/sub; i++ {
+		r0, r1 := sub*i+lo, sub*i+hi
+		for j := 0; j < n/sub; j++ {
+			c0, c1 := sub*j+lo, sub*j+hi
+			dst[m] = float32(0.25 * (src[r0*n+c0] + src[r0*n+c1] + src[r1*n+c0] + src[r1*n+c1]))
+			m++
+		}
+	}
+}
+
 // frameSteps returns the number of steps between frames, and an error
 // unless the frame spacing is a whole number of steps.
 func frameSteps(start, end float64, frames int, dt float64) (int, error) {
@@ -233,16 +251,20 @@ func solveAndStore(ctx context.Context, e *Elliptic, i int, out [][]float32, u, 
 // vorticity is a periodic random field (Alpha, Tau, Sigma), the forcing
 // 0.1 (sin 2 pi (x+y) + cos 2 pi (x+y)), the viscosity Nu; NS2D integrates on
 // the N x N grid with step Dt and Frames+1 snapshots at Start + j
-// (End-Start)/Frames, j = 0..Frames, are stored subsampled by Sub. Field:
-// "tensor" [Frames+1, s, s]. Zero fields take FNO's values for the
-// viscosity 1e-3 set: N 256, Sub 4 (64), Nu 1e-3, Dt 1e-3, Start 0, End 50,
-// Frames 50, Alpha 2.5, Tau 7, Sigma 7^1.5.
+// (End-Start)/Frames, j = 0..Frames, are stored subsampled by Sub: every
+// Sub-th point (FNO's published files), or with Bilinear the bilinear
+// downsampling of Spectral-Refiner's data (PyTorch's F.interpolate,
+// align_corners=False). Field: "tensor" [Frames+1, s, s]. Zero fields take
+// FNO's values for the viscosity 1e-3 set: N 256, Sub 4 (64), Nu 1e-3, Dt
+// 1e-3, Start 0, End 50, Frames 50, Alpha 2.5, Tau 7, Sigma 7^1.5
+// (Spectral-Refiner: Start 30, End 50, Frames 100, Bilinear).
 type NSData struct {
 	N, Sub            int
 	Nu, Dt            float64
 	Start, End        float64
 	Frames            int
 	Alpha, Tau, Sigma float64
+	Bilinear          bool
 	Seed              uint64
 }
 
@@ -330,9 +352,13 @@ func (w *nsWorker) Sample(ctx context.Context, i int, out [][]float32) error {
 		}
 	}
 	s, _ := periodicOut(d.N, d.Sub)
+	down := stride2
+	if d.Bilinear {
+		down = bilinear2
+	}
 	return recordFrames(ctx, i, d.Frames, func() error { return w.ns.Advance(w.every) }, func(f int) {
 		w.ns.Vorticity(w.w)
-		stride2(out[0][f*s*s:(f+1)*s*s], w.w, d.N, d.Sub)
+		down(out[0][f*s*s:(f+1)*s*s], w.w, d.N, d.Sub)
 	})
 }
 

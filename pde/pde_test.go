@@ -501,3 +501,31 @@ func TestHeatCrankNicolson(t *testing.T) {
 		t.Error("zero time step accepted")
 	}
 }
+
+// TestBilinearDownsampling checks bilinear2 against PyTorch's bilinear
+// rule (align_corners=False) worked by hand: factor 2 averages 2 x 2 blocks,
+// factor 3 picks the centre, factor 4 averages the central 2 x 2 of each
+// 4 x 4 block; a linear field is reproduced at the sample points.
+func TestBilinearDownsampling(t *testing.T) {
+	const n = 12
+	src := make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			src[i*n+j] = float64(3*i + 5*j)
+		}
+	}
+	for _, sub := range []int{2, 3, 4} {
+		m := n / sub
+		dst := make([]float32, m*m)
+		bilinear2(dst, src, n, sub)
+		for i := 0; i < m; i++ {
+			for j := 0; j < m; j++ {
+				x := float64(sub*i) + float64(sub-1)/2 // the sampled input coordinates
+				y := float64(sub*j) + float64(sub-1)/2
+				if want := 3*x + 5*y; math.Abs(float64(dst[i*m+j])-want) > 1e-5 {
+					t.Fatalf("sub %d: (%d,%d) = %v, want %v", sub, i, j, dst[i*m+j], want)
+				}
+			}
+		}
+	}
+}

@@ -31,7 +31,7 @@ type genConfig struct {
 // datasetFlags are the recipe flags; each applies to some data sets.
 var datasetFlags = map[string][]string{
 	"darcy":     {"n", "sub", "alpha", "tau", "high", "low", "tol"},
-	"ns2d":      {"n", "sub", "nu", "dt", "t-start", "t-end", "frames", "alpha", "tau", "sigma"},
+	"ns2d":      {"n", "sub", "nu", "dt", "t-start", "t-end", "frames", "alpha", "tau", "sigma", "bilinear"},
 	"burgers":   {"n", "sub", "nu", "dt", "t-end", "frames", "alpha", "tau", "sigma"},
 	"poisson":   {"n", "sub", "alpha", "tau", "tol"},
 	"helmholtz": {"n", "sub", "k", "alpha", "tau", "tol"},
@@ -61,6 +61,7 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) error {
 		Sigma, K   float64
 		High, Low  float64
 		Tol        float64
+		Bilinear   bool
 	}
 	fs := newFlags("generate DATASET", `Generate a PDE data set as HDF5, PDEBench's layout: float32 datasets shaped
 [samples, ...] ("tensor" the solution, "nu" a coefficient, "source" a source term),
@@ -94,6 +95,7 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	fs.Float64Var(&c.High, "high", 0, "Darcy coefficient where the field is >= 0")
 	fs.Float64Var(&c.Low, "low", 0, "Darcy coefficient where the field is < 0")
 	fs.Float64Var(&c.Tol, "tol", 0, "relative residual tolerance of the linear solves")
+	fs.BoolVar(&c.Bilinear, "bilinear", false, "ns2d: bilinear downsampling by --sub (Spectral-Refiner's data) instead of every sub-th point")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			fs.Usage()
@@ -114,7 +116,7 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	}
 	var bad error
 	recipeFlag := map[string]bool{}
-	for _, f := range []string{"n", "sub", "frames", "nu", "dt", "t-start", "t-end", "alpha", "tau", "sigma", "k", "high", "low", "tol"} {
+	for _, f := range []string{"n", "sub", "frames", "nu", "dt", "t-start", "t-end", "alpha", "tau", "sigma", "k", "high", "low", "tol", "bilinear"} {
 		recipeFlag[f] = true
 	}
 	fs.Visit(func(f *flag.Flag) {
@@ -136,7 +138,7 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 		ds = d
 	case "ns2d":
 		d := &pde.NSData{N: c.N, Sub: c.Sub, Nu: c.Nu, Dt: c.Dt, Start: c.Start, End: c.End, Frames: c.Frames,
-			Alpha: c.Alpha, Tau: c.Tau, Sigma: c.Sigma, Seed: c.Seed}
+			Alpha: c.Alpha, Tau: c.Tau, Sigma: c.Sigma, Bilinear: c.Bilinear, Seed: c.Seed}
 		d.Defaults()
 		ds = d
 	case "burgers":

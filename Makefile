@@ -33,9 +33,13 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
-# bench prints JSON lines for ../shared/peers/compare.py (not part of the tests).
+# bench prints JSON lines for ../shared/peers/compare.py (not part of the tests);
+# the peers' own commands are in ../shared/peers/README.md, and `bench ode` and
+# `ot` take the peers' output or inputs (see README.md).
 bench: build
 	./$(BIN) bench spmv
+	./$(BIN) bench pde
+	./$(BIN) bench nn
 
 clean:
 	rm -rf bin $(OUT)

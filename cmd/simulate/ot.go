@@ -25,7 +25,8 @@ func cmdOT(args []string, stdout, stderr io.Writer) error {
 		MaxIter, K            int
 	}
 	fs := newFlags("ot", `Optimal transport between two point clouds or two densities read from one HDF5 file
-(datasets x and y; optional weights a and b, uniform otherwise). Clouds are [n, d] and
+(datasets x and y; optional weights a and b, uniform otherwise), or for a cost matrix given
+in the file (dataset cost [n, m], then --cost is ignored). Clouds are [n, d] and
 [m, d]; with --fields, x and y are nonnegative densities on the same 1-D or 2-D grid over
 the unit interval or square (cell centres), normalised to unit mass, and zero cells are
 dropped. The cost matrix is normalised by its maximum, as ../shared/peers/optimal_transport.py
@@ -73,20 +74,25 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 	if err := checkOut(c.Out, c.Force); err != nil {
 		return err
 	}
-	x, y, a, b, d, err := readOTInput(c.In, c.Fields)
+	cost, a, b, d, err := readCostInput(c.In)
 	if err != nil {
 		return err
 	}
+	if cost == nil {
+		var x, y []float64
+		if x, y, a, b, d, err = readOTInput(c.In, c.Fields); err != nil {
+			return err
+		}
+		if c.Cost == "minkowski" {
+			cost, err = transport.CostMatrixLp(x, y, d, c.P)
+		} else {
+			cost, err = transport.CostMatrix(x, y, d, metric)
+		}
+		if err != nil {
+			return usageErr("%v", err)
+		}
+	}
 	n, m := len(a), len(b)
-	var cost []float64
-	if c.Cost == "minkowski" {
-		cost, err = transport.CostMatrixLp(x, y, d, c.P)
-	} else {
-		cost, err = transport.CostMatrix(x, y, d, metric)
-	}
-	if err != nil {
-		return usageErr("%v", err)
-	}
 	scale := 0.0
 	for _, v := range cost {
 		scale = math.Max(scale, v)
@@ -171,6 +177,50 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 		return fmt.Errorf("%s did not converge in %d iterations (marginal error %.3g)", c.Method, iters, merr)
 	}
 	return nil
+}
+
+// readCostInput reads a user-given cost matrix: the dataset "cost" [n, m]
+// with optional weights a and b (uniform otherwise). It returns a nil cost
+// when the file has none (clouds or densities instead).
+func readCostInput(path string) (cost, a, b []float64, d int, err error) {
+	f, err := h5.Open(path)
+	if err != nil {
+		return nil, nil, nil, 0, usageErr("--in: %v", err)
+	}
+	defer f.Close()
+	if _, serr := f.Stat("cost"); serr != nil {
+		return nil, nil, nil, 0, nil
+	}
+	cost, dims, err := h5.Read[float64](f, "cost")
+	if err != nil || len(dims) != 2 {
+		return nil, nil, nil, 0, usageErr("--in %s: cost must be a float64 matrix [n, m]: %v", path, err)
+	}
+	for i, v := range cost {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, nil, nil, 0, usageErr("cost has %v at entry %d", v, i)
+		}
+	}
+	weights := func(name string, n int) ([]float64, error) {
+		if _, err := f.Stat(name); err != nil {
+			w := make([]float64, n)
+			for i := range w {
+				w[i] = 1 / float64(n)
+			}
+			return w, nil
+		}
+		w, wd, err := h5.Read[float64](f, name)
+		if err != nil || len(wd) != 1 || wd[0] != n {
+			return nil, usageErr("weights %s must be a float64 vector of %d: %v", name, n, err)
+		}
+		return w, nil
+	}
+	if a, err = weights("a", dims[0]); err != nil {
+		return
+	}
+	if b, err = weights("b", dims[1]); err != nil {
+		return
+	}
+	return cost, a, b, 0, nil
 }
 
 // readOTInput reads the clouds (or densities) x and y and their weights.

@@ -130,3 +130,34 @@ func TestOT(t *testing.T) {
 		}
 	}
 }
+
+// TestOTCostMatrix solves a user-given cost matrix (dataset cost) exactly
+// and entropically: a 4 x 4 assignment with a known optimum.
+func TestOTCostMatrix(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "cost.h5")
+	f, err := h5.Create(in, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The identity permutation costs 0; every other one at least 2/4.
+	c := []float64{0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0}
+	h5.Write(f, "cost", []int{4, 4}, c, nil)
+	f.Close()
+	code, stdout, errs := sim(t, "ot", "--in", in, "--method", "emd", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var line struct {
+		Cost float64 `json:"cost"`
+		NNZ  int     `json:"nnz"`
+	}
+	json.Unmarshal([]byte(stdout), &line)
+	if line.Cost != 0 || line.NNZ != 4 {
+		t.Errorf("cost %v with %d nonzeros, want 0 with 4", line.Cost, line.NNZ)
+	}
+	code, stdout, _ = sim(t, "ot", "--in", in, "--method", "sns", "--reg", "0.05", "--json")
+	json.Unmarshal([]byte(stdout), &line)
+	if code != 0 || !(line.Cost > 0 && line.Cost < 0.01) {
+		t.Errorf("sns: exit %d, cost %v", code, line.Cost)
+	}
+}

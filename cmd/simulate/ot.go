@@ -22,7 +22,7 @@ func cmdOT(args []string, stdout, stderr io.Writer) error {
 		In, Out, Method, Cost string
 		Fields                bool
 		Reg, Tol, Tau, P      float64
-		MaxIter, K            int
+		MaxIter, K, Warmup    int
 	}
 	fs := newFlags("ot", `Optimal transport between two point clouds or two densities read from one HDF5 file
 (datasets x and y; optional weights a and b, uniform otherwise), or for a cost matrix given
@@ -49,6 +49,7 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 	fs.Float64Var(&c.Tau, "tau", 1, "unbalanced: KL marginal penalty")
 	fs.IntVar(&c.MaxIter, "maxiter", 0, "iteration cap (0: the method's default)")
 	fs.IntVar(&c.K, "k", 2, "sparse: nonzeros per column")
+	fs.IntVar(&c.Warmup, "warmup", 0, "sns: Sinkhorn steps before the first Newton step (0: 20; the paper uses 700 for W1)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 		}
 		plan, f, g, iters, value, merr, converged = r.Plan, r.F, r.G, r.Iterations, r.Cost, r.MarginalError, r.Converged
 	case "sns":
-		r, err := transport.SinkhornNewtonSparse(a, b, cost, &transport.SNSSettings{Reg: c.Reg, Tol: c.Tol})
+		r, err := transport.SinkhornNewtonSparse(a, b, cost, &transport.SNSSettings{Reg: c.Reg, Tol: c.Tol, Warmup: c.Warmup})
 		if err != nil {
 			return usageErr("%v", err)
 		}

@@ -54,17 +54,24 @@ type Worker interface {
 }
 
 // nodeOut returns the output size of an n-node grid subsampled by stride
-// sub ([::sub], boundary kept): (n-1)/sub + 1, and an error unless sub
-// divides n-1.
+// sub ([::sub], boundary kept): (n-1)/sub + 1, and an error unless n >= 3
+// and sub divides n-1.
 func nodeOut(n, sub int) (int, error) {
+	if n < 3 {
+		return 0, fmt.Errorf("pde: N %d nodes per side, want >= 3", n)
+	}
 	if sub < 1 || (n-1)%sub != 0 {
 		return 0, fmt.Errorf("pde: Sub %d must divide N-1 = %d so that the boundary nodes are kept", sub, n-1)
 	}
 	return (n-1)/sub + 1, nil
 }
 
-// periodicOut returns n/sub and an error unless sub divides n.
+// periodicOut returns n/sub and an error unless n is even, >= 4, and sub
+// divides it.
 func periodicOut(n, sub int) (int, error) {
+	if n < 4 || n%2 != 0 {
+		return 0, fmt.Errorf("pde: N %d points per side, want even and >= 4", n)
+	}
 	if sub < 1 || n%sub != 0 {
 		return 0, fmt.Errorf("pde: Sub %d must divide N = %d", sub, n)
 	}
@@ -172,9 +179,6 @@ func setFloat(p *float64, v float64) {
 
 // Check implements Dataset.
 func (d *DarcyData) Check() error {
-	if d.N < 3 {
-		return fmt.Errorf("pde: Darcy N %d, want >= 3", d.N)
-	}
 	if _, err := nodeOut(d.N, d.Sub); err != nil {
 		return err
 	}
@@ -283,9 +287,6 @@ func (d *NSData) Defaults() {
 
 // Check implements Dataset.
 func (d *NSData) Check() error {
-	if d.N < 4 || d.N%2 != 0 {
-		return fmt.Errorf("pde: Navier-Stokes N %d, want even and >= 4", d.N)
-	}
 	if _, err := periodicOut(d.N, d.Sub); err != nil {
 		return err
 	}
@@ -408,9 +409,6 @@ func (d *BurgersData) Defaults() {
 
 // Check implements Dataset.
 func (d *BurgersData) Check() error {
-	if d.N < 4 || d.N%2 != 0 {
-		return fmt.Errorf("pde: Burgers N %d, want even and >= 4", d.N)
-	}
 	if _, err := periodicOut(d.N, d.Sub); err != nil {
 		return err
 	}
@@ -499,9 +497,6 @@ func (d *EllipticData) Defaults() {
 
 // Check implements Dataset.
 func (d *EllipticData) Check() error {
-	if d.N < 3 {
-		return fmt.Errorf("pde: N %d, want >= 3", d.N)
-	}
 	if _, err := nodeOut(d.N, d.Sub); err != nil {
 		return err
 	}
@@ -577,9 +572,6 @@ func (d *HeatData) Defaults() {
 
 // Check implements Dataset.
 func (d *HeatData) Check() error {
-	if d.N < 3 {
-		return fmt.Errorf("pde: heat N %d, want >= 3", d.N)
-	}
 	if _, err := nodeOut(d.N, d.Sub); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
@@ -220,7 +221,7 @@ func TestTruncationOrder(t *testing.T) {
 // solveError solves A u = f with CG to 1e-12 and returns max |u - u_exact|.
 func solveError(t *testing.T, g *mesh.Grid, op operator, u, f func([]float64) float64) float64 {
 	t.Helper()
-	res, err := solvers.Solve(context.Background(), op, g.Sample(nil, f), &solvers.CG{}, &solvers.Settings{Tolerance: 1e-12})
+	res, err := solvers.Solve(context.Background(), op, g.Sample(nil, f), &solvers.CG{}, &solvers.Settings{Control: iterate.Control{Tolerance: 1e-12}})
 	if err != nil || !res.Reason.Converged() {
 		t.Fatalf("CG: %v, %v", err, res.Reason)
 	}

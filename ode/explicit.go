@@ -3,6 +3,8 @@ package ode
 import (
 	"fmt"
 	"math"
+
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // Func computes dy = f(t, y), overwriting dy. It must not keep y or dy.
@@ -24,12 +26,20 @@ const (
 	I
 )
 
-// Settings controls an integration. The zero value means the defaults.
+// Settings controls an integration. The zero value, and a nil *Settings,
+// mean the defaults.
+//
+// The embedded Control's tolerances are those of the error test,
+// relative to the size of the state with an absolute floor:
+// RMS(err / (AbsTolerance + Tolerance max(|y0|, |y1|))) <= 1, SciPy's and
+// OrdinaryDiffEq's rtol and atol. Both zero mean 1e-3 and 1e-6 (their
+// defaults); one of them zero is a purely absolute or purely relative
+// test. MaxIterations caps the accepted plus rejected steps; zero means
+// 1e6, and reaching it ends Solve with reason IterationLimit. The callback
+// is called at the start and after every accepted step, with the state
+// and the step's scaled error estimate; History records those estimates.
 type Settings struct {
-	// RTol and ATol are the relative and absolute tolerances of the
-	// error test RMS(err / (ATol + RTol max(|y0|, |y1|))) <= 1. Zero
-	// means 1e-3 and 1e-6 (SciPy's and OrdinaryDiffEq's defaults).
-	RTol, ATol float64
+	iterate.Control
 	// Dt is the first step of an adaptive method (zero: chosen by
 	// Hairer's algorithm) and the step of a fixed-step one (required).
 	Dt float64
@@ -38,8 +48,6 @@ type Settings struct {
 	Fixed bool
 	// DtMax caps the step; zero means the whole interval.
 	DtMax float64
-	// MaxSteps caps the accepted plus rejected steps; zero means 1e6.
-	MaxSteps int
 	// Controller selects the step-size controller (PI by default).
 	Controller Controller
 	// Events are located by Solve along the dense output.
@@ -100,7 +108,7 @@ const (
 	NonFinite ErrorKind = iota + 1
 	// StepUnderflow: the step fell below the resolution of t.
 	StepUnderflow
-	// TooManySteps: Settings.MaxSteps was reached.
+	// TooManySteps: Settings.MaxIterations steps were taken.
 	TooManySteps
 )
 
@@ -150,15 +158,11 @@ func NewExplicit(tab *Tableau, f Func, s *Settings) *Explicit {
 // for bad settings or input.
 func (e *Explicit) Init(t0 float64, y0 []float64, t1 float64) error {
 	s := &e.set
-	if s.RTol < 0 || s.ATol < 0 || math.IsNaN(s.RTol) || math.IsNaN(s.ATol) {
-		return fmt.Errorf("ode: tolerances RTol = %g, ATol = %g must be positive", s.RTol, s.ATol)
+	ctl, err := s.Control.Resolve(iterate.Control{Tolerance: 1e-3, AbsTolerance: 1e-6, MaxIterations: 1000000})
+	if err != nil {
+		return fmt.Errorf("ode: tolerances: %w", err)
 	}
-	if s.RTol == 0 {
-		s.RTol = 1e-3
-	}
-	if s.ATol == 0 {
-		s.ATol = 1e-6
-	}
+	s.Control = ctl
 	if math.IsNaN(t0) || math.IsNaN(t1) || math.IsInf(t0, 0) || math.IsInf(t1, 0) || t0 == t1 {
 		return fmt.Errorf("ode: interval [%g, %g] is empty or not finite", t0, t1)
 	}
@@ -176,9 +180,6 @@ func (e *Explicit) Init(t0 float64, y0 []float64, t1 float64) error {
 	}
 	if s.Dt < 0 || s.DtMax < 0 {
 		return fmt.Errorf("ode: Dt = %g and DtMax = %g must be nonnegative (the direction comes from t0 and t1)", s.Dt, s.DtMax)
-	}
-	if s.MaxSteps == 0 {
-		s.MaxSteps = 1000000
 	}
 	if s.DtMax == 0 {
 		s.DtMax = math.Abs(t1 - t0)
@@ -266,8 +267,8 @@ func (c *controller) rejected(h, eest float64) float64 {
 // whether it ends the interval, or the *Error that stops the run (too many
 // attempts, or a step below the resolution of t).
 func nextStep(st Stats, set *Settings, t, t1, dir, h float64) (float64, bool, error) {
-	if st.Accepted+st.Rejected >= set.MaxSteps {
-		return 0, false, &Error{T: t, Kind: TooManySteps, Msg: fmt.Sprintf("%d steps taken, the MaxSteps cap", set.MaxSteps)}
+	if st.Accepted+st.Rejected >= set.MaxIterations {
+		return 0, false, &Error{T: t, Kind: TooManySteps, Msg: fmt.Sprintf("%d steps taken, the MaxIterations cap", set.MaxIterations)}
 	}
 	h = math.Min(math.Min(h, set.DtMax), math.Abs(t1-t))
 	if t+dir*h == t {
@@ -290,7 +291,7 @@ func theta(t, t1, h float64) (float64, error) {
 func (e *Explicit) rms(v, a, b []float64) float64 {
 	var s float64
 	for i, x := range v {
-		sc := e.set.ATol + e.set.RTol*math.Max(math.Abs(a[i]), math.Abs(b[i]))
+		sc := e.set.AbsTolerance + e.set.Tolerance*math.Max(math.Abs(a[i]), math.Abs(b[i]))
 		s += (x / sc) * (x / sc)
 	}
 	return math.Sqrt(s / float64(len(v)))

@@ -1,12 +1,14 @@
 package ode
 
 import (
+	"context"
 	"errors"
 	"math"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -166,7 +168,7 @@ func TestObservedOrder(t *testing.T) {
 	}{{Euler, 200, 200, 1}, {Midpoint, 100, 100, 2}, {RK4, 32, 20, 3}, {BS3, 32, 40, 3}, {DP5, 32, 10, 4}, {Tsit5, 32, 10, 4}} {
 		var errs []float64
 		for _, n := range []int{c.n0, 2 * c.n0} {
-			sol, err := Solve(c.tab, lin, 0, 1, []float64{0.5}, nil, &Settings{Dt: 1 / float64(n), Fixed: true})
+			sol, err := Solve(context.Background(), c.tab, lin, 0, 1, []float64{0.5}, nil, &Settings{Dt: 1 / float64(n), Fixed: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -184,7 +186,7 @@ func TestObservedOrder(t *testing.T) {
 			for k := 0; k < n; k++ {
 				saveAt = append(saveAt, (float64(k)+0.37)*h)
 			}
-			sol, err := Solve(c.tab, expSin, 0, t1, []float64{1}, saveAt, &Settings{Dt: h, Fixed: true})
+			sol, err := Solve(context.Background(), c.tab, expSin, 0, t1, []float64{1}, saveAt, &Settings{Dt: h, Fixed: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,7 +215,7 @@ func TestObservedOrderVern6(t *testing.T) {
 	exact := 1 / (1 + 9*math.Exp(-6))
 	var errs []float64
 	for _, n := range []int{16, 32, 64} {
-		sol, err := Solve(Vern6, f, 0, 2, []float64{0.1}, nil, &Settings{Dt: 2 / float64(n), Fixed: true})
+		sol, err := Solve(context.Background(), Vern6, f, 0, 2, []float64{0.1}, nil, &Settings{Dt: 2 / float64(n), Fixed: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +233,7 @@ func TestObservedOrderVern6(t *testing.T) {
 		for k := 0; k < n; k++ {
 			saveAt = append(saveAt, (float64(k)+0.37)*h)
 		}
-		sol, err := Solve(Vern6, expSin, 0, 2, []float64{1}, saveAt, &Settings{Dt: h, Fixed: true})
+		sol, err := Solve(context.Background(), Vern6, expSin, 0, 2, []float64{1}, saveAt, &Settings{Dt: h, Fixed: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +260,7 @@ func TestAdaptive(t *testing.T) {
 	for _, tab := range []*Tableau{BS3, DP5, Tsit5, Vern6} {
 		var prev int
 		for _, tol := range []float64{1e-4, 1e-7, 1e-10} {
-			sol, err := Solve(tab, expSin, 0, t1, []float64{1}, nil, &Settings{RTol: tol, ATol: tol})
+			sol, err := Solve(context.Background(), tab, expSin, 0, t1, []float64{1}, nil, &Settings{Control: iterate.Control{Tolerance: tol, AbsTolerance: tol}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +290,7 @@ func TestAdaptive(t *testing.T) {
 func TestEigenEstimate(t *testing.T) {
 	const lambda = 50.0
 	f := func(dy []float64, _ float64, y []float64) { dy[0] = -lambda * y[0]; dy[1] = -lambda * y[1] }
-	sol, err := Solve(Tsit5, f, 0, 1, []float64{1, 2}, nil, &Settings{RTol: 1e-6, ATol: 1e-12})
+	sol, err := Solve(context.Background(), Tsit5, f, 0, 1, []float64{1, 2}, nil, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-12}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,10 +307,14 @@ func TestEigenEstimate(t *testing.T) {
 func TestErrors(t *testing.T) {
 	// y' = y^2, y(0) = 1 blows up at t = 1.
 	blow := func(dy []float64, _ float64, y []float64) { dy[0] = y[0] * y[0] }
-	sol, err := Solve(Tsit5, blow, 0, 2, []float64{1}, nil, nil)
+	// A failed integration is a reason, not an error; the cause is kept.
+	sol, err := Solve(context.Background(), Tsit5, blow, 0, 2, []float64{1}, nil, nil)
+	if err != nil || (sol.Reason != iterate.Diverged && sol.Reason != iterate.Breakdown) {
+		t.Fatalf("blow-up: error %v, reason %v", err, sol.Reason)
+	}
 	var oe *Error
-	if !errors.As(err, &oe) || (oe.Kind != NonFinite && oe.Kind != StepUnderflow) || math.Abs(oe.T-1) > 1e-2 {
-		t.Fatalf("blow-up: error %v", err)
+	if err := sol.Err(); !errors.As(err, &oe) || (oe.Kind != NonFinite && oe.Kind != StepUnderflow) || math.Abs(oe.T-1) > 1e-2 || !errors.Is(err, iterate.ErrNotConverged) {
+		t.Fatalf("blow-up: Err() = %v", err)
 	}
 	if last := sol.T[len(sol.T)-1]; last != oe.T {
 		t.Errorf("the solution ends at %g, the failure was at %g", last, oe.T)
@@ -319,29 +325,42 @@ func TestErrors(t *testing.T) {
 			dy[0] = math.NaN()
 		}
 	}
-	_, err = Solve(DP5, nan, 0, 1, []float64{0}, nil, &Settings{DtMax: 0.1})
-	if !errors.As(err, &oe) || oe.Kind != NonFinite {
-		t.Errorf("NaN from f: error %v", err)
+	sol, err = Solve(context.Background(), DP5, nan, 0, 1, []float64{0}, nil, &Settings{DtMax: 0.1})
+	if err != nil || sol.Reason != iterate.Diverged || !errors.As(sol.Err(), &oe) || oe.Kind != NonFinite {
+		t.Errorf("NaN from f: error %v, reason %v", err, sol.Reason)
 	}
 	for _, c := range []struct {
 		s    *Settings
 		tab  *Tableau
 		want string
 	}{
-		{&Settings{RTol: -1}, Tsit5, "tolerances"},
+		{&Settings{Control: iterate.Control{Tolerance: -1}}, Tsit5, "tolerances"},
 		{nil, RK4, "needs Settings.Dt"},
 		{&Settings{Dt: -0.1}, Tsit5, "Dt = -0.1"},
 	} {
-		if _, err := Solve(c.tab, expSin, 0, 1, []float64{1}, nil, c.s); err == nil || !contains(err.Error(), c.want) {
+		if _, err := Solve(context.Background(), c.tab, expSin, 0, 1, []float64{1}, nil, c.s); err == nil || !contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want %q", c.s, err, c.want)
 		}
 	}
-	if _, err := Solve(Tsit5, expSin, 0, 1, []float64{1}, []float64{0.5, 0.2}, nil); err == nil {
+	if _, err := Solve(context.Background(), Tsit5, expSin, 0, 1, []float64{1}, []float64{0.5, 0.2}, nil); err == nil {
 		t.Error("unordered saveAt accepted")
 	}
-	_, err = Solve(Tsit5, expSin, 0, 1, []float64{1}, nil, &Settings{MaxSteps: 3, RTol: 1e-12, ATol: 1e-12})
-	if !errors.As(err, &oe) || oe.Kind != TooManySteps {
-		t.Errorf("MaxSteps: error %v", err)
+	sol, err = Solve(context.Background(), Tsit5, expSin, 0, 1, []float64{1}, nil, &Settings{Control: iterate.Control{MaxIterations: 3, Tolerance: 1e-12, AbsTolerance: 1e-12}})
+	if err != nil || sol.Reason != iterate.IterationLimit || !errors.Is(sol.Err(), iterate.ErrIterationLimit) || sol.Stats.Accepted+sol.Stats.Rejected != 3 {
+		t.Errorf("MaxIterations 3: error %v, reason %v, %+v", err, sol.Reason, sol.Stats)
+	}
+	// A context cancelled by the callback stops at that step.
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	sol, err = Solve(ctx, Tsit5, expSin, 0, 10, []float64{1}, nil, &Settings{Control: iterate.Control{Callback: func(p iterate.Progress) bool {
+		if p.Iteration == 5 {
+			cancel()
+		}
+		steps = p.Iteration
+		return true
+	}}})
+	if err != nil || sol.Reason != iterate.Cancelled || steps != 5 || sol.Iterations != 5 || len(sol.Steps) != 5 || !errors.Is(sol.Err(), context.Canceled) {
+		t.Errorf("cancelled at step 5: error %v, reason %v after %d steps (callback saw %d)", err, sol.Reason, len(sol.Steps), steps)
 	}
 }
 
@@ -360,8 +379,8 @@ func contains(s, sub string) bool {
 func TestEvents(t *testing.T) {
 	osc := func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = -y[0] }
 	x := func(_ float64, y []float64) float64 { return y[0] }
-	set := &Settings{RTol: 1e-10, ATol: 1e-12, Events: []Event{{G: x, Direction: -1}, {G: x, Direction: 1}}}
-	sol, err := Solve(Tsit5, osc, 0, 10, []float64{1, 0}, nil, set)
+	set := &Settings{Control: iterate.Control{Tolerance: 1e-10, AbsTolerance: 1e-12}, Events: []Event{{G: x, Direction: -1}, {G: x, Direction: 1}}}
+	sol, err := Solve(context.Background(), Tsit5, osc, 0, 10, []float64{1, 0}, nil, set)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +403,7 @@ func TestEvents(t *testing.T) {
 	const g, h0 = 9.81, 10.0
 	fall := func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = -g }
 	ground := Event{G: func(_ float64, y []float64) float64 { return y[0] }, Terminal: true}
-	sol, err = Solve(DP5, fall, 0, 5, []float64{h0, 0}, nil, &Settings{RTol: 1e-10, ATol: 1e-12, Events: []Event{ground}})
+	sol, err = Solve(context.Background(), DP5, fall, 0, 5, []float64{h0, 0}, nil, &Settings{Control: iterate.Control{Tolerance: 1e-10, AbsTolerance: 1e-12}, Events: []Event{ground}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,19 +449,19 @@ func TestStiff(t *testing.T) {
 		set  *Settings
 		tol  float64
 	}{
-		{"robertson FD", rob, Rosenbrock23{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-4},
-		{"robertson exact J", rob, Rosenbrock23{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-4},
-		{"vanderpol mu=1000", vdp, Rosenbrock23{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-6, ATol: 1e-9}, 1e-3},
-		{"robertson Rodas4", rob, Rodas4{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-5},
-		{"robertson Rodas4 tight", rob, Rodas4{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-9, ATol: 1e-14}, 1e-8},
-		{"vanderpol mu=1000 Rodas4", vdp, Rodas4{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-6, ATol: 1e-9}, 1e-4},
-		{"vanderpol mu=1000 Rodas4 tight", vdp, Rodas4{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-9, ATol: 1e-12}, 1e-7},
-		{"robertson Rodas5", rob, Rodas5{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-6, ATol: 1e-10}, 1e-5},
-		{"robertson Rodas5 tight", rob, Rodas5{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{RTol: 1e-9, ATol: 1e-14}, 1e-8},
-		{"vanderpol mu=1000 Rodas5", vdp, Rodas5{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-6, ATol: 1e-9}, 1e-4},
-		{"vanderpol mu=1000 Rodas5 tight", vdp, Rodas5{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{RTol: 1e-9, ATol: 1e-12}, 1e-7},
+		{"robertson FD", rob, Rosenbrock23{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-10}}, 1e-4},
+		{"robertson exact J", rob, Rosenbrock23{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-10}}, 1e-4},
+		{"vanderpol mu=1000", vdp, Rosenbrock23{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-9}}, 1e-3},
+		{"robertson Rodas4", rob, Rodas4{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-10}}, 1e-5},
+		{"robertson Rodas4 tight", rob, Rodas4{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{Control: iterate.Control{Tolerance: 1e-9, AbsTolerance: 1e-14}}, 1e-8},
+		{"vanderpol mu=1000 Rodas4", vdp, Rodas4{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-9}}, 1e-4},
+		{"vanderpol mu=1000 Rodas4 tight", vdp, Rodas4{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{Control: iterate.Control{Tolerance: 1e-9, AbsTolerance: 1e-12}}, 1e-7},
+		{"robertson Rodas5", rob, Rodas5{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-10}}, 1e-5},
+		{"robertson Rodas5 tight", rob, Rodas5{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{Control: iterate.Control{Tolerance: 1e-9, AbsTolerance: 1e-14}}, 1e-8},
+		{"vanderpol mu=1000 Rodas5", vdp, Rodas5{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-9}}, 1e-4},
+		{"vanderpol mu=1000 Rodas5 tight", vdp, Rodas5{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{Control: iterate.Control{Tolerance: 1e-9, AbsTolerance: 1e-12}}, 1e-7},
 	} {
-		sol, err := Solve(c.m, c.f, 0, c.t1, c.y0, nil, c.set)
+		sol, err := Solve(context.Background(), c.m, c.f, 0, c.t1, c.y0, nil, c.set)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -482,10 +501,10 @@ func TestStiff(t *testing.T) {
 // time derivative: the same steps and state, one evaluation fewer per step.
 func TestAutonomous(t *testing.T) {
 	vdp := func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = 1000*(1-y[0]*y[0])*y[1] - y[0] }
-	set := &Settings{RTol: 1e-6, ATol: 1e-9}
+	set := &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-9}}
 	for _, pair := range [][2]Method{{Rodas4{}, Rodas4{Autonomous: true}}, {Rodas5{}, Rodas5{Autonomous: true}}, {Rosenbrock23{}, Rosenbrock23{Autonomous: true}}} {
-		a, err1 := Solve(pair[0], vdp, 0, 300, []float64{2, 0}, nil, set)
-		b, err2 := Solve(pair[1], vdp, 0, 300, []float64{2, 0}, nil, set)
+		a, err1 := Solve(context.Background(), pair[0], vdp, 0, 300, []float64{2, 0}, nil, set)
+		b, err2 := Solve(context.Background(), pair[1], vdp, 0, 300, []float64{2, 0}, nil, set)
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
@@ -531,7 +550,7 @@ func TestRosenbrockOrders(t *testing.T) {
 				saveAt = append(saveAt, (float64(k)+0.37)*h)
 			}
 			saveAt = append(saveAt, 2)
-			sol, err := Solve(c.m, c.f, 0, 2, []float64{c.y0}, saveAt, &Settings{Dt: h, Fixed: true})
+			sol, err := Solve(context.Background(), c.m, c.f, 0, 2, []float64{c.y0}, saveAt, &Settings{Dt: h, Fixed: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -597,7 +616,7 @@ func TestRosenbrockSparse(t *testing.T) {
 	decay := math.Exp(-4 / (h * h) * s2 * s2 * 0.1)
 	var errs []float64
 	for _, tol := range []float64{1e-6, 1e-8} {
-		sol, err := Solve(Rosenbrock23{Sparsity: p}, f, 0, 0.1, y0, nil, &Settings{RTol: tol, ATol: tol * 1e-3})
+		sol, err := Solve(context.Background(), Rosenbrock23{Sparsity: p}, f, 0, 0.1, y0, nil, &Settings{Control: iterate.Control{Tolerance: tol, AbsTolerance: tol * 1e-3}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -652,9 +671,9 @@ func TestRosenbrockSparse(t *testing.T) {
 	for i := 0; i < m; i++ {
 		b0[2*i], b0[2*i+1] = 1+math.Sin(2*math.Pi*float64(i+1)*dx), 3
 	}
-	set := &Settings{RTol: 1e-8, ATol: 1e-10}
-	dense, err1 := Solve(Rosenbrock23{}, bru, 0, 10, b0, nil, set)
-	sp, err2 := Solve(Rosenbrock23{Sparsity: bp}, bru, 0, 10, b0, nil, set)
+	set := &Settings{Control: iterate.Control{Tolerance: 1e-8, AbsTolerance: 1e-10}}
+	dense, err1 := Solve(context.Background(), Rosenbrock23{}, bru, 0, 10, b0, nil, set)
+	sp, err2 := Solve(context.Background(), Rosenbrock23{Sparsity: bp}, bru, 0, 10, b0, nil, set)
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
@@ -708,6 +727,28 @@ func TestFiniteDifferenceJacobian(t *testing.T) {
 		t.Logf("central %v: largest relative Jacobian error %.3g", c.central, worst)
 		if worst > c.tol {
 			t.Errorf("central %v: Jacobian error %.3g, want below %g", c.central, worst, c.tol)
+		}
+	}
+}
+
+// TestEvaluationCounts: the cost of a Runge-Kutta step is a claim the
+// benchmarks against SciPy rely on. With n fixed steps a method of s
+// stages evaluates f s times per step; an FSAL method reuses its last
+// stage as the next first one, so it pays s-1 per step and one at the
+// start.
+func TestEvaluationCounts(t *testing.T) {
+	const n = 40
+	for _, tab := range []*Tableau{Euler, Midpoint, RK4, BS3, DP5, Tsit5, Vern6} {
+		sol, err := Solve(context.Background(), tab, expSin, 0, 2, []float64{1}, nil, &Settings{Dt: 2.0 / n, Fixed: true})
+		if err != nil || sol.Reason != iterate.Completed {
+			t.Fatalf("%s: %v %v", tab.Name, err, sol.Reason)
+		}
+		want := n * tab.Stages()
+		if tab.FSAL {
+			want = 1 + n*(tab.Stages()-1)
+		}
+		if sol.Stats.FEvals != want || sol.Stats.Accepted != n || sol.Iterations != n {
+			t.Errorf("%s: %d evaluations, %d accepted steps (Iterations %d); want %d and %d", tab.Name, sol.Stats.FEvals, sol.Stats.Accepted, sol.Iterations, want, n)
 		}
 	}
 }

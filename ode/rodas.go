@@ -155,7 +155,7 @@ func (r *rosenbrock) stepRodas() (StepInfo, error) {
 		var sum float64
 		for i := range ynew {
 			yn := ynew[i] + r.u[s-1][i]
-			sc := r.set.ATol + r.set.RTol*math.Max(math.Abs(r.y[i]), math.Abs(yn))
+			sc := r.set.AbsTolerance + r.set.Tolerance*math.Max(math.Abs(r.y[i]), math.Abs(yn))
 			e := r.u[s-1][i] / sc
 			sum += e * e
 			ynew[i] = yn

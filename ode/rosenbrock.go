@@ -340,7 +340,7 @@ func (r *rosenbrock) Step() (StepInfo, error) {
 		var s float64
 		for i := range r.tmp {
 			e := hs / 6 * (r.k1[i] - 2*r.k2[i] + r.k3[i])
-			sc := r.set.ATol + r.set.RTol*math.Max(math.Abs(r.y[i]), math.Abs(ynew[i]))
+			sc := r.set.AbsTolerance + r.set.Tolerance*math.Max(math.Abs(r.y[i]), math.Abs(ynew[i]))
 			s += (e / sc) * (e / sc)
 		}
 		eest := math.Sqrt(s / float64(n))

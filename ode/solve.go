@@ -1,11 +1,23 @@
 package ode
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
+
+	"github.com/pdekit/pdekit/iterate"
 )
 
-// Solution is the result of Solve.
+// Solution is the result of Solve: the saved states, the accepted steps,
+// the events and the shared outcome block. Reason is Completed when the
+// integration reached t1 or a terminal event, IterationLimit when
+// Settings.MaxIterations steps were taken first, Diverged when f or the
+// state became NaN or infinite, Breakdown when the step fell below the
+// resolution of t (or a stiff solver's linear solve failed),
+// StoppedByCallback or Cancelled; Message says when and why. Iterations
+// counts the accepted steps and Residual is the last one's scaled error
+// estimate.
 type Solution struct {
 	// T and Y are the saved times and states.
 	T []float64
@@ -14,15 +26,18 @@ type Solution struct {
 	Steps []StepInfo
 	// Events lists the located events in time order.
 	Events []EventHit
-	Stats  Stats
+	iterate.Outcome
+	Stats Stats
 }
 
 // Solve integrates dy/dt = f(t, y) from (t0, y0) to t1 with the method m
-// (a *Tableau or Rosenbrock23). With saveAt nil it saves t0 and the end of every step; otherwise it
-// saves exactly the times in saveAt (monotone from t0 towards t1, within
-// the interval) by the method's dense output. On a failure it returns
-// what was saved up to the failing time with an *Error.
-func Solve(m Method, f Func, t0, t1 float64, y0 []float64, saveAt []float64, s *Settings) (*Solution, error) {
+// (a *Tableau, Rosenbrock23, Rodas4 or Rodas5). With saveAt nil it saves t0
+// and the end of every step; otherwise it saves exactly the times in
+// saveAt (monotone from t0 towards t1, within the interval) by the
+// method's dense output. It returns an error only for bad input or
+// settings; an integration that stops early keeps what it saved up to
+// then and says why in Solution.Reason (Solution.Err as an error).
+func Solve(ctx context.Context, m Method, f Func, t0, t1 float64, y0 []float64, saveAt []float64, s *Settings) (*Solution, error) {
 	e := m.newIntegrator(f, s)
 	if err := e.Init(t0, y0, t1); err != nil {
 		return nil, err
@@ -33,7 +48,19 @@ func Solve(m Method, f Func, t0, t1 float64, y0 []float64, saveAt []float64, s *
 			return nil, fmt.Errorf("ode: saveAt[%d] = %g is outside [%g, %g] or out of order", i, t, t0, t1)
 		}
 	}
+	evs := e.settings().Events
+	gPrev := make([]float64, len(evs))
+	for i, ev := range evs {
+		if ev.G == nil {
+			return nil, fmt.Errorf("ode: event %d has no function", i)
+		}
+		gPrev[i] = ev.G(t0, y0)
+	}
 	sol := &Solution{}
+	// The integrator counts rejected steps against MaxIterations itself.
+	ctl := e.settings().Control
+	ctl.MaxIterations = 0
+	mon := ctl.Start(ctx, 0, &sol.Outcome)
 	save := func(t float64, y []float64) {
 		sol.T = append(sol.T, t)
 		sol.Y = append(sol.Y, append([]float64(nil), y...))
@@ -47,35 +74,46 @@ func Solve(m Method, f Func, t0, t1 float64, y0 []float64, saveAt []float64, s *
 			next++
 		}
 	}
-	buf := make([]float64, len(y0))
-	evs := e.settings().Events
-	gPrev := make([]float64, len(evs))
-	for i, ev := range evs {
-		if ev.G == nil {
-			return nil, fmt.Errorf("ode: event %d has no function", i)
+	// fail ends the run at a step-level error with the reason its kind
+	// means.
+	fail := func(err error) (*Solution, error) {
+		sol.Stats = e.Stats()
+		why := iterate.Breakdown
+		var oe *Error
+		if errors.As(err, &oe) {
+			switch oe.Kind {
+			case NonFinite:
+				why = iterate.Diverged
+			case TooManySteps:
+				why = iterate.IterationLimit
+			}
 		}
-		gPrev[i] = ev.G(t0, y0)
+		mon.Stop(why, err)
+		return sol, nil
+	}
+	buf := make([]float64, len(y0))
+	if mon.Observe(0, 0, y0) != 0 {
+		sol.Stats = e.Stats()
+		return sol, nil
 	}
 	for !e.Done() {
 		info, err := e.Step()
 		if err != nil {
-			sol.Stats = e.Stats()
-			return sol, err
+			return fail(err)
 		}
 		sol.Steps = append(sol.Steps, info)
 		t, y := e.State()
 		if len(evs) > 0 {
 			hit, stop, err := locate(e, evs, gPrev, info.T0, t, buf)
 			if err != nil {
-				sol.Stats = e.Stats()
-				return sol, err
+				return fail(err)
 			}
 			sol.Events = append(sol.Events, hit...)
 			if stop {
 				last := hit[len(hit)-1]
 				for next < len(saveAt) && (saveAt[next]-last.T)*dir <= 0 {
 					if err := e.Dense(buf, saveAt[next]); err != nil {
-						return sol, err
+						return fail(err)
 					}
 					save(saveAt[next], buf)
 					next++
@@ -84,26 +122,33 @@ func Solve(m Method, f Func, t0, t1 float64, y0 []float64, saveAt []float64, s *
 					save(last.T, last.Y)
 				}
 				sol.Stats = e.Stats()
+				mon.Stop(iterate.Completed, nil)
+				sol.Message = fmt.Sprintf("terminal event %d at t = %g", last.Index, last.T)
 				return sol, nil
 			}
 		}
 		if saveAt == nil {
 			save(t, y)
-			continue
-		}
-		for next < len(saveAt) && (saveAt[next]-t)*dir <= 0 {
-			if saveAt[next] == t {
-				save(t, y)
-			} else {
-				if err := e.Dense(buf, saveAt[next]); err != nil {
-					return sol, err
+		} else {
+			for next < len(saveAt) && (saveAt[next]-t)*dir <= 0 {
+				if saveAt[next] == t {
+					save(t, y)
+				} else {
+					if err := e.Dense(buf, saveAt[next]); err != nil {
+						return fail(err)
+					}
+					save(saveAt[next], buf)
 				}
-				save(saveAt[next], buf)
+				next++
 			}
-			next++
+		}
+		if mon.Observe(len(sol.Steps), info.ErrorEstimate, y) != 0 {
+			sol.Stats = e.Stats()
+			return sol, nil
 		}
 	}
 	sol.Stats = e.Stats()
+	mon.Stop(iterate.Completed, nil)
 	return sol, nil
 }
 

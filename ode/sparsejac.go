@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -113,7 +114,7 @@ func newSparseW(p *sparse.CSR, user func(dst *sparse.CSR, t float64, y []float64
 		}
 		s.groups[cl] = append(s.groups[cl], j)
 	}
-	s.set = solvers.Settings{Tolerance: 1e-12, MaxIterations: 1000}
+	s.set = solvers.Settings{Control: iterate.Control{Tolerance: 1e-12, MaxIterations: 1000}}
 	return s, nil
 }
 
@@ -170,13 +171,13 @@ func (s *sparseW) factor(g float64) error {
 func (s *sparseW) solve(x, b []float64) error {
 	set := s.set
 	set.Preconditioner = s.pre
-	res, err := solvers.Solve(context.Background(), s.w, b, &solvers.GMRES{}, &set)
+	clear(x)
+	res, err := solvers.SolveTo(context.Background(), x, s.w, b, &solvers.GMRES{}, &set)
 	if err != nil {
 		return err
 	}
-	if !res.Reason.Converged() {
-		return fmt.Errorf("GMRES on W stopped (%v) at relative residual %.3g", res.Reason, res.RelResidual)
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("GMRES on W: %w", err)
 	}
-	copy(x, res.X)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/solvers/mg"
@@ -65,7 +66,7 @@ func NewElliptic(n int, shift, tol float64) (*Elliptic, error) {
 		return nil, fmt.Errorf("pde: tolerance %v, want in (0, 1)", tol)
 	}
 	g := mesh.NewGrid(mesh.Dirichlet, n-2, n-2)
-	e := &Elliptic{n: n, shift: shift, grid: g, set: solvers.Settings{Tolerance: tol},
+	e := &Elliptic{n: n, shift: shift, grid: g, set: solvers.Settings{Control: iterate.Control{Tolerance: tol}},
 		b: make([]float64, g.Len()), x0: make([]float64, g.Len()), Method: "cg"}
 	if shift < 0 {
 		e.Method = "gmres"
@@ -155,18 +156,17 @@ func (e *Elliptic) Solve(ctx context.Context, u, f []float64) error {
 	}
 	set := e.set
 	set.Preconditioner = e.pre
-	set.X0 = e.x0
 	var method solvers.Method = &solvers.CG{}
 	if e.shift < 0 {
 		method = &solvers.GMRES{}
 	}
-	res, err := solvers.Solve(ctx, e.mat, e.b, method, &set)
+	res, err := solvers.SolveTo(ctx, e.x0, e.mat, e.b, method, &set)
 	if err != nil {
 		return fmt.Errorf("pde: solve: %w", err)
 	}
 	e.Last = res
-	if !res.Reason.Converged() {
-		return fmt.Errorf("pde: %s solve stopped (%v) at relative residual %.3g after %d iterations", e.Method, res.Reason, res.RelResidual, res.Iterations)
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("pde: %s solve: %w", e.Method, err)
 	}
 	clear(u)
 	for j := 0; j < m; j++ {

@@ -62,7 +62,7 @@ func (m *CG) Iterate(ctx *Context) (Operation, error) {
 		if m.pre {
 			rz = floats.Dot(m.r, m.z)
 			if !(rz > 0) {
-				return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is not positive: the preconditioner is not positive definite", rz)
+				return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is not positive: the preconditioner is %w", rz, ErrNotSPD)
 			}
 		}
 		if m.first {
@@ -79,7 +79,7 @@ func (m *CG) Iterate(ctx *Context) (Operation, error) {
 	case 2:
 		pap := floats.Dot(m.p, m.ap)
 		if !(pap > 0) {
-			return NoOperation, fmt.Errorf("p^T A p = %.3g is not positive: A is not positive definite", pap)
+			return NoOperation, fmt.Errorf("p^T A p = %.3g is not positive: A is %w", pap, ErrNotSPD)
 		}
 		alpha := m.rz / pap
 		m.rr = cgUpdate(m.x, m.r, m.p, m.ap, alpha)

@@ -18,15 +18,30 @@
 // multigrid iteration. Preconditioners: Jacobi, SOR (forward, backward or
 // symmetric sweeps), IC0, ILU0, and geometric multigrid in solvers/mg.
 //
-//	ic, err := solvers.NewIC0(a)                 // a *sparse.CSR
-//	if err != nil { ... }                        // e.g. a not SPD
+//	ic, err := solvers.NewIC0(a)                 // a *sparse.CSR, or any RowAccessor
+//	if err != nil { ... }                        // e.g. errors.Is(err, solvers.ErrNotSPD)
 //	res, err := solvers.Solve(ctx, a, b, &solvers.CG{},
 //		&solvers.Settings{Preconditioner: ic})  // nil settings: defaults
 //	if err != nil { ... }                        // misuse or bad input
-//	if res.Reason.Converged() { use(res.X) }     // else: why it stopped
+//	if err := res.Err(); err != nil { ... }      // did not converge: why
+//
+// Settings embed iterate.Control (tolerances, iteration cap, callback,
+// history) and Result embeds iterate.Outcome (iterations, residual,
+// reason, message, history, runtime), the blocks every iterative package
+// of the toolkit shares. SolveTo solves into the caller's slice, which
+// also holds the initial guess: a time loop warm-starts every step without
+// copying. The callback's Progress.X is the current iterate, except for
+// GMRES, which forms x only at restarts and at the end.
 //
 // Errors are for misuse and bad input (sizes, NaN or Inf in A or b, a zero
-// diagonal for Jacobi or SOR, a failed incomplete factorization). How a
-// solve ended, including a breakdown such as an indefinite matrix given to
-// CG, is Result.Reason, with Result.Message explaining a breakdown.
+// diagonal for Jacobi or SOR, a failed incomplete factorization), with the
+// sentinels ErrShape, ErrNotSPD and ErrSingular for errors.Is. How a solve
+// ended, including a breakdown such as an indefinite matrix given to CG,
+// is Result.Reason, with Result.Message explaining a breakdown;
+// Result.Err matches ErrNotConverged and, for CG's breakdown, ErrNotSPD.
+//
+// Preconditioners need more of A than MulVecTo: Jacobi its diagonal
+// (Diagonaler), SOR, IC0 and ILU0 its entries (RowAccessor, or a ToCSR
+// method as the mesh stencils have). A caller's own operator type that
+// offers these gets every preconditioner.
 package solvers

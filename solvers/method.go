@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"gonum.org/v1/gonum/floats"
+
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // Operation is a request a Method makes of the Solve driver. Methods never
@@ -89,13 +91,46 @@ type Method interface {
 }
 
 // Solve solves A x = b by the iterative method m, with the stopping rule,
-// callback, preconditioner and limits of s (nil means defaults). It
-// returns an error only for misuse or bad input: a non-square A, a b or
-// initial guess of the wrong length, NaN or Inf in b, X0 or a stored A, or
-// invalid settings. How the solve ended is Result.Reason.
+// callback, preconditioner and limits of s (nil means defaults), from the
+// initial guess s.X0 (zero when nil) into a new slice Result.X. It returns
+// an error only for misuse or bad input: a non-square A, a b or initial
+// guess of the wrong length (wrapping ErrShape), NaN or Inf in b, X0 or a
+// stored A, or invalid settings. How the solve ended is Result.Reason, and
+// Result.Err says it as an error.
 //
 //	res, err := solvers.Solve(ctx, a, b, &solvers.CG{}, &solvers.Settings{Preconditioner: ic})
 func Solve(ctx context.Context, a Operator, b []float64, m Method, s *Settings) (*Result, error) {
+	r, _ := a.Dims()
+	x := make([]float64, r)
+	if s != nil && s.X0 != nil {
+		if len(s.X0) != r {
+			return nil, fmt.Errorf("solvers: initial guess has length %d, want %d: %w", len(s.X0), r, ErrShape)
+		}
+		copy(x, s.X0)
+	}
+	return solve(ctx, x, a, b, m, s, s != nil && s.X0 != nil)
+}
+
+// SolveTo is Solve into the caller's x: x holds the initial guess on entry
+// and the final iterate on return (Result.X is x), so a time loop that
+// warm-starts every step from the last solution copies nothing. s.X0 must
+// be nil.
+func SolveTo(ctx context.Context, x []float64, a Operator, b []float64, m Method, s *Settings) (*Result, error) {
+	if s != nil && s.X0 != nil {
+		return nil, fmt.Errorf("solvers: SolveTo takes the initial guess in x; Settings.X0 must be nil")
+	}
+	if r, _ := a.Dims(); len(x) != r {
+		return nil, fmt.Errorf("solvers: x has length %d, matrix has %d columns: %w", len(x), r, ErrShape)
+	}
+	if err := checkFinite("initial guess", x); err != nil {
+		return nil, err
+	}
+	return solve(ctx, x, a, b, m, s, true)
+}
+
+// solve runs m from the guess in x (zero unless guess) and leaves the final
+// iterate in x.
+func solve(ctx context.Context, x []float64, a Operator, b []float64, m Method, s *Settings, guess bool) (*Result, error) {
 	if m == nil {
 		return nil, fmt.Errorf("solvers: nil method")
 	}
@@ -103,13 +138,19 @@ func Solve(ctx context.Context, a Operator, b []float64, m Method, s *Settings) 
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
-	st := newStopper(ctx, s, n, floats.Norm(b, 2), res)
-	pc := st.s.Preconditioner
-	x := make([]float64, n)
+	var set Settings
+	if s != nil {
+		set = *s
+	}
+	ctl, err := set.Control.Resolve(defaults(n))
+	if err != nil {
+		return nil, fmt.Errorf("solvers: settings: %w", err)
+	}
+	res := &Result{X: x}
+	mon := ctl.Start(ctx, floats.Norm(b, 2), &res.Outcome)
+	pc := set.Preconditioner
 	r := make([]float64, n)
-	if st.s.X0 != nil {
-		copy(x, st.s.X0)
+	if guess {
 		a.MulVecTo(r, x)
 		res.Stats.MulVec++
 		floats.SubTo(r, b, r)
@@ -118,17 +159,14 @@ func Solve(ctx context.Context, a Operator, b []float64, m Method, s *Settings) 
 	}
 	c := &Context{Preconditioned: pc != nil}
 	m.Init(c, x, r)
-	res.X = x
-	if why := st.check(0, floats.Norm(r, 2), x); why != 0 {
-		res.Reason = why
+	if why := mon.Check(0, floats.Norm(r, 2), x); why != 0 {
 		return res, nil
 	}
 	it := 0
 	for {
 		op, err := m.Iterate(c)
 		if err != nil {
-			res.Reason = Breakdown
-			res.Message = err.Error()
+			mon.Stop(iterate.Breakdown, err)
 			copy(x, c.X)
 			return res, nil
 		}
@@ -150,8 +188,7 @@ func Solve(ctx context.Context, a Operator, b []float64, m Method, s *Settings) 
 			floats.SubTo(c.Dst, b, c.Dst)
 		case CheckResidualNorm:
 			it++
-			if why := st.check(it, c.ResidualNorm, c.X); why != 0 {
-				res.Reason = why
+			if mon.Check(it, c.ResidualNorm, c.X) != 0 {
 				c.Stop = true
 			}
 		case MajorIteration:

@@ -61,7 +61,7 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 	case 1:
 		b2 := floats.Dot(m.r1, m.y)
 		if !(b2 > 0) {
-			return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is not positive: the preconditioner is not positive definite", b2)
+			return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is not positive: the preconditioner is %w", b2, ErrNotSPD)
 		}
 		m.beta = math.Sqrt(b2)
 		m.phibar = m.beta
@@ -93,7 +93,7 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 		alpha := m.alpha
 		b2 := floats.Dot(m.r2, m.y)
 		if b2 < 0 {
-			return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is negative: the preconditioner is not positive definite", b2)
+			return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is negative: the preconditioner is %w", b2, ErrNotSPD)
 		}
 		m.oldb = m.beta
 		m.beta = math.Sqrt(b2)

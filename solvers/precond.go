@@ -16,9 +16,11 @@ type Jacobi struct {
 	inv []float64
 }
 
-// NewJacobi returns the Jacobi preconditioner of the square matrix a. A zero
-// diagonal entry is an error that names the row.
-func NewJacobi(a *sparse.CSR) (*Jacobi, error) {
+// NewJacobi returns the Jacobi preconditioner of the square operator a,
+// which must give its diagonal (Diagonaler) or its rows (RowAccessor, or
+// an assembled form through ToCSR). A zero diagonal entry is an error that
+// names the row and wraps ErrSingular.
+func NewJacobi(a Operator) (*Jacobi, error) {
 	d, err := diagonal(a, "Jacobi")
 	if err != nil {
 		return nil, err
@@ -38,20 +40,63 @@ func (p *Jacobi) PreconSolve(dst, r []float64) {
 	}
 }
 
-// diagonal returns the diagonal of a square matrix with no zero or
+// diagonal returns the diagonal of a square operator with no zero or
 // non-finite entry.
-func diagonal(a *sparse.CSR, who string) ([]float64, error) {
+func diagonal(a Operator, who string) ([]float64, error) {
 	r, c := a.Dims()
 	if r != c {
-		return nil, fmt.Errorf("solvers: %s needs a square matrix, got %d x %d", who, r, c)
+		return nil, fmt.Errorf("solvers: %s needs a square matrix, got %d x %d: %w", who, r, c, ErrShape)
 	}
-	d := a.Diagonal(nil)
+	var d []float64
+	if dg, ok := a.(Diagonaler); ok {
+		d = dg.Diagonal(make([]float64, r))
+	} else {
+		m, err := AsCSR(a, who)
+		if err != nil {
+			return nil, err
+		}
+		d = m.Diagonal(nil)
+	}
 	for i, v := range d {
 		if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("solvers: %s needs a nonzero diagonal, but a[%d][%d] = %v", who, i, i, v)
+			return nil, fmt.Errorf("solvers: %s needs a nonzero diagonal, but a[%d][%d] = %v: %w", who, i, i, v, ErrSingular)
 		}
 	}
 	return d, nil
+}
+
+// AsCSR returns the stored entries of a as a sparse.CSR, for the
+// preconditioners that need them (who names the one asking): a itself
+// when it is a *sparse.CSR, its ToCSR() when it has one (the mesh
+// stencils), or a copy of its rows when it is a RowAccessor. Any other
+// operator is an error: it has no entries to give.
+func AsCSR(a Operator, who string) (*sparse.CSR, error) {
+	switch m := a.(type) {
+	case *sparse.CSR:
+		return m, nil
+	case interface{ ToCSR() *sparse.CSR }:
+		return m.ToCSR(), nil
+	case RowAccessor:
+		r, c := m.Dims()
+		indptr := make([]int, r+1)
+		var indices []int
+		var data []float64
+		for i := 0; i < r; i++ {
+			cols, vals := m.Row(i)
+			if len(cols) != len(vals) {
+				return nil, fmt.Errorf("solvers: %s: row %d of %T has %d columns and %d values: %w", who, i, a, len(cols), len(vals), ErrShape)
+			}
+			indices = append(indices, cols...)
+			data = append(data, vals...)
+			indptr[i+1] = len(indices)
+		}
+		out, err := sparse.NewCSR(r, c, indptr, indices, data)
+		if err != nil {
+			return nil, fmt.Errorf("solvers: %s: rows of %T: %w", who, a, err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("solvers: %s needs the entries of the matrix, but %T has no Row (RowAccessor) or ToCSR method", who, a)
 }
 
 // Sweep is the direction of an SOR sweep.
@@ -80,21 +125,26 @@ type SOR struct {
 	f     *factor
 }
 
-// NewSOR returns the SOR preconditioner of the square matrix a with
-// relaxation factor omega in (0, 2) and the given sweep. A zero diagonal
-// entry or an omega out of range is an error.
-func NewSOR(a *sparse.CSR, omega float64, sweep Sweep) (*SOR, error) {
+// NewSOR returns the SOR preconditioner of the square operator a (a
+// RowAccessor, or one with ToCSR) with relaxation factor omega in (0, 2)
+// and the given sweep. A zero diagonal entry (ErrSingular) or an omega out
+// of range is an error.
+func NewSOR(a Operator, omega float64, sweep Sweep) (*SOR, error) {
 	if !(omega > 0 && omega < 2) {
 		return nil, fmt.Errorf("solvers: SOR omega = %v is not in (0, 2)", omega)
 	}
 	if sweep < Forward || sweep > Symmetric {
 		return nil, fmt.Errorf("solvers: unknown SOR sweep %d", sweep)
 	}
-	d, err := diagonal(a, "SOR")
+	m, err := AsCSR(a, "SOR")
 	if err != nil {
 		return nil, err
 	}
-	return &SOR{omega: omega, sweep: sweep, f: sorFactor(a, d, omega, sweep)}, nil
+	d, err := diagonal(m, "SOR")
+	if err != nil {
+		return nil, err
+	}
+	return &SOR{omega: omega, sweep: sweep, f: sorFactor(m, d, omega, sweep)}, nil
 }
 
 // sorFactor writes the sweeps from zero as triangular solves, so they run
@@ -191,10 +241,15 @@ func (f *factor) solve(dst, r []float64) {
 	}
 }
 
-// NewILU0 factors the square matrix a, which must have every diagonal
-// entry stored. A zero pivot is an error naming its row.
-func NewILU0(a *sparse.CSR) (*ILU0, error) {
-	f, err := ilu0(a, "ILU(0)", false)
+// NewILU0 factors the square operator a (a RowAccessor, or one with
+// ToCSR), which must have every diagonal entry stored. A zero pivot is an
+// error naming its row and wrapping ErrSingular.
+func NewILU0(a Operator) (*ILU0, error) {
+	m, err := AsCSR(a, "ILU(0)")
+	if err != nil {
+		return nil, err
+	}
+	f, err := ilu0(m, "ILU(0)", false)
 	if err != nil {
 		return nil, err
 	}
@@ -213,14 +268,20 @@ type IC0 struct {
 	ILU0
 }
 
-// NewIC0 factors the symmetric matrix a. A nonsymmetric a, a missing
-// diagonal entry or a non-positive pivot (a not positive definite, or an
-// IC(0) breakdown that a diagonal shift would cure) is an error.
-func NewIC0(a *sparse.CSR) (*IC0, error) {
-	if err := checkSymmetric(a); err != nil {
+// NewIC0 factors the symmetric operator a (a RowAccessor, or one with
+// ToCSR). A nonsymmetric a or a non-positive pivot (a not positive
+// definite, or an IC(0) breakdown that a diagonal shift would cure) is an
+// error wrapping ErrNotSPD; a missing diagonal entry one wrapping
+// ErrSingular.
+func NewIC0(a Operator) (*IC0, error) {
+	m, err := AsCSR(a, "IC(0)")
+	if err != nil {
 		return nil, err
 	}
-	f, err := ilu0(a, "IC(0)", true)
+	if err := checkSymmetric(m); err != nil {
+		return nil, err
+	}
+	f, err := ilu0(m, "IC(0)", true)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +292,7 @@ func NewIC0(a *sparse.CSR) (*IC0, error) {
 func ilu0(a *sparse.CSR, who string, positive bool) (*factor, error) {
 	n, c := a.Dims()
 	if n != c {
-		return nil, fmt.Errorf("solvers: %s needs a square matrix, got %d x %d", who, n, c)
+		return nil, fmt.Errorf("solvers: %s needs a square matrix, got %d x %d: %w", who, n, c, ErrShape)
 	}
 	if err := a.CheckFinite(); err != nil {
 		return nil, fmt.Errorf("solvers: %s: %w", who, err)
@@ -250,7 +311,7 @@ func ilu0(a *sparse.CSR, who string, positive bool) (*factor, error) {
 			}
 		}
 		if diag[i] < 0 {
-			return nil, fmt.Errorf("solvers: %s needs every diagonal entry stored, row %d has none", who, i)
+			return nil, fmt.Errorf("solvers: %s needs every diagonal entry stored, row %d has none: %w", who, i, ErrSingular)
 		}
 	}
 	pos := make([]int, n) // pos[j] = index of (i, j) in row i, or -1
@@ -276,8 +337,11 @@ func ilu0(a *sparse.CSR, who string, positive bool) (*factor, error) {
 			pos[indices[k]] = -1
 		}
 		d := data[diag[i]]
-		if d == 0 || math.IsNaN(d) || positive && d < 0 {
-			return nil, fmt.Errorf("solvers: %s breakdown: pivot %d is %.3g (the matrix is not positive definite, or needs a diagonal shift)", who, i, d)
+		if positive && !(d > 0) {
+			return nil, fmt.Errorf("solvers: %s breakdown: pivot %d is %.3g (the matrix is %w, or needs a diagonal shift)", who, i, d, ErrNotSPD)
+		}
+		if d == 0 || math.IsNaN(d) {
+			return nil, fmt.Errorf("solvers: %s breakdown: pivot %d is %.3g: %w", who, i, d, ErrSingular)
 		}
 	}
 	inv := make([]float64, n)
@@ -291,18 +355,18 @@ func ilu0(a *sparse.CSR, who string, positive bool) (*factor, error) {
 func checkSymmetric(a *sparse.CSR) error {
 	n, c := a.Dims()
 	if n != c {
-		return fmt.Errorf("solvers: IC(0) needs a square matrix, got %d x %d", n, c)
+		return fmt.Errorf("solvers: IC(0) needs a square matrix, got %d x %d: %w", n, c, ErrShape)
 	}
 	t := a.Transpose()
 	ip, ind, val := a.RawCSR()
 	tp, tind, tval := t.RawCSR()
 	for i := 0; i < n; i++ {
 		if ip[i+1]-ip[i] != tp[i+1]-tp[i] {
-			return fmt.Errorf("solvers: IC(0) needs a symmetric matrix; row %d and column %d differ in pattern", i, i)
+			return fmt.Errorf("solvers: IC(0) needs a symmetric matrix; row %d and column %d differ in pattern: %w", i, i, ErrNotSPD)
 		}
 		for k := ip[i]; k < ip[i+1]; k++ {
 			if ind[k] != tind[k] || math.Abs(val[k]-tval[k]) > 1e-12*(math.Abs(val[k])+math.Abs(tval[k])) {
-				return fmt.Errorf("solvers: IC(0) needs a symmetric matrix, but a[%d][%d] != a[%d][%d]", i, ind[k], ind[k], i)
+				return fmt.Errorf("solvers: IC(0) needs a symmetric matrix, but a[%d][%d] != a[%d][%d]: %w", i, ind[k], ind[k], i, ErrNotSPD)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package solvers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -132,17 +134,22 @@ func TestMethodsAgainstDirect(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s on %s: %v", mc.name, kind, err)
 			}
-			s := &Settings{Tolerance: 1e-10, History: true, MaxIterations: 20000}
+			s := &Settings{Control: iterate.Control{Tolerance: 1e-10, History: true, MaxIterations: 20000}}
 			if pc != nil {
 				s.Preconditioner = pc
 			}
 			var calls []int
-			s.Callback = func(it Iteration) bool { calls = append(calls, it.Iter); return true }
+			var last []float64
+			s.Callback = func(it iterate.Progress) bool {
+				calls = append(calls, it.Iteration)
+				last = append(last[:0], it.X...)
+				return true
+			}
 			res, err := Solve(context.Background(), a, b, mc.method(), s)
 			if err != nil {
 				t.Fatalf("%s on %s: %v", mc.name, kind, err)
 			}
-			if res.Reason != ConvergedRelative {
+			if res.Reason != iterate.ConvergedRelative {
 				t.Errorf("%s on %s: %v after %d iterations (%s), relres %.3g", mc.name, kind, res.Reason, res.Iterations, res.Message, res.RelResidual)
 				continue
 			}
@@ -157,9 +164,20 @@ func TestMethodsAgainstDirect(t *testing.T) {
 			if len(res.History) != res.Iterations+1 {
 				t.Errorf("%s on %s: history has %d entries for %d iterations", mc.name, kind, len(res.History), res.Iterations)
 			}
-			// The callback sees iteration 0 and every iteration before the last.
-			if len(calls) != res.Iterations || len(calls) > 0 && calls[0] != 0 {
-				t.Errorf("%s on %s: callback saw %d iterations starting at %v, solve took %d", mc.name, kind, len(calls), calls[:min(1, len(calls))], res.Iterations)
+			// The callback sees every iteration, 0 and the converging one
+			// included, in order, and the last iterate it sees is the
+			// solution returned.
+			for i, it := range calls {
+				if it != i {
+					t.Errorf("%s on %s: callback call %d saw iteration %d", mc.name, kind, i, it)
+					break
+				}
+			}
+			if len(calls) != res.Iterations+1 {
+				t.Errorf("%s on %s: callback saw %d iterations, solve took %d (+ iteration 0)", mc.name, kind, len(calls), res.Iterations)
+			}
+			if !floats.Equal(last, res.X) && !strings.HasPrefix(mc.name, "gmres") { // GMRES forms x only at restarts and at the end
+				t.Errorf("%s on %s: the callback's last iterate is not Result.X", mc.name, kind)
 			}
 		}
 	}
@@ -180,37 +198,37 @@ func TestMethodsStopCleanly(t *testing.T) {
 		if err != nil {
 			continue // IC(0) of a nonsymmetric matrix
 		}
-		s := &Settings{MaxIterations: 7, Preconditioner: pc}
+		s := &Settings{Control: iterate.Control{MaxIterations: 7}, Preconditioner: pc}
 		res, err := Solve(context.Background(), a, b, mc.method(), s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Reason != IterationLimit || res.Iterations != 7 {
+		if res.Reason != iterate.IterationLimit || res.Iterations != 7 {
 			t.Errorf("%s: limit 7 gave %v after %d", mc.name, res.Reason, res.Iterations)
 		}
 		// GMRES forms x at the stop, so the reported residual is x's.
 		if rr := trueRelResidual(a, res.X, b); math.Abs(rr-res.RelResidual) > 1e-6*rr+1e-12 {
 			t.Errorf("%s: reported relres %.6g, true %.6g", mc.name, res.RelResidual, rr)
 		}
-		s = &Settings{Preconditioner: pc, Callback: func(it Iteration) bool { return it.Iter < 2 }}
+		s = &Settings{Control: iterate.Control{Callback: func(it iterate.Progress) bool { return it.Iteration < 2 }}, Preconditioner: pc}
 		res, _ = Solve(context.Background(), a, b, mc.method(), s)
-		if res.Reason != StoppedByCallback || res.Iterations != 2 {
+		if res.Reason != iterate.StoppedByCallback || res.Iterations != 2 {
 			t.Errorf("%s: callback stop gave %v after %d", mc.name, res.Reason, res.Iterations)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		s = &Settings{Preconditioner: pc, Callback: func(it Iteration) bool {
-			if it.Iter == 3 {
+		s = &Settings{Control: iterate.Control{Callback: func(it iterate.Progress) bool {
+			if it.Iteration == 3 {
 				cancel()
 			}
 			return true
-		}}
+		}}, Preconditioner: pc}
 		res, _ = Solve(ctx, a, b, mc.method(), s)
-		if res.Reason != Cancelled || res.Iterations != 3 {
+		if res.Reason != iterate.Cancelled || res.Iterations != 3 {
 			t.Errorf("%s: cancel gave %v after %d", mc.name, res.Reason, res.Iterations)
 		}
 		// b = 0 converges at iteration 0 with x = 0.
 		res, _ = Solve(context.Background(), a, make([]float64, n), mc.method(), &Settings{Preconditioner: pc})
-		if res.Reason != ConvergedAbsolute || res.Iterations != 0 || floats.Norm(res.X, 2) != 0 {
+		if res.Reason != iterate.ConvergedAbsolute || res.Iterations != 0 || floats.Norm(res.X, 2) != 0 {
 			t.Errorf("%s: b = 0 gave %v after %d", mc.name, res.Reason, res.Iterations)
 		}
 	}
@@ -230,7 +248,7 @@ func TestCGExactInNSteps(t *testing.T) {
 		for i := range b {
 			b[i] = rnd.NormFloat64()
 		}
-		res, err := Solve(context.Background(), a, b, &CG{}, &Settings{Tolerance: 1e-12, MaxIterations: n})
+		res, err := Solve(context.Background(), a, b, &CG{}, &Settings{Control: iterate.Control{Tolerance: 1e-12, MaxIterations: n}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,7 +260,7 @@ func TestCGExactInNSteps(t *testing.T) {
 			eig[i] = float64(1 + i%3)
 		}
 		a = randomSPD(eig, rnd)
-		res, _ = Solve(context.Background(), a, b, &CG{}, &Settings{Tolerance: 1e-12, MaxIterations: 3})
+		res, _ = Solve(context.Background(), a, b, &CG{}, &Settings{Control: iterate.Control{Tolerance: 1e-12, MaxIterations: 3}})
 		if n >= 3 && !res.Reason.Converged() {
 			t.Errorf("n = %d, 3 distinct eigenvalues: %v with relres %.3g after 3 steps", n, res.Reason, res.RelResidual)
 		}
@@ -267,7 +285,7 @@ func TestExactPreconditioners(t *testing.T) {
 	}
 	for name, pc := range map[string]Preconditioner{"ic0": ic, "ilu0": ilu} {
 		for _, m := range []Method{&CG{}, &GMRES{}, &BiCGSTAB{}, &Richardson{}} {
-			res, _ := Solve(context.Background(), a, b, m, &Settings{Tolerance: 1e-12, Preconditioner: pc})
+			res, _ := Solve(context.Background(), a, b, m, &Settings{Control: iterate.Control{Tolerance: 1e-12}, Preconditioner: pc})
 			if !res.Reason.Converged() || res.Iterations != 1 {
 				t.Errorf("%s with %T: %v after %d iterations", name, m, res.Reason, res.Iterations)
 			}
@@ -368,9 +386,7 @@ func TestStationaryRates(t *testing.T) {
 			for i := range b {
 				b[i] = rnd.Float64()
 			}
-			res, _ := Solve(context.Background(), a, b, &Richardson{}, &Settings{
-				Preconditioner: pc, History: true, MaxIterations: tc.k2, Tolerance: 1e-300,
-			})
+			res, _ := Solve(context.Background(), a, b, &Richardson{}, &Settings{Control: iterate.Control{History: true, MaxIterations: tc.k2, Tolerance: 1e-300}, Preconditioner: pc})
 			hs := res.History
 			return math.Pow(hs[tc.k2]/hs[tc.k1], 1/float64(tc.k2-tc.k1))
 		}
@@ -454,44 +470,57 @@ func TestBadInput(t *testing.T) {
 		name string
 		err  func() error
 		want string
+		is   error // the sentinel the error wraps, if any
 	}{
-		{"non-square", func() error { _, err := Solve(context.Background(), rect, []float64{1, 1}, &CG{}, nil); return err }, "not square"},
-		{"short b", func() error { _, err := Solve(context.Background(), a, []float64{1, 1}, &GMRES{}, nil); return err }, "length 2"},
+		{"non-square", func() error { _, err := Solve(context.Background(), rect, []float64{1, 1}, &CG{}, nil); return err }, "not square", ErrShape},
+		{"short b", func() error { _, err := Solve(context.Background(), a, []float64{1, 1}, &GMRES{}, nil); return err }, "length 2", ErrShape},
+		{"short x", func() error {
+			_, err := SolveTo(context.Background(), make([]float64, 3), a, ones, &CG{}, nil)
+			return err
+		}, "x has length 3", ErrShape},
+		{"X0 with SolveTo", func() error {
+			_, err := SolveTo(context.Background(), make([]float64, 4), a, ones, &CG{}, &Settings{X0: ones})
+			return err
+		}, "X0 must be nil", nil},
+		{"no entries", func() error { _, err := NewSOR(opOnly{a}, 1, Forward); return err }, "no Row", nil},
 		{"NaN in b", func() error {
 			_, err := Solve(context.Background(), a, []float64{1, math.NaN(), 1, 1}, &MINRES{}, nil)
 			return err
-		}, "entry 1 is NaN"},
+		}, "entry 1 is NaN", nil},
 		{"Inf in A", func() error {
 			_, err := Solve(context.Background(), nanA, []float64{1, 1}, &BiCGSTAB{}, nil)
 			return err
-		}, "entry (1, 1) is +Inf"},
+		}, "entry (1, 1) is +Inf", nil},
 		{"short X0", func() error {
 			_, err := Solve(context.Background(), a, ones, &CG{}, &Settings{X0: []float64{1}})
 			return err
-		}, "initial guess"},
+		}, "initial guess", ErrShape},
 		{"NaN X0", func() error {
 			_, err := Solve(context.Background(), a, ones, &CG{}, &Settings{X0: []float64{0, 0, math.NaN(), 0}})
 			return err
-		}, "initial guess entry 2"},
+		}, "initial guess entry 2", nil},
 		{"negative tolerance", func() error {
-			_, err := Solve(context.Background(), a, ones, &CG{}, &Settings{Tolerance: -1})
+			_, err := Solve(context.Background(), a, ones, &CG{}, &Settings{Control: iterate.Control{Tolerance: -1}})
 			return err
-		}, "negative"},
-		{"nil method", func() error { _, err := Solve(context.Background(), a, ones, nil, nil); return err }, "nil method"},
-		{"zero diagonal Jacobi", func() error { _, err := NewJacobi(zeroDiag); return err }, "a[0][0] = 0"},
-		{"zero diagonal SOR", func() error { _, err := NewSOR(zeroDiag, 1, Forward); return err }, "a[0][0] = 0"},
-		{"omega 2", func() error { _, err := NewSOR(a, 2, Symmetric); return err }, "omega = 2"},
-		{"ILU zero pivot", func() error { _, err := NewILU0(zeroDiag); return err }, "row 0 has none"},
-		{"IC nonsymmetric", func() error { _, err := NewIC0(nonsym); return err }, "symmetric"},
-		{"IC indefinite", func() error { _, err := NewIC0(tridiag(4, 0.5)); return err }, "not positive definite"},
+		}, "Tolerance = -1 is not a nonnegative number", nil},
+		{"nil method", func() error { _, err := Solve(context.Background(), a, ones, nil, nil); return err }, "nil method", nil},
+		{"zero diagonal Jacobi", func() error { _, err := NewJacobi(zeroDiag); return err }, "a[0][0] = 0", ErrSingular},
+		{"zero diagonal SOR", func() error { _, err := NewSOR(zeroDiag, 1, Forward); return err }, "a[0][0] = 0", ErrSingular},
+		{"omega 2", func() error { _, err := NewSOR(a, 2, Symmetric); return err }, "omega = 2", nil},
+		{"ILU zero pivot", func() error { _, err := NewILU0(zeroDiag); return err }, "row 0 has none", ErrSingular},
+		{"IC nonsymmetric", func() error { _, err := NewIC0(nonsym); return err }, "symmetric", ErrNotSPD},
+		{"IC indefinite", func() error { _, err := NewIC0(tridiag(4, 0.5)); return err }, "pivot 1 is -1.5", ErrNotSPD},
 	} {
 		err := tc.err()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
+		if tc.is != nil && !errors.Is(err, tc.is) {
+			t.Errorf("%s: error %v does not wrap %v", tc.name, err, tc.is)
+		}
 	}
 	// An indefinite matrix handed to CG and an indefinite preconditioner
-	// are a typed Breakdown with a message, not a wrong answer.
+	// are a typed iterate.Breakdown with a message, not a wrong answer.
 	for _, tc := range []struct {
 		m  Method
 		pc Preconditioner
@@ -508,8 +537,11 @@ func TestBadInput(t *testing.T) {
 			a = tridiag(4, 0.5)
 		}
 		res, err := Solve(context.Background(), a, ones, tc.m, s)
-		if err != nil || res.Reason != Breakdown || !strings.Contains(res.Message, "positive definite") {
+		if err != nil || res.Reason != iterate.Breakdown || !strings.Contains(res.Message, "positive definite") {
 			t.Errorf("%T with %T: %v, reason %v, message %q", tc.m, tc.pc, err, res.Reason, res.Message)
+		}
+		if err := res.Err(); !errors.Is(err, ErrNotSPD) || !errors.Is(err, iterate.ErrBreakdown) || !errors.Is(err, ErrNotConverged) {
+			t.Errorf("%T with %T: Err() = %v, want it to match ErrNotSPD, ErrBreakdown and ErrNotConverged", tc.m, tc.pc, err)
 		}
 	}
 }
@@ -556,4 +588,139 @@ func ExampleSolve() {
 	}
 	fmt.Println(res.Reason, res.Iterations < 40)
 	// Output: converged (relative tolerance) true
+}
+
+// opOnly hides every capability of an operator but Dims and MulVecTo, as a
+// caller's own matrix-free type would.
+type opOnly struct{ a *sparse.CSR }
+
+func (o opOnly) Dims() (int, int)          { return o.a.Dims() }
+func (o opOnly) MulVecTo(dst, x []float64) { o.a.MulVecTo(dst, x) }
+
+// rowsOnly is a caller's type that gives its rows (RowAccessor) and
+// nothing of sparse.CSR.
+type rowsOnly struct{ opOnly }
+
+func (r rowsOnly) Row(i int) ([]int, []float64) { return r.a.Row(i) }
+
+// diagOnly gives its diagonal (Diagonaler) and nothing else.
+type diagOnly struct{ opOnly }
+
+func (d diagOnly) Diagonal(dst []float64) []float64 { return d.a.Diagonal(dst) }
+
+// TestCapabilities: a caller's operator that gives its rows gets the same
+// SOR, IC(0) and ILU(0) as the CSR matrix, and one that gives its diagonal
+// gets Jacobi: the preconditioned solves agree iteration for iteration.
+func TestCapabilities(t *testing.T) {
+	g := mesh.NewGrid(mesh.Dirichlet, 12, 12)
+	a := mesh.NewLaplacian(g).ToCSR()
+	n, _ := a.Dims()
+	b := make([]float64, n)
+	for i := range b {
+		b[i] = math.Sin(float64(i))
+	}
+	for _, tc := range []struct {
+		name string
+		make func(Operator) (Preconditioner, error)
+		own  Operator
+	}{
+		{"jacobi", func(o Operator) (Preconditioner, error) { return NewJacobi(o) }, diagOnly{opOnly{a}}},
+		{"jacobi from rows", func(o Operator) (Preconditioner, error) { return NewJacobi(o) }, rowsOnly{opOnly{a}}},
+		{"ssor", func(o Operator) (Preconditioner, error) { return NewSOR(o, 1.3, Symmetric) }, rowsOnly{opOnly{a}}},
+		{"ic0", func(o Operator) (Preconditioner, error) { return NewIC0(o) }, rowsOnly{opOnly{a}}},
+		{"ilu0", func(o Operator) (Preconditioner, error) { return NewILU0(o) }, rowsOnly{opOnly{a}}},
+		{"ic0 of a stencil", func(o Operator) (Preconditioner, error) { return NewIC0(o) }, mesh.NewLaplacian(g)},
+	} {
+		ref, err := tc.make(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, err := tc.make(tc.own)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		r1, _ := Solve(context.Background(), a, b, &CG{}, &Settings{Preconditioner: ref})
+		r2, _ := Solve(context.Background(), tc.own, b, &CG{}, &Settings{Preconditioner: mine})
+		if !r1.Reason.Converged() || r1.Iterations != r2.Iterations || !floats.EqualApprox(r1.X, r2.X, 1e-13) {
+			t.Errorf("%s: CSR %d iterations (%v), own type %d (%v)", tc.name, r1.Iterations, r1.Reason, r2.Iterations, r2.Reason)
+		}
+	}
+}
+
+// TestSolveTo: the solution lands in the caller's slice, which also gives
+// the initial guess; warm-starting from the solution converges at once.
+func TestSolveTo(t *testing.T) {
+	a := tridiag(50, 2.5)
+	b := make([]float64, 50)
+	for i := range b {
+		b[i] = float64(i % 7)
+	}
+	x := make([]float64, 50)
+	res, err := SolveTo(context.Background(), x, a, b, &CG{}, nil)
+	if err != nil || !res.Reason.Converged() {
+		t.Fatalf("SolveTo: %v %v", err, res.Reason)
+	}
+	if &res.X[0] != &x[0] {
+		t.Error("Result.X is not the caller's slice")
+	}
+	if rr := trueRelResidual(a, x, b); rr > 1e-8 {
+		t.Errorf("true relative residual %.3g", rr)
+	}
+	ref, _ := Solve(context.Background(), a, b, &CG{}, nil)
+	if !floats.Equal(ref.X, x) || ref.Iterations != res.Iterations {
+		t.Errorf("SolveTo from zero differs from Solve: %d vs %d iterations", res.Iterations, ref.Iterations)
+	}
+	again, _ := SolveTo(context.Background(), x, a, b, &CG{}, nil)
+	if again.Iterations != 0 || again.Reason != iterate.ConvergedRelative {
+		t.Errorf("warm start from the solution: %v after %d iterations", again.Reason, again.Iterations)
+	}
+	// The guess is used: the same guess through X0 gives the same solve.
+	guess := make([]float64, 50)
+	for i := range guess {
+		guess[i] = 0.1 * float64(i)
+	}
+	viaX0, _ := Solve(context.Background(), a, b, &CG{}, &Settings{X0: guess})
+	res, _ = SolveTo(context.Background(), guess, a, b, &CG{}, nil)
+	if viaX0.Iterations != res.Iterations || !floats.Equal(viaX0.X, guess) {
+		t.Errorf("SolveTo from a guess: %d iterations, Solve with X0: %d", res.Iterations, viaX0.Iterations)
+	}
+}
+
+// TestStatsCounts: the work counts are claims a benchmark relies on. CG and
+// MINRES apply A once per iteration, PCG the preconditioner once per
+// iteration too (none is spent after the converging step), BiCGSTAB A
+// twice, and Richardson A once (its residual) and M once; an initial guess
+// costs one more product.
+func TestStatsCounts(t *testing.T) {
+	a := tridiag(60, 2.2)
+	b := make([]float64, 60)
+	for i := range b {
+		b[i] = math.Cos(float64(i))
+	}
+	jac, _ := NewJacobi(a)
+	x0 := make([]float64, 60)
+	x0[3] = 1
+	for _, tc := range []struct {
+		name           string
+		m              Method
+		pc             Preconditioner
+		x0             []float64
+		mulvec, precon func(it int) int
+	}{
+		{"cg", &CG{}, nil, nil, func(it int) int { return it }, func(int) int { return 0 }},
+		{"cg x0", &CG{}, nil, x0, func(it int) int { return it + 1 }, func(int) int { return 0 }},
+		{"pcg", &CG{}, jac, nil, func(it int) int { return it }, func(it int) int { return it }},
+		{"minres", &MINRES{}, nil, nil, func(it int) int { return it }, func(int) int { return 0 }},
+		{"bicgstab", &BiCGSTAB{}, nil, nil, func(it int) int { return 2 * it }, func(int) int { return 0 }},
+		{"richardson-jacobi", &Richardson{}, jac, nil, func(it int) int { return it }, func(it int) int { return it }},
+	} {
+		res, err := Solve(context.Background(), a, b, tc.m, &Settings{X0: tc.x0, Preconditioner: tc.pc, Control: iterate.Control{Tolerance: 1e-10}})
+		if err != nil || !res.Reason.Converged() {
+			t.Fatalf("%s: %v %v", tc.name, err, res.Reason)
+		}
+		if res.Stats.MulVec != tc.mulvec(res.Iterations) || res.Stats.PreconSolve != tc.precon(res.Iterations) {
+			t.Errorf("%s: %d iterations, %d products and %d preconditioner solves; want %d and %d", tc.name, res.Iterations,
+				res.Stats.MulVec, res.Stats.PreconSolve, tc.mulvec(res.Iterations), tc.precon(res.Iterations))
+		}
+	}
 }

@@ -123,6 +123,13 @@ func (a *CSR) Diagonal(dst []float64) []float64 {
 	return dst
 }
 
+// Row returns the column indices (ascending) and values of row i as views
+// into a's storage: the caller must not modify them.
+func (a *CSR) Row(i int) (cols []int, vals []float64) {
+	lo, hi := a.indptr[i], a.indptr[i+1]
+	return a.indices[lo:hi:hi], a.data[lo:hi:hi]
+}
+
 // Transpose returns A^T as a new CSR matrix (equivalently, A in compressed
 // sparse column form).
 func (a *CSR) Transpose() *CSR {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 )
@@ -32,7 +33,7 @@ func benchClouds(n int) (w, c []float64) {
 func BenchmarkSNS1000(b *testing.B) {
 	w, c := benchClouds(1000)
 	for i := 0; i < b.N; i++ {
-		if _, err := SinkhornNewtonSparse(w, w, c, &SNSSettings{Reg: 0.001}); err != nil {
+		if _, err := SinkhornNewtonSparse(context.Background(), w, w, c, 0.001, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -41,7 +42,7 @@ func BenchmarkSNS1000(b *testing.B) {
 func BenchmarkSinkhornLog1000(b *testing.B) {
 	w, c := benchClouds(1000)
 	for i := 0; i < b.N; i++ {
-		if _, err := SinkhornLog(w, w, c, &Settings{Reg: 0.001}); err != nil {
+		if _, err := SinkhornLog(context.Background(), w, w, c, 0.001, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -50,7 +51,7 @@ func BenchmarkSinkhornLog1000(b *testing.B) {
 func BenchmarkEMD1000(b *testing.B) {
 	w, c := benchClouds(1000)
 	for i := 0; i < b.N; i++ {
-		if _, err := EMD(w, w, c, nil); err != nil {
+		if _, err := EMD(context.Background(), w, w, c, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -14,14 +14,18 @@
 //
 // Cost matrices are row-major n x m. Every solver checks its marginals
 // (nonnegative, equal mass for balanced transport) and reports the
-// marginal error ||P1 - a||_1 + ||P^T 1 - b||_1, the iterations and whether
-// it converged.
+// marginal error ||P1 - a||_1 + ||P^T 1 - b||_1, the iterations and why it
+// stopped. All solvers share one Settings (embedding iterate.Control:
+// tolerance on the marginal error relative to the mass, iteration cap,
+// callback, history) and one Result (embedding iterate.Outcome); what a
+// problem needs, the regularisation, is an argument; nil settings mean the
+// defaults; a context stops a long solve.
 //
 // Entropic transport between two point clouds:
 //
 //	c, err := transport.CostMatrix(x, y, 2, transport.SqEuclidean)
 //	if err != nil { ... }
-//	res, err := transport.SinkhornLog(a, b, c, &transport.Settings{Reg: 1e-3, Tol: 1e-9})
-//	if err != nil { ... }
-//	fmt.Println(res.Cost, res.MarginalError, res.Iterations)
+//	res, err := transport.SinkhornLog(ctx, a, b, c, 1e-3, nil)
+//	if err != nil { ... }                       // bad input
+//	fmt.Println(res.Cost, res.MarginalError, res.Iterations, res.Reason)
 package transport

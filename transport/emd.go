@@ -1,35 +1,12 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"math"
+
+	"github.com/pdekit/pdekit/iterate"
 )
-
-// ExactSettings controls EMD.
-type ExactSettings struct {
-	// MaxIter caps the simplex pivots; zero means 10 000 000.
-	MaxIter int
-}
-
-// ExactResult is an optimal transport plan of the unregularised problem.
-type ExactResult struct {
-	// Plan is P, n x m row-major, at most n+m-1 nonzeros.
-	Plan []float64
-	// Cost is <P, C>, the optimal transport cost when Optimal.
-	Cost float64
-	// F and G are dual potentials: F_i + G_j <= C_ij for all i, j with
-	// equality where P_ij > 0, and <a, F> + <b, G> = Cost at the optimum.
-	F, G []float64
-	// Iterations is the number of simplex pivots.
-	Iterations int
-	// Optimal is false if MaxIter pivots did not reach optimality. The
-	// search starts from artificial arcs, so such a plan may also miss
-	// the marginals: MarginalError says by how much.
-	Optimal bool
-	// MarginalError is ||P1 - a||_1 + ||P^T 1 - b||_1 (rounding only when
-	// Optimal).
-	MarginalError float64
-}
 
 // EMD solves the exact (unregularised) optimal transport problem
 // min <P, C> over plans P >= 0 with P1 = a, P^T 1 = b by the primal network
@@ -40,7 +17,14 @@ type ExactResult struct {
 // feasible and degenerate pivots cannot cycle. The basis tree keeps parent,
 // depth and child links; a pivot re-hangs one subtree and updates its
 // potentials. It returns an error for bad marginals or a bad cost matrix.
-func EMD(a, b, c []float64, s *ExactSettings) (*ExactResult, error) {
+//
+// The result's Reason is Completed at the optimum. MaxIterations caps the
+// pivots (zero means 10 000 000); reaching it gives IterationLimit, and as
+// the search starts from artificial arcs such a plan may also miss the
+// marginals: MarginalError (also the Outcome's Residual) says by how much.
+// The callback sees the start and the end, not every pivot; the context
+// is checked every 1024 pivots. The tolerances are not used.
+func EMD(ctx context.Context, a, b, c []float64, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
 	if err := checkMarginals(a, b); err != nil {
 		return nil, err
@@ -55,19 +39,22 @@ func EMD(a, b, c []float64, s *ExactSettings) (*ExactResult, error) {
 		}
 		maxC = math.Max(maxC, math.Abs(v))
 	}
-	maxIter := 10000000
-	if s != nil && s.MaxIter != 0 {
-		if s.MaxIter < 0 {
-			return nil, fmt.Errorf("transport: MaxIter %d, want >= 0", s.MaxIter)
-		}
-		maxIter = s.MaxIter
-	}
-	ns := newSimplex(a, b, c, maxC)
-	iters, optimal, err := ns.run(maxIter)
+	set, err := s.resolve(a, b, c, 10000000)
 	if err != nil {
 		return nil, err
 	}
-	res := &ExactResult{Plan: make([]float64, n*m), F: make([]float64, n), G: make([]float64, m), Iterations: iters, Optimal: optimal}
+	res := &Result{Plan: make([]float64, n*m), F: make([]float64, n), G: make([]float64, m)}
+	ctl := set.Control
+	ctl.MaxIterations = 0 // the simplex counts its pivots itself
+	mon := ctl.Start(ctx, mass(a), &res.Outcome)
+	if mon.Observe(0, mass(a)+mass(b), nil) != 0 {
+		return res, nil
+	}
+	ns := newSimplex(a, b, c, maxC)
+	iters, why, err := ns.run(set.MaxIterations, mon)
+	if err != nil {
+		return nil, err
+	}
 	for x := 0; x < ns.root; x++ {
 		if e := ns.pred[x]; e < n*m && ns.flow[x] > 0 {
 			res.Plan[e] = ns.flow[x]
@@ -82,6 +69,13 @@ func EMD(a, b, c []float64, s *ExactSettings) (*ExactResult, error) {
 	}
 	for j := range res.G {
 		res.G[j] = ns.pot[n+j]
+	}
+	if why == iterate.Cancelled {
+		mon.Stop(why, ctx.Err())
+		return res, nil
+	}
+	if mon.Observe(iters, res.MarginalError, nil) == 0 {
+		mon.Stop(why, nil)
 	}
 	return res, nil
 }
@@ -223,22 +217,27 @@ func (s *simplex) entering() int {
 }
 
 // run pivots until optimal or maxIter pivots.
-func (s *simplex) run(maxIter int) (int, bool, error) {
+// run pivots until optimal (Completed), maxIter pivots (IterationLimit) or
+// the monitor's context is done (Cancelled, checked every 1024 pivots).
+func (s *simplex) run(maxIter int, mon *iterate.Monitor) (int, iterate.Reason, error) {
 	for it := 0; it < maxIter; it++ {
+		if it%1024 == 1023 && mon.Done() {
+			return it, iterate.Cancelled, nil
+		}
 		e := s.entering()
 		if e < 0 {
 			for x := 0; x < s.root; x++ {
 				if s.pred[x] >= s.numArcs && s.flow[x] > 1e-12 {
-					return it, false, fmt.Errorf("transport: exact OT is infeasible: artificial flow %g at node %d", s.flow[x], x)
+					return it, 0, fmt.Errorf("transport: exact OT is infeasible: artificial flow %g at node %d", s.flow[x], x)
 				}
 			}
-			return it, true, nil
+			return it, iterate.Completed, nil
 		}
 		if err := s.pivot(e); err != nil {
-			return it, false, err
+			return it, 0, err
 		}
 	}
-	return maxIter, false, nil
+	return maxIter, iterate.IterationLimit, nil
 }
 
 // pivot brings arc e into the basis.

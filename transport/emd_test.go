@@ -1,10 +1,13 @@
 package transport
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // permutations calls f with every permutation of 0..n-1.
@@ -30,7 +33,7 @@ func permutations(n int, f func(p []int)) {
 
 // checkDual checks the plan's marginals, complementary slackness and a zero
 // duality gap.
-func checkDual(t *testing.T, r *ExactResult, a, b, c []float64) {
+func checkDual(t *testing.T, r *Result, a, b, c []float64) {
 	t.Helper()
 	n, m := len(a), len(b)
 	if e := marginalError(r.Plan, a, b); e > 1e-12 {
@@ -86,7 +89,7 @@ func TestEMDAssignment(t *testing.T) {
 		for i := range w {
 			w[i] = 1.0 / n
 		}
-		r, err := EMD(w, w, c, nil)
+		r, err := EMD(context.Background(), w, w, c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,8 +101,8 @@ func TestEMDAssignment(t *testing.T) {
 			}
 			best = math.Min(best, s/n)
 		})
-		if !r.Optimal || math.Abs(r.Cost-best) > 1e-12 {
-			t.Errorf("trial %d: cost %.15g, brute force %.15g (optimal %v)", trial, r.Cost, best, r.Optimal)
+		if !r.Reason.Converged() || math.Abs(r.Cost-best) > 1e-12 {
+			t.Errorf("trial %d: cost %.15g, brute force %.15g (optimal %v)", trial, r.Cost, best, r.Reason.Converged())
 		}
 		checkDual(t, r, w, w, c)
 	}
@@ -135,12 +138,12 @@ func TestEMD1D(t *testing.T) {
 					c[i*m+j] = math.Pow(math.Abs(x[i]-y[j]), p)
 				}
 			}
-			r, err := EMD(a, b, c, nil)
+			r, err := EMD(context.Background(), a, b, c, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			w, _ := Wasserstein1D(x, a, y, b, p)
-			if want := math.Pow(w, p); !r.Optimal || math.Abs(r.Cost-want) > 1e-10*math.Max(1, want) {
+			if want := math.Pow(w, p); !r.Reason.Converged() || math.Abs(r.Cost-want) > 1e-10*math.Max(1, want) {
 				t.Errorf("%dx%d p=%g: cost %.15g, closed form %.15g", n, m, p, r.Cost, want)
 			}
 			checkDual(t, r, a, b, c)
@@ -154,14 +157,14 @@ func TestEMDZeroMassAndCap(t *testing.T) {
 	a := []float64{0.5, 0, 0.5}
 	b := []float64{0, 0.25, 0.75}
 	c := []float64{1, 2, 6, 4, 5, 6, 9, 1, 2}
-	r, err := EMD(a, b, c, nil)
+	r, err := EMD(context.Background(), a, b, c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Rows 1 and columns 0 carry no mass. a_0 -> b_1 (0.25 at 2) + b_2
 	// (0.25 at 6), a_2 -> b_2 (0.5 at 2): 3.0; a_0 -> b_2 (0.5 at 6) costs
 	// more (3.75), so the first is optimal.
-	if !r.Optimal || math.Abs(r.Cost-3.0) > 1e-14 {
+	if !r.Reason.Converged() || math.Abs(r.Cost-3.0) > 1e-14 {
 		t.Errorf("cost %v, want 3", r.Cost)
 	}
 	checkDual(t, r, a, b, c)
@@ -175,17 +178,17 @@ func TestEMDZeroMassAndCap(t *testing.T) {
 	for i := range cc {
 		cc[i] = rng.Float64()
 	}
-	r, err = EMD(w, w, cc, &ExactSettings{MaxIter: 3})
-	if err != nil || r.Optimal || r.Iterations != 3 {
-		t.Errorf("capped run: optimal %v after %d pivots, err %v", r.Optimal, r.Iterations, err)
+	r, err = EMD(context.Background(), w, w, cc, &Settings{Control: iterate.Control{MaxIterations: 3}})
+	if err != nil || r.Reason.Converged() || r.Iterations != 3 {
+		t.Errorf("capped run: optimal %v after %d pivots, err %v", r.Reason.Converged(), r.Iterations, err)
 	}
 	if e := marginalError(r.Plan, w, w); e != r.MarginalError || e == 0 {
 		t.Errorf("capped plan: reported marginal error %g, computed %g", r.MarginalError, e)
 	}
-	if _, err := EMD([]float64{0.5, 0.5}, []float64{1}, []float64{1, math.NaN()}, nil); err == nil {
+	if _, err := EMD(context.Background(), []float64{0.5, 0.5}, []float64{1}, []float64{1, math.NaN()}, nil); err == nil {
 		t.Error("NaN cost accepted")
 	}
-	if _, err := EMD([]float64{0.5, 0.6}, []float64{1}, []float64{1, 1}, nil); err == nil {
+	if _, err := EMD(context.Background(), []float64{0.5, 0.6}, []float64{1}, []float64{1, 1}, nil); err == nil {
 		t.Error("unequal masses accepted")
 	}
 }

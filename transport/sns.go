@@ -1,59 +1,18 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/pdekit/pdekit/iterate"
 )
 
-// SNSSettings controls SinkhornNewtonSparse. The zero value (with Reg set)
-// is the method as published: 20 Sinkhorn steps, then Newton steps on a
-// Hessian that keeps about 2 entries of the plan per row.
-type SNSSettings struct {
-	// Reg is the entropic regularisation epsilon = 1/eta (> 0).
-	Reg float64
-	// Tol stops on the marginal error ||P1 - a||_1 + ||P^T 1 - b||_1;
-	// zero means 1e-9.
-	Tol float64
-	// Warmup is the number of log-domain Sinkhorn steps before the first
-	// Newton step (N1); zero means 20.
-	Warmup int
-	// Keep is the fraction lambda of the plan's n m entries kept in the
-	// sparsified Hessian (the largest ones). Zero means adaptive: the
-	// fewest largest entries that hold all but Drop of the plan's mass,
-	// and at least the paper's lambda = 2/min(n, m) (two per row).
-	Keep float64
-	// Drop is the fraction of the plan's mass the adaptive sparsification
-	// may leave out; zero means 1e-3. A Newton step on the sparsified
-	// Hessian then reduces the error by about this factor.
-	Drop float64
-	// MaxNewton caps the Newton steps; zero means 200.
-	MaxNewton int
-	// CGTol is the relative residual of the conjugate-gradient solve of
-	// each Newton system; zero means 1e-3 (an inexact Newton step, as
-	// accurate as the sparsified Hessian it solves with).
-	CGTol float64
-}
-
-// SNSResult is the outcome of SinkhornNewtonSparse.
-type SNSResult struct {
-	Result
-	// SinkhornIterations counts the Sinkhorn steps (warm-up and any
-	// switch-back), NewtonIterations the Newton steps; Iterations is
-	// their sum.
-	SinkhornIterations, NewtonIterations int
-	// CGIterations is the total of the conjugate-gradient iterations,
-	// LineSearchEvals the plan evaluations of the line searches.
-	CGIterations, LineSearchEvals int
-	// SwitchBacks counts returns to Sinkhorn steps after a Newton step
-	// failed to improve.
-	SwitchBacks int
-}
-
-// SinkhornNewtonSparse solves entropic OT by Sinkhorn-Newton-Sparse (Tang
-// et al., ICLR 2024): log-domain Sinkhorn steps warm up the potentials,
+// SinkhornNewtonSparse solves entropic OT at regularisation reg by
+// Sinkhorn-Newton-Sparse (Tang et al., ICLR 2024): log-domain Sinkhorn steps warm up the potentials,
 // then Newton steps maximise the concave dual
 //
 //	L(f, g) = <a, f> + <b, g> - eps sum_ij exp((f_i + g_j - C_ij)/eps),
@@ -67,16 +26,20 @@ type SNSResult struct {
 // search on L follows; if it fails (the Newton direction is poor far from
 // the optimum) the solver switches back to Warmup Sinkhorn steps. Every
 // plan evaluation is in the log domain, so small eps does not overflow.
-func SinkhornNewtonSparse(a, b, c []float64, s *SNSSettings) (*SNSResult, error) {
+//
+// The zero Settings are the method as published: 20 Sinkhorn steps, then
+// Newton steps on a Hessian that keeps about 2 entries of the plan per
+// row (more where the plan's mass needs them, see Settings.Keep).
+// MaxIterations caps the Newton steps; zero means 200.
+func SinkhornNewtonSparse(ctx context.Context, a, b, c []float64, reg float64, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
 	if err := checkMarginals(a, b); err != nil {
 		return nil, err
 	}
-	var set SNSSettings
-	if s != nil {
-		set = *s
+	if err := checkReg("regularisation", reg); err != nil {
+		return nil, err
 	}
-	base, err := (&Settings{Reg: set.Reg, Tol: set.Tol}).defaults(n, m, len(c))
+	set, err := s.resolve(a, b, c, 200)
 	if err != nil {
 		return nil, err
 	}
@@ -86,50 +49,50 @@ func SinkhornNewtonSparse(a, b, c []float64, s *SNSSettings) (*SNSResult, error)
 	if set.Drop == 0 {
 		set.Drop = 1e-3
 	}
-	if set.MaxNewton == 0 {
-		set.MaxNewton = 200
-	}
 	if set.CGTol == 0 {
 		set.CGTol = 1e-3
 	}
-	if set.Warmup < 0 || set.MaxNewton < 0 || !(set.Keep >= 0 && set.Keep <= 1) || !(set.Drop > 0 && set.Drop < 1) || !(set.CGTol > 0 && set.CGTol < 1) {
-		return nil, fmt.Errorf("transport: SNS settings Warmup %d, MaxNewton %d, Keep %g, Drop %g, CGTol %g out of range", set.Warmup, set.MaxNewton, set.Keep, set.Drop, set.CGTol)
+	if set.Warmup < 0 || !(set.Keep >= 0 && set.Keep <= 1) || !(set.Drop > 0 && set.Drop < 1) || !(set.CGTol > 0 && set.CGTol < 1) {
+		return nil, fmt.Errorf("transport: SNS settings Warmup %d, Keep %g, Drop %g, CGTol %g out of range", set.Warmup, set.Keep, set.Drop, set.CGTol)
 	}
-	eps := base.Reg
+	eps := reg
 	f, g := make([]float64, n), make([]float64, m)
-	res := &SNSResult{}
+	res := &Result{}
+	st := &res.Stats
+	scale := mass(a)
+	// The Newton steps are the iterations the callback sees and
+	// MaxIterations caps; the warm-up runs under the same tolerance.
+	mon := set.Control.Start(ctx, scale, &res.Outcome)
 	floor := int(math.Ceil(2 / float64(min(n, m)) * float64(n*m)))
 	if set.Keep > 0 {
 		floor = max(1, int(math.Ceil(set.Keep*float64(n*m))))
 	}
 	w := newSNSWork(c, n, m, eps, floor, set.Keep == 0, set.Drop)
-	warm := func() error {
-		ws := base
-		ws.MaxIter = max(set.Warmup, 1)
-		ws.CheckEvery = ws.MaxIter
-		r, err := sinkhornFrom(a, b, c, ws, true, f, g)
-		if err != nil {
-			return err
-		}
-		res.SinkhornIterations += r.Iterations
+	warm := func() iterate.Reason {
+		ws := set
+		ws.MaxIterations = max(set.Warmup, 1)
+		ws.CheckEvery = ws.MaxIterations
+		var r Result
+		sinkhornFrom(a, b, c, eps, ws, true, f, g, stage(ctx, set.Control, set.Tolerance, ws.MaxIterations, scale, &r.Outcome), &r)
+		st.SinkhornIterations += r.Iterations
 		// Sinkhorn leaves its kernel at (f, g): the reference of w.
 		w.rebase(r.Plan, f, g)
-		return nil
-	}
-	if err := warm(); err != nil {
-		return nil, err
-	}
-	obj := w.evaluate(a, b, f, g)
-	for res.NewtonIterations < set.MaxNewton {
-		if w.err <= base.Tol {
-			res.Converged = true
-			break
+		if r.Reason == iterate.Diverged || r.Reason == iterate.Cancelled {
+			mon.Stop(r.Reason, r.Err())
+			return r.Reason
 		}
+		return 0
+	}
+	why := warm()
+	obj := w.evaluate(a, b, f, g)
+	if why == 0 {
+		why = mon.Check(0, w.err, nil)
+	}
+	for why == 0 {
 		// Newton direction: D d = grad with D = [[diag r, Ps], [Ps^T,
 		// diag s]]; the step in (f, g) is eps d.
 		w.sparsify()
-		cg := w.solve(set.CGTol)
-		res.CGIterations += cg
+		st.CGIterations += w.solve(set.CGTol)
 		slope := 0.0
 		for i, v := range w.d {
 			slope += v * w.grad[i]
@@ -145,7 +108,7 @@ func SinkhornNewtonSparse(a, b, c []float64, s *SNSSettings) (*SNSResult, error)
 			}
 			errOld := w.err
 			trial := w.evaluate(a, b, w.f, w.g)
-			res.LineSearchEvals++
+			st.LineSearchEvals++
 			// Armijo on L; near the optimum L changes below its rounding,
 			// so a drop of the marginal error is accepted as well.
 			if trial >= obj+1e-4*alpha*slope || (w.err < errOld && trial >= obj-1e-12*math.Abs(obj)) {
@@ -157,20 +120,18 @@ func SinkhornNewtonSparse(a, b, c []float64, s *SNSSettings) (*SNSResult, error)
 			w.err = errOld
 			alpha /= 2
 		}
-		res.NewtonIterations++
+		st.NewtonIterations++
 		if !accepted {
 			// Switch back: Sinkhorn steps from the last good point.
-			res.SwitchBacks++
-			if err := warm(); err != nil {
-				return nil, err
+			st.SwitchBacks++
+			if why = warm(); why != 0 {
+				break
 			}
 			obj = w.evaluate(a, b, f, g)
 		}
+		why = mon.Check(st.NewtonIterations, w.err, nil)
 	}
-	if !res.Converged {
-		res.Converged = w.err <= base.Tol
-	}
-	res.Iterations = res.SinkhornIterations + res.NewtonIterations
+	res.Iterations = st.SinkhornIterations + st.NewtonIterations
 	res.F, res.G = f, g
 	res.Plan = w.plan(f, g)
 	for i, p := range res.Plan {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/pdekit/pdekit/internal/parallel"
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // Metric is a ground cost between points.
@@ -96,51 +98,106 @@ func checkMarginals(a, b []float64) error {
 	return nil
 }
 
-// Settings controls the Sinkhorn solvers.
+// Settings controls every solver of the package. The zero value, and a
+// nil *Settings, mean the documented defaults.
+//
+// The embedded Control tests the marginal error ||P1 - a||_1 +
+// ||P^T 1 - b||_1, its Tolerance relative to the mass sum(a) (for
+// probability marginals relative and absolute agree). Both tolerances
+// zero mean Tolerance 1e-9. MaxIterations zero means the solver's own
+// default (each solver's comment gives it). The Sinkhorn solvers test,
+// record and report to the callback every CheckEvery iterations.
 type Settings struct {
-	// Reg is the entropic regularisation epsilon (> 0).
-	Reg float64
-	// Tol stops when the marginal error ||P1 - a||_1 + ||P^T 1 - b||_1
-	// falls below it; zero means 1e-9.
-	Tol float64
-	// MaxIter caps the iterations (a row and a column update each);
-	// zero means 100000.
-	MaxIter int
-	// CheckEvery is how often (in iterations) the marginal error is
-	// computed; zero means 10, as POT.
+	iterate.Control
+	// CheckEvery is how often (in iterations) the Sinkhorn solvers
+	// compute the marginal error; zero means 10, as POT.
 	CheckEvery int
+
+	// Warmup is the number of log-domain Sinkhorn steps before the first
+	// Newton step (N1) of SinkhornNewtonSparse; zero means 20.
+	Warmup int
+	// Keep is the fraction lambda of the plan's n m entries that
+	// SinkhornNewtonSparse keeps in the sparsified Hessian (the largest
+	// ones). Zero means adaptive: the fewest largest entries that hold
+	// all but Drop of the plan's mass, and at least the paper's
+	// lambda = 2/min(n, m) (two per row).
+	Keep float64
+	// Drop is the fraction of the plan's mass the adaptive sparsification
+	// may leave out; zero means 1e-3. A Newton step on the sparsified
+	// Hessian then reduces the error by about this factor.
+	Drop float64
+	// CGTol is the relative residual of the conjugate-gradient solve of
+	// each Newton system; zero means 1e-3 (an inexact Newton step, as
+	// accurate as the sparsified Hessian it solves with).
+	CGTol float64
+
+	// SemiDual makes SparsityConstrained solve the semi-dual (columns
+	// match b exactly) instead of the dual.
+	SemiDual bool
 }
 
-// Result is an entropic transport plan and its figures.
+// Result is a transport plan, its figures and the shared outcome block
+// (Residual is the quantity the solver tested: the marginal error for the
+// balanced solvers).
 type Result struct {
 	// Plan is P, n x m row-major.
 	Plan []float64
 	// Cost is <P, C>.
 	Cost float64
-	// MarginalError is ||P1 - a||_1 + ||P^T 1 - b||_1 at the end.
+	// MarginalError is ||P1 - a||_1 + ||P^T 1 - b||_1 of Plan.
 	MarginalError float64
-	Iterations    int
-	Converged     bool
-	// F and G are the dual potentials: P_ij = exp((F_i + G_j - C_ij)/Reg).
+	// F and G are the dual potentials: P_ij = exp((F_i + G_j - C_ij)/reg)
+	// for the entropic solvers; F_i + G_j <= C_ij with equality where
+	// P_ij > 0 for EMD.
 	F, G []float64
+	iterate.Outcome
+	Stats Stats
 }
 
-func (s *Settings) defaults(n, m, lc int) (Settings, error) {
+// Stats counts the work of a solve beyond Outcome.Iterations.
+type Stats struct {
+	// SinkhornIterations counts the Sinkhorn steps of SinkhornNewtonSparse
+	// (warm-up and any switch-back), NewtonIterations its Newton steps
+	// (Iterations is their sum).
+	SinkhornIterations, NewtonIterations int
+	// CGIterations is the total of the conjugate-gradient iterations,
+	// LineSearchEvals the plan evaluations of the line searches.
+	CGIterations, LineSearchEvals int
+	// SwitchBacks counts returns to Sinkhorn steps after a Newton step
+	// failed to improve.
+	SwitchBacks int
+	// Evaluations counts the objective and gradient evaluations of
+	// SparsityConstrained.
+	Evaluations int
+}
+
+// checkReg returns an error unless the regularisation named what is a
+// positive finite number.
+func checkReg(what string, reg float64) error {
+	if !(reg > 0) || math.IsInf(reg, 0) {
+		return fmt.Errorf("transport: %s %g must be a positive finite number", what, reg)
+	}
+	return nil
+}
+
+// resolve checks the size of the cost matrix and returns s with the
+// defaults filled, the Control's maximum iterations defaulting to maxIter.
+func (s *Settings) resolve(a, b, c []float64, maxIter int) (Settings, error) {
 	var set Settings
 	if s != nil {
 		set = *s
 	}
-	if !(set.Reg > 0) || math.IsInf(set.Reg, 0) {
-		return set, fmt.Errorf("transport: regularisation %g must be a positive number", set.Reg)
+	n, m := len(a), len(b)
+	if len(c) != n*m {
+		return set, fmt.Errorf("transport: cost matrix has %d entries for %d x %d marginals", len(c), n, m)
 	}
-	if lc != n*m {
-		return set, fmt.Errorf("transport: cost matrix has %d entries for %d x %d marginals", lc, n, m)
+	ctl, err := set.Control.Resolve(iterate.Control{Tolerance: 1e-9, MaxIterations: maxIter})
+	if err != nil {
+		return set, fmt.Errorf("transport: %w", err)
 	}
-	if set.Tol == 0 {
-		set.Tol = 1e-9
-	}
-	if set.MaxIter == 0 {
-		set.MaxIter = 100000
+	set.Control = ctl
+	if set.CheckEvery < 0 {
+		return set, fmt.Errorf("transport: CheckEvery = %d is negative", set.CheckEvery)
 	}
 	if set.CheckEvery == 0 {
 		set.CheckEvery = 10
@@ -148,45 +205,69 @@ func (s *Settings) defaults(n, m, lc int) (Settings, error) {
 	return set, nil
 }
 
-// SinkhornLog solves entropic OT with log-domain potentials, stable at
-// small regularisation: the iterates are potentials F, G plus scalings
-// u, v of the stabilised kernel K_ij = exp((F_i + G_j - C_ij)/eps), and
-// whenever a scaling leaves [1e-50, 1e50] it is absorbed into its
-// potential and K recomputed (Schmitzer, "Stabilized sparse scaling
-// algorithms for entropy regularized transport problems", SIAM J. Sci.
-// Comput. 2019). Between absorptions an iteration is two matrix-vector
-// products, as plain Sinkhorn's; K's entries never exceed about 1, so
-// nothing overflows, and underflow only drops negligible entries.
-func SinkhornLog(a, b, c []float64, s *Settings) (*Result, error) {
-	return sinkhorn(a, b, c, s, true)
+func mass(a []float64) float64 {
+	var s float64
+	for _, v := range a {
+		s += v
+	}
+	return s
 }
 
-// Sinkhorn solves entropic OT by plain scaling (Sinkhorn-Knopp) on the
-// kernel K = exp(-C/eps): u = a / (K v), v = b / (K^T u). It is fast but
-// under- or overflows at small eps; SinkhornLog is the stable variant.
-func Sinkhorn(a, b, c []float64, s *Settings) (*Result, error) {
-	return sinkhorn(a, b, c, s, false)
+// SinkhornLog solves entropic OT at regularisation reg with log-domain
+// potentials, stable at small regularisation: the iterates are potentials
+// F, G plus scalings u, v of the stabilised kernel K_ij = exp((F_i + G_j -
+// C_ij)/eps), and whenever a scaling leaves [1e-50, 1e50] it is absorbed
+// into its potential and K recomputed (Schmitzer, "Stabilized sparse
+// scaling algorithms for entropy regularized transport problems", SIAM J.
+// Sci. Comput. 2019). Between absorptions an iteration is two
+// matrix-vector products, as plain Sinkhorn's; K's entries never exceed
+// about 1, so nothing overflows, and underflow only drops negligible
+// entries. MaxIterations zero means 100000.
+func SinkhornLog(ctx context.Context, a, b, c []float64, reg float64, s *Settings) (*Result, error) {
+	return sinkhorn(ctx, a, b, c, reg, s, true)
+}
+
+// Sinkhorn solves entropic OT at regularisation reg by plain scaling
+// (Sinkhorn-Knopp) on the kernel K = exp(-C/eps): u = a / (K v),
+// v = b / (K^T u). It is fast but under- or overflows at small eps (reason
+// Diverged; SinkhornLog is the stable variant). MaxIterations zero means
+// 100000.
+func Sinkhorn(ctx context.Context, a, b, c []float64, reg float64, s *Settings) (*Result, error) {
+	return sinkhorn(ctx, a, b, c, reg, s, false)
 }
 
 // sinkhorn is the scaling loop both solvers share; stabilised absorbs the
 // scalings into the potentials when they grow.
-func sinkhorn(a, b, c []float64, s *Settings, stabilised bool) (*Result, error) {
+func sinkhorn(ctx context.Context, a, b, c []float64, reg float64, s *Settings, stabilised bool) (*Result, error) {
 	n, m := len(a), len(b)
 	if err := checkMarginals(a, b); err != nil {
 		return nil, err
 	}
-	set, err := s.defaults(n, m, len(c))
+	if err := checkReg("regularisation", reg); err != nil {
+		return nil, err
+	}
+	set, err := s.resolve(a, b, c, 100000)
 	if err != nil {
 		return nil, err
 	}
-	return sinkhornFrom(a, b, c, set, stabilised, make([]float64, n), make([]float64, m))
+	res := &Result{}
+	mon := set.Control.Start(ctx, mass(a), &res.Outcome)
+	sinkhornFrom(a, b, c, reg, set, stabilised, make([]float64, n), make([]float64, m), mon, res)
+	return res, nil
 }
 
-// sinkhornFrom runs the scaling loop from the potentials f and g (updated
-// in place) with checked settings.
-func sinkhornFrom(a, b, c []float64, set Settings, stabilised bool, f, g []float64) (*Result, error) {
+// stage returns a monitor for an inner run of a solver (a warm-up, an
+// epsilon stage): the context and the tolerance rule of ctl, without its
+// callback and history.
+func stage(ctx context.Context, ctl iterate.Control, tol float64, maxIter int, scale float64, out *iterate.Outcome) *iterate.Monitor {
+	return iterate.Control{Tolerance: tol, AbsTolerance: ctl.AbsTolerance, MaxIterations: maxIter}.Start(ctx, scale, out)
+}
+
+// sinkhornFrom runs the scaling loop at eps from the potentials f and g
+// (updated in place) with checked settings, the stopping rule of mon, and
+// fills res (its Plan is the kernel at the final f, g).
+func sinkhornFrom(a, b, c []float64, eps float64, set Settings, stabilised bool, f, g []float64, mon *iterate.Monitor, res *Result) {
 	n, m := len(a), len(b)
-	eps := set.Reg
 	u, v := make([]float64, n), make([]float64, m)
 	k := make([]float64, n*m)
 	kernel := func() {
@@ -214,10 +295,20 @@ func sinkhornFrom(a, b, c []float64, set Settings, stabilised bool, f, g []float
 	}
 	kernel()
 	kv, ktu := make([]float64, n), make([]float64, m)
-	res := &Result{F: f, G: g}
+	res.F, res.G = f, g
 	const big = 1e50
 	gemv := blas64.Implementation().Dgemv
-	for it := 1; it <= set.MaxIter; it++ {
+	marginal := func() float64 {
+		gemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
+		var e float64
+		for i := range u {
+			e += math.Abs(u[i]*kv[i] - a[i])
+		}
+		// The column marginal is matched exactly after a column update.
+		return e
+	}
+	why := mon.Check(0, marginalError(k, a, b), nil)
+	for it := 1; why == 0; it++ {
 		gemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
 		for i := range u {
 			u[i] = a[i] / kv[i]
@@ -226,26 +317,18 @@ func sinkhornFrom(a, b, c []float64, set Settings, stabilised bool, f, g []float
 		for j := range v {
 			v[j] = b[j] / ktu[j]
 		}
-		res.Iterations = it
 		if stabilised && (outside(u, big) || outside(v, big)) {
 			absorb()
 		}
-		if it%set.CheckEvery == 0 || it == set.MaxIter {
-			gemv(blas.NoTrans, n, m, 1, k, m, v, 1, 0, kv, 1)
-			var e float64
-			for i := range u {
-				e += math.Abs(u[i]*kv[i] - a[i])
-			}
-			res.MarginalError = e
-			if math.IsNaN(e) || math.IsInf(e, 0) {
+		if it%set.CheckEvery == 0 || it == set.MaxIterations {
+			e := marginal()
+			why = mon.Check(it, e, nil)
+			if why == iterate.Diverged {
 				if !stabilised {
-					return nil, fmt.Errorf("transport: Sinkhorn's scalings overflowed at iteration %d (regularisation %g is too small for the plain kernel; use SinkhornLog)", it, eps)
+					mon.Stop(why, fmt.Errorf("Sinkhorn's scalings overflowed at iteration %d (regularisation %g is too small for the plain kernel; use SinkhornLog)", it, eps))
+				} else {
+					mon.Stop(why, fmt.Errorf("log-domain Sinkhorn produced NaN at iteration %d", it))
 				}
-				return nil, fmt.Errorf("transport: log-domain Sinkhorn produced NaN at iteration %d", it)
-			}
-			if e <= set.Tol {
-				res.Converged = true
-				break
 			}
 		}
 	}
@@ -269,11 +352,11 @@ func sinkhornFrom(a, b, c []float64, set Settings, stabilised bool, f, g []float
 		cost[i] = s
 	})
 	res.Plan = k
+	res.Cost = 0
 	for _, s := range cost {
 		res.Cost += s
 	}
 	res.MarginalError = marginalError(res.Plan, a, b)
-	return res, nil
 }
 
 // outside reports whether a scaling left [1/big, big] (or a zero mass made

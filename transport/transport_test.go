@@ -1,11 +1,15 @@
 package transport
 
 import (
+	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/pdekit/pdekit/iterate"
 )
 
 func TestWasserstein1DClosedForms(t *testing.T) {
@@ -65,12 +69,12 @@ func TestEntropicConvergesToExact(t *testing.T) {
 	exact := w2 * w2
 	prev := math.Inf(1)
 	for _, eps := range []float64{1e-1, 3e-2, 1e-2, 3e-3, 1e-3} {
-		res, err := SinkhornLog(a, b, c, &Settings{Reg: eps, Tol: 1e-10})
+		res, err := SinkhornLog(context.Background(), a, b, c, eps, &Settings{Control: iterate.Control{Tolerance: 1e-10}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Converged || res.MarginalError > 1e-10 {
-			t.Fatalf("eps %g: converged %v, marginal error %g", eps, res.Converged, res.MarginalError)
+		if !res.Reason.Converged() || res.MarginalError > 1e-10 {
+			t.Fatalf("eps %g: converged %v, marginal error %g", eps, res.Reason.Converged(), res.MarginalError)
 		}
 		gap := res.Cost - exact
 		if gap <= 0 {
@@ -86,11 +90,11 @@ func TestEntropicConvergesToExact(t *testing.T) {
 func TestLogAndPlainAgree(t *testing.T) {
 	_, _, a, b, c := clouds1D(30)
 	for _, eps := range []float64{0.05, 0.01} {
-		lg, err := SinkhornLog(a, b, c, &Settings{Reg: eps, Tol: 1e-12})
+		lg, err := SinkhornLog(context.Background(), a, b, c, eps, &Settings{Control: iterate.Control{Tolerance: 1e-12}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		pl, err := Sinkhorn(a, b, c, &Settings{Reg: eps, Tol: 1e-12})
+		pl, err := Sinkhorn(context.Background(), a, b, c, eps, &Settings{Control: iterate.Control{Tolerance: 1e-12}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,9 +109,12 @@ func TestLogAndPlainAgree(t *testing.T) {
 	}
 	// At a regularisation where exp(-C/eps) underflows, the plain kernel
 	// fails with a message that names the remedy, and the log domain works.
-	_, err := Sinkhorn(a, b, c, &Settings{Reg: 1e-4})
-	if err == nil || !strings.Contains(err.Error(), "SinkhornLog") {
-		t.Errorf("plain Sinkhorn at eps 1e-4: %v", err)
+	res, err := Sinkhorn(context.Background(), a, b, c, 1e-4, nil)
+	if err != nil || res.Reason != iterate.Diverged || !strings.Contains(res.Message, "SinkhornLog") {
+		t.Errorf("plain Sinkhorn at eps 1e-4: error %v, result %+v", err, res)
+	}
+	if err := res.Err(); !errors.Is(err, iterate.ErrDiverged) || !errors.Is(err, iterate.ErrNotConverged) {
+		t.Errorf("plain Sinkhorn at eps 1e-4: Err() = %v, want it to match ErrDiverged and ErrNotConverged", err)
 	}
 }
 
@@ -116,18 +123,21 @@ func TestBadInput(t *testing.T) {
 	c := []float64{0, 1, 1, 0}
 	for _, tc := range []struct {
 		a, b, c []float64
+		reg     float64
 		s       *Settings
 		want    string
 	}{
-		{[]float64{0.5, -0.5}, ok, c, &Settings{Reg: 1}, "a[1] = -0.5"},
-		{ok, []float64{math.NaN(), 1}, c, &Settings{Reg: 1}, "b[0] = NaN"},
-		{ok, []float64{0.5, 0.6}, c, &Settings{Reg: 1}, "masses"},
-		{ok, ok, c[:3], &Settings{Reg: 1}, "3 entries"},
-		{ok, ok, c, &Settings{Reg: 0}, "regularisation 0"},
-		{ok, ok, c, nil, "regularisation 0"},
+		{[]float64{0.5, -0.5}, ok, c, 1, nil, "a[1] = -0.5"},
+		{ok, []float64{math.NaN(), 1}, c, 1, nil, "b[0] = NaN"},
+		{ok, []float64{0.5, 0.6}, c, 1, nil, "masses"},
+		{ok, ok, c[:3], 1, nil, "3 entries"},
+		{ok, ok, c, 0, nil, "regularisation 0"},
+		{ok, ok, c, math.Inf(1), nil, "regularisation +Inf"},
+		{ok, ok, c, 1, &Settings{Control: iterate.Control{Tolerance: -1}}, "Tolerance = -1"},
+		{ok, ok, c, 1, &Settings{CheckEvery: -2}, "CheckEvery = -2"},
 	} {
-		for _, f := range []func([]float64, []float64, []float64, *Settings) (*Result, error){Sinkhorn, SinkhornLog} {
-			if _, err := f(tc.a, tc.b, tc.c, tc.s); err == nil || !strings.Contains(err.Error(), tc.want) {
+		for _, f := range []func(context.Context, []float64, []float64, []float64, float64, *Settings) (*Result, error){Sinkhorn, SinkhornLog, SinkhornEpsScaling, SinkhornNewtonSparse} {
+			if _, err := f(context.Background(), tc.a, tc.b, tc.c, tc.reg, tc.s); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want it to mention %q", err, tc.want)
 			}
 		}

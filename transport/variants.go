@@ -1,25 +1,32 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/optimize"
+
+	"github.com/pdekit/pdekit/iterate"
 )
 
-// SinkhornEpsScaling solves entropic OT at s.Reg by log-domain Sinkhorn
-// with epsilon scaling: stages at eps_k = max(Reg, e^-k max C), each warm-
-// started from the previous potentials and run to a marginal error of
-// 1e-3 (or 100 iterations), then the final stage at Reg to s.Tol. At small
-// Reg this needs far fewer iterations than starting cold. Iterations
-// counts all stages.
-func SinkhornEpsScaling(a, b, c []float64, s *Settings) (*Result, error) {
+// SinkhornEpsScaling solves entropic OT at regularisation reg by
+// log-domain Sinkhorn with epsilon scaling: stages at eps_k = max(reg,
+// e^-k max C), each warm-started from the previous potentials and run to a
+// marginal error of 1e-3 (or 100 iterations), then the final stage at reg
+// to the tolerance. At small reg this needs far fewer iterations than
+// starting cold. MaxIterations (zero: 100000) caps, and Iterations counts,
+// all stages; the callback and history see the final stage.
+func SinkhornEpsScaling(ctx context.Context, a, b, c []float64, reg float64, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
 	if err := checkMarginals(a, b); err != nil {
 		return nil, err
 	}
-	set, err := s.defaults(n, m, len(c))
+	if err := checkReg("regularisation", reg); err != nil {
+		return nil, err
+	}
+	set, err := s.resolve(a, b, c, 100000)
 	if err != nil {
 		return nil, err
 	}
@@ -27,28 +34,27 @@ func SinkhornEpsScaling(a, b, c []float64, s *Settings) (*Result, error) {
 	for _, v := range c {
 		maxC = math.Max(maxC, math.Abs(v))
 	}
+	scale := mass(a)
 	f, g := make([]float64, n), make([]float64, m)
 	total := 0
-	for eps := maxC; eps > 1.5*set.Reg; eps /= math.E {
+	for eps := maxC; eps > 1.5*reg; eps /= math.E {
 		st := set
-		st.Reg = eps
-		st.Tol = math.Max(set.Tol, 1e-3)
-		st.MaxIter = min(100, set.MaxIter-total)
-		if st.MaxIter <= 0 {
+		st.MaxIterations = min(100, set.MaxIterations-total)
+		if st.MaxIterations <= 0 {
 			break
 		}
-		r, err := sinkhornFrom(a, b, c, st, true, f, g)
-		if err != nil {
-			return nil, err
-		}
+		var r Result
+		sinkhornFrom(a, b, c, eps, st, true, f, g, stage(ctx, set.Control, math.Max(set.Tolerance, 1e-3), st.MaxIterations, scale, &r.Outcome), &r)
 		total += r.Iterations
+		if r.Reason == iterate.Diverged || r.Reason == iterate.Cancelled {
+			r.Iterations = total
+			return &r, nil
+		}
 	}
 	final := set
-	final.MaxIter = max(1, set.MaxIter-total)
-	r, err := sinkhornFrom(a, b, c, final, true, f, g)
-	if err != nil {
-		return nil, err
-	}
+	final.MaxIterations = max(1, set.MaxIterations-total)
+	r := &Result{}
+	sinkhornFrom(a, b, c, reg, final, true, f, g, final.Control.Start(ctx, scale, &r.Outcome), r)
 	r.Iterations += total
 	return r, nil
 }
@@ -62,8 +68,10 @@ func SinkhornEpsScaling(a, b, c []float64, s *Settings) (*Result, error) {
 // C_ij)/eps)) and the same for g. The marginals are not matched, so it
 // stops when an iteration changes the potentials by at most s.Tol (max
 // norm, relative to 1 + |f|); MarginalError reports the deviation from a
-// and b. As tau grows the solution tends to balanced entropic OT.
-func SinkhornUnbalanced(a, b, c []float64, tau float64, s *Settings) (*Result, error) {
+// and b. As tau grows the solution tends to balanced entropic OT. The
+// Control tests that change (its Tolerance relative to 1) every
+// iteration; MaxIterations zero means 100000.
+func SinkhornUnbalanced(ctx context.Context, a, b, c []float64, reg, tau float64, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
 	for name, w := range map[string][]float64{"a": a, "b": b} {
 		if len(w) == 0 {
@@ -75,14 +83,17 @@ func SinkhornUnbalanced(a, b, c []float64, tau float64, s *Settings) (*Result, e
 			}
 		}
 	}
-	if !(tau > 0) || math.IsInf(tau, 0) {
-		return nil, fmt.Errorf("transport: marginal penalty tau %g must be positive and finite", tau)
+	if err := checkReg("regularisation", reg); err != nil {
+		return nil, err
 	}
-	set, err := s.defaults(n, m, len(c))
+	if err := checkReg("marginal penalty tau", tau); err != nil {
+		return nil, err
+	}
+	set, err := s.resolve(a, b, c, 100000)
 	if err != nil {
 		return nil, err
 	}
-	eps := set.Reg
+	eps := reg
 	phi := tau / (tau + eps)
 	f, g := make([]float64, n), make([]float64, m)
 	ct := make([]float64, n*m) // C transposed, for the column updates
@@ -116,17 +127,18 @@ func SinkhornUnbalanced(a, b, c []float64, tau float64, s *Settings) (*Result, e
 		}
 		return worst
 	}
-	for it := 1; it <= set.MaxIter; it++ {
+	// There is no change to test before the first iteration, so the
+	// first check (and callback) is at iteration 1.
+	mon := set.Control.Start(ctx, 1, &res.Outcome)
+	var why iterate.Reason
+	for it := 1; why == 0; it++ {
 		d1 := update(f, a, g, c, m)
 		d2 := update(g, b, f, ct, n)
-		res.Iterations = it
+		d := math.Max(d1, d2)
 		if math.IsNaN(d1) || math.IsNaN(d2) {
-			return nil, fmt.Errorf("transport: unbalanced Sinkhorn produced NaN at iteration %d", it)
+			d = math.NaN()
 		}
-		if math.Max(d1, d2) <= set.Tol {
-			res.Converged = true
-			break
-		}
+		why = mon.Check(it, d, nil)
 	}
 	res.Plan = make([]float64, n*m)
 	for i := 0; i < n; i++ {
@@ -140,29 +152,6 @@ func SinkhornUnbalanced(a, b, c []float64, tau float64, s *Settings) (*Result, e
 	return res, nil
 }
 
-// SparseSettings controls SparsityConstrained.
-type SparseSettings struct {
-	// Gamma is the quadratic regularisation (> 0).
-	Gamma float64
-	// K is the largest number of nonzeros per column of the plan (>= 1).
-	K int
-	// SemiDual solves the semi-dual (columns match b exactly) instead of
-	// the dual.
-	SemiDual bool
-	// Tol is the gradient norm (max norm) at which L-BFGS stops; zero
-	// means 1e-9.
-	Tol float64
-	// MaxIter caps the L-BFGS iterations; zero means 10000.
-	MaxIter int
-}
-
-// SparseResult is a sparsity-constrained plan.
-type SparseResult struct {
-	Result
-	// Evaluations counts objective and gradient evaluations.
-	Evaluations int
-}
-
 // SparsityConstrained solves quadratically regularised OT with at most K
 // nonzeros per column of the plan (Liu, Puigcerver and Blondel, ICLR 2023)
 // through its dual, maximised by L-BFGS (gonum's optimize):
@@ -174,41 +163,38 @@ type SparseResult struct {
 // the semi-dual max_f <f, a> - sum_j b_j maxOmega(f - C_{:,j}; b_j), whose
 // plan column is b_j times the projection of (f - C_{:,j})/(b_j gamma) onto
 // the simplex restricted to its K largest entries, so columns sum to b
-// exactly. Ties in the top K are broken by the lower row index.
-func SparsityConstrained(a, b, c []float64, s *SparseSettings) (*SparseResult, error) {
+// exactly (Settings.SemiDual). gamma is the quadratic regularisation (> 0)
+// and k the largest number of nonzeros per column (>= 1). Ties in the top
+// K are broken by the lower row index.
+//
+// The Control tests the max norm of the gradient of the (semi-)dual at
+// every L-BFGS iteration, its Tolerance relative to the mass sum(a);
+// MaxIterations zero means 10000. An L-BFGS line search that cannot make
+// progress ends the solve with reason Breakdown.
+func SparsityConstrained(ctx context.Context, a, b, c []float64, gamma float64, k int, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
 	if err := checkMarginals(a, b); err != nil {
 		return nil, err
 	}
-	if s == nil {
-		return nil, errors.New("transport: SparsityConstrained needs settings with Gamma and K")
+	if err := checkReg("gamma", gamma); err != nil {
+		return nil, err
 	}
-	set := *s
-	if len(c) != n*m {
-		return nil, fmt.Errorf("transport: cost matrix has %d entries for %d x %d marginals", len(c), n, m)
+	if k < 1 {
+		return nil, fmt.Errorf("transport: k = %d nonzeros per column, want >= 1", k)
 	}
-	if !(set.Gamma > 0) || math.IsInf(set.Gamma, 0) {
-		return nil, fmt.Errorf("transport: Gamma %g must be positive and finite", set.Gamma)
+	set, err := s.resolve(a, b, c, 10000)
+	if err != nil {
+		return nil, err
 	}
-	if set.K < 1 {
-		return nil, fmt.Errorf("transport: K = %d nonzeros per column, want >= 1", set.K)
-	}
-	if set.Tol == 0 {
-		set.Tol = 1e-9
-	}
-	if set.MaxIter == 0 {
-		set.MaxIter = 10000
-	}
-	k := min(set.K, n)
-	gamma := set.Gamma
+	k = min(k, n)
 	col := make([]float64, n)
 	idx := make([]int, k)
 	plan := make([]float64, n*m)
-	res := &SparseResult{}
+	res := &Result{}
 	// eval returns minus the (semi-)dual and its gradient at z, and fills
 	// plan.
 	eval := func(z, grad []float64) float64 {
-		res.Evaluations++
+		res.Stats.Evaluations++
 		f := z[:n]
 		obj := 0.0
 		for i := range a {
@@ -268,13 +254,19 @@ func SparsityConstrained(a, b, c []float64, s *SparseSettings) (*SparseResult, e
 		Func: func(z []float64) float64 { return eval(z, nil) },
 		Grad: func(grad, z []float64) { eval(z, grad) },
 	}
+	// The monitor decides when to stop: gonum's own tests are off, and a
+	// recorder applies the rule at every major iteration.
+	mon := set.Control.Start(ctx, mass(a), &res.Outcome)
+	rec := &recorder{mon: mon}
 	opt, err := optimize.Minimize(prob, make([]float64, dim),
-		&optimize.Settings{GradientThreshold: set.Tol, MajorIterations: set.MaxIter}, &optimize.LBFGS{})
+		&optimize.Settings{GradientThreshold: math.NaN(), Converger: optimize.NeverTerminate{}, Recorder: rec},
+		&optimize.LBFGS{GradStopThreshold: math.NaN()})
 	if opt == nil {
 		return nil, fmt.Errorf("transport: L-BFGS: %v", err)
 	}
-	res.Iterations = opt.Stats.MajorIterations
-	res.Converged = opt.Status == optimize.GradientThreshold
+	if res.Reason == 0 {
+		mon.Stop(iterate.Breakdown, fmt.Errorf("L-BFGS stopped (%v): %v", opt.Status, err))
+	}
 	eval(opt.X, nil)
 	res.Plan = plan
 	res.F = append([]float64(nil), opt.X[:n]...)
@@ -288,6 +280,34 @@ func SparsityConstrained(a, b, c []float64, s *SparseSettings) (*SparseResult, e
 	}
 	res.MarginalError = marginalError(plan, a, b)
 	return res, nil
+}
+
+// recorder applies a Monitor to gonum's optimizer: after every major
+// iteration it checks the max norm of the gradient and stops the optimizer
+// when the monitor gives a reason.
+type recorder struct {
+	mon *iterate.Monitor
+	it  int // major iterations seen; the first is the starting point
+}
+
+var errStop = errors.New("transport: stop")
+
+func (r *recorder) Init() error { return nil }
+
+func (r *recorder) Record(loc *optimize.Location, op optimize.Operation, _ *optimize.Stats) error {
+	if op != optimize.MajorIteration {
+		return nil
+	}
+	g := 0.0
+	for _, v := range loc.Gradient {
+		g = math.Max(g, math.Abs(v))
+	}
+	why := r.mon.Check(r.it, g, loc.X)
+	r.it++
+	if why != 0 {
+		return errStop
+	}
+	return nil
 }
 
 // topK writes into idx the indices of the len(idx) largest entries of x

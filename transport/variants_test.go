@@ -1,8 +1,11 @@
 package transport
 
 import (
+	"context"
 	"math"
 	"testing"
+
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // TestSNSAgreesWithSinkhorn checks that SNS reaches the same entropic plan
@@ -11,17 +14,17 @@ import (
 func TestSNSAgreesWithSinkhorn(t *testing.T) {
 	w, c := benchClouds(200)
 	for _, reg := range []float64{0.01, 0.001} {
-		ref, err := SinkhornLog(w, w, c, &Settings{Reg: reg, Tol: 1e-11})
-		if err != nil || !ref.Converged {
+		ref, err := SinkhornLog(context.Background(), w, w, c, reg, &Settings{Control: iterate.Control{Tolerance: 1e-11}})
+		if err != nil || !ref.Reason.Converged() {
 			t.Fatalf("reference: %v", err)
 		}
 		for _, keep := range []float64{0, 0.05} {
-			r, err := SinkhornNewtonSparse(w, w, c, &SNSSettings{Reg: reg, Tol: 1e-10, Keep: keep})
+			r, err := SinkhornNewtonSparse(context.Background(), w, w, c, reg, &Settings{Control: iterate.Control{Tolerance: 1e-10}, Keep: keep})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !r.Converged || r.MarginalError > 1e-10 {
-				t.Errorf("reg %g keep %g: converged %v, marginal error %g", reg, keep, r.Converged, r.MarginalError)
+			if !r.Reason.Converged() || r.MarginalError > 1e-10 {
+				t.Errorf("reg %g keep %g: converged %v, marginal error %g", reg, keep, r.Reason.Converged(), r.MarginalError)
 			}
 			if rel := math.Abs(r.Cost-ref.Cost) / ref.Cost; rel > 1e-8 {
 				t.Errorf("reg %g keep %g: cost %.12g, Sinkhorn %.12g", reg, keep, r.Cost, ref.Cost)
@@ -33,7 +36,7 @@ func TestSNSAgreesWithSinkhorn(t *testing.T) {
 			if worst > 1e-9 {
 				t.Errorf("reg %g keep %g: plans differ by %g", reg, keep, worst)
 			}
-			t.Logf("reg %g keep %g: SNS %d+%d iterations (CG %d), Sinkhorn %d", reg, keep, r.SinkhornIterations, r.NewtonIterations, r.CGIterations, ref.Iterations)
+			t.Logf("reg %g keep %g: SNS %d+%d iterations (CG %d), Sinkhorn %d", reg, keep, r.Stats.SinkhornIterations, r.Stats.NewtonIterations, r.Stats.CGIterations, ref.Iterations)
 			if keep == 0 && reg == 0.001 && 10*r.Iterations > ref.Iterations {
 				t.Errorf("reg %g: SNS took %d iterations, Sinkhorn %d: not 10x fewer", reg, r.Iterations, ref.Iterations)
 			}
@@ -44,9 +47,9 @@ func TestSNSAgreesWithSinkhorn(t *testing.T) {
 // TestEpsScaling checks that epsilon scaling reaches Sinkhorn's plan.
 func TestEpsScaling(t *testing.T) {
 	w, c := benchClouds(100)
-	ref, _ := SinkhornLog(w, w, c, &Settings{Reg: 0.002, Tol: 1e-11})
-	r, err := SinkhornEpsScaling(w, w, c, &Settings{Reg: 0.002, Tol: 1e-11})
-	if err != nil || !r.Converged {
+	ref, _ := SinkhornLog(context.Background(), w, w, c, 0.002, &Settings{Control: iterate.Control{Tolerance: 1e-11}})
+	r, err := SinkhornEpsScaling(context.Background(), w, w, c, 0.002, &Settings{Control: iterate.Control{Tolerance: 1e-11}})
+	if err != nil || !r.Reason.Converged() {
 		t.Fatalf("eps scaling: %v", err)
 	}
 	if rel := math.Abs(r.Cost-ref.Cost) / ref.Cost; rel > 1e-9 {
@@ -58,8 +61,8 @@ func TestEpsScaling(t *testing.T) {
 // eps)) and that a large tau recovers balanced Sinkhorn.
 func TestUnbalanced(t *testing.T) {
 	for _, tc := range []struct{ a, b, tau, eps float64 }{{2, 0.5, 1, 0.1}, {3, 1.5, 0.2, 0.05}, {0.3, 0.7, 10, 1}} {
-		r, err := SinkhornUnbalanced([]float64{tc.a}, []float64{tc.b}, []float64{0}, tc.tau, &Settings{Reg: tc.eps, Tol: 1e-14})
-		if err != nil || !r.Converged {
+		r, err := SinkhornUnbalanced(context.Background(), []float64{tc.a}, []float64{tc.b}, []float64{0}, tc.eps, tc.tau, &Settings{Control: iterate.Control{Tolerance: 1e-14}})
+		if err != nil || !r.Reason.Converged() {
 			t.Fatalf("%+v: %v", tc, err)
 		}
 		want := math.Pow(tc.a*tc.b, tc.tau/(2*tc.tau+tc.eps))
@@ -69,11 +72,11 @@ func TestUnbalanced(t *testing.T) {
 	}
 	// The plan tends to the balanced one at the rate 1/tau.
 	w, c := benchClouds(60)
-	ref, _ := SinkhornLog(w, w, c, &Settings{Reg: 0.5, Tol: 1e-13})
+	ref, _ := SinkhornLog(context.Background(), w, w, c, 0.5, &Settings{Control: iterate.Control{Tolerance: 1e-13}})
 	var dist []float64
 	for _, tau := range []float64{10, 100} {
-		r, err := SinkhornUnbalanced(w, w, c, tau, &Settings{Reg: 0.5, Tol: 1e-10})
-		if err != nil || !r.Converged {
+		r, err := SinkhornUnbalanced(context.Background(), w, w, c, 0.5, tau, &Settings{Control: iterate.Control{Tolerance: 1e-10}})
+		if err != nil || !r.Reason.Converged() {
 			t.Fatalf("tau %g: %v", tau, err)
 		}
 		d := 0.0
@@ -86,7 +89,7 @@ func TestUnbalanced(t *testing.T) {
 	if ratio := dist[0] / dist[1]; ratio < 7 || ratio > 14 {
 		t.Errorf("distance to the balanced plan fell by %.3g from tau 10 to 100, want about 10 (rate 1/tau)", ratio)
 	}
-	if _, err := SinkhornUnbalanced([]float64{1}, []float64{1}, []float64{0}, -1, &Settings{Reg: 1}); err == nil {
+	if _, err := SinkhornUnbalanced(context.Background(), []float64{1}, []float64{1}, []float64{0}, 1, -1, nil); err == nil {
 		t.Error("negative tau accepted")
 	}
 }
@@ -100,7 +103,7 @@ func TestSparsityConstrained(t *testing.T) {
 	n := len(w)
 	for _, semi := range []bool{false, true} {
 		for _, k := range []int{1, 2, 5} {
-			r, err := SparsityConstrained(w, w, c, &SparseSettings{Gamma: 0.1, K: k, SemiDual: semi, Tol: 1e-7})
+			r, err := SparsityConstrained(context.Background(), w, w, c, 0.1, k, &Settings{SemiDual: semi, Control: iterate.Control{Tolerance: 1e-7}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,17 +125,17 @@ func TestSparsityConstrained(t *testing.T) {
 					t.Fatalf("semi-dual column %d sums to %g, want %g", j, s, w[j])
 				}
 			}
-			t.Logf("semi %v k %d: %d iterations, marginal error %.3g, cost %.6g, converged %v", semi, k, r.Iterations, r.MarginalError, r.Cost, r.Converged)
+			t.Logf("semi %v k %d: %d iterations, marginal error %.3g, cost %.6g, converged %v", semi, k, r.Iterations, r.MarginalError, r.Cost, r.Reason.Converged())
 			// Below the support a column needs, the (semi-)dual is only a
 			// relaxation of the nonconvex primal and its plan need not be
 			// feasible; with room enough it is.
-			if k == 5 && (!r.Converged || r.MarginalError > 1e-5) {
-				t.Errorf("semi %v k %d: converged %v, marginal error %g", semi, k, r.Converged, r.MarginalError)
+			if k == 5 && (!r.Reason.Converged() || r.MarginalError > 1e-5) {
+				t.Errorf("semi %v k %d: converged %v, marginal error %g", semi, k, r.Reason.Converged(), r.MarginalError)
 			}
 		}
 	}
-	d, err1 := SparsityConstrained(w, w, c, &SparseSettings{Gamma: 0.1, K: n, Tol: 1e-9})
-	sd, err2 := SparsityConstrained(w, w, c, &SparseSettings{Gamma: 0.1, K: n, SemiDual: true, Tol: 1e-9})
+	d, err1 := SparsityConstrained(context.Background(), w, w, c, 0.1, n, &Settings{Control: iterate.Control{Tolerance: 1e-9}})
+	sd, err2 := SparsityConstrained(context.Background(), w, w, c, 0.1, n, &Settings{SemiDual: true, Control: iterate.Control{Tolerance: 1e-9}})
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
@@ -143,7 +146,7 @@ func TestSparsityConstrained(t *testing.T) {
 	if diff > 1e-4 || d.MarginalError > 1e-6 {
 		t.Errorf("k = n: dual and semi-dual plans differ by %g (dual marginal error %g)", diff, d.MarginalError)
 	}
-	if _, err := SparsityConstrained(w, w, c, &SparseSettings{Gamma: 0.1}); err == nil {
+	if _, err := SparsityConstrained(context.Background(), w, w, c, 0.1, 0, nil); err == nil {
 		t.Error("K = 0 accepted")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -93,7 +94,7 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 				if err != nil {
 					line["error"] = err.Error()
 				} else {
-					s := &solvers.Settings{Tolerance: rtol, MaxIterations: maxiter}
+					s := &solvers.Settings{Control: iterate.Control{Tolerance: rtol, MaxIterations: maxiter}}
 					if pc != nil {
 						s.Preconditioner = pc
 					}

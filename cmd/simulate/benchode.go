@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/ode"
 )
 
@@ -80,7 +82,7 @@ at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 			best, bestErr, bestTol := -1, 0.0, 0.0
 			for k := 16; k <= 104; k++ {
 				tol := math.Pow(10, -float64(k)/8)
-				sol, err := ode.Solve(autonomous(m), p.f, 0, p.t1, p.y0, nil, &ode.Settings{RTol: tol, ATol: tol / 1000})
+				sol, err := ode.Solve(context.Background(), autonomous(m), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: tol, AbsTolerance: tol / 1000}})
 				if err != nil {
 					continue
 				}

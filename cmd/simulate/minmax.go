@@ -19,7 +19,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/pdekit/pdekit/io/h5"
-	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers/halpern"
 )
 
@@ -236,10 +236,10 @@ func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
 				defer func() { <-sem }()
 				h := fnv.New64a()
 				h.Write([]byte(name))
-				set := &halpern.Settings{Tolerance: c.Tol, MaxEpochs: c.Epochs, CheckEvery: c.CheckEvery,
-					CheckGrowth: minmaxGrowth, History: true, Restart: c.Restart, Seed: seed ^ h.Sum64()}
+				// --tol is absolute, as the paper's plots; 0 runs the whole budget.
+				set := &halpern.Settings{Control: iterate.Control{AbsTolerance: c.Tol, History: true}, MaxEpochs: c.Epochs, CheckEvery: c.CheckEvery, CheckGrowth: minmaxGrowth, Restart: c.Restart, Seed: seed ^ h.Sum64()}
 				if c.Tol == 0 {
-					set.Tolerance = math.SmallestNonzeroFloat64
+					set.AbsTolerance = math.SmallestNonzeroFloat64
 				}
 				t0 := time.Now()
 				res, err := minmaxMethod(c, name, norm2, normF).Solve(ctx, p, set)
@@ -255,7 +255,7 @@ func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
 			if r.err != nil {
 				return r.err
 			}
-			if r.res.Reason == solvers.Cancelled {
+			if r.res.Reason == iterate.Cancelled {
 				return context.Canceled
 			}
 		}
@@ -300,15 +300,15 @@ func resample(c *minmaxConfig, runs [][]minmaxRun) ([]float64, [][][]float64) {
 	for m := range runs {
 		curves[m] = make([][]float64, len(runs[m]))
 		for s, r := range runs[m] {
-			h := r.res.History
+			h, ep := r.res.History, r.res.HistoryEpochs
 			out := make([]float64, len(grid))
 			i := 0
 			for j, g := range grid {
-				for i < len(h) && h[i].Epochs < g-1e-9 {
+				for i < len(h) && ep[i] < g-1e-9 {
 					i++
 				}
 				if i < len(h) {
-					out[j] = h[i].Residual
+					out[j] = h[i]
 				} else {
 					out[j] = r.res.Residual
 				}
@@ -391,7 +391,7 @@ func printMinmax(w io.Writer, c *minmaxConfig, methods []string, runs [][]minmax
 		}
 		fmt.Fprintf(w, "  %14s %8.2f\n", tt, secs/float64(c.Seeds))
 		for s, r := range runs[m] {
-			if r.res.Reason == solvers.Diverged {
+			if r.res.Reason == iterate.Diverged {
 				fmt.Fprintf(w, "  %s seed %d diverged at %g epochs\n", name, c.Seed+uint64(s), r.res.Epochs)
 			}
 		}

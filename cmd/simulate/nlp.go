@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers/sketchnewton"
 )
 
@@ -139,14 +139,8 @@ func runNLP(c *nlpConfig, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	set := &sketchnewton.Settings{Tolerance: c.Tol, MaxIterations: c.MaxIter, Seed: c.Seed, Lambda0: l0, PaperGradient: c.PaperGradient}
-	if !c.JSON {
-		fmt.Fprintf(stdout, "%5s %12s %9s %9s %9s %10s\n", "iter", "kkt", "step", "eta1", "eta2", "inner")
-		set.Callback = func(it sketchnewton.Iteration) bool {
-			fmt.Fprintf(stdout, "%5d %12.4e %9.3g %9.3g %9.3g %10d\n", it.Iter, it.KKT, it.Step, it.Eta1, it.Eta2, it.InnerSteps)
-			return true
-		}
-	}
+	// --tol is the paper's absolute test on the KKT residual.
+	set := &sketchnewton.Settings{Control: iterate.Control{AbsTolerance: c.Tol, MaxIterations: c.MaxIter, History: true}, Seed: c.Seed, Lambda0: l0, PaperGradient: c.PaperGradient}
 	start := time.Now()
 	res, err := sketchnewton.Solve(ctx, p, x0, inner, set)
 	if err != nil {
@@ -154,17 +148,19 @@ func runNLP(c *nlpConfig, stdout, stderr io.Writer) error {
 	}
 	secs := time.Since(start).Seconds()
 	n, m := p.Dims()
-	kkt := make([]float64, 0, len(res.History)+1)
-	for _, it := range res.History {
-		kkt = append(kkt, it.KKT)
+	if !c.JSON {
+		fmt.Fprintf(stdout, "%5s %12s %9s %9s %9s %10s\n", "iter", "kkt", "step", "eta1", "eta2", "inner")
+		for _, it := range res.Trace {
+			fmt.Fprintf(stdout, "%5d %12.4e %9.3g %9.3g %9.3g %10d\n", it.Iter, it.KKT, it.Step, it.Eta1, it.Eta2, it.InnerSteps)
+		}
 	}
-	kkt = append(kkt, res.KKT)
+	kkt := res.History
 	solver := c.Solver
 	if solver == "sketch" {
 		solver = c.Sketch
 	}
 	summary := map[string]any{"command": "nlp", "problem": c.Problem, "n": n, "m": m, "solver": solver,
-		"objective": res.F, "kkt_residual": res.KKT, "reason": res.Reason.String(), "iterations": res.Stats.Iterations,
+		"objective": res.F, "kkt_residual": res.Residual, "reason": res.Reason.String(), "iterations": res.Iterations,
 		"inner_steps": res.Stats.InnerSteps, "flops": res.Stats.Flops, "inner_cap_hits": res.Stats.InnerCapHits,
 		"penalty_increases": res.Stats.PenaltyIncreases, "backtracks": res.Stats.Backtracks,
 		"kkt_history": kkt, "seconds": secs, "threads": c.Threads}
@@ -175,16 +171,16 @@ func runNLP(c *nlpConfig, stdout, stderr io.Writer) error {
 		report(stdout, true, summary)
 	} else {
 		fmt.Fprintf(stdout, "%s (n=%d, m=%d), %s: %s after %d iterations, f = %.10g, KKT %.3e, %d inner steps (%d at the cap), %.3g flops, %.3f s\n",
-			c.Problem, n, m, solver, res.Reason, res.Stats.Iterations, res.F, res.KKT, res.Stats.InnerSteps, res.Stats.InnerCapHits, float64(res.Stats.Flops), secs)
+			c.Problem, n, m, solver, res.Reason, res.Iterations, res.F, res.Residual, res.Stats.InnerSteps, res.Stats.InnerCapHits, float64(res.Stats.Flops), secs)
 		if res.Message != "" {
 			fmt.Fprintln(stdout, res.Message)
 		}
 	}
-	if res.Reason == solvers.Cancelled {
+	if res.Reason == iterate.Cancelled {
 		return context.Canceled
 	}
 	if !res.Reason.Converged() && !c.AllowUnconverged {
-		return fmt.Errorf("%s: KKT residual %.3g above --tol %g (%s; use --allow-unconverged to accept)", c.Problem, res.KKT, c.Tol, res.Reason)
+		return fmt.Errorf("%s: KKT residual %.3g above --tol %g (%s; use --allow-unconverged to accept)", c.Problem, res.Residual, c.Tol, res.Reason)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/ode"
 )
 
@@ -72,11 +74,11 @@ func autonomous(m ode.Method) ode.Method {
 // the stiff problems Rodas4 at rtol 1e-12, atol 1e-14.
 func (p odeProblem) reference() ([]float64, error) {
 	var m ode.Method = ode.Vern6
-	set := &ode.Settings{RTol: 1e-14, ATol: 1e-14}
+	set := &ode.Settings{Control: iterate.Control{Tolerance: 1e-14, AbsTolerance: 1e-14}}
 	if p.stiff {
-		m, set = autonomous(ode.Rodas4{}), &ode.Settings{RTol: 1e-12, ATol: 1e-14, MaxSteps: 10000000}
+		m, set = autonomous(ode.Rodas4{}), &ode.Settings{Control: iterate.Control{Tolerance: 1e-12, AbsTolerance: 1e-14, MaxIterations: 10000000}}
 	}
-	sol, err := ode.Solve(m, p.f, 0, p.t1, p.y0, nil, set)
+	sol, err := ode.Solve(context.Background(), m, p.f, 0, p.t1, p.y0, nil, set)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +142,7 @@ rodas4, rodas5 (stiff).`,
 		return err
 	}
 	start := time.Now()
-	sol, err := ode.Solve(autonomous(tab), p.f, 0, p.t1, p.y0, nil, &ode.Settings{RTol: c.RTol, ATol: c.ATol, Dt: c.Dt})
+	sol, err := ode.Solve(context.Background(), autonomous(tab), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol}, Dt: c.Dt})
 	secs := time.Since(start).Seconds()
 	if sol == nil {
 		return usageErr("%v", err)

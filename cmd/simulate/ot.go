@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/sparse"
 	"github.com/pdekit/pdekit/transport"
 )
@@ -104,46 +108,35 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 		}
 	}
 	start := time.Now()
-	var plan, f, g []float64
-	var iters int
-	var value, merr float64
-	converged := true
-	extra := map[string]any{}
-	set := &transport.Settings{Reg: c.Reg, Tol: c.Tol, MaxIter: c.MaxIter}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	// --tol is the marginal error of the normalised problem (mass 1).
+	set := &transport.Settings{Control: iterate.Control{Tolerance: c.Tol, MaxIterations: c.MaxIter}, Warmup: c.Warmup}
+	var r *transport.Result
 	switch c.Method {
-	case "sinkhorn", "sinkhorn-log", "sinkhorn-eps":
-		solve := map[string]func(a, b, c []float64, s *transport.Settings) (*transport.Result, error){
-			"sinkhorn": transport.Sinkhorn, "sinkhorn-log": transport.SinkhornLog, "sinkhorn-eps": transport.SinkhornEpsScaling}[c.Method]
-		r, err := solve(a, b, cost, set)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		plan, f, g, iters, value, merr, converged = r.Plan, r.F, r.G, r.Iterations, r.Cost, r.MarginalError, r.Converged
+	case "sinkhorn":
+		r, err = transport.Sinkhorn(ctx, a, b, cost, c.Reg, set)
+	case "sinkhorn-log":
+		r, err = transport.SinkhornLog(ctx, a, b, cost, c.Reg, set)
+	case "sinkhorn-eps":
+		r, err = transport.SinkhornEpsScaling(ctx, a, b, cost, c.Reg, set)
 	case "unbalanced":
-		r, err := transport.SinkhornUnbalanced(a, b, cost, c.Tau, set)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		plan, f, g, iters, value, merr, converged = r.Plan, r.F, r.G, r.Iterations, r.Cost, r.MarginalError, r.Converged
+		r, err = transport.SinkhornUnbalanced(ctx, a, b, cost, c.Reg, c.Tau, set)
 	case "sns":
-		r, err := transport.SinkhornNewtonSparse(a, b, cost, &transport.SNSSettings{Reg: c.Reg, Tol: c.Tol, Warmup: c.Warmup})
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		plan, f, g, iters, value, merr, converged = r.Plan, r.F, r.G, r.Iterations, r.Cost, r.MarginalError, r.Converged
-		extra["sinkhorn_iters"], extra["newton_iters"], extra["cg_iters"] = r.SinkhornIterations, r.NewtonIterations, r.CGIterations
+		r, err = transport.SinkhornNewtonSparse(ctx, a, b, cost, c.Reg, set)
 	case "emd":
-		r, err := transport.EMD(a, b, cost, &transport.ExactSettings{MaxIter: c.MaxIter})
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		plan, f, g, iters, value, merr, converged = r.Plan, r.F, r.G, r.Iterations, r.Cost, r.MarginalError, r.Optimal
+		r, err = transport.EMD(ctx, a, b, cost, set)
 	case "sparse":
-		r, err := transport.SparsityConstrained(a, b, cost, &transport.SparseSettings{Gamma: c.Reg, K: c.K, Tol: c.Tol, MaxIter: c.MaxIter})
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		plan, f, g, iters, value, merr, converged = r.Plan, r.F, r.G, r.Iterations, r.Cost, r.MarginalError, r.Converged
+		r, err = transport.SparsityConstrained(ctx, a, b, cost, c.Reg, c.K, set)
+	}
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	plan, f, g, iters, value, merr := r.Plan, r.F, r.G, r.Iterations, r.Cost, r.MarginalError
+	converged := r.Reason.Converged()
+	extra := map[string]any{}
+	if c.Method == "sns" {
+		extra["sinkhorn_iters"], extra["newton_iters"], extra["cg_iters"] = r.Stats.SinkhornIterations, r.Stats.NewtonIterations, r.Stats.CGIterations
 	}
 	secs := time.Since(start).Seconds()
 	nnz := 0
@@ -175,7 +168,7 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 		report(stdout, false, line)
 	}
 	if !converged {
-		return fmt.Errorf("%s did not converge in %d iterations (marginal error %.3g)", c.Method, iters, merr)
+		return fmt.Errorf("%s: %w", c.Method, r.Err())
 	}
 	return nil
 }

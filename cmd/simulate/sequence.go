@@ -22,6 +22,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers/relax"
 )
 
@@ -466,8 +467,7 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 				errs[trial] = err
 				return
 			}
-			set := &relax.CompareSettings{Tolerance: c.Tol, MaxIterations: c.MaxIter, WarmStart: s.warm,
-				Progress: func(int) { prog.add(1) }}
+			set := &relax.CompareSettings{Control: iterate.Control{Tolerance: c.Tol, MaxIterations: c.MaxIter}, WarmStart: s.warm, Progress: func(int) { prog.add(1) }}
 			if s.grid {
 				set.Grid = relax.DefaultGrid()
 			}
@@ -490,7 +490,7 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 	rows, bestOmega := collect(s, comps)
 	unconverged := 0
 	for _, cm := range comps {
-		unconverged += cm.Unconverged
+		unconverged += cm.Unconverged()
 	}
 	if c.Out != "" {
 		if err := writeSequence(c, s, comps, rows); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/io/mtx"
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
@@ -200,7 +201,7 @@ func solve(c *solveConfig, stdout, stderr io.Writer) error {
 		return err
 	}
 	setup := time.Since(start).Seconds()
-	s := &solvers.Settings{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true}
+	s := &solvers.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true}}
 	if pc != nil {
 		s.Preconditioner = pc
 	}

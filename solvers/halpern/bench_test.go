@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"testing"
+
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // BenchmarkGame runs each method for 20 epochs on the paper's 500 x 500
@@ -35,7 +37,7 @@ func BenchmarkGame(b *testing.B) {
 	} {
 		b.Run(m.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := m.m.Solve(context.Background(), p, &Settings{Tolerance: 1e-300, MaxEpochs: 20, CheckEvery: 20}); err != nil {
+				if _, err := m.m.Solve(context.Background(), p, &Settings{Control: iterate.Control{Tolerance: 1e-300}, MaxEpochs: 20, CheckEvery: 20}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -20,9 +20,14 @@
 //
 //	p, err := halpern.NewMatrixGame(halpern.PolicemanBurglar(100, seed))
 //	if err != nil { ... }
-//	res, err := halpern.VRInexactHalpern{}.Solve(ctx, p, &halpern.Settings{Tolerance: 1e-4, MaxEpochs: 5000})
-//	if err != nil { ... }
+//	res, err := halpern.VRInexactHalpern{}.Solve(ctx, p, &halpern.Settings{
+//		Control: iterate.Control{AbsTolerance: 1e-4}, MaxEpochs: 5000})
+//	if err != nil { ... }          // bad input
 //	x, y := res.X[:100], res.X[100:] // the two mixed strategies
+//	fmt.Println(res.Reason, res.Residual, res.Epochs)
+//
+// Settings embed iterate.Control (its Tolerance relative to the residual
+// at the start, AbsTolerance absolute); Result embeds iterate.Outcome.
 //
 // Step sizes default to the theoretical forms in the Lipschitz constants
 // (the Affine operator computes them); each method's fields override them,

@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -241,11 +241,11 @@ type solveCase struct {
 func checkSolves(t *testing.T, p *Problem, want []float64, cases []solveCase) {
 	t.Helper()
 	for _, c := range cases {
-		res, err := c.m.Solve(context.Background(), p, &Settings{Tolerance: c.tol, MaxEpochs: 1e6, Restart: c.restart, Seed: 1})
+		res, err := c.m.Solve(context.Background(), p, &Settings{Control: iterate.Control{AbsTolerance: c.tol}, MaxEpochs: 1e6, Restart: c.restart, Seed: 1})
 		if err != nil {
 			t.Fatalf("%#v: %v", c.m, err)
 		}
-		if res.Reason != solvers.ConvergedAbsolute {
+		if res.Reason != iterate.ConvergedAbsolute {
 			t.Errorf("%#v (restart %v): %v after %g epochs, residual %g", c.m, c.restart, res.Reason, res.Epochs, res.Residual)
 			continue
 		}
@@ -339,7 +339,7 @@ func TestHalpernBoundOnRotation(t *testing.T) {
 		}
 	}
 	x0 := []float64{0, 0, 0, 0}
-	res, err := Halpern{}.FixedPoint(context.Background(), tmap, x0, &Settings{Tolerance: 1e-300, MaxIterations: 5000, MaxEpochs: 1e9, History: true})
+	res, err := Halpern{}.FixedPoint(context.Background(), tmap, x0, &Settings{Control: iterate.Control{Tolerance: 1e-300, MaxIterations: 5000, History: true}, MaxEpochs: 1e9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,14 +347,15 @@ func TestHalpernBoundOnRotation(t *testing.T) {
 	if len(res.History) != 5001 {
 		t.Fatalf("history has %d points, want 5001", len(res.History))
 	}
-	for _, pt := range res.History {
-		if bound := 2 * d0 / float64(pt.Iteration+1); pt.Residual > bound*(1+1e-12) {
-			t.Fatalf("iteration %d: residual %g above the bound %g", pt.Iteration, pt.Residual, bound)
+	// FixedPoint checks every iteration, so History[k] is iteration k's.
+	for k, r := range res.History {
+		if bound := 2 * d0 / float64(k+1); r > bound*(1+1e-12) {
+			t.Fatalf("iteration %d: residual %g above the bound %g", k, r, bound)
 		}
 	}
-	last := res.History[len(res.History)-1]
-	if ratio := last.Residual * float64(last.Iteration+1) / d0; ratio < 0.05 {
-		t.Errorf("(k+1) residual / ||x0 - x*|| = %g at k = %d: faster than O(1/k) on a rotation?", ratio, last.Iteration)
+	k := len(res.History) - 1
+	if ratio := res.History[k] * float64(k+1) / d0; ratio < 0.05 {
+		t.Errorf("(k+1) residual / ||x0 - x*|| = %g at k = %d: faster than O(1/k) on a rotation?", ratio, k)
 	}
 	if res.Stats.Evaluations != 5001 || res.Epochs != 5001 {
 		t.Errorf("5001 applications of T counted as %d evaluations, %g epochs", res.Stats.Evaluations, res.Epochs)
@@ -392,11 +393,11 @@ func TestHalpernOnBilinearResolvent(t *testing.T) {
 		}
 		copy(dst, z.RawVector().Data)
 	}
-	res, err := Halpern{}.FixedPoint(context.Background(), j, []float64{0, 0, 0, 0}, &Settings{Tolerance: 1e-6, MaxEpochs: 1e8})
+	res, err := Halpern{}.FixedPoint(context.Background(), j, []float64{0, 0, 0, 0}, &Settings{Control: iterate.Control{AbsTolerance: 1e-6}, MaxEpochs: 1e8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Reason != solvers.ConvergedAbsolute {
+	if res.Reason != iterate.ConvergedAbsolute {
 		t.Fatalf("%v after %d iterations, residual %g", res.Reason, res.Iterations, res.Residual)
 	}
 	// The solution: A^T y = e and A x = f.
@@ -450,7 +451,7 @@ func TestEvaluationCounts(t *testing.T) {
 		f := &counting{FiniteSum: g.F.(FiniteSum)}
 		p := *g
 		p.F = f
-		res, err := m.Solve(context.Background(), &p, &Settings{Tolerance: 1e-12, MaxEpochs: 300, CheckEvery: 7, Seed: 3})
+		res, err := m.Solve(context.Background(), &p, &Settings{Control: iterate.Control{Tolerance: 1e-12}, MaxEpochs: 300, CheckEvery: 7, Seed: 3})
 		if err != nil {
 			t.Fatalf("%T: %v", m, err)
 		}
@@ -491,7 +492,7 @@ func TestEvaluationCounts(t *testing.T) {
 				t.Errorf("VRInexactHalpern: %d inner steps, schedule gives %d", f.diff, inner)
 			}
 		}
-		if res.Reason != solvers.IterationLimit || res.Epochs < 300 {
+		if res.Reason != iterate.IterationLimit || res.Epochs < 300 {
 			t.Errorf("%T: stopped (%v) at %g epochs before the budget of 300", m, res.Reason, res.Epochs)
 		}
 	}
@@ -526,11 +527,11 @@ func TestQuadraticMinMaxSolution(t *testing.T) {
 	if r := floats.Norm(fu, 2); r > 1e-10 {
 		t.Fatalf("||F(u*)|| = %g at the closed-form solution", r)
 	}
-	res, err := EG{}.Solve(context.Background(), p, &Settings{Tolerance: 1e-8, MaxEpochs: 1e7, CheckEvery: 1000})
+	res, err := EG{}.Solve(context.Background(), p, &Settings{Control: iterate.Control{AbsTolerance: 1e-8}, MaxEpochs: 1e7, CheckEvery: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Reason != solvers.ConvergedAbsolute {
+	if res.Reason != iterate.ConvergedAbsolute {
 		t.Fatalf("EG: %v at residual %g", res.Reason, res.Residual)
 	}
 	if dist := floats.Distance(res.X, want, 2) / floats.Norm(want, 2); dist > 1e-4 {
@@ -556,7 +557,7 @@ func TestBadInput(t *testing.T) {
 		{EG{Step: -1}, game, nil, "Step = -1"},
 		{VRHalpern{Batch: 5}, game, nil, "Batch = 5"},
 		{VRInexactHalpern{P: 2}, game, nil, "P = 2"},
-		{EG{}, game, &Settings{Tolerance: -1}, "tolerance -1"},
+		{EG{}, game, &Settings{Control: iterate.Control{Tolerance: -1}}, "Tolerance = -1"},
 		{EG{}, game, &Settings{MaxEpochs: math.NaN()}, "MaxEpochs NaN"},
 	} {
 		_, err := tc.m.Solve(context.Background(), tc.p, tc.s)
@@ -576,17 +577,17 @@ func TestCancelledKeepsResidualOfX(t *testing.T) {
 	p, _ := smallGame(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
-	res, err := EAG{}.Solve(ctx, p, &Settings{Tolerance: 1e-300, MaxEpochs: 1e9, CheckEvery: 1, Callback: func(Point) bool {
+	res, err := EAG{}.Solve(ctx, p, &Settings{Control: iterate.Control{Tolerance: 1e-300, Callback: func(iterate.Progress) bool {
 		calls++
 		if calls == 50 {
 			cancel()
 		}
 		return true
-	}})
+	}}, MaxEpochs: 1e9, CheckEvery: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Reason != solvers.Cancelled {
+	if res.Reason != iterate.Cancelled {
 		t.Fatalf("reason %v, want cancelled", res.Reason)
 	}
 	run, _, _ := newRun(context.Background(), p, nil, "test")
@@ -600,19 +601,22 @@ func TestCancelledKeepsResidualOfX(t *testing.T) {
 // skipped while iterations are shorter than the spacing.
 func TestCheckSchedule(t *testing.T) {
 	p, _ := smallGame(t)
-	s := &Settings{Tolerance: 1e-300, MaxEpochs: 5000, CheckEvery: 3, CheckGrowth: 0.05, History: true}
+	s := &Settings{Control: iterate.Control{Tolerance: 1e-300, History: true}, MaxEpochs: 5000, CheckEvery: 3, CheckGrowth: 0.05}
 	res, err := EG{}.Solve(context.Background(), p, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	due := 0.0
-	for i, pt := range res.History {
+	if len(res.HistoryEpochs) != len(res.History) {
+		t.Fatalf("%d history epochs for %d checks", len(res.HistoryEpochs), len(res.History))
+	}
+	for i, ep := range res.HistoryEpochs {
 		if i == len(res.History)-1 {
 			break // the budget forces the last check
 		}
 		// EG takes 2 epochs per iteration.
-		if pt.Epochs < due || pt.Epochs >= due+2 {
-			t.Fatalf("check %d at %g epochs, due at %g", i, pt.Epochs, due)
+		if ep < due || ep >= due+2 {
+			t.Fatalf("check %d at %g epochs, due at %g", i, ep, due)
 		}
 		due = s.NextCheck(due)
 	}

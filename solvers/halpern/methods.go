@@ -7,7 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
-	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // anchor sets dst = lambda u0 + (1 - lambda) u.
@@ -98,15 +98,14 @@ func (h Halpern) iterate(r *run, u []float64, t func(dst, x []float64), ownResid
 	u0 := append([]float64(nil), u...)
 	tu := make([]float64, r.d)
 	k := 0 // iterations since the last anchor
-	var why solvers.Reason
+	var why iterate.Reason
 	if !ownResidual {
 		why = r.check(0, u)
 	}
 	for it := 0; why == 0; it++ {
 		t(tu, u)
 		if ownResidual {
-			limit := r.overBudget() || (r.s.MaxIterations > 0 && it >= r.s.MaxIterations)
-			if why = r.record(it, r.epochs(), floats.Distance(u, tu, 2), limit); why != 0 {
+			if why = r.record(it, r.epochs(), floats.Distance(u, tu, 2), u, r.overBudget()); why != 0 {
 				break
 			}
 		}
@@ -123,7 +122,7 @@ func (h Halpern) iterate(r *run, u []float64, t func(dst, x []float64), ownResid
 			}
 		}
 	}
-	return r.finish(u, why)
+	return r.finish(u)
 }
 
 // EG is the extragradient method of Korpelevich with projections:
@@ -196,7 +195,7 @@ func extragradient(ctx context.Context, p *Problem, s *Settings, name string, st
 			k = -1
 		}
 	}
-	return r.finish(u, why), nil
+	return r.finish(u), nil
 }
 
 // VRHalpern is Algorithm 1 of Cai, Alacaoglu and Diakonikolas (ICLR 2024),
@@ -292,7 +291,7 @@ func (m VRHalpern) Solve(ctx context.Context, p *Problem, s *Settings) (*Result,
 			k = -1
 		}
 	}
-	return r.finish(u, why), nil
+	return r.finish(u), nil
 }
 
 // VRInexactHalpern is Algorithm 2 of Cai, Alacaoglu and Diakonikolas
@@ -420,5 +419,5 @@ func (m VRInexactHalpern) Solve(ctx context.Context, p *Problem, s *Settings) (*
 			k = -1
 		}
 	}
-	return r.finish(u, why), nil
+	return r.finish(u), nil
 }

@@ -8,7 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
-	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // Operator is a single-valued monotone operator F on R^d: Apply computes
@@ -69,17 +69,23 @@ type Problem struct {
 
 // Settings controls a solve. The zero value, and a nil *Settings, mean the
 // documented defaults.
+//
+// The embedded Control tests the residual ||u - J_G(u - F(u))|| (||F(u)||
+// when G is nil), the fixed-point residual with unit step, the computable
+// optimality measure of the paper; its Tolerance is relative to that
+// residual at U0. Both tolerances zero mean Tolerance 1e-6; MaxIterations
+// zero means no cap on the (outer) iterations. The residual is checked on
+// the schedule of CheckEvery and CheckGrowth, not every iteration, so the
+// callback and History see the checks: Progress.Iteration is the
+// iteration of the check and Result.HistoryEpochs its epoch count.
 type Settings struct {
-	// Tolerance on the residual ||u - J_G(u - F(u))|| (||F(u)|| when G
-	// is nil): the fixed-point residual with unit step, the computable
-	// optimality measure of the paper. Zero means 1e-6.
-	Tolerance float64
-	// MaxEpochs caps the work in epochs, n component evaluations each.
-	// Zero means 1000. A method checks it between its (outer) iterations
-	// and inside its inner loop, so it may overshoot by one iteration.
+	iterate.Control
+	// MaxEpochs caps the work in epochs, n component evaluations each: a
+	// real number, since a budget of half an epoch is as meaningful as
+	// one of ten. Zero means 1000. A method checks it between its (outer)
+	// iterations and inside its inner loop, so it may overshoot by one
+	// iteration. Reaching it ends the run with reason IterationLimit.
 	MaxEpochs float64
-	// MaxIterations caps the (outer) iterations; zero means no cap.
-	MaxIterations int
 	// CheckEvery is the spacing, in epochs, of residual checks: the
 	// residual costs a full evaluation of F, which is not counted in
 	// Stats.Evaluations. Zero means 1. The first and last iterates are
@@ -89,8 +95,6 @@ type Settings struct {
 	// log-scale histories: after a check due at e the next is due at
 	// max(e + CheckEvery, e (1 + CheckGrowth)). See NextCheck.
 	CheckGrowth float64
-	// History records every checked residual in Result.History.
-	History bool
 	// Seed seeds the random choices of the stochastic methods.
 	Seed uint64
 	// Restart makes the Halpern-type methods (Halpern, EAG, VRHalpern,
@@ -102,9 +106,6 @@ type Settings struct {
 	// so each counts as a full evaluation in Stats.Evaluations. EG
 	// ignores it.
 	Restart bool
-	// Callback, if set, is called at every residual check; returning
-	// false stops the solve with reason StoppedByCallback.
-	Callback func(Point) bool
 }
 
 // NextCheck returns the epoch at which the residual check after the one
@@ -117,13 +118,6 @@ func (s Settings) NextCheck(e float64) float64 {
 		step = 1
 	}
 	return math.Max(e+step, e*(1+s.CheckGrowth))
-}
-
-// Point is one residual check.
-type Point struct {
-	Iteration int
-	Epochs    float64
-	Residual  float64
 }
 
 // Stats counts the work of a solve.
@@ -139,23 +133,20 @@ type Stats struct {
 	ResidualChecks int
 }
 
-// Result is the outcome of a solve.
+// Result is the outcome of a solve: the final iterate, the shared outcome
+// block (iterations, the residual at X and its ratio to the residual at
+// U0, reason, history of the checks, runtime) and the work done. Reason is
+// one of ConvergedRelative, ConvergedAbsolute, IterationLimit (MaxEpochs
+// or MaxIterations), Diverged, StoppedByCallback or Cancelled.
 type Result struct {
 	// X is the final iterate.
 	X []float64
-	// Residual is the residual at X.
-	Residual float64
-	// Iterations counts the (outer) iterations.
-	Iterations int
+	iterate.Outcome
 	// Epochs is Stats.Evaluations / n.
 	Epochs float64
-	// Reason is why the solve stopped: ConvergedAbsolute, IterationLimit
-	// (MaxEpochs or MaxIterations), Diverged, StoppedByCallback or
-	// Cancelled.
-	Reason solvers.Reason
-	// History holds the residual checks when Settings.History is set.
-	History []Point
-	Stats   Stats
+	// HistoryEpochs holds the epoch count of every History entry.
+	HistoryEpochs []float64
+	Stats         Stats
 }
 
 // Method is a solver for monotone inclusions: Halpern, EG, EAG,
@@ -167,7 +158,7 @@ type Method interface {
 // run is the harness every method shares: it counts evaluations, checks
 // the residual on schedule and decides when to stop.
 type run struct {
-	ctx   context.Context
+	mon   *iterate.Monitor
 	s     Settings
 	f     Operator
 	fs    FiniteSum // nil when F is not a finite sum
@@ -193,15 +184,13 @@ func newRun(ctx context.Context, p *Problem, s *Settings, name string) (*run, []
 	if p == nil || p.F == nil {
 		return nil, nil, fmt.Errorf("halpern: %s: problem has no operator F", name)
 	}
-	r := &run{ctx: ctx, f: p.F, g: p.G, d: p.F.Dim(), n: 1, res: &Result{}}
+	r := &run{f: p.F, g: p.G, d: p.F.Dim(), n: 1, res: &Result{}}
 	if s != nil {
 		r.s = *s
 	}
-	if r.s.Tolerance < 0 || math.IsNaN(r.s.Tolerance) {
-		return nil, nil, fmt.Errorf("halpern: %s: tolerance %g is negative", name, r.s.Tolerance)
-	}
-	if r.s.Tolerance == 0 {
-		r.s.Tolerance = 1e-6
+	var err error
+	if r.s.Control, err = r.s.Control.Resolve(iterate.Control{Tolerance: 1e-6}); err != nil {
+		return nil, nil, fmt.Errorf("halpern: %s: %w", name, err)
 	}
 	if r.s.MaxEpochs < 0 || math.IsNaN(r.s.MaxEpochs) {
 		return nil, nil, fmt.Errorf("halpern: %s: MaxEpochs %g is negative", name, r.s.MaxEpochs)
@@ -260,6 +249,7 @@ func newRun(ctx context.Context, p *Problem, s *Settings, name string) (*run, []
 	r.tmp = make([]float64, r.d)
 	r.restart = r.s.Restart
 	r.rnd = rand.New(rand.NewPCG(r.s.Seed, r.s.Seed^0x9e3779b97f4a7c15))
+	r.mon = r.s.Control.Start(ctx, 0, &r.res.Outcome)
 	return r, u, nil
 }
 
@@ -326,18 +316,16 @@ func (r *run) residual(u []float64) float64 {
 // check is called with the iterate after iteration it (0 for the start);
 // it checks the residual when one is due and returns the reason to stop,
 // or 0 to go on.
-func (r *run) check(it int, u []float64) solvers.Reason {
-	r.res.Iterations = it
+func (r *run) check(it int, u []float64) iterate.Reason {
 	ep := r.epochs()
 	r.res.Epochs = ep
-	limit := r.overBudget() || (r.s.MaxIterations > 0 && it >= r.s.MaxIterations)
-	if it > 0 && ep < r.next && !limit {
-		why := r.cancelled()
-		if why != 0 {
-			// Residual always belongs to the final iterate.
-			r.res.Residual = r.residual(u)
+	limit := r.overBudget()
+	if it > 0 && ep < r.next && !limit && (r.s.MaxIterations == 0 || it < r.s.MaxIterations) {
+		if r.mon.Done() {
+			// A cancelled run ends with a check of its final iterate.
+			return r.record(it, ep, r.residual(u), u, false)
 		}
-		return why
+		return 0
 	}
 	rn := r.residual(u)
 	if r.restart {
@@ -345,13 +333,13 @@ func (r *run) check(it int, u []float64) solvers.Reason {
 		r.res.Stats.Evaluations += int64(r.n)
 		ep = r.epochs()
 	}
-	return r.record(it, ep, rn, limit)
+	return r.record(it, ep, rn, u, limit)
 }
 
 // advance checks the iterate u of iteration it and, when the check asks for
 // a restart, re-anchors u0 at u; it returns the reason to stop (or 0) and
 // whether the method must restart its schedule.
-func (r *run) advance(it int, u, u0 []float64) (solvers.Reason, bool) {
+func (r *run) advance(it int, u, u0 []float64) (iterate.Reason, bool) {
 	why := r.check(it, u)
 	if r.restarted() {
 		copy(u0, u)
@@ -368,13 +356,15 @@ func (r *run) restarted() bool {
 	return a
 }
 
-// record stores the residual rn of iteration it and decides.
-func (r *run) record(it int, ep, rn float64, limit bool) solvers.Reason {
-	r.res.Iterations = it
+// record stores the residual rn of iteration it at iterate u and decides;
+// overBudget says whether the epoch budget was spent before the check.
+func (r *run) record(it int, ep, rn float64, u []float64, overBudget bool) iterate.Reason {
 	r.res.Epochs = ep
-	r.res.Residual = rn
 	for r.next <= ep {
 		r.next = r.s.NextCheck(r.next)
+	}
+	if it == 0 {
+		r.mon.SetScale(rn)
 	}
 	if r.restart {
 		if it == 0 || r.anchorRes == 0 {
@@ -384,40 +374,19 @@ func (r *run) record(it int, ep, rn float64, limit bool) solvers.Reason {
 			r.reanchor = true
 		}
 	}
-	pt := Point{Iteration: it, Epochs: ep, Residual: rn}
 	if r.s.History {
-		r.res.History = append(r.res.History, pt)
+		r.res.HistoryEpochs = append(r.res.HistoryEpochs, ep)
 	}
-	switch {
-	case math.IsNaN(rn) || math.IsInf(rn, 0):
-		return solvers.Diverged
-	case rn <= r.s.Tolerance:
-		return solvers.ConvergedAbsolute
+	why := r.mon.Check(it, rn, u)
+	if why == 0 && overBudget {
+		why = iterate.IterationLimit
+		r.mon.Stop(why, nil)
 	}
-	if r.s.Callback != nil && !r.s.Callback(pt) {
-		return solvers.StoppedByCallback
-	}
-	if limit {
-		return solvers.IterationLimit
-	}
-	return r.cancelled()
-}
-
-func (r *run) cancelled() solvers.Reason {
-	if r.ctx == nil {
-		return 0
-	}
-	select {
-	case <-r.ctx.Done():
-		return solvers.Cancelled
-	default:
-		return 0
-	}
+	return why
 }
 
 // finish fills the result at the final iterate u.
-func (r *run) finish(u []float64, why solvers.Reason) *Result {
-	r.res.Reason = why
+func (r *run) finish(u []float64) *Result {
 	r.res.X = append([]float64(nil), u...)
 	r.res.Epochs = r.epochs()
 	return r.res

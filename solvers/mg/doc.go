@@ -12,6 +12,10 @@
 //	if err != nil { ... }
 //	res, err := solvers.Solve(ctx, a, b, &solvers.CG{}, &solvers.Settings{Preconditioner: m})
 //
+// mg has no iteration loop of its own: multigrid as a solver runs through
+// solvers.Solve, so it follows the same iterate.Control and Outcome as
+// every method.
+//
 // With solvers.Richardson instead of CG, each iteration is one multigrid
 // cycle: multigrid as a solver.
 //

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/pdekit/pdekit/mesh"
+	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -157,8 +158,13 @@ type level struct {
 // when odd; Neumann and periodic axes need 2^k m cells or points with m
 // small), if a diagonal entry is zero, or if
 // the coarsest operator is singular (a pure Neumann or periodic problem
-// without a shift).
-func New(g *mesh.Grid, a *sparse.CSR, s *Settings) (*Multigrid, error) {
+// without a shift). a is a *sparse.CSR, a mesh stencil (assembled through
+// its ToCSR) or any operator that gives its rows (solvers.RowAccessor).
+func New(g *mesh.Grid, op solvers.Operator, s *Settings) (*Multigrid, error) {
+	a, err := solvers.AsCSR(op, "multigrid")
+	if err != nil {
+		return nil, err
+	}
 	m := &Multigrid{}
 	if s != nil {
 		m.s = *s

@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
@@ -65,11 +66,11 @@ func counts(t *testing.T, p problem, s *Settings, method func() solvers.Method) 
 			t.Fatalf("%s n=%d: %v", p.name, n, err)
 		}
 		b := g.Sample(nil, func(x []float64) float64 { return 1 + x[0] })
-		res, err := solvers.Solve(context.Background(), a, b, method(), &solvers.Settings{Preconditioner: m, MaxIterations: 200})
+		res, err := solvers.Solve(context.Background(), a, b, method(), &solvers.Settings{Control: iterate.Control{MaxIterations: 200}, Preconditioner: m})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Reason != solvers.ConvergedRelative {
+		if res.Reason != iterate.ConvergedRelative {
 			t.Fatalf("%s n=%d: %v after %d (relres %.3g)", p.name, n, res.Reason, res.Iterations, res.RelResidual)
 		}
 		its = append(its, res.Iterations)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers"
 )
 
@@ -20,9 +21,8 @@ type Entry struct {
 // setting: tolerance 1e-8, 10000 iterations at most, zero initial guesses,
 // no grid table.
 type CompareSettings struct {
-	// Tolerance and MaxIterations are those of Sequence.
-	Tolerance     float64
-	MaxIterations int
+	// Control applies to every solve, as Sequence's.
+	iterate.Control
 	// WarmStart starts every solve from the instance's X0 (the state of a
 	// time-stepping source), as the paper's heat-equation experiment does.
 	WarmStart bool
@@ -44,14 +44,21 @@ type Comparison struct {
 	Seconds    [][]float64
 	// Context holds each instance's context value.
 	Context []float64
-	// Grid, GridIterations[t][g] and GridSeconds[t][g] are the grid table
-	// (CompareSettings.Grid).
+
+	unconverged int
+	// Reasons says why each of those solves stopped.
+	Reasons [][]iterate.Reason
+	// Grid, GridIterations[t][g], GridSeconds[t][g] and GridReasons[t][g]
+	// are the grid table (CompareSettings.Grid).
 	Grid           []float64
 	GridIterations [][]int
 	GridSeconds    [][]float64
-	// Unconverged counts the solves that hit MaxIterations.
-	Unconverged int
+	GridReasons    [][]iterate.Reason
 }
+
+// Unconverged returns the number of distinct solves, policies' and grid's,
+// that did not converge (a solve shared by several policies counts once).
+func (c *Comparison) Unconverged() int { return c.unconverged }
 
 // Total returns the total iterations of policy p.
 func (c *Comparison) Total(p int) int {
@@ -98,8 +105,10 @@ func Compare(ctx context.Context, src Source, base Base, entries []Entry, s *Com
 	if s != nil {
 		set = *s
 	}
-	seq := Sequence{Tolerance: set.Tolerance, MaxIterations: set.MaxIterations}
-	solveSet := seq.settings()
+	solveSet, err := settings(set.Control)
+	if err != nil {
+		return nil, err
+	}
 	c := &Comparison{Grid: set.Grid}
 	for _, e := range entries {
 		if e.Policy == nil {
@@ -111,6 +120,7 @@ func Compare(ctx context.Context, src Source, base Base, entries []Entry, s *Com
 	c.Omega = make([][]float64, np)
 	c.Iterations = make([][]int, np)
 	c.Seconds = make([][]float64, np)
+	c.Reasons = make([][]iterate.Reason, np)
 	var prev []float64
 	for t := 0; ; t++ {
 		in, err := src.Next(prev)
@@ -133,11 +143,11 @@ func Compare(ctx context.Context, src Source, base Base, entries []Entry, s *Com
 			if err != nil {
 				return nil, fmt.Errorf("instance %d, omega %v: %w", t, omega, err)
 			}
-			if res.Reason == solvers.Cancelled {
+			if res.Reason == iterate.Cancelled {
 				return nil, ctx.Err()
 			}
 			if !res.Reason.Converged() {
-				c.Unconverged++
+				c.unconverged++
 			}
 			seen[omega] = &solveRecord{res: res, seconds: time.Since(start).Seconds()}
 			return res, nil
@@ -145,15 +155,17 @@ func Compare(ctx context.Context, src Source, base Base, entries []Entry, s *Com
 		if len(set.Grid) > 0 {
 			row := make([]int, len(set.Grid))
 			secs := make([]float64, len(set.Grid))
+			why := make([]iterate.Reason, len(set.Grid))
 			for g, w := range set.Grid {
 				res, err := cost(w)
 				if err != nil {
 					return nil, err
 				}
-				row[g], secs[g] = res.Iterations, seen[w].seconds
+				row[g], secs[g], why[g] = res.Iterations, seen[w].seconds, res.Reason
 			}
 			c.GridIterations = append(c.GridIterations, row)
 			c.GridSeconds = append(c.GridSeconds, secs)
+			c.GridReasons = append(c.GridReasons, why)
 		}
 		c.Context = append(c.Context, in.Context)
 		for p, e := range entries {
@@ -177,6 +189,7 @@ func Compare(ctx context.Context, src Source, base Base, entries []Entry, s *Com
 			own += time.Since(start).Seconds()
 			c.Omega[p] = append(c.Omega[p], omega)
 			c.Iterations[p] = append(c.Iterations[p], res.Iterations)
+			c.Reasons[p] = append(c.Reasons[p], res.Reason)
 			c.Seconds[p] = append(c.Seconds[p], seen[omega].seconds+own)
 		}
 		prev = nil

@@ -13,8 +13,12 @@
 //	for each system {
 //		step, err := seq.Solve(ctx, &relax.Instance{A: a, B: b, Context: c})
 //		if err != nil { ... }              // bad input
-//		use(step.Result.X, step.Omega, step.Iterations)
+//		use(step.Result.X, step.Omega, step.Iterations, step.Result.Reason)
 //	}
+//
+// Every solve follows the embedded iterate.Control of the Sequence (the
+// paper's relative tolerance 1e-8 and cap of 10000 by default) and returns
+// the solvers package's Result.
 //
 // Policies: Fixed; TsallisINF over a grid of omegas (the paper's current
 // code: grid 1..1.95 in 20 steps, eta = 2/sqrt(t), losses normalised by

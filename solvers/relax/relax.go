@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -120,12 +121,10 @@ type Sequence struct {
 	Base Base
 	// Policy chooses omega. It must be set.
 	Policy Policy
-	// Tolerance is the relative residual tolerance; zero means 1e-8, the
-	// paper's.
-	Tolerance float64
-	// MaxIterations caps each solve; zero means 10000, the paper's. A solve
-	// that reaches the cap costs the cap.
-	MaxIterations int
+	// Control applies to every solve of the sequence. Its zero value is
+	// the paper's: relative tolerance 1e-8 (against ||b||), at most 10000
+	// iterations. A solve that reaches the cap costs the cap.
+	iterate.Control
 	// WarmStart starts each solve from the previous solution when the
 	// sizes agree (else from Instance.X0, else zero). Off in the paper's
 	// SOR experiments.
@@ -152,7 +151,10 @@ func (s *Sequence) Solve(ctx context.Context, in *Instance) (*Step, error) {
 	if s.Policy == nil {
 		return nil, fmt.Errorf("relax: Sequence without a Policy")
 	}
-	set := s.settings()
+	set, err := settings(s.Control)
+	if err != nil {
+		return nil, err
+	}
 	if s.WarmStart {
 		set.X0 = in.X0
 		if len(s.prev) == len(in.B) {
@@ -178,12 +180,13 @@ func (s *Sequence) Solve(ctx context.Context, in *Instance) (*Step, error) {
 	return &Step{Omega: omega, Iterations: res.Iterations, Result: res}, nil
 }
 
-func (s *Sequence) settings() solvers.Settings {
-	set := solvers.Settings{Tolerance: s.Tolerance, MaxIterations: s.MaxIterations}
-	if set.MaxIterations == 0 {
-		set.MaxIterations = 10000
+// settings returns the solver settings of a sequence's solves under c.
+func settings(c iterate.Control) (solvers.Settings, error) {
+	c, err := c.Resolve(iterate.Control{Tolerance: 1e-8, MaxIterations: 10000})
+	if err != nil {
+		return solvers.Settings{}, fmt.Errorf("relax: %w", err)
 	}
-	return set
+	return solvers.Settings{Control: c}, nil
 }
 
 // choose asks p for omega. A Searcher evaluates the instance through cost;

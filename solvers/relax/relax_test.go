@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
 )
@@ -142,7 +143,7 @@ func TestSORCountsMatch(t *testing.T) {
 			}
 			pc, _ := solvers.NewSOR(in.A, omega, solvers.Forward)
 			res, err := solvers.Solve(context.Background(), in.A, in.B, &solvers.Richardson{},
-				&solvers.Settings{Preconditioner: pc, MaxIterations: 10000})
+				&solvers.Settings{Control: iterate.Control{MaxIterations: 10000}, Preconditioner: pc})
 			if err != nil {
 				t.Fatal(err)
 			}

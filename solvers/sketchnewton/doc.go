@@ -22,7 +22,12 @@
 //
 //	hs := sketchnewton.HS()[0]
 //	if err := sketchnewton.CheckDerivatives(hs.Problem, hs.X0, make([]float64, 1), 0); err != nil { ... }
-//	res, err := sketchnewton.Solve(ctx, hs.Problem, hs.X0, sketchnewton.Kaczmarz{}, &sketchnewton.Settings{Tolerance: 1e-8})
-//	if err != nil { ... }
-//	fmt.Println(res.X, res.F, res.Stats.Iterations, res.Stats.InnerSteps)
+//	res, err := sketchnewton.Solve(ctx, hs.Problem, hs.X0, sketchnewton.Kaczmarz{},
+//		&sketchnewton.Settings{Control: iterate.Control{AbsTolerance: 1e-8}})
+//	if err != nil { ... }                        // bad input
+//	fmt.Println(res.X, res.F, res.Reason, res.Iterations, res.Stats.InnerSteps)
+//
+// Settings embed iterate.Control on the KKT residual (the paper's absolute
+// 1e-4 by default); Result embeds iterate.Outcome, and with
+// Control.History its Trace records every Newton step.
 package sketchnewton

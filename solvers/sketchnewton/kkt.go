@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -327,13 +328,12 @@ func (s Exact) solve(ctx context.Context, k *kkt, z, r, rhs []float64, tol float
 	// relative then, which is as exact as its recurrence gets.
 	bn := floats.Norm(rhs, 2)
 	rel := math.Max(tol/math.Max(bn, math.SmallestNonzeroFloat64), 1e-12)
-	res, err := solvers.Solve(ctx, k.k, rhs, &solvers.MINRES{}, &solvers.Settings{
-		Tolerance: rel, X0: z, MaxIterations: 20 * nn})
+	res, err := solvers.SolveTo(ctx, z, k.k, rhs, &solvers.MINRES{}, &solvers.Settings{
+		Control: iterate.Control{Tolerance: rel, MaxIterations: 20 * nn}})
 	if err != nil {
 		return math.Inf(1), false, err
 	}
-	copy(z, res.X)
 	st.InnerSteps += res.Iterations
 	st.Flops += int64(res.Iterations) * (2*int64(k.k.NNZ()) + 9*int64(nn))
-	return k.residual(r, z, rhs), res.Reason == solvers.IterationLimit, nil
+	return k.residual(r, z, rhs), res.Reason == iterate.IterationLimit, nil
 }

@@ -9,16 +9,19 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // Settings controls Solve. The zero value, and a nil *Settings, mean the
 // defaults, which are the constants of the paper's code (Param.jl).
+//
+// The embedded Control tests the KKT residual ||(grad_x L, c)||, its
+// Tolerance relative to the residual at the start. Both tolerances zero
+// mean the paper's absolute test, AbsTolerance 1e-4; MaxIterations zero
+// means 1e4 Newton iterations. The callback sees every iterate's KKT
+// residual; with History set, Result.Trace also records every step.
 type Settings struct {
-	// Tolerance on the KKT residual ||(grad_x L, c)||; zero means 1e-4.
-	Tolerance float64
-	// MaxIterations caps the Newton iterations; zero means 1e4.
-	MaxIterations int
+	iterate.Control
 	// Eta1 and Eta2 are the initial penalties of the exact augmented
 	// Lagrangian; zero means 1 and 0.1.
 	Eta1, Eta2 float64
@@ -49,9 +52,6 @@ type Settings struct {
 	DenseLimit int
 	// Seed seeds the sketches.
 	Seed uint64
-	// Callback, if set, is called after every iteration; returning false
-	// stops the solve.
-	Callback func(Iteration) bool
 }
 
 // Iteration records one Newton iteration.
@@ -74,7 +74,6 @@ type Iteration struct {
 
 // Stats counts the work of a solve.
 type Stats struct {
-	Iterations int
 	// InnerSteps counts sketch (or Kaczmarz) steps; for Exact, dense
 	// factorizations or MINRES iterations.
 	InnerSteps int
@@ -87,16 +86,17 @@ type Stats struct {
 	InnerCapHits int
 }
 
-// Result is the outcome of Solve.
+// Result is the outcome of Solve: the solution, the shared outcome block
+// (Residual is the KKT residual ||(grad_x L, c)|| at (X, Lambda)) and the
+// work done.
 type Result struct {
 	X, Lambda []float64
-	// F is f(X) and KKT the residual ||(grad_x L, c)|| at (X, Lambda).
-	F, KKT float64
-	Reason solvers.Reason
-	// Message explains a Breakdown.
-	Message string
-	History []Iteration
-	Stats   Stats
+	// F is f(X).
+	F float64
+	iterate.Outcome
+	// Trace records every Newton step when Control.History is set.
+	Trace []Iteration
+	Stats Stats
 }
 
 // Solve minimizes p from x0 (not modified) by Newton steps on the KKT
@@ -139,7 +139,7 @@ func Solve(ctx context.Context, p Problem, x0 []float64, inner InnerSolver, s *S
 		v    *float64
 		d    float64
 		name string
-	}{{&set.Tolerance, 1e-4, "Tolerance"}, {&set.Eta1, 1, "Eta1"}, {&set.Eta2, 0.1, "Eta2"}, {&set.Delta, 0.1, "Delta"},
+	}{{&set.Eta1, 1, "Eta1"}, {&set.Eta2, 0.1, "Eta2"}, {&set.Delta, 0.1, "Delta"},
 		{&set.XiB, 0.1, "XiB"}, {&set.Beta, 0.1, "Beta"}, {&set.Nu, 1.5, "Nu"}, {&set.Theta, 1, "Theta"}, {&set.SingularTol, 1e-2, "SingularTol"}} {
 		if err := def(d.v, d.d, d.name); err != nil {
 			return nil, err
@@ -151,11 +151,9 @@ func Solve(ctx context.Context, p Problem, x0 []float64, inner InnerSolver, s *S
 	if set.Nu <= 1 {
 		return nil, fmt.Errorf("sketchnewton: Nu = %g, want it > 1", set.Nu)
 	}
-	if set.MaxIterations < 0 {
-		return nil, fmt.Errorf("sketchnewton: MaxIterations = %d is negative", set.MaxIterations)
-	}
-	if set.MaxIterations == 0 {
-		set.MaxIterations = 10000
+	var err error
+	if set.Control, err = set.Control.Resolve(iterate.Control{AbsTolerance: 1e-4, MaxIterations: 10000}); err != nil {
+		return nil, fmt.Errorf("sketchnewton: %w", err)
 	}
 	if set.DenseLimit == 0 {
 		set.DenseLimit = 2000
@@ -288,25 +286,26 @@ func (sv *solver) run(ctx context.Context, x, lam []float64) (*Result, error) {
 	xt := make([]float64, n)
 	lt := make([]float64, m)
 	zeroLam := make([]float64, m)
-	stop := func(why solvers.Reason, msg string) (*Result, error) {
-		res.X, res.Lambda, res.Reason, res.Message = x, lam, why, msg
-		res.F = cur.f
-		res.KKT = math.Hypot(floats.Norm(cur.gl, 2), floats.Norm(cur.c, 2))
+	mon := set.Control.Start(ctx, 0, &res.Outcome)
+	done := func() (*Result, error) {
+		res.X, res.Lambda, res.F = x, lam, cur.f
 		return res, nil
+	}
+	stop := func(why iterate.Reason, err error) (*Result, error) {
+		mon.Stop(why, err)
+		return done()
 	}
 	sv.eval(&cur, x, lam)
 	for k := 0; ; k++ {
 		kktNorm := math.Hypot(floats.Norm(cur.gl, 2), floats.Norm(cur.c, 2))
-		switch {
-		case math.IsNaN(kktNorm) || math.IsInf(kktNorm, 0) || math.IsNaN(cur.f):
-			return stop(solvers.Diverged, "")
-		case kktNorm <= set.Tolerance:
-			return stop(solvers.ConvergedAbsolute, "")
-		case k >= set.MaxIterations:
-			return stop(solvers.IterationLimit, "")
+		if math.IsNaN(cur.f) {
+			kktNorm = math.NaN()
 		}
-		if err := ctx.Err(); err != nil {
-			return stop(solvers.Cancelled, "")
+		if k == 0 {
+			mon.SetScale(kktNorm)
+		}
+		if mon.Check(k, kktNorm, x) != 0 {
+			return done()
 		}
 		h := sv.p.HessLag(x, lam)
 		g := cur.jacM
@@ -315,7 +314,7 @@ func (sv *solver) run(ctx context.Context, x, lam []float64) (*Result, error) {
 			xiG, indefinite = spectral(g, h, n, m)
 		}
 		if xiG < set.SingularTol {
-			return stop(solvers.Breakdown, fmt.Sprintf("lambda_min(G G^T) = %.3g < %g: the constraint Jacobian is (nearly) rank deficient at iteration %d", xiG, set.SingularTol, k))
+			return stop(iterate.Breakdown, fmt.Errorf("lambda_min(G G^T) = %.3g < %g: the constraint Jacobian is (nearly) rank deficient at iteration %d", xiG, set.SingularTol, k))
 		}
 		hFro, gFro := frobenius(h), frobenius(g)
 		shift := 0.0
@@ -359,7 +358,7 @@ func (sv *solver) run(ctx context.Context, x, lam []float64) (*Result, error) {
 			innerRes, capped, err = sv.inner.solve(ctx, kk, z, r, rhs, innerTol, sv.rnd, &res.Stats)
 			if err != nil {
 				if ctx.Err() != nil {
-					return stop(solvers.Cancelled, "")
+					return stop(iterate.Cancelled, ctx.Err())
 				}
 				return nil, err
 			}
@@ -401,7 +400,7 @@ func (sv *solver) run(ctx context.Context, x, lam []float64) (*Result, error) {
 				break
 			}
 			if ls == 60 {
-				return stop(solvers.Breakdown, fmt.Sprintf("Armijo line search failed at iteration %d: the direction's slope %.3g on the merit function is not a descent", k, slope))
+				return stop(iterate.Breakdown, fmt.Errorf("Armijo line search failed at iteration %d: the direction's slope %.3g on the merit function is not a descent", k, slope))
 			}
 			alpha /= 2
 			res.Stats.Backtracks++
@@ -409,12 +408,9 @@ func (sv *solver) run(ctx context.Context, x, lam []float64) (*Result, error) {
 		copy(x, xt)
 		copy(lam, lt)
 		cur, trial = trial, cur
-		res.Stats.Iterations++
-		it := Iteration{Iter: k, KKT: kktNorm, Merit: m0, MeritNew: m1, Eta1: eta1, Eta2: eta2, Step: alpha,
-			InnerResidual: innerRes, InnerTolerance: innerTol, InnerSteps: res.Stats.InnerSteps - stepsBefore}
-		res.History = append(res.History, it)
-		if set.Callback != nil && !set.Callback(it) {
-			return stop(solvers.StoppedByCallback, "")
+		if set.History {
+			res.Trace = append(res.Trace, Iteration{Iter: k, KKT: kktNorm, Merit: m0, MeritNew: m1, Eta1: eta1, Eta2: eta2, Step: alpha,
+				InnerResidual: innerRes, InnerTolerance: innerTol, InnerSteps: res.Stats.InnerSteps - stepsBefore})
 		}
 	}
 }

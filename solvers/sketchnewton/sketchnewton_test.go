@@ -9,7 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/iterate"
 )
 
 // TestHSDerivatives checks every Hock-Schittkowski problem's gradient,
@@ -77,19 +77,19 @@ func hsTolerance(name string) float64 {
 // step and every inner solve meet the accuracy condition it reports.
 func checkOptimum(t *testing.T, hs HSProblem, name string, in InnerSolver) *Result {
 	t.Helper()
-	res, err := Solve(context.Background(), hs.Problem, hs.X0, in, &Settings{Tolerance: hsTolerance(hs.Name), MaxIterations: 500, Seed: 7})
+	res, err := Solve(context.Background(), hs.Problem, hs.X0, in, &Settings{Control: iterate.Control{AbsTolerance: hsTolerance(hs.Name), MaxIterations: 500, History: true}, Seed: 7})
 	if err != nil {
 		t.Fatalf("%s/%s: %v", hs.Name, name, err)
 	}
-	if res.Reason != solvers.ConvergedAbsolute {
-		t.Errorf("%s/%s: %v (%s) after %d iterations, KKT %g", hs.Name, name, res.Reason, res.Message, res.Stats.Iterations, res.KKT)
+	if res.Reason != iterate.ConvergedAbsolute {
+		t.Errorf("%s/%s: %v (%s) after %d iterations, KKT %g", hs.Name, name, res.Reason, res.Message, res.Iterations, res.Residual)
 		return res
 	}
 	scale := math.Max(1, math.Abs(hs.FStar))
 	if d := math.Abs(res.F-hs.FStar) / scale; d > 1e-6 {
 		t.Errorf("%s/%s: f = %.10g, published %.10g (error %.2g)", hs.Name, name, res.F, hs.FStar, d)
 	}
-	for _, it := range res.History {
+	for _, it := range res.Trace {
 		if it.MeritNew > it.Merit {
 			t.Errorf("%s/%s: iteration %d raised the merit %g -> %g", hs.Name, name, it.Iter, it.Merit, it.MeritNew)
 		}
@@ -100,7 +100,7 @@ func checkOptimum(t *testing.T, hs HSProblem, name string, in InnerSolver) *Resu
 func TestHSOptimaExact(t *testing.T) {
 	for _, hs := range HS() {
 		res := checkOptimum(t, hs, "exact", Exact{})
-		t.Logf("%s: %d iterations, f = %.10g", hs.Name, res.Stats.Iterations, res.F)
+		t.Logf("%s: %d iterations, f = %.10g", hs.Name, res.Iterations, res.F)
 	}
 }
 
@@ -129,12 +129,12 @@ func TestHSOptimaSketch(t *testing.T) {
 			if res.Stats.InnerCapHits > 0 {
 				t.Errorf("%s/%s: %d inner solves stopped at the step cap", hs.Name, in.name, res.Stats.InnerCapHits)
 			}
-			for _, it := range res.History {
+			for _, it := range res.Trace {
 				if it.InnerResidual > it.InnerTolerance {
 					t.Errorf("%s/%s: iteration %d inner residual %g above the accuracy condition's %g", hs.Name, in.name, it.Iter, it.InnerResidual, it.InnerTolerance)
 				}
 			}
-			t.Logf("%s/%s: %d iterations, %d inner steps, %.3g flops", hs.Name, in.name, res.Stats.Iterations, res.Stats.InnerSteps, float64(res.Stats.Flops))
+			t.Logf("%s/%s: %d iterations, %d inner steps, %.3g flops", hs.Name, in.name, res.Iterations, res.Stats.InnerSteps, float64(res.Stats.Flops))
 		}
 	}
 }
@@ -177,7 +177,7 @@ func TestSingularJacobian(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Reason != solvers.Breakdown || !strings.Contains(res.Message, "rank deficient") {
+	if res.Reason != iterate.Breakdown || !strings.Contains(res.Message, "rank deficient") {
 		t.Errorf("reason %v, message %q; want a breakdown naming the rank-deficient Jacobian", res.Reason, res.Message)
 	}
 }
@@ -231,19 +231,19 @@ func testPoissonControl(t *testing.T, n int) {
 			// outer iteration crawls: see the package documentation.
 			continue
 		}
-		res, err := Solve(context.Background(), p, x0, in.s, &Settings{Tolerance: 1e-8, Lambda0: lam0, MaxIterations: 200})
+		res, err := Solve(context.Background(), p, x0, in.s, &Settings{Control: iterate.Control{AbsTolerance: 1e-8, MaxIterations: 200, History: true}, Lambda0: lam0})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Reason != solvers.ConvergedAbsolute {
-			t.Fatalf("N=%d %s: %v after %d iterations, KKT %g", n, in.name, res.Reason, res.Stats.Iterations, res.KKT)
+		if res.Reason != iterate.ConvergedAbsolute {
+			t.Fatalf("N=%d %s: %v after %d iterations, KKT %g", n, in.name, res.Reason, res.Iterations, res.Residual)
 		}
 		for i := 0; i < n*n; i++ {
 			if d := math.Abs(res.X[i] - w.AtVec(i)); d > 1e-7 {
 				t.Fatalf("%s: w[%d] = %.12g, reduced solution %.12g", in.name, i, res.X[i], w.AtVec(i))
 			}
 		}
-		t.Logf("N=%d %s: %d iterations, %d inner steps, %d cap hits, %.3g flops", n, in.name, res.Stats.Iterations, res.Stats.InnerSteps, res.Stats.InnerCapHits, float64(res.Stats.Flops))
+		t.Logf("N=%d %s: %d iterations, %d inner steps, %d cap hits, %.3g flops", n, in.name, res.Iterations, res.Stats.InnerSteps, res.Stats.InnerCapHits, float64(res.Stats.Flops))
 	}
 }
 
@@ -262,12 +262,12 @@ func TestLogistic(t *testing.T) {
 	}
 	var sols [][]float64
 	for _, in := range []InnerSolver{Exact{}, Sketch{Kind: CountSketch, Block: 4}} {
-		res, err := Solve(context.Background(), p, x0, in, &Settings{Tolerance: 1e-8, Lambda0: l0, MaxIterations: 500})
+		res, err := Solve(context.Background(), p, x0, in, &Settings{Control: iterate.Control{AbsTolerance: 1e-8, MaxIterations: 500, History: true}, Lambda0: l0})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Reason != solvers.ConvergedAbsolute {
-			t.Fatalf("%T: %v (%s) after %d iterations, KKT %g", in, res.Reason, res.Message, res.Stats.Iterations, res.KKT)
+		if res.Reason != iterate.ConvergedAbsolute {
+			t.Fatalf("%T: %v (%s) after %d iterations, KKT %g", in, res.Reason, res.Message, res.Iterations, res.Residual)
 		}
 		c := make([]float64, m)
 		p.Cons(c, res.X)
@@ -277,7 +277,7 @@ func TestLogistic(t *testing.T) {
 			}
 		}
 		sols = append(sols, res.X)
-		t.Logf("%T: %d iterations, %d inner steps, %d cap hits, f = %.10g", in, res.Stats.Iterations, res.Stats.InnerSteps, res.Stats.InnerCapHits, res.F)
+		t.Logf("%T: %d iterations, %d inner steps, %d cap hits, f = %.10g", in, res.Iterations, res.Stats.InnerSteps, res.Stats.InnerCapHits, res.F)
 	}
 	for i := range sols[0] {
 		if d := math.Abs(sols[0][i] - sols[1][i]); d > 1e-6 {

@@ -2,8 +2,14 @@
 // for training neural networks on the CPU: dense tensors in float32 (for
 // training) or float64 (for gradient checks and PINNs), operations that
 // record a hand-written backward function on a Tape, losses and
-// optimizers. Matrix products go through gonum's BLAS interface with
-// OpenBLAS underneath.
+// optimizers. Matrix products call OpenBLAS directly (not through gonum's
+// process-wide blas64, which importing nn leaves as it is).
+//
+// nn splits large products across its own worker goroutines and runs
+// fastest with OpenBLAS on one thread. OpenBLAS has one thread count for
+// the whole process, so nn never changes it: a program that trains calls
+// SetBLASThreads(1) once where it starts (simulate does), or sets
+// OPENBLAS_NUM_THREADS=1; results are the same either way.
 //
 // One training step:
 //
@@ -18,13 +24,3 @@
 //		opt.Step(params)
 //	}
 package nn
-
-import "github.com/pdekit/pdekit/internal/openblas"
-
-// OpenBLAS runs single-threaded under the package, which splits large
-// products across its own worker pool: OpenBLAS's threads, synchronising
-// per call, lose to that on the many mid-sized products of a training step.
-func init() {
-	openblas.Use()
-	openblas.SetThreads(1)
-}

@@ -2,8 +2,9 @@ package nn
 
 import (
 	"fmt"
-	"github.com/pdekit/pdekit/internal/parallel"
 	"math"
+
+	"github.com/pdekit/pdekit/internal/parallel"
 )
 
 // MSE returns the mean of (pred - target)^2 over all elements; target is

@@ -2,8 +2,9 @@ package nn
 
 import (
 	"fmt"
-	"github.com/pdekit/pdekit/internal/parallel"
 	"math"
+
+	"github.com/pdekit/pdekit/internal/parallel"
 )
 
 // GroupNorm normalizes x [B, C, ...] over groups of C/groups channels and

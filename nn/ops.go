@@ -6,16 +6,15 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
 
+	"github.com/pdekit/pdekit/internal/openblas"
 	"github.com/pdekit/pdekit/internal/parallel"
 )
 
-// gemm computes c = alpha op(a) op(b) + beta c for row-major a, b, c
-// through gonum's BLAS interface, with OpenBLAS underneath single-threaded
-// (see doc.go): large products are split across the package's worker pool
-// along n, m, or, for thin products with a long inner dimension, k.
+// gemm computes c = alpha op(a) op(b) + beta c for row-major a, b, c with
+// OpenBLAS (see doc.go): large products are split across the package's
+// worker pool along n, m, or, for thin products with a long inner
+// dimension, k.
 func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -72,6 +71,13 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	}
 }
 
+// SetBLASThreads sets the number of threads OpenBLAS uses, for the whole
+// process (OpenBLAS has one such setting). OpenBLAS's threads, which
+// synchronise per call, lose to nn's own worker pool on the many mid-sized
+// products of a training step, so a program that trains calls
+// SetBLASThreads(1) where it starts. nn itself never calls it.
+func SetBLASThreads(n int) { openblas.SetThreads(n) }
+
 // gemm1 is one BLAS call.
 func gemm1[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
@@ -83,9 +89,9 @@ func gemm1[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ld
 	}
 	switch av := any(a).(type) {
 	case []float64:
-		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), av, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+		openblas.BLAS.Dgemm(ta, tb, m, n, k, float64(alpha), av, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	case []float32:
-		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		openblas.BLAS.Sgemm(ta, tb, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	}
 }
 

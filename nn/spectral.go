@@ -7,10 +7,9 @@ import (
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/cblas128"
-	"gonum.org/v1/gonum/blas/cblas64"
 
 	"github.com/pdekit/pdekit/fft"
+	"github.com/pdekit/pdekit/internal/openblas"
 	"github.com/pdekit/pdekit/internal/parallel"
 )
 
@@ -249,13 +248,13 @@ func cgemm[T Float](tA, conjA, tB, conjB bool, m, n, k int, a []T, lda int, b []
 	switch av := any(a).(type) {
 	case []float32:
 		bv, cv := any(b).([]float32), any(c).([]float32)
-		cblas64.Implementation().Cgemm(ta, tb, m, n, k, 1,
+		openblas.BLAS.Cgemm(ta, tb, m, n, k, 1,
 			unsafe.Slice((*complex64)(unsafe.Pointer(&av[0])), len(av)/2), lda,
 			unsafe.Slice((*complex64)(unsafe.Pointer(&bv[0])), len(bv)/2), ldb, 0,
 			unsafe.Slice((*complex64)(unsafe.Pointer(&cv[0])), len(cv)/2), ldc)
 	case []float64:
 		bv, cv := any(b).([]float64), any(c).([]float64)
-		cblas128.Implementation().Zgemm(ta, tb, m, n, k, 1,
+		openblas.BLAS.Zgemm(ta, tb, m, n, k, 1,
 			unsafe.Slice((*complex128)(unsafe.Pointer(&av[0])), len(av)/2), lda,
 			unsafe.Slice((*complex128)(unsafe.Pointer(&bv[0])), len(bv)/2), ldb, 0,
 			unsafe.Slice((*complex128)(unsafe.Pointer(&cv[0])), len(cv)/2), ldc)

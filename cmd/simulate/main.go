@@ -61,6 +61,12 @@ func main() {
 	// OpenBLAS chose its kernels when it loaded; restart with the CPU's
 	// widest if it chose narrower ones.
 	openblas.Reexec()
+	// The process-wide choices, made here and nowhere in the packages:
+	// gonum (mat, transport's products) calls OpenBLAS, and OpenBLAS runs
+	// one thread per call, since nn and the solvers parallelise across
+	// calls themselves.
+	openblas.Use()
+	openblas.SetThreads(1)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

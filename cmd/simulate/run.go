@@ -14,7 +14,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"gonum.org/v1/hdf5"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
@@ -172,10 +171,9 @@ func cmdVersion(args []string, stdout, stderr io.Writer) error {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		v = bi.Main.Version
 	}
-	hv, _ := hdf5.LibVersion()
 	core := openblas.Core()
 	out := map[string]any{
-		"pdekit": v, "go": runtime.Version(), "hdf5": hv.String(),
+		"pdekit": v, "go": runtime.Version(), "hdf5": h5.LibVersion(),
 		"cpus": runtime.NumCPU(), "gomaxprocs": runtime.GOMAXPROCS(0), "os_arch": runtime.GOOS + "/" + runtime.GOARCH,
 		"openblas": openblas.Config(), "openblas_core": core, "openblas_threads": openblas.Threads(),
 		"openblas_coretype_env": os.Getenv("OPENBLAS_CORETYPE"), "fftw": fft.Version(),

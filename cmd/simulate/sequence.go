@@ -761,7 +761,7 @@ func saveStates(path string, force bool, entries []relax.Entry, c *sequenceConfi
 		if err != nil {
 			return err
 		}
-		if err := h5.WritePolicyState(f, "policies/"+e.Name, s); err != nil {
+		if err := h5.WriteState(f, "policies/"+e.Name, s); err != nil {
 			return err
 		}
 	}
@@ -784,8 +784,8 @@ func loadStates(path string, specs []policySpec) (map[string]relax.Policy, error
 		if !learned(p.kind) {
 			continue
 		}
-		s, err := h5.ReadPolicyState(f, "policies/"+p.name)
-		if err != nil {
+		s := &relax.State{}
+		if err := h5.ReadState(f, "policies/"+p.name, s); err != nil {
 			return nil, usageErr("--load-state %s: policy %s: %v", path, p.name, err)
 		}
 		pol, err := relax.Restore(s)

@@ -31,8 +31,14 @@ import (
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
+// BLAS is OpenBLAS under gonum's BLAS interfaces (blas.Float64, Float32,
+// Complex64, Complex128), for packages that call it directly: they get the
+// fast BLAS without changing the process-wide implementations that Use
+// sets.
+var BLAS netlib.Implementation
+
 // Use makes gonum's blas64, blas32, cblas128 and cblas64 (and so gonum/mat)
-// call OpenBLAS.
+// call OpenBLAS for the whole process. Programs call it where they start.
 func Use() {
 	blas64.Use(netlib.Implementation{})
 	blas32.Use(netlib.Implementation{})

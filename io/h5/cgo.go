@@ -4,7 +4,22 @@ package h5
 // #include <hdf5.h>
 // #include <stdlib.h>
 //
-// static void pdekit_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+// // The automatic error printing is saved and switched off around the
+// // package's own calls only (its errors are return codes), then restored.
+// static H5E_auto2_t pdekit_saved_func;
+// static void *pdekit_saved_data;
+// static void pdekit_silence(void) {
+// 	H5Eget_auto2(H5E_DEFAULT, &pdekit_saved_func, &pdekit_saved_data);
+// 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+// }
+// static void pdekit_restore(void) { H5Eset_auto2(H5E_DEFAULT, pdekit_saved_func, pdekit_saved_data); }
+// // The library's default: print the stack to stderr.
+// static void pdekit_default_printing(void) { H5Eset_auto2(H5E_DEFAULT, (H5E_auto2_t)H5Eprint2, stderr); }
+// static int pdekit_printing(void) {
+// 	H5E_auto2_t f; void *d;
+// 	H5Eget_auto2(H5E_DEFAULT, &f, &d);
+// 	return f != NULL;
+// }
 //
 // // type_info describes a datatype: class, size in bytes, signedness.
 // static void pdekit_type_info(hid_t t, int *cls, size_t *size, int *sgn) {
@@ -42,21 +57,37 @@ package h5
 // static herr_t pdekit_attr_delete(hid_t obj, const char *name) { return H5Adelete(obj, name); }
 import "C"
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 func init() {
-	// The binding's errors are return codes; the library's own error stack
-	// printing would only clutter stderr of a pipeline stage.
+	// gonum.org/v1/hdf5 switches libhdf5's error printing off for the
+	// whole process when it loads; give the process the library's default
+	// back. This package silences the printing around its own calls only.
+	C.pdekit_default_printing()
+}
+
+// lock takes the one libhdf5 lock, pins the goroutine to its OS thread (a
+// thread-safe libhdf5 keeps the error printing per thread) and silences
+// the error stack printing until unlock restores it.
+func lock() {
+	mu.Lock()
+	runtime.LockOSThread()
 	C.pdekit_silence()
 }
 
-// lock takes the one libhdf5 lock and silences the error stack printing
-// on the calling OS thread: a thread-safe libhdf5 keeps that setting per
-// thread, and goroutines move between threads.
-func lock() {
-	mu.Lock()
-	C.pdekit_silence()
+// unlock restores the error printing and releases the lock.
+func unlock() {
+	C.pdekit_restore()
+	runtime.UnlockOSThread()
+	mu.Unlock()
 }
+
+// errorPrinting reports whether libhdf5 prints its error stack
+// automatically on this thread (for tests).
+func errorPrinting() bool { return C.pdekit_printing() != 0 }
 
 const (
 	classInteger = int(C.H5T_INTEGER)

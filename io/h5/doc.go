@@ -13,7 +13,11 @@
 //   - sparse matrices as CSR groups (indptr, indices, data, shape) the way
 //     SciPy users lay them out;
 //   - one lock around every libhdf5 call (Debian's libhdf5 is not
-//     thread-safe).
+//     thread-safe), with libhdf5's own error printing off during the
+//     package's calls only: importing the package changes nothing for the
+//     rest of the process;
+//   - WriteState and ReadState for the resumable state of a long
+//     computation (a learned policy), through the small State interface.
 //
 // Typical use:
 //

@@ -17,6 +17,17 @@ import (
 // thread safety.
 var mu sync.Mutex
 
+// LibVersion returns the version of the libhdf5 the program runs with.
+func LibVersion() string {
+	lock()
+	defer unlock()
+	v, err := hdf5.LibVersion()
+	if err != nil {
+		return "unknown"
+	}
+	return v.String()
+}
+
 // Elem is an element type a dataset can hold.
 type Elem interface {
 	float64 | float32 | int64 | int32
@@ -79,7 +90,7 @@ func Create(path string, overwrite bool) (*File, error) {
 	os.Chmod(tmp, 0o644)
 	lock()
 	h, err := hdf5.CreateFile(tmp, hdf5.F_ACC_TRUNC)
-	mu.Unlock()
+	unlock()
 	if err != nil {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("h5: create %s: %v", path, err)
@@ -93,7 +104,7 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("h5: %w", err)
 	}
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	if !hdf5.IsHDF5(path) {
 		return nil, fmt.Errorf("h5: %s is not an HDF5 file", path)
 	}
@@ -117,7 +128,7 @@ func (f *File) Close() error {
 	f.closed = true
 	lock()
 	err := f.h.Close()
-	mu.Unlock()
+	unlock()
 	if f.tmp == "" {
 		if err != nil {
 			return fmt.Errorf("h5: close %s: %v", f.path, err)
@@ -149,7 +160,7 @@ func (f *File) Abort() {
 	f.closed = true
 	lock()
 	f.h.Close()
-	mu.Unlock()
+	unlock()
 	if f.tmp != "" {
 		os.Remove(f.tmp)
 	}
@@ -189,7 +200,7 @@ func (f *File) ensureGroups(name string) error {
 // CreateGroup creates the group name and any missing parents.
 func (f *File) CreateGroup(name string) error {
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	if err := f.writable("CreateGroup"); err != nil {
 		return err
 	}
@@ -233,7 +244,7 @@ func udims(d []int) []uint {
 // to be filled with WriteSlab.
 func CreateDataset[T Elem](f *File, name string, dims []int, opt *Options) error {
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	ds, err := createDataset[T](f, name, dims, opt)
 	if err != nil {
 		return err
@@ -323,7 +334,7 @@ func Write[T Elem](f *File, name string, dims []int, data []T, opt *Options) err
 		return fmt.Errorf("h5: dataset %q: shape %v holds %d values, data has %d", name, dims, n, len(data))
 	}
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	ds, err := createDataset[T](f, name, dims, opt)
 	if err != nil {
 		return err
@@ -392,7 +403,7 @@ func linkExists(h *hdf5.File, name string) bool {
 // silent reinterpretation of bytes. It returns the data and the shape.
 func Read[T Elem](f *File, name string) ([]T, []int, error) {
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	ds, dims, err := openTyped[T](f, name)
 	if err != nil {
 		return nil, nil, err
@@ -419,7 +430,7 @@ type Info struct {
 // Stat returns the element type and shape of the dataset name.
 func (f *File) Stat(name string) (Info, error) {
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	name = clean(name)
 	if !linkExists(f.h, name) {
 		return Info{}, fmt.Errorf("h5: no dataset %q in %s", name, f.path)
@@ -474,7 +485,7 @@ func selection(name string, dims, offset, count, stride []int) (off, cnt, str []
 // with shape count. The dataset must store T.
 func WriteSlab[T Elem](f *File, name string, offset, count []int, data []T) error {
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	if err := f.writable("WriteSlab"); err != nil {
 		return err
 	}
@@ -501,7 +512,7 @@ func WriteSlab[T Elem](f *File, name string, offset, count []int, data []T) erro
 // NumPy's a[o0:o0+c0*s0:s0, ...] does. The dataset must store T.
 func ReadSlab[T Elem](f *File, name string, offset, count, stride []int) ([]T, error) {
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	ds, dims, err := openTyped[T](f, name)
 	if err != nil {
 		return nil, err
@@ -539,7 +550,7 @@ func slabIO(ds *hdf5.Dataset, off, cnt, str []uint, io func(mem, file *hdf5.Data
 // List returns the names of the members of group ("/" for the root).
 func (f *File) List(group string) ([]string, error) {
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	g, err := f.openGroup(group)
 	if err != nil {
 		return nil, err
@@ -602,7 +613,7 @@ func (f *File) openObject(name string) (object, error) {
 // []float64, []int or []int64.
 func (f *File) SetAttr(obj, attr string, v any) error {
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	if err := f.writable("SetAttr"); err != nil {
 		return err
 	}
@@ -703,7 +714,7 @@ func numAttr[T float64 | int64](f *File, obj, attr string) ([]T, error) {
 		class, mem = classInteger, hdf5.T_NATIVE_INT64
 	}
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	o, a, _, _, n, err := f.openAttr(obj, attr, class)
 	if err != nil {
 		return nil, err
@@ -747,7 +758,7 @@ func scalarAttr[T float64 | int64](f *File, obj, attr string) (T, error) {
 // AttrString returns a scalar string attribute (fixed or variable length).
 func (f *File) AttrString(obj, attr string) (string, error) {
 	lock()
-	defer mu.Unlock()
+	defer unlock()
 	o, a, _, _, n, err := f.openAttr(obj, attr, classString)
 	if err != nil {
 		return "", err

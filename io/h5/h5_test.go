@@ -5,11 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/pdekit/pdekit/sparse"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/pdekit/pdekit/sparse"
 )
 
 func seq[T Elem](n int) []T {
@@ -325,5 +327,22 @@ func TestH5dumpReadsOurFiles(t *testing.T) {
 	out, _ = exec.Command(h5dump, "-a", "/config", path).CombinedOutput()
 	if !strings.Contains(string(out), `{\"n\":3}`) && !strings.Contains(string(out), `{"n":3}`) {
 		t.Errorf("h5dump attribute:\n%s", out)
+	}
+}
+
+// TestNoProcessWideSilence: importing the package leaves libhdf5's error
+// printing as the library has it by default (on), and a failing call of
+// the package neither prints nor changes it.
+func TestNoProcessWideSilence(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if !errorPrinting() {
+		t.Fatal("libhdf5's error printing is off for the process")
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "missing.h5")); err == nil {
+		t.Fatal("opening a missing file succeeded")
+	}
+	if !errorPrinting() {
+		t.Error("a call of the package left the error printing off")
 	}
 }

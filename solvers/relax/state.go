@@ -7,8 +7,8 @@ import (
 
 // State is a policy's learned state as plain data, so that a long
 // simulation can stop and resume without losing what was learned:
-// Snapshot takes it, Restore rebuilds the policy, and io/h5's
-// WritePolicyState and ReadPolicyState store it as an HDF5 group.
+// Snapshot takes it, Restore rebuilds the policy, and io/h5's WriteState
+// and ReadState store it as an HDF5 group (State satisfies h5.State).
 // Restoring and continuing gives the same choices, bit for bit, as never
 // having stopped.
 type State struct {
@@ -19,6 +19,16 @@ type State struct {
 	Vectors map[string][]float64
 	// RNG is the random stream's state (nil for deterministic policies).
 	RNG []byte
+}
+
+// StateFields returns the state's fields, for storage (io/h5.State).
+func (s *State) StateFields() (kind string, scalars map[string]float64, vectors map[string][]float64, blob []byte) {
+	return s.Kind, s.Scalars, s.Vectors, s.RNG
+}
+
+// SetStateFields sets the state's fields, from storage (io/h5.State).
+func (s *State) SetStateFields(kind string, scalars map[string]float64, vectors map[string][]float64, blob []byte) {
+	s.Kind, s.Scalars, s.Vectors, s.RNG = kind, scalars, vectors, blob
 }
 
 // Snapshot returns the state of p, which must be one of this package's

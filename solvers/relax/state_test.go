@@ -1,15 +1,17 @@
-package h5
+package relax_test
 
 import (
 	"math"
 	"path/filepath"
 	"testing"
 
+	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/solvers/relax"
 )
 
-// TestPolicyStateRoundTrip: a bandit saved to HDF5 mid-run and restored
-// makes the same choices as the one that never stopped.
+// TestPolicyStateRoundTrip: a bandit saved to HDF5 mid-run (through
+// io/h5's State interface) and restored makes the same choices as the one
+// that never stopped.
 func TestPolicyStateRoundTrip(t *testing.T) {
 	cost := func(w, c float64) float64 { return math.Floor(20 + 400*math.Pow(w-(1+0.9*c), 2)) }
 	mk := func() []relax.Policy {
@@ -20,7 +22,7 @@ func TestPolicyStateRoundTrip(t *testing.T) {
 	ctx := func(t int) float64 { return math.Mod(0.37*float64(t), 1) }
 	a, b := mk(), mk()
 	path := filepath.Join(t.TempDir(), "state.h5")
-	f, err := Create(path, false)
+	f, err := h5.Create(path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,21 +35,21 @@ func TestPolicyStateRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := WritePolicyState(f, "policy"+string(rune('0'+i)), s); err != nil {
+		if err := h5.WriteState(f, "policy"+string(rune('0'+i)), s); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	g, err := Open(path)
+	g, err := h5.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
 	for i := range a {
-		s, err := ReadPolicyState(g, "policy"+string(rune('0'+i)))
-		if err != nil {
+		s := &relax.State{}
+		if err := h5.ReadState(g, "policy"+string(rune('0'+i)), s); err != nil {
 			t.Fatal(err)
 		}
 		p, err := relax.Restore(s)
@@ -63,7 +65,7 @@ func TestPolicyStateRoundTrip(t *testing.T) {
 			p.Update(cost(w2, ctx(r)))
 		}
 	}
-	if _, err := ReadPolicyState(g, "nothing"); err == nil {
+	if err := h5.ReadState(g, "nothing", &relax.State{}); err == nil {
 		t.Error("reading a missing group succeeded")
 	}
 }

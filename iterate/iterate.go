@@ -91,8 +91,10 @@ var (
 // the cause a method gave (solvers.ErrNotSPD for CG on an indefinite
 // matrix, context.Canceled for a cancelled run).
 type Error struct {
-	Reason      Reason
-	Iterations  int
+	Reason     Reason
+	Iterations int
+	// RelResidual is the last relative residual, NaN where the run tested
+	// none (an integration, a training loop).
 	RelResidual float64
 	Message     string
 	Cause       error
@@ -101,7 +103,10 @@ type Error struct {
 // Error implements the error interface.
 func (e *Error) Error() string {
 	s := e.Reason.String()
-	if e.Iterations > 0 || e.RelResidual != 0 {
+	switch {
+	case math.IsNaN(e.RelResidual):
+		s += fmt.Sprintf(" after %d iterations", e.Iterations)
+	case e.Iterations > 0 || e.RelResidual != 0:
 		s += fmt.Sprintf(" after %d iterations (relative residual %.3g)", e.Iterations, e.RelResidual)
 	}
 	if e.Message != "" {
@@ -199,7 +204,8 @@ type Outcome struct {
 	// Runtime is the wall time of the run.
 	Runtime time.Duration
 
-	cause error
+	cause  error
+	tested bool // the residual was tested against a tolerance (Check)
 }
 
 // Err returns nil when the run converged (or completed) and an *Error
@@ -208,7 +214,11 @@ func (o *Outcome) Err() error {
 	if o.Reason.Converged() {
 		return nil
 	}
-	return &Error{Reason: o.Reason, Iterations: o.Iterations, RelResidual: o.RelResidual, Message: o.Message, Cause: o.cause}
+	rel := o.RelResidual
+	if !o.tested {
+		rel = math.NaN() // an integrator's error estimate or a loss is no residual
+	}
+	return &Error{Reason: o.Reason, Iterations: o.Iterations, RelResidual: rel, Message: o.Message, Cause: o.cause}
 }
 
 // Monitor applies a Control to one run: it keeps the Outcome, applies the
@@ -255,6 +265,7 @@ func (m *Monitor) Observe(it int, r float64, x []float64) Reason {
 
 func (m *Monitor) record(it int, r float64, x []float64, test bool) Reason {
 	o := m.out
+	o.tested = test
 	o.Iterations, o.Residual, o.RelResidual = it, r, r
 	if m.scale > 0 {
 		o.RelResidual = r / m.scale

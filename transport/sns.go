@@ -57,6 +57,7 @@ func SinkhornNewtonSparse(ctx context.Context, a, b, c []float64, reg float64, s
 	}
 	eps := reg
 	f, g := make([]float64, n), make([]float64, m)
+	cTransformStart(c, f, g)
 	res := &Result{}
 	st := &res.Stats
 	scale := mass(a)

@@ -146,3 +146,52 @@ func TestBadInput(t *testing.T) {
 		t.Error("ragged cloud accepted")
 	}
 }
+
+// TestSmallRegularisation: at eps 1e-5 on a cost normalised to [0, 1],
+// exp(-C/eps) underflows to zero on whole rows (from zero potentials the
+// scalings were infinite and the log-domain solver returned NaN). From
+// c-transform potentials log-domain Sinkhorn, slow at such eps, stays
+// finite and makes progress; at eps 1e-3 it reaches the plan exact
+// transport approaches as eps -> 0 (costs within O(eps log n)).
+func TestSmallRegularisation(t *testing.T) {
+	const n = 60
+	rnd := rand.New(rand.NewPCG(11, 12))
+	x, y := make([]float64, 2*n), make([]float64, 2*n)
+	for i := range x {
+		x[i], y[i] = rnd.Float64(), 0.5+rnd.Float64()
+	}
+	c, err := CostMatrix(x, y, 2, SqEuclidean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := 0.0
+	for _, v := range c {
+		top = math.Max(top, v)
+	}
+	for i := range c {
+		c[i] /= top
+	}
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = 1.0 / n
+	}
+	exact, err := EMD(context.Background(), w, w, c, nil)
+	if err != nil || !exact.Reason.Converged() {
+		t.Fatal(err, exact.Reason)
+	}
+	r, err := SinkhornLog(context.Background(), w, w, c, 1e-3, nil)
+	if err != nil || !r.Reason.Converged() {
+		t.Fatalf("log-domain Sinkhorn at eps 1e-3: %v, %v (%s)", err, r.Reason, r.Message)
+	}
+	if d := math.Abs(r.Cost - exact.Cost); d > 2e-3*math.Log(n) {
+		t.Errorf("cost %.9g, exact %.9g: differ by %.3g > 2 eps log n", r.Cost, exact.Cost, d)
+	}
+	const eps = 1e-5
+	r, err = SinkhornLog(context.Background(), w, w, c, eps, &Settings{Control: iterate.Control{Tolerance: 1e-9, MaxIterations: 2000, History: true}})
+	if err != nil || r.Reason != iterate.IterationLimit || math.IsNaN(r.Cost) || math.IsNaN(r.MarginalError) {
+		t.Fatalf("log-domain Sinkhorn at eps %g: %v, %v (%s), cost %g", eps, err, r.Reason, r.Message, r.Cost)
+	}
+	if h := r.History; !(h[len(h)-1] < h[0]/2) {
+		t.Errorf("log-domain Sinkhorn: marginal error %g at the start, %g after 2000 iterations", h[0], h[len(h)-1])
+	}
+}

@@ -32,7 +32,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "ode" {
 		return benchODE(args[1:], stdout, stderr)
 	}
-	fs := newFlags("bench", "Print JSON lines of benchmark figures for ../shared/peers/compare.py. Suites: spmv, linsys, nn, pde, ode.",
+	fs := newFlags("bench", "Print JSON lines of benchmark figures (case, impl, seconds, ...) to join with the peer scripts' lines. Suites: spmv, linsys, nn, pde, ode.",
 		"simulate bench spmv --threads 1 --export /tmp/mats", stderr)
 	cm.register(fs)
 	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder (for the peer scripts)")
@@ -47,15 +47,18 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if err := cm.apply(); err != nil {
+	cm.Force = true // a suite rewrites its exported matrices
+	st, err := cm.begin("bench spmv", nil, stdout, stderr)
+	if err != nil {
 		return err
 	}
+	defer st.end()
 	ns, err := parseSizes(sizes)
 	if err != nil {
 		return err
 	}
 	for _, n := range ns {
-		prob, a, name, err := benchCase(problemFlags{Problem: "poisson2d", N: n}, export)
+		prob, a, name, err := benchCase(st, problemFlags{Problem: "poisson2d", N: n}, export)
 		if err != nil {
 			return err
 		}
@@ -69,13 +72,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			mul  func(dst, x []float64)
 		}{{"pdekit-spmv", a.MulVecTo}, {"pdekit-stencil", prob.op.MulVecTo}} {
 			secs := timeIt(func() { impl.mul(y, x) })
-			line, _ := json.Marshal(map[string]any{
-				"case": name, "impl": impl.name, "n": len(x), "nnz": a.NNZ(), "seconds": secs, "threads": cm.Threads,
-			})
-			fmt.Fprintln(stdout, string(line))
+			if err := st.line(map[string]any{"case": name, "impl": impl.name, "n": len(x), "nnz": a.NNZ(), "seconds": secs, "threads": cm.Threads}); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	return st.interruption()
 }
 
 // parseSizes parses --sizes: a comma-separated list of grid sizes.
@@ -95,7 +97,7 @@ func parseSizes(sizes string) ([]int, error) {
 // benchCase builds a benchmark problem and its matrix, names the case
 // PROBLEM-N as the peer scripts are told, and writes CASE.mtx into export
 // when it is set.
-func benchCase(p problemFlags, export string) (*problem, *sparse.CSR, string, error) {
+func benchCase(st *stage, p problemFlags, export string) (*problem, *sparse.CSR, string, error) {
 	prob, err := p.build()
 	if err != nil {
 		return nil, nil, "", err
@@ -108,7 +110,7 @@ func benchCase(p problemFlags, export string) (*problem, *sparse.CSR, string, er
 			sym = mtx.Symmetric
 		}
 		path := filepath.Join(export, name+".mtx")
-		if err := atomicWrite(path, true, func(w io.Writer) error { return mtx.WriteCSR(w, a, sym) }); err != nil {
+		if err := st.writeFile(path, func(w io.Writer) error { return mtx.WriteCSR(w, a, sym) }); err != nil {
 			return nil, nil, "", err
 		}
 	}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -41,7 +38,7 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 	var export, sizes, cases, impls string
 	var rtol float64
 	var maxiter int
-	fs := newFlags("bench linsys", "Solve the named problems with each solver once (setup included, as PETSc's KSPSolve does) and print JSON lines; with --export, write CASE.mtx for ../shared/peers/linsys.py.",
+	fs := newFlags("bench linsys", "Solve the named problems with each solver once (setup included, as PETSc's KSPSolve does) and print JSON lines; with --export, write CASE.mtx for the SciPy/PETSc/hypre peer script linsys.py.",
 		"simulate bench linsys --threads 1 --sizes 255,511 --export /tmp/mats", stderr)
 	cm.register(fs)
 	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder")
@@ -57,23 +54,31 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cm.apply(); err != nil {
+	cm.Force = true // a suite rewrites its exported matrices
+	st, err := cm.begin("bench linsys", nil, stdout, stderr)
+	if err != nil {
 		return err
 	}
+	defer st.end()
 	ns, err := parseSizes(sizes)
 	if err != nil {
 		return err
 	}
+	table := make([]option[bool], len(names))
+	for i, nm := range names {
+		table[i] = option[bool]{nm, true}
+	}
+	chosen, err := list("impls", impls, table)
+	if err != nil {
+		return err
+	}
 	want := map[string]bool{}
-	for _, s := range strings.Split(impls, ",") {
-		if err := oneOf("--impls", s, names); err != nil {
-			return err
-		}
-		want[s] = true
+	for _, o := range chosen {
+		want[o.name] = true
 	}
 	for _, name := range strings.Split(cases, ",") {
 		for _, n := range ns {
-			prob, a, caseName, err := benchCase(problemFlags{Problem: name, N: n, Eps: 0.01, Peclet: 10}, export)
+			prob, a, caseName, err := benchCase(st, problemFlags{Problem: name, N: n, Eps: 0.01, Peclet: 10}, export)
 			if err != nil {
 				return err
 			}
@@ -103,7 +108,7 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 					if im.stencil {
 						op = prob.op
 					}
-					res, err := solvers.Solve(context.Background(), op, b, method, s)
+					res, err := solvers.Solve(st.ctx, op, b, method, s)
 					secs := time.Since(start).Seconds()
 					if err != nil {
 						return err
@@ -111,10 +116,11 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 					line["iters"], line["seconds"], line["setup_seconds"] = res.Iterations, secs, setup
 					line["relres"], line["reason"] = trueRelres(a, res.X, b), res.Reason.String()
 				}
-				out, _ := json.Marshal(line)
-				fmt.Fprintln(stdout, string(out))
+				if err := st.line(line); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	return nil
+	return st.interruption()
 }

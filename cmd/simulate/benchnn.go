@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -100,7 +99,7 @@ func benchNN(args []string, stdout, stderr io.Writer) error {
 	var cm common
 	var reps int
 	var only string
-	fs := newFlags("bench nn", "Time one float32 training step per case of ../shared/peers/nnops.py (implemented so far: "+strings.Join(nnCaseNames, ", ")+").",
+	fs := newFlags("bench nn", "Time one float32 training step per case of the PyTorch peer script nnops.py (implemented so far: "+strings.Join(nnCaseNames, ", ")+").",
 		"simulate bench nn --threads 1 --reps 20", stderr)
 	cm.register(fs)
 	fs.IntVar(&reps, "reps", 10, "timed steps per case")
@@ -108,9 +107,11 @@ func benchNN(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cm.apply(); err != nil {
+	st, err := cm.begin("bench nn", nil, stdout, stderr)
+	if err != nil {
 		return err
 	}
+	defer st.end()
 	if reps < 1 {
 		return usageErr("--reps must be at least 1, got %d", reps)
 	}
@@ -135,11 +136,12 @@ func benchNN(args []string, stdout, stderr io.Writer) error {
 		for _, p := range c.params {
 			count += p.Len()
 		}
-		line, _ := json.Marshal(map[string]any{"case": name, "impl": fmt.Sprintf("pdekit-cpu-f32-t%d", cm.Threads),
-			"seconds": secs, "params": count, "what": "train step: forward+loss+backward+adam", "threads": cm.Threads})
-		fmt.Fprintln(stdout, string(line))
+		if err := st.line(map[string]any{"case": name, "impl": fmt.Sprintf("pdekit-cpu-f32-t%d", cm.Threads),
+			"seconds": secs, "params": count, "what": "train step: forward+loss+backward+adam", "threads": cm.Threads}); err != nil {
+			return err
+		}
 	}
-	return nil
+	return st.interruption()
 }
 
 func hasPrefix(name string, prefixes []string) bool {

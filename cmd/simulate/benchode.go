@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,7 +22,7 @@ func benchODE(args []string, stdout, stderr io.Writer) error {
 	var cm common
 	var peers, methods string
 	fs := newFlags("bench ode", `Evaluations at equal end-point error against SciPy: reads the JSON lines of
-../shared/peers/odes.py (--peers), takes the error of scipy-RK45 (nonstiff) or scipy-Radau
+the peer script odes.py (--peers), takes the error of scipy-RK45 (nonstiff) or scipy-Radau
 (stiff) for each problem and tolerance, sweeps our tolerance (rtol = 10^(-k/8), atol =
 rtol/1000) and prints, per method, the fewest evaluations reaching that error and the ratio.
 Errors are measured as odes.py does, max_i |y_i - ref_i| / max(|ref_i|, 1), against Vern6
@@ -35,9 +34,11 @@ at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cm.apply(); err != nil {
+	st, err := cm.begin("bench ode", nil, stdout, stderr)
+	if err != nil {
 		return err
 	}
+	defer st.end()
 	if peers == "" {
 		return usageErr("--peers is required")
 	}
@@ -46,6 +47,10 @@ at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 		return usageErr("--peers: %v", err)
 	}
 	defer fp.Close()
+	chosen, err := list("methods", methods, odeMethods)
+	if err != nil {
+		return err
+	}
 	probs := odeProblems()
 	refs := map[string][]float64{}
 	sc := bufio.NewScanner(fp)
@@ -66,24 +71,21 @@ at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 		ref, ok := refs[name]
 		if !ok {
 			var err error
-			if ref, err = p.reference(); err != nil {
-				return fmt.Errorf("%s reference: %w", name, err)
+			if ref, err = p.reference(st.ctx); err != nil {
+				return st.fail(fmt.Errorf("%s reference: %w", name, err))
 			}
 			refs[name] = ref
 		}
-		for _, mname := range strings.Split(methods, ",") {
-			m, ok := odeMethods[mname]
-			if !ok {
-				return usageErr("--methods: unknown %q", mname)
-			}
+		for _, mo := range chosen {
+			mname, m := mo.name, mo.val
 			if _, explicit := m.(*ode.Tableau); explicit == p.stiff {
 				continue
 			}
 			best, bestErr, bestTol := -1, 0.0, 0.0
 			for k := 16; k <= 104; k++ {
 				tol := math.Pow(10, -float64(k)/8)
-				sol, err := ode.Solve(context.Background(), autonomous(m), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: tol, AbsTolerance: tol / 1000}})
-				if err != nil {
+				sol, err := ode.Solve(st.ctx, autonomous(m), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: tol, AbsTolerance: tol / 1000}})
+				if err != nil || !sol.Reason.Converged() {
 					continue
 				}
 				e := 0.0
@@ -107,9 +109,13 @@ at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 			} else {
 				out["nfev"] = nil
 			}
-			b, _ := json.Marshal(out)
-			fmt.Fprintln(stdout, string(b))
+			if err := st.line(out); err != nil {
+				return err
+			}
 		}
 	}
-	return sc.Err()
+	if err := sc.Err(); err != nil {
+		return usageErr("--peers: %v", err)
+	}
+	return st.interruption()
 }

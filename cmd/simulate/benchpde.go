@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -18,7 +16,7 @@ func benchPDE(args []string, stdout, stderr io.Writer) error {
 	var cm common
 	var n, darcyN, steps, samples int
 	fs := newFlags("bench pde", `One pseudo-spectral Navier-Stokes step (case ns2d-step-N, the work of
-../shared/peers/ns2d.py: Heun advection, Crank-Nicolson diffusion, 2/3 rule, float64) and
+the peer script ns2d.py: Heun advection, Crank-Nicolson diffusion, 2/3 rule, float64) and
 Darcy data samples (random field, threshold, MG-preconditioned CG to 1e-10) per second.`,
 		"simulate bench pde --threads 1 --n 256 --steps 200", stderr)
 	cm.register(fs)
@@ -29,9 +27,11 @@ Darcy data samples (random field, threshold, MG-preconditioned CG to 1e-10) per 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := cm.apply(); err != nil {
+	st, err := cm.begin("bench pde", nil, stdout, stderr)
+	if err != nil {
 		return err
 	}
+	defer st.end()
 	if steps < 1 || samples < 1 {
 		return usageErr("--steps %d and --samples %d must be >= 1", steps, samples)
 	}
@@ -54,9 +54,10 @@ Darcy data samples (random field, threshold, MG-preconditioned CG to 1e-10) per 
 		return err
 	}
 	secs := time.Since(start).Seconds() / float64(steps)
-	line, _ := json.Marshal(map[string]any{"case": fmt.Sprintf("ns2d-step-%d", n), "impl": "pdekit-f64", "n": n,
-		"seconds": secs, "threads": cm.Threads, "what": "one Crank-Nicolson/Heun pseudo-spectral step"})
-	fmt.Fprintln(stdout, string(line))
+	if err := st.line(map[string]any{"case": fmt.Sprintf("ns2d-step-%d", n), "impl": "pdekit-f64", "n": n,
+		"seconds": secs, "threads": cm.Threads, "what": "one Crank-Nicolson/Heun pseudo-spectral step"}); err != nil {
+		return err
+	}
 
 	d, err := pde.NewElliptic(darcyN, 0, 1e-10)
 	if err != nil {
@@ -77,16 +78,14 @@ Darcy data samples (random field, threshold, MG-preconditioned CG to 1e-10) per 
 		if err := d.SetCoefficient(a); err != nil {
 			return err
 		}
-		if err := d.Solve(context.Background(), u, nil); err != nil {
-			return err
+		if err := d.Solve(st.ctx, u, nil); err != nil {
+			return st.fail(err)
 		}
 		solve += time.Since(t0)
 		iters += d.Last.Iterations
 	}
 	total := time.Since(start)
-	line, _ = json.Marshal(map[string]any{"case": fmt.Sprintf("darcy-sample-%d", darcyN), "impl": "pdekit-" + d.Preconditioner + "-pcg",
+	return st.line(map[string]any{"case": fmt.Sprintf("darcy-sample-%d", darcyN), "impl": "pdekit-" + d.Preconditioner + "-pcg",
 		"n": darcyN, "seconds": total.Seconds() / float64(samples), "samples_per_second": float64(samples) / total.Seconds(),
 		"solver_share": solve.Seconds() / total.Seconds(), "iters": float64(iters) / float64(samples), "threads": cm.Threads})
-	fmt.Fprintln(stdout, string(line))
-	return nil
 }

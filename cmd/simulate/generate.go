@@ -7,14 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/pde"
@@ -111,9 +108,6 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if err := c.common.apply(); err != nil {
-		return err
-	}
 	var bad error
 	recipeFlag := map[string]bool{}
 	for _, f := range []string{"n", "sub", "frames", "nu", "dt", "t-start", "t-end", "alpha", "tau", "sigma", "k", "high", "low", "tol", "bilinear"} {
@@ -176,8 +170,13 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	first, last := shard*c.Samples/shards, (shard+1)*c.Samples/shards
 	cfg := genConfig{Dataset: name, Samples: c.Samples, Recipe: ds}
 	cfgJSON, _ := json.Marshal(cfg)
-	summary := map[string]any{"dataset": name, "out": out, "shard": fmt.Sprintf("%d/%d", shard, shards),
-		"first_sample": first, "samples": last - first, "threads": c.Threads}
+	st, err := c.common.begin("generate", cfg, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	sum := st.summary().set("dataset", name, "out", out, "shard", fmt.Sprintf("%d/%d", shard, shards),
+		"first_sample", first, "samples", last-first, "threads", c.Threads)
 	if _, err := os.Stat(out); err == nil && !c.Force {
 		// Idempotent reruns: a file under the final name is complete
 		// (writes are atomic); skip it if it is this very shard.
@@ -185,22 +184,14 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 		if !same {
 			return usageErr("%s exists but %s (use --force to overwrite)", out, why)
 		}
-		summary["skipped"] = true
+		sum.set("skipped", true)
 		fmt.Fprintf(stderr, "%s is already complete; skipped\n", out)
-		report(stdout, c.JSON, summary)
-		return nil
+		return st.report(sum)
 	}
-	start := time.Now()
-	stats, err := writeShard(out, c.Force, ds, string(cfgJSON), shard, shards, first, last, stderr)
-	if err != nil {
-		return err
+	if err := writeShard(st, out, ds, shard, shards, first, last); err != nil {
+		return st.fail(err)
 	}
-	summary["seconds"] = time.Since(start).Seconds()
-	for k, v := range stats {
-		summary[k] = v
-	}
-	report(stdout, c.JSON, summary)
-	return nil
+	return st.report(sum)
 }
 
 func contains(list []string, s string) bool {
@@ -263,18 +254,18 @@ func sameShard(path, cfg string, i, n int) (bool, string) {
 
 // writeShard generates samples [first, last) on all threads and writes
 // them to path atomically.
-func writeShard(path string, force bool, ds pde.Dataset, cfg string, shard, shards, first, last int, stderr io.Writer) (map[string]any, error) {
+func writeShard(st *stage, path string, ds pde.Dataset, shard, shards, first, last int) error {
 	count := last - first
-	f, err := h5.Create(path, force)
+	f, err := st.createH5(path)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return usageErr("%v", err)
 	}
 	defer f.Abort()
 	fields := ds.Fields()
 	opt := &h5.Options{Deflate: 4}
 	for _, fd := range fields {
 		if err := h5.CreateDataset[float32](f, fd.Name, append([]int{count}, fd.Shape...), opt); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, co := range ds.Coordinates() {
@@ -283,7 +274,7 @@ func writeShard(path string, force bool, ds pde.Dataset, cfg string, shard, shar
 			x[i] = float32(v)
 		}
 		if err := h5.Write(f, co.Name, []int{len(x)}, x, nil); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	index := make([]int64, count)
@@ -291,25 +282,22 @@ func writeShard(path string, force bool, ds pde.Dataset, cfg string, shard, shar
 		index[i] = int64(first + i)
 	}
 	if err := h5.Write(f, "sample-index", []int{count}, index, nil); err != nil {
-		return nil, err
+		return err
 	}
 	for _, a := range []struct {
 		k string
 		v any
-	}{{"config", cfg}, {"shard", fmt.Sprintf("%d/%d", shard, shards)}, {"first-sample", first}} {
+	}{{"shard", fmt.Sprintf("%d/%d", shard, shards)}, {"first-sample", first}} {
 		if err := f.SetAttr("/", a.k, a.v); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if count == 0 {
-		return map[string]any{}, f.Close()
+		return st.closeH5(f, path)
 	}
-
-	// An interrupt (Ctrl-C, a scheduler's SIGTERM) stops the workers and
-	// removes the temporary file.
-	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithCancel(sig)
+	// An interrupt (Ctrl-C, a scheduler's SIGTERM) stops the workers;
+	// closeH5 then removes the temporary file.
+	ctx, cancel := context.WithCancel(st.ctx)
 	defer cancel()
 	workers := min(runtime.GOMAXPROCS(0), count)
 	type result struct {
@@ -331,7 +319,7 @@ func writeShard(path string, force bool, ds pde.Dataset, cfg string, shard, shar
 	for k := 0; k < workers; k++ {
 		w, err := ds.NewWorker()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		wg.Add(1)
 		go func() {
@@ -354,7 +342,7 @@ func writeShard(path string, force bool, ds pde.Dataset, cfg string, shard, shar
 		}
 	}()
 	go func() { wg.Wait(); close(results) }()
-	prog := newProgress(stderr, "generate", count)
+	prog := newProgress(st.stderr, "generate", count)
 	var firstErr error
 	for r := range results {
 		if r.err == nil && firstErr == nil {
@@ -376,13 +364,13 @@ func writeShard(path string, force bool, ds pde.Dataset, cfg string, shard, shar
 		prog.add(1)
 	}
 	prog.done()
-	if sig.Err() != nil {
-		return nil, fmt.Errorf("interrupted: %s not written", path)
+	if ie := st.interruption(); ie != nil {
+		return ie
 	}
 	if firstErr != nil {
-		return nil, firstErr
+		return firstErr
 	}
-	return map[string]any{}, f.Close()
+	return st.closeH5(f, path)
 }
 
 func cmdMerge(args []string, stdout, stderr io.Writer) error {
@@ -404,9 +392,6 @@ sample index otherwise. Flags may come anywhere.`,
 	if err := parse(fs, flagArgs); err != nil {
 		return err
 	}
-	if err := cm.apply(); err != nil {
-		return err
-	}
 	if len(pos) < 2 {
 		return usageErr("merge needs OUT and at least one SHARD")
 	}
@@ -416,13 +401,16 @@ sample index otherwise. Flags may come anywhere.`,
 			return usageErr("OUT %s is also given as a shard", out)
 		}
 	}
-	start := time.Now()
-	n, err := mergeShards(out, shards, cm.Force, stderr)
+	st, err := cm.begin("merge", nil, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	report(stdout, cm.JSON, map[string]any{"out": out, "shards": len(shards), "samples": n, "seconds": time.Since(start).Seconds()})
-	return nil
+	defer st.end()
+	n, err := mergeShards(st, out, shards)
+	if err != nil {
+		return st.fail(err)
+	}
+	return st.report(st.summary().set("out", out, "shards", len(shards), "samples", n))
 }
 
 // shardInfo is what merge reads from a shard before copying.
@@ -432,8 +420,9 @@ type shardInfo struct {
 	index []int64
 }
 
-// mergeShards checks the shards and copies their samples into out.
-func mergeShards(out string, paths []string, force bool, stderr io.Writer) (int, error) {
+// mergeShards checks the shards and copies their samples into out, whose
+// configuration is the shards' own.
+func mergeShards(st *stage, out string, paths []string) (int, error) {
 	var infos []*shardInfo
 	defer func() {
 		for _, s := range infos {
@@ -531,7 +520,8 @@ func mergeShards(out string, paths []string, force bool, stderr io.Writer) (int,
 		return 0, usageErr("samples missing from the shards (of %d): %s", gc.Samples, strings.Join(missing, ", "))
 	}
 
-	f, err := h5.Create(out, force)
+	st.config = json.RawMessage(cfg)
+	f, err := st.createH5(out)
 	if err != nil {
 		return 0, usageErr("%v", err)
 	}
@@ -562,18 +552,18 @@ func mergeShards(out string, paths []string, force bool, stderr io.Writer) (int,
 	if err := h5.Write(f, "sample-index", []int{gc.Samples}, index, nil); err != nil {
 		return 0, err
 	}
-	if err := f.SetAttr("/", "config", cfg); err != nil {
-		return 0, err
-	}
 	if err := f.SetAttr("/", "shard", "0/1"); err != nil {
 		return 0, err
 	}
 	if err := f.SetAttr("/", "first-sample", 0); err != nil {
 		return 0, err
 	}
-	prog := newProgress(stderr, "merge", gc.Samples)
+	prog := newProgress(st.stderr, "merge", gc.Samples)
 	for _, s := range infos {
 		for k, i := range s.index {
+			if st.ctx.Err() != nil {
+				return 0, st.fail(st.ctx.Err())
+			}
 			for _, nm := range fieldNames {
 				shape := fieldInfo[nm].Dims[1:]
 				src := make([]int, len(shape)+1)
@@ -593,5 +583,5 @@ func mergeShards(out string, paths []string, force bool, stderr io.Writer) (int,
 		}
 	}
 	prog.done()
-	return gc.Samples, f.Close()
+	return gc.Samples, st.closeH5(f, out)
 }

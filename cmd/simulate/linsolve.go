@@ -1,7 +1,7 @@
 package main
 
 import (
-	"strings"
+	"flag"
 
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
@@ -9,55 +9,79 @@ import (
 	"github.com/pdekit/pdekit/sparse"
 )
 
-// methodFlags choose the iterative method and its preconditioner.
+// methodFlags choose the iterative method and its preconditioner, each
+// enum from one table.
 type methodFlags struct {
-	Method    string  `json:"method"`
-	PC        string  `json:"pc"`
-	Omega     float64 `json:"omega"`
-	Restart   int     `json:"restart"`
-	Cycle     string  `json:"cycle"`
-	Smoother  string  `json:"smoother"`
-	Coarse    string  `json:"coarse"`
-	Interp    string  `json:"interpolation"`
-	PreSmooth int     `json:"presmooth"`
+	Method    *choice[methodSpec]       `json:"method"`
+	PC        *choice[string]           `json:"pc"`
+	Omega     float64                   `json:"omega"`
+	Restart   int                       `json:"restart"`
+	Cycle     *choice[mg.Cycle]         `json:"cycle"`
+	Smoother  *choice[mg.Smoother]      `json:"smoother"`
+	Coarse    *choice[bool]             `json:"coarse"`
+	Interp    *choice[mg.Interpolation] `json:"interpolation"`
+	PreSmooth int                       `json:"presmooth"`
 }
 
-var (
-	methodNames = []string{"cg", "pcg", "minres", "gmres", "bicgstab", "jacobi", "gs", "sor", "ssor", "mg"}
-	pcNames     = []string{"none", "jacobi", "ssor", "ic0", "ilu0", "mg"}
-)
+// methodSpec says how a --method is built: a Krylov method, or a
+// stationary iteration (Richardson with the preconditioner of the same
+// name).
+type methodSpec struct {
+	krylov     func(m *methodFlags) (solvers.Method, error)
+	needsPC    bool
+	stationary bool
+}
+
+func krylov(f func(m *methodFlags) (solvers.Method, error)) methodSpec { return methodSpec{krylov: f} }
+
+var methodTable = []option[methodSpec]{
+	{"cg", krylov(func(*methodFlags) (solvers.Method, error) { return &solvers.CG{}, nil })},
+	{"pcg", methodSpec{krylov: func(*methodFlags) (solvers.Method, error) { return &solvers.CG{}, nil }, needsPC: true}},
+	{"minres", krylov(func(*methodFlags) (solvers.Method, error) { return &solvers.MINRES{}, nil })},
+	{"gmres", krylov(func(m *methodFlags) (solvers.Method, error) {
+		if m.Restart < 1 {
+			return nil, usageErr("--restart must be at least 1, got %d", m.Restart)
+		}
+		return &solvers.GMRES{Restart: m.Restart}, nil
+	})},
+	{"bicgstab", krylov(func(*methodFlags) (solvers.Method, error) { return &solvers.BiCGSTAB{}, nil })},
+	{"jacobi", methodSpec{stationary: true}},
+	{"gs", methodSpec{stationary: true}},
+	{"sor", methodSpec{stationary: true}},
+	{"ssor", methodSpec{stationary: true}},
+	{"mg", methodSpec{stationary: true}},
+}
+
+// pcNames are the preconditioners --pc offers (gs and sor are stationary
+// methods only: they are not symmetric).
+var pcNames = []option[string]{{"none", "none"}, {"jacobi", "jacobi"}, {"ssor", "ssor"}, {"ic0", "ic0"}, {"ilu0", "ilu0"}, {"mg", "mg"}}
 
 // defaultMethodFlags returns the flag defaults with the given method and
 // preconditioner: the one place the defaults live.
 func defaultMethodFlags(method, pc string) methodFlags {
-	return methodFlags{Method: method, PC: pc, Omega: 1, Restart: 30, Cycle: "V", Smoother: "gs",
-		Coarse: "galerkin", Interp: "auto", PreSmooth: 1}
-}
-
-func (m *methodFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	Float64Var(*float64, string, float64, string)
-	IntVar(*int, string, int, string)
-}) {
-	d := defaultMethodFlags("cg", "none")
-	fs.StringVar(&m.Method, "method", d.Method, "solver: "+strings.Join(methodNames, ", ")+" (jacobi..mg are stationary iterations)")
-	fs.StringVar(&m.PC, "pc", d.PC, "preconditioner for cg/pcg/minres/gmres/bicgstab: "+strings.Join(pcNames, ", "))
-	fs.Float64Var(&m.Omega, "omega", d.Omega, "relaxation factor of sor, ssor and --pc ssor, in (0, 2); for jacobi the damping weight")
-	fs.IntVar(&m.Restart, "restart", d.Restart, "GMRES restart length")
-	fs.StringVar(&m.Cycle, "cycle", d.Cycle, "multigrid cycle: V, W, F")
-	fs.StringVar(&m.Smoother, "smoother", d.Smoother, "multigrid smoother: gs, rb (red-black Gauss-Seidel), jacobi (weighted)")
-	fs.StringVar(&m.Coarse, "coarse", d.Coarse, "multigrid coarse operators: galerkin (R A P) or rediscretize")
-	fs.StringVar(&m.Interp, "interp", d.Interp, "multigrid interpolation: auto, geometric, operator (operator-dependent)")
-	fs.IntVar(&m.PreSmooth, "sweeps", d.PreSmooth, "multigrid pre- and post-smoothing sweeps")
-}
-
-func oneOf(flag, v string, allowed []string) error {
-	for _, a := range allowed {
-		if v == a {
-			return nil
-		}
+	return methodFlags{
+		Method: newChoice("method", method, methodTable...),
+		PC:     newChoice("pc", pc, pcNames...),
+		Omega:  1, Restart: 30,
+		Cycle:     newChoice("cycle", "V", option[mg.Cycle]{"V", mg.V}, option[mg.Cycle]{"W", mg.W}, option[mg.Cycle]{"F", mg.F}),
+		Smoother:  newChoice("smoother", "gs", option[mg.Smoother]{"gs", mg.GaussSeidel}, option[mg.Smoother]{"rb", mg.RedBlack}, option[mg.Smoother]{"jacobi", mg.WeightedJacobi}),
+		Coarse:    newChoice("coarse", "galerkin", option[bool]{"galerkin", false}, option[bool]{"rediscretize", true}),
+		Interp:    newChoice("interp", "auto", option[mg.Interpolation]{"auto", mg.Auto}, option[mg.Interpolation]{"geometric", mg.Geometric}, option[mg.Interpolation]{"operator", mg.OperatorDependent}),
+		PreSmooth: 1,
 	}
-	return usageErr("unknown %s %q (available: %s)", flag, v, strings.Join(allowed, ", "))
+}
+
+func (m *methodFlags) register(fs *flag.FlagSet) {
+	*m = defaultMethodFlags("cg", "none")
+	fs.Var(m.Method, "method", "solver: "+m.Method.Names()+" (jacobi..mg are stationary iterations)")
+	fs.Var(m.PC, "pc", "preconditioner for cg/pcg/minres/gmres/bicgstab: "+m.PC.Names())
+	fs.Float64Var(&m.Omega, "omega", m.Omega, "relaxation factor of sor, ssor and --pc ssor, in (0, 2); for jacobi the damping weight")
+	fs.IntVar(&m.Restart, "restart", m.Restart, "GMRES restart length")
+	fs.Var(m.Cycle, "cycle", "multigrid cycle: "+m.Cycle.Names())
+	fs.Var(m.Smoother, "smoother", "multigrid smoother: gs, rb (red-black Gauss-Seidel), jacobi (weighted)")
+	fs.Var(m.Coarse, "coarse", "multigrid coarse operators: galerkin (R A P) or rediscretize")
+	fs.Var(m.Interp, "interp", "multigrid interpolation: auto, geometric, operator (operator-dependent)")
+	fs.IntVar(&m.PreSmooth, "sweeps", m.PreSmooth, "multigrid pre- and post-smoothing sweeps")
 }
 
 // build returns the method and preconditioner for A. matrix assembles A,
@@ -65,48 +89,34 @@ func oneOf(flag, v string, allowed []string) error {
 // read from a file; rediscretize builds the problem on a coarser grid (nil
 // for files).
 func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscretize func(*mesh.Grid) *sparse.CSR) (solvers.Method, solvers.Preconditioner, error) {
-	if err := oneOf("--method", m.Method, methodNames); err != nil {
-		return nil, nil, err
-	}
-	if err := oneOf("--pc", m.PC, pcNames); err != nil {
-		return nil, nil, err
-	}
-	pcName := m.PC
+	spec, pcName := m.Method.Get(), m.PC.Get()
 	var method solvers.Method
-	switch m.Method {
-	case "cg", "pcg":
-		if m.Method == "pcg" && m.PC == "none" {
-			return nil, nil, usageErr("--method pcg needs a --pc")
-		}
-		method = &solvers.CG{}
-	case "minres":
-		method = &solvers.MINRES{}
-	case "gmres":
-		if m.Restart < 1 {
-			return nil, nil, usageErr("--restart must be at least 1, got %d", m.Restart)
-		}
-		method = &solvers.GMRES{Restart: m.Restart}
-	case "bicgstab":
-		method = &solvers.BiCGSTAB{}
-	default:
-		if m.PC != "none" {
+	switch {
+	case spec.stationary:
+		if pcName != "none" {
 			return nil, nil, usageErr("--method %s is a stationary iteration and takes no --pc", m.Method)
 		}
-		pcName = m.Method // the iteration is Richardson with that preconditioner
+		pcName = m.Method.String() // the iteration is Richardson with that preconditioner
 		r := &solvers.Richardson{}
-		if m.Method == "jacobi" {
+		if pcName == "jacobi" {
 			r.Scale = m.Omega
 		}
 		method = r
+	case spec.needsPC && pcName == "none":
+		return nil, nil, usageErr("--method %s needs a --pc", m.Method)
+	default:
+		var err error
+		if method, err = spec.krylov(m); err != nil {
+			return nil, nil, err
+		}
 	}
+	if pcName == "none" {
+		return method, nil, nil
+	}
+	a := matrix()
 	var pc solvers.Preconditioner
 	var err error
-	var a *sparse.CSR
-	if pcName != "none" {
-		a = matrix()
-	}
 	switch pcName {
-	case "none":
 	case "jacobi":
 		pc, err = solvers.NewJacobi(a)
 	case "gs":
@@ -132,44 +142,13 @@ func (m *methodFlags) multigrid(a *sparse.CSR, grid *mesh.Grid, rediscretize fun
 	if grid == nil {
 		return nil, usageErr("multigrid needs a grid: use --problem, not --matrix")
 	}
-	var s mg.Settings
-	switch strings.ToUpper(m.Cycle) {
-	case "V":
-	case "W":
-		s.Cycle = mg.W
-	case "F":
-		s.Cycle = mg.F
-	default:
-		return nil, usageErr("unknown --cycle %q (available: V, W, F)", m.Cycle)
-	}
-	switch m.Smoother {
-	case "gs":
-	case "rb":
-		s.Smoother = mg.RedBlack
-	case "jacobi":
-		s.Smoother = mg.WeightedJacobi
-	default:
-		return nil, usageErr("unknown --smoother %q (available: gs, rb, jacobi)", m.Smoother)
-	}
-	switch m.Coarse {
-	case "galerkin":
-	case "rediscretize":
-		s.Coarse = func(g *mesh.Grid) (*sparse.CSR, error) { return rediscretize(g), nil }
-	default:
-		return nil, usageErr("unknown --coarse %q (available: galerkin, rediscretize)", m.Coarse)
-	}
-	switch m.Interp {
-	case "auto":
-	case "geometric":
-		s.Interpolation = mg.Geometric
-	case "operator":
-		s.Interpolation = mg.OperatorDependent
-	default:
-		return nil, usageErr("unknown --interp %q (available: auto, geometric, operator)", m.Interp)
-	}
 	if m.PreSmooth < 1 {
 		return nil, usageErr("--sweeps must be at least 1, got %d", m.PreSmooth)
 	}
-	s.PreSmooth, s.PostSmooth = m.PreSmooth, m.PreSmooth
+	s := mg.Settings{Cycle: m.Cycle.Get(), Smoother: m.Smoother.Get(), Interpolation: m.Interp.Get(),
+		PreSmooth: m.PreSmooth, PostSmooth: m.PreSmooth}
+	if m.Coarse.Get() {
+		s.Coarse = func(g *mesh.Grid) (*sparse.CSR, error) { return rediscretize(g), nil }
+	}
 	return mg.New(grid, a, &s)
 }

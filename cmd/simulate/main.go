@@ -1,21 +1,19 @@
 // Command simulate is the toolkit's command line: it solves, exports and
 // benchmarks linear systems from named PDE problems or files, with HDF5 in
-// and out. See ../shared/CLI.md for the contract every subcommand keeps.
+// and out. See docs/cli.md for the contract every subcommand keeps.
 //
-// Exit status: 0 success, 1 the work failed (including a solve that did not
-// converge, unless --allow-unconverged), 2 bad usage or bad input.
+// Exit status: 0 success, 1 the work failed (including work that did not
+// converge, unless --allow-unconverged), 2 bad usage or bad input, 130 or
+// 143 interrupted by SIGINT or SIGTERM (no output is left behind).
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"sort"
-	"strings"
 
 	"github.com/pdekit/pdekit/internal/openblas"
 )
@@ -86,18 +84,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := c.run(args[1:], stdout, stderr)
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
+	code := exitStatus(err)
+	if code != 0 {
+		fmt.Fprintf(stderr, "simulate %s: %v\n", args[0], err)
 	}
-	fmt.Fprintf(stderr, "simulate %s: %v\n", args[0], err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		return 2
-	}
-	return 1
+	return code
 }
 
 // newFlags returns a flag set whose usage shows the summary and an example.
@@ -124,49 +115,4 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
-}
-
-// common are the flags every working subcommand takes.
-type common struct {
-	JSON    bool `json:"-"`
-	Threads int  `json:"threads"`
-	Force   bool `json:"-"`
-}
-
-func (c *common) register(fs *flag.FlagSet) {
-	fs.BoolVar(&c.JSON, "json", false, "print one JSON object on stdout at the end")
-	fs.IntVar(&c.Threads, "threads", 0, "cap on parallelism (0: all cores)")
-	fs.BoolVar(&c.Force, "force", false, "overwrite existing output files")
-}
-
-func (c *common) apply() error {
-	if c.Threads < 0 {
-		return usageErr("--threads must be >= 0, got %d", c.Threads)
-	}
-	if c.Threads > 0 {
-		runtime.GOMAXPROCS(c.Threads)
-	}
-	c.Threads = runtime.GOMAXPROCS(0)
-	return nil
-}
-
-// report prints the summary as JSON or as aligned text.
-func report(w io.Writer, asJSON bool, summary map[string]any) {
-	if asJSON {
-		b, _ := json.Marshal(summary)
-		fmt.Fprintln(w, string(b))
-		return
-	}
-	var keys []string
-	for k := range summary {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := summary[k]
-		if f, ok := v.(float64); ok {
-			v = fmt.Sprintf("%.6g", f)
-		}
-		fmt.Fprintf(w, "%-16s %v\n", strings.ReplaceAll(k, "_", " "), v)
-	}
 }

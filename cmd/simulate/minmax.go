@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math"
-	"os"
-	"os/signal"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,25 +21,80 @@ import (
 
 type minmaxConfig struct {
 	common
-	Workload   string  `json:"workload"`
-	N          int     `json:"n"`
-	Methods    string  `json:"methods"`
-	Steps      string  `json:"steps"`
-	Epochs     float64 `json:"epochs"`
-	Seeds      int     `json:"seeds"`
-	Seed       uint64  `json:"seed"`
-	Target     float64 `json:"target"`
-	Tol        float64 `json:"tol"`
-	Restart    bool    `json:"restart"`
-	CheckEvery float64 `json:"check_every"`
-	Out        string  `json:"out,omitempty"`
-	Plot       string  `json:"plot,omitempty"`
+	Workload   *choice[minmaxWorkload] `json:"workload"`
+	N          int                     `json:"n"`
+	Methods    string                  `json:"methods"`
+	Steps      *choice[bool]           `json:"steps"`
+	Epochs     float64                 `json:"epochs"`
+	Seeds      int                     `json:"seeds"`
+	Seed       uint64                  `json:"seed"`
+	Target     float64                 `json:"target"`
+	Tol        float64                 `json:"tol"`
+	Restart    bool                    `json:"restart"`
+	CheckEvery float64                 `json:"check_every"`
+	Out        string                  `json:"out,omitempty"`
+	Plot       string                  `json:"plot,omitempty"`
 }
 
-var minmaxMethods = []string{"eg", "eag", "alg1", "alg2", "halpern"}
+// minmaxWorkload is a --workload: its default size and budget.
+type minmaxWorkload struct {
+	game   bool
+	n      int
+	epochs float64
+}
+
+var minmaxWorkloads = []option[minmaxWorkload]{{"game", minmaxWorkload{true, 500, 5000}}, {"qp", minmaxWorkload{false, 200, 20000}}}
+
+// minmaxBuild returns a method with the paper's step sizes (the published
+// scripts', when paper is set) or the package's theoretical defaults;
+// norm2 and normF are ||A||_2 and ||A||_F of the game.
+type minmaxBuild func(c *minmaxConfig, paper, game bool, norm2, normF float64) halpern.Method
+
+var minmaxMethods = []option[minmaxBuild]{
+	{"eg", func(_ *minmaxConfig, paper, game bool, norm2, _ float64) halpern.Method {
+		switch {
+		case paper && game:
+			return halpern.EG{Step: 5 / norm2}
+		case paper:
+			return halpern.EG{Step: 0.5}
+		}
+		return halpern.EG{}
+	}},
+	{"eag", func(_ *minmaxConfig, paper, game bool, norm2, _ float64) halpern.Method {
+		switch {
+		case paper && game:
+			return halpern.EAG{Step: 5 / norm2}
+		case paper:
+			return halpern.EAG{Step: 0.3}
+		}
+		return halpern.EAG{}
+	}},
+	{"alg1", func(_ *minmaxConfig, paper, game bool, _, normF float64) halpern.Method {
+		switch {
+		case paper && game:
+			return halpern.VRHalpern{Step: 5 / normF}
+		case paper:
+			return halpern.VRHalpern{Step: 0.3}
+		}
+		return halpern.VRHalpern{}
+	}},
+	{"alg2", func(c *minmaxConfig, paper, game bool, _, normF float64) halpern.Method {
+		n := float64(c.N)
+		p := 1 / n
+		switch {
+		case paper && game:
+			return halpern.VRInexactHalpern{C: math.Sqrt(n) / normF, Gamma: 5 * math.Sqrt(p*(1-p)) / (math.Sqrt(n) + 1), InnerScale: 0.05}
+		case paper:
+			return halpern.VRInexactHalpern{C: math.Sqrt(n), Gamma: 0.001, InnerScale: 0.05}
+		}
+		return halpern.VRInexactHalpern{}
+	}},
+	{"halpern", func(*minmaxConfig, bool, bool, float64, float64) halpern.Method { return halpern.Halpern{} }},
+}
 
 func cmdMinmax(args []string, stdout, stderr io.Writer) error {
-	var c minmaxConfig
+	c := minmaxConfig{Workload: newChoice("workload", "game", minmaxWorkloads...),
+		Steps: newChoice("steps", "paper", option[bool]{"paper", true}, option[bool]{"theory", false})}
 	fs := newFlags("minmax", `Solve a min-max problem with each method for a budget of epochs (n component
 evaluations each), over several seeds, and report the residual ||u - P(u - F(u))||
 against epochs. Workloads: game, the policeman-and-burglar matrix game on the
@@ -52,13 +103,16 @@ coupled quadratic min-max problem (seeds vary only the methods' sampling).
 Methods: eg (extragradient), eag (anchored extragradient), alg1 (Halpern with the
 PAGE estimator), alg2 (inexact Halpern with variance-reduced FoRB), halpern (on the
 forward-backward map; needs a cocoercive F, so not the game). --steps paper uses the
-step sizes of the paper's scripts, --steps theory the package's theoretical defaults.`,
+step sizes of the paper's scripts, --steps theory the package's theoretical defaults.
+With --tol, a run that ends above it (or any run that diverges) exits 1 unless
+--allow-unconverged.`,
 		"simulate minmax --workload game --n 200 --epochs 1000 --seeds 2 --out game.h5 --plot game.png", stderr)
 	c.common.register(fs)
-	fs.StringVar(&c.Workload, "workload", "game", "game or qp")
+	c.common.registerConvergence(fs)
+	fs.Var(c.Workload, "workload", "game or qp")
 	fs.IntVar(&c.N, "n", 0, "components (the game is n x n; the qp has n per player); 0: 500 for game, 200 for qp")
-	fs.StringVar(&c.Methods, "methods", "eg,eag,alg1,alg2", "comma-separated: "+strings.Join(minmaxMethods, ", "))
-	fs.StringVar(&c.Steps, "steps", "paper", "step sizes: paper or theory")
+	fs.StringVar(&c.Methods, "methods", "eg,eag,alg1,alg2", "comma-separated: eg, eag, alg1, alg2, halpern")
+	fs.Var(c.Steps, "steps", "step sizes: paper or theory")
 	fs.Float64Var(&c.Epochs, "epochs", 0, "budget in epochs per run; 0: 5000 for game, 20000 for qp")
 	fs.IntVar(&c.Seeds, "seeds", 5, "number of seeds (seed, seed+1, ...)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "first seed")
@@ -71,9 +125,6 @@ step sizes of the paper's scripts, --steps theory the package's theoretical defa
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := c.common.apply(); err != nil {
-		return err
-	}
 	return runMinmax(&c, stdout, stderr)
 }
 
@@ -84,30 +135,18 @@ type minmaxRun struct {
 	err     error
 }
 
-func (c *minmaxConfig) validate() ([]string, error) {
-	switch c.Workload {
-	case "game":
-		if c.N == 0 {
-			c.N = 500
-		}
-		if c.Epochs == 0 {
-			c.Epochs = 5000
-		}
-	case "qp":
-		if c.N == 0 {
-			c.N = 200
-		}
-		if c.Epochs == 0 {
-			c.Epochs = 20000
-		}
-	default:
-		return nil, usageErr("--workload %q: want game or qp", c.Workload)
+// validate checks the flags, fills the workload's defaults and returns the
+// methods chosen.
+func (c *minmaxConfig) validate() ([]option[minmaxBuild], error) {
+	w := c.Workload.Get()
+	if c.N == 0 {
+		c.N = w.n
+	}
+	if c.Epochs == 0 {
+		c.Epochs = w.epochs
 	}
 	if c.N < 2 {
 		return nil, usageErr("--n must be at least 2, got %d", c.N)
-	}
-	if err := oneOf("--steps", c.Steps, []string{"paper", "theory"}); err != nil {
-		return nil, err
 	}
 	if !(c.Epochs > 0) || math.IsInf(c.Epochs, 0) {
 		return nil, usageErr("--epochs must be positive, got %g", c.Epochs)
@@ -127,23 +166,16 @@ func (c *minmaxConfig) validate() ([]string, error) {
 	if c.CheckEvery == 0 {
 		c.CheckEvery = c.Epochs / 10000
 	}
-	var methods []string
-	seen := map[string]bool{}
-	for _, m := range strings.Split(c.Methods, ",") {
-		m = strings.TrimSpace(m)
-		if err := oneOf("--methods", m, minmaxMethods); err != nil {
-			return nil, err
-		}
-		if seen[m] {
-			return nil, usageErr("--methods: %q given twice", m)
-		}
-		seen[m] = true
-		methods = append(methods, m)
+	methods, err := list("methods", c.Methods, minmaxMethods)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range []string{c.Out, c.Plot} {
-		if err := checkOut(p, c.Force); err != nil {
-			return nil, err
+	seen := map[string]bool{}
+	for _, m := range methods {
+		if seen[m.name] {
+			return nil, usageErr("--methods: %q given twice", m.name)
 		}
+		seen[m.name] = true
 	}
 	return methods, nil
 }
@@ -151,7 +183,7 @@ func (c *minmaxConfig) validate() ([]string, error) {
 // minmaxProblem builds the workload for one seed with the constants the
 // paper's step sizes use: ||A||_2 and ||A||_F for the game.
 func minmaxProblem(c *minmaxConfig, seed uint64) (p *halpern.Problem, norm2, normF float64, err error) {
-	if c.Workload == "qp" {
+	if !c.Workload.Get().game {
 		p, err = halpern.NewQuadraticMinMax(c.N)
 		return p, 0, 0, err
 	}
@@ -163,58 +195,23 @@ func minmaxProblem(c *minmaxConfig, seed uint64) (p *halpern.Problem, norm2, nor
 	return p, p.F.(interface{ Lipschitz() float64 }).Lipschitz(), mat.Norm(a, 2), nil
 }
 
-// minmaxMethod returns the method with the paper's step sizes (the
-// published scripts') or the package's theoretical defaults.
-func minmaxMethod(c *minmaxConfig, name string, norm2, normF float64) halpern.Method {
-	n := float64(c.N)
-	paper := c.Steps == "paper"
-	game := c.Workload == "game"
-	switch name {
-	case "eg":
-		switch {
-		case paper && game:
-			return halpern.EG{Step: 5 / norm2}
-		case paper:
-			return halpern.EG{Step: 0.5}
-		}
-		return halpern.EG{}
-	case "eag":
-		switch {
-		case paper && game:
-			return halpern.EAG{Step: 5 / norm2}
-		case paper:
-			return halpern.EAG{Step: 0.3}
-		}
-		return halpern.EAG{}
-	case "alg1":
-		switch {
-		case paper && game:
-			return halpern.VRHalpern{Step: 5 / normF}
-		case paper:
-			return halpern.VRHalpern{Step: 0.3}
-		}
-		return halpern.VRHalpern{}
-	case "alg2":
-		p := 1 / n
-		switch {
-		case paper && game:
-			return halpern.VRInexactHalpern{C: math.Sqrt(n) / normF, Gamma: 5 * math.Sqrt(p*(1-p)) / (math.Sqrt(n) + 1), InnerScale: 0.05}
-		case paper:
-			return halpern.VRInexactHalpern{C: math.Sqrt(n), Gamma: 0.001, InnerScale: 0.05}
-		}
-		return halpern.VRInexactHalpern{}
-	}
-	return halpern.Halpern{}
-}
-
 func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
-	methods, err := c.validate()
+	chosen, err := c.validate()
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	start := time.Now()
+	st, err := c.common.begin("minmax", c, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	if err := st.checkOut(c.Out, c.Plot); err != nil {
+		return err
+	}
+	methods := make([]string, len(chosen))
+	for i, m := range chosen {
+		methods[i] = m.name
+	}
 	runs := make([][]minmaxRun, len(methods))
 	for m := range runs {
 		runs[m] = make([]minmaxRun, c.Seeds)
@@ -242,7 +239,7 @@ func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
 					set.AbsTolerance = math.SmallestNonzeroFloat64
 				}
 				t0 := time.Now()
-				res, err := minmaxMethod(c, name, norm2, normF).Solve(ctx, p, set)
+				res, err := chosen[m].val(c, c.Steps.Get(), c.Workload.Get().game, norm2, normF).Solve(st.ctx, p, set)
 				runs[m][s] = minmaxRun{res: res, seconds: time.Since(t0).Seconds(), err: err}
 				prog.add(1)
 			}()
@@ -253,32 +250,27 @@ func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
 	for m := range runs {
 		for _, r := range runs[m] {
 			if r.err != nil {
-				return r.err
-			}
-			if r.res.Reason == iterate.Cancelled {
-				return context.Canceled
+				return st.fail(r.err)
 			}
 		}
+	}
+	if ie := st.interruption(); ie != nil {
+		return ie
 	}
 	grid, curves := resample(c, runs)
 	if c.Out != "" {
-		if err := writeMinmax(c, methods, runs, grid, curves); err != nil {
-			return err
+		if err := writeMinmax(st, c, methods, runs, grid, curves); err != nil {
+			return st.fail(err)
 		}
 	}
 	if c.Plot != "" {
-		if err := plotMinmax(c, methods, grid, curves); err != nil {
-			return err
+		if err := plotMinmax(st, c, methods, grid, curves); err != nil {
+			return st.fail(err)
 		}
 	}
-	summary := minmaxSummary(c, methods, runs, grid, curves)
-	summary["seconds"] = time.Since(start).Seconds()
-	if c.JSON {
-		report(stdout, true, summary)
-		return nil
-	}
-	printMinmax(stdout, c, methods, runs, grid, curves)
-	return nil
+	sum := minmaxSummary(st, c, methods, runs, grid, curves)
+	sum.text = func(w io.Writer) { printMinmax(w, c, methods, runs, grid, curves) }
+	return st.report(sum)
 }
 
 // minmaxGrowth spaces the residual checks geometrically, 0.5% apart.
@@ -403,7 +395,10 @@ func printMinmax(w io.Writer, c *minmaxConfig, methods []string, runs [][]minmax
 	}
 }
 
-func minmaxSummary(c *minmaxConfig, methods []string, runs [][]minmaxRun, grid []float64, curves [][][]float64) map[string]any {
+// minmaxSummary reports every method's runs; with --tol a run that ends
+// above it fails the rule, and a diverged run always does.
+func minmaxSummary(st *stage, c *minmaxConfig, methods []string, runs [][]minmaxRun, grid []float64, curves [][][]float64) *summary {
+	sum := st.summary()
 	per := map[string]any{}
 	for m, name := range methods {
 		mean := meanCurve(curves[m])
@@ -416,6 +411,9 @@ func minmaxSummary(c *minmaxConfig, methods []string, runs [][]minmaxRun, grid [
 			target[s] = toTarget(grid, curves[m][s], c.Target)
 			reasons[s] = r.res.Reason.String()
 			evals[s] = r.res.Stats.Evaluations
+			if c.Tol > 0 || r.res.Reason == iterate.Diverged {
+				sum.outcome(fmt.Sprintf("%s seed %d", name, c.Seed+uint64(s)), &r.res.Outcome)
+			}
 		}
 		atEpochs := map[string]float64{}
 		for _, e := range reportEpochs(c.Epochs) {
@@ -424,19 +422,12 @@ func minmaxSummary(c *minmaxConfig, methods []string, runs [][]minmaxRun, grid [
 		per[name] = map[string]any{"final_residual": final, "epochs_to_target": target, "reason": reasons,
 			"evaluations": evals, "mean_residual_at": atEpochs}
 	}
-	out := map[string]any{"command": "minmax", "workload": c.Workload, "n": c.N, "steps": c.Steps,
-		"seeds": c.Seeds, "epochs": c.Epochs, "target": c.Target, "methods": per, "threads": c.Threads}
-	if c.Out != "" {
-		out["out"] = c.Out
-	}
-	if c.Plot != "" {
-		out["plot"] = c.Plot
-	}
-	return out
+	return sum.set("workload", c.Workload.String(), "n", c.N, "steps", c.Steps.String(),
+		"seeds", c.Seeds, "epochs", c.Epochs, "target", c.Target, "methods", per, "threads", c.Threads)
 }
 
-func writeMinmax(c *minmaxConfig, methods []string, runs [][]minmaxRun, grid []float64, curves [][][]float64) error {
-	f, err := h5.Create(c.Out, c.Force)
+func writeMinmax(st *stage, c *minmaxConfig, methods []string, runs [][]minmaxRun, grid []float64, curves [][][]float64) error {
+	f, err := st.createH5(c.Out)
 	if err != nil {
 		return err
 	}
@@ -481,13 +472,10 @@ func writeMinmax(c *minmaxConfig, methods []string, runs [][]minmaxRun, grid []f
 			}
 		}
 	}
-	if err := f.SetConfig("/", c); err != nil {
-		return err
-	}
-	return f.Close()
+	return st.closeH5(f, c.Out)
 }
 
-func plotMinmax(c *minmaxConfig, methods []string, grid []float64, curves [][][]float64) error {
+func plotMinmax(st *stage, c *minmaxConfig, methods []string, grid []float64, curves [][][]float64) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s (n = %d, %s steps): mean residual of %d seeds", c.Workload, c.N, c.Steps, c.Seeds)
 	p.X.Label.Text = "epochs"
@@ -523,7 +511,7 @@ func plotMinmax(c *minmaxConfig, methods []string, grid []float64, curves [][][]
 	if err != nil {
 		return err
 	}
-	return atomicWrite(c.Plot, c.Force, func(out io.Writer) error {
+	return st.writeFile(c.Plot, func(out io.Writer) error {
 		_, err := w.WriteTo(out)
 		return err
 	})

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"time"
 
 	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers/sketchnewton"
@@ -15,22 +11,36 @@ import (
 
 type nlpConfig struct {
 	common
-	Problem          string  `json:"problem"`
-	N                int     `json:"n"`
-	Samples          int     `json:"samples"`
-	Features         int     `json:"features"`
-	Solver           string  `json:"solver"`
-	Sketch           string  `json:"sketch"`
-	Block            int     `json:"block"`
-	Tol              float64 `json:"tol"`
-	MaxIter          int     `json:"maxiter"`
-	Seed             uint64  `json:"seed"`
-	PaperGradient    bool    `json:"paper_gradient"`
-	AllowUnconverged bool    `json:"allow_unconverged"`
+	Problem       string             `json:"problem"`
+	N             int                `json:"n"`
+	Samples       int                `json:"samples"`
+	Features      int                `json:"features"`
+	Solver        *choice[bool]      `json:"solver"`
+	Sketch        *choice[nlpSketch] `json:"sketch"`
+	Block         int                `json:"block"`
+	Tol           float64            `json:"tol"`
+	MaxIter       int                `json:"maxiter"`
+	Seed          uint64             `json:"seed"`
+	PaperGradient bool               `json:"paper_gradient"`
+}
+
+// nlpSketch builds the sketching KKT solver with a block size.
+type nlpSketch func(block int) sketchnewton.InnerSolver
+
+var nlpSketches = []option[nlpSketch]{
+	{"kaczmarz", func(int) sketchnewton.InnerSolver { return sketchnewton.Kaczmarz{} }},
+	{"kaczmarz-weighted", func(int) sketchnewton.InnerSolver { return sketchnewton.Kaczmarz{Weighted: true} }},
+	{"gaussian", func(b int) sketchnewton.InnerSolver {
+		return sketchnewton.Sketch{Kind: sketchnewton.Gaussian, Block: b}
+	}},
+	{"countsketch", func(b int) sketchnewton.InnerSolver {
+		return sketchnewton.Sketch{Kind: sketchnewton.CountSketch, Block: b}
+	}},
 }
 
 func cmdNLP(args []string, stdout, stderr io.Writer) error {
-	var c nlpConfig
+	c := nlpConfig{Solver: newChoice("solver", "sketch", option[bool]{"sketch", false}, option[bool]{"exact", true}),
+		Sketch: newChoice("sketch", "kaczmarz", nlpSketches...)}
 	fs := newFlags("nlp", `Solve an equality-constrained program min f(x) s.t. c(x) = 0 by Newton steps on the KKT
 system, solved by randomized sketching (--solver sketch) or exactly (--solver exact), with
 line search on the exact augmented Lagrangian, and print the KKT residual per iteration.
@@ -40,22 +50,19 @@ published starting points; poisson (optimal control of the 2-D Poisson equation 
 data set with 10 random linear constraints and ||w|| = 1, starting at all ones).`,
 		"simulate nlp --problem hs40 --solver sketch --sketch kaczmarz --tol 1e-8", stderr)
 	c.common.register(fs)
+	c.common.registerConvergence(fs)
 	fs.StringVar(&c.Problem, "problem", "hs6", "problem name")
 	fs.IntVar(&c.N, "n", 3, "poisson: interior points per side")
 	fs.IntVar(&c.Samples, "samples", 500, "logistic: samples of the synthetic data set (seeded by --seed)")
 	fs.IntVar(&c.Features, "features", 50, "logistic: features")
-	fs.StringVar(&c.Solver, "solver", "sketch", "KKT solver: sketch or exact")
-	fs.StringVar(&c.Sketch, "sketch", "kaczmarz", "sketch: kaczmarz, kaczmarz-weighted, gaussian, countsketch")
+	fs.Var(c.Solver, "solver", "KKT solver: sketch or exact")
+	fs.Var(c.Sketch, "sketch", "sketch: "+c.Sketch.Names())
 	fs.IntVar(&c.Block, "block", 1, "block size of the gaussian and countsketch sketches")
 	fs.Float64Var(&c.Tol, "tol", 1e-6, "KKT residual tolerance")
 	fs.IntVar(&c.MaxIter, "maxiter", 10000, "Newton iteration cap")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed of the sketches")
 	fs.BoolVar(&c.PaperGradient, "paper-gradient", false, "use the Hessian of f in the merit gradient, as the paper's code")
-	fs.BoolVar(&c.AllowUnconverged, "allow-unconverged", false, "exit 0 even if the tolerance was not reached")
 	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := c.common.apply(); err != nil {
 		return err
 	}
 	return runNLP(&c, stdout, stderr)
@@ -100,26 +107,13 @@ func nlpProblem(c *nlpConfig) (sketchnewton.Problem, []float64, []float64, error
 }
 
 func nlpInner(c *nlpConfig) (sketchnewton.InnerSolver, error) {
-	if err := oneOf("--solver", c.Solver, []string{"sketch", "exact"}); err != nil {
-		return nil, err
-	}
-	if c.Solver == "exact" {
+	if c.Solver.Get() {
 		return sketchnewton.Exact{}, nil
 	}
 	if c.Block < 1 {
 		return nil, usageErr("--block must be at least 1, got %d", c.Block)
 	}
-	switch c.Sketch {
-	case "kaczmarz":
-		return sketchnewton.Kaczmarz{}, nil
-	case "kaczmarz-weighted":
-		return sketchnewton.Kaczmarz{Weighted: true}, nil
-	case "gaussian":
-		return sketchnewton.Sketch{Kind: sketchnewton.Gaussian, Block: c.Block}, nil
-	case "countsketch":
-		return sketchnewton.Sketch{Kind: sketchnewton.CountSketch, Block: c.Block}, nil
-	}
-	return nil, usageErr("--sketch %q: want kaczmarz, kaczmarz-weighted, gaussian or countsketch", c.Sketch)
+	return c.Sketch.Get()(c.Block), nil
 }
 
 func runNLP(c *nlpConfig, stdout, stderr io.Writer) error {
@@ -137,16 +131,17 @@ func runNLP(c *nlpConfig, stdout, stderr io.Writer) error {
 	if c.MaxIter < 1 {
 		return usageErr("--maxiter must be at least 1, got %d", c.MaxIter)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	st, err := c.common.begin("nlp", c, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.end()
 	// --tol is the paper's absolute test on the KKT residual.
 	set := &sketchnewton.Settings{Control: iterate.Control{AbsTolerance: c.Tol, MaxIterations: c.MaxIter, History: true}, Seed: c.Seed, Lambda0: l0, PaperGradient: c.PaperGradient}
-	start := time.Now()
-	res, err := sketchnewton.Solve(ctx, p, x0, inner, set)
+	res, err := sketchnewton.Solve(st.ctx, p, x0, inner, set)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	secs := time.Since(start).Seconds()
 	n, m := p.Dims()
 	if !c.JSON {
 		fmt.Fprintf(stdout, "%5s %12s %9s %9s %9s %10s\n", "iter", "kkt", "step", "eta1", "eta2", "inner")
@@ -154,33 +149,18 @@ func runNLP(c *nlpConfig, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%5d %12.4e %9.3g %9.3g %9.3g %10d\n", it.Iter, it.KKT, it.Step, it.Eta1, it.Eta2, it.InnerSteps)
 		}
 	}
-	kkt := res.History
-	solver := c.Solver
+	solver := c.Solver.String()
 	if solver == "sketch" {
-		solver = c.Sketch
+		solver = c.Sketch.String()
 	}
-	summary := map[string]any{"command": "nlp", "problem": c.Problem, "n": n, "m": m, "solver": solver,
-		"objective": res.F, "kkt_residual": res.Residual, "reason": res.Reason.String(), "iterations": res.Iterations,
-		"inner_steps": res.Stats.InnerSteps, "flops": res.Stats.Flops, "inner_cap_hits": res.Stats.InnerCapHits,
-		"penalty_increases": res.Stats.PenaltyIncreases, "backtracks": res.Stats.Backtracks,
-		"kkt_history": kkt, "seconds": secs, "threads": c.Threads}
+	sum := st.summary().set("problem", c.Problem, "n", n, "m", m, "solver", solver,
+		"objective", res.F, "kkt_residual", res.Residual, "iterations", res.Iterations,
+		"inner_steps", res.Stats.InnerSteps, "flops", res.Stats.Flops, "inner_cap_hits", res.Stats.InnerCapHits,
+		"penalty_increases", res.Stats.PenaltyIncreases, "backtracks", res.Stats.Backtracks,
+		"kkt_history", res.History, "threads", c.Threads)
 	if res.Message != "" {
-		summary["message"] = res.Message
+		sum.set("message", res.Message)
 	}
-	if c.JSON {
-		report(stdout, true, summary)
-	} else {
-		fmt.Fprintf(stdout, "%s (n=%d, m=%d), %s: %s after %d iterations, f = %.10g, KKT %.3e, %d inner steps (%d at the cap), %.3g flops, %.3f s\n",
-			c.Problem, n, m, solver, res.Reason, res.Iterations, res.F, res.Residual, res.Stats.InnerSteps, res.Stats.InnerCapHits, float64(res.Stats.Flops), secs)
-		if res.Message != "" {
-			fmt.Fprintln(stdout, res.Message)
-		}
-	}
-	if res.Reason == iterate.Cancelled {
-		return context.Canceled
-	}
-	if !res.Reason.Converged() && !c.AllowUnconverged {
-		return fmt.Errorf("%s: KKT residual %.3g above --tol %g (%s; use --allow-unconverged to accept)", c.Problem, res.Residual, c.Tol, res.Reason)
-	}
-	return nil
+	sum.outcome(c.Problem, &res.Outcome)
+	return st.report(sum)
 }

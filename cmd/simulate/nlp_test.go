@@ -48,7 +48,7 @@ func TestNLPBadInput(t *testing.T) {
 		{[]string{"--sketch", "srht"}, 2, `--sketch "srht"`},
 		{[]string{"--tol", "0"}, 2, "--tol must be positive"},
 		{[]string{"--problem", "poisson", "--n", "0"}, 2, "--n must be at least 1"},
-		{[]string{"--problem", "hs49", "--maxiter", "2"}, 1, "above --tol"},
+		{[]string{"--problem", "hs49", "--maxiter", "2"}, 1, "did not converge: hs49: iteration limit reached after 2 iterations"},
 	} {
 		code, _, errs := sim(t, append([]string{"nlp"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/pdekit/pdekit/io/h5"
@@ -72,42 +69,57 @@ func autonomous(m ode.Method) ode.Method {
 
 // reference returns the end state by Vern6 at rtol = atol = 1e-14, or for
 // the stiff problems Rodas4 at rtol 1e-12, atol 1e-14.
-func (p odeProblem) reference() ([]float64, error) {
+func (p odeProblem) reference(ctx context.Context) ([]float64, error) {
 	var m ode.Method = ode.Vern6
 	set := &ode.Settings{Control: iterate.Control{Tolerance: 1e-14, AbsTolerance: 1e-14}}
 	if p.stiff {
 		m, set = autonomous(ode.Rodas4{}), &ode.Settings{Control: iterate.Control{Tolerance: 1e-12, AbsTolerance: 1e-14, MaxIterations: 10000000}}
 	}
-	sol, err := ode.Solve(context.Background(), m, p.f, 0, p.t1, p.y0, nil, set)
+	sol, err := ode.Solve(ctx, m, p.f, 0, p.t1, p.y0, nil, set)
 	if err != nil {
+		return nil, err
+	}
+	if err := sol.Err(); err != nil {
 		return nil, err
 	}
 	return sol.Y[len(sol.Y)-1], nil
 }
 
-var odeMethods = map[string]ode.Method{"euler": ode.Euler, "midpoint": ode.Midpoint, "rk4": ode.RK4, "bs3": ode.BS3,
-	"dp5": ode.DP5, "tsit5": ode.Tsit5, "vern6": ode.Vern6, "rosenbrock23": ode.Rosenbrock23{}, "rodas4": ode.Rodas4{}, "rodas5": ode.Rodas5{}}
+var odeMethods = []option[ode.Method]{{"tsit5", ode.Tsit5}, {"dp5", ode.DP5}, {"vern6", ode.Vern6}, {"bs3", ode.BS3},
+	{"rk4", ode.RK4}, {"midpoint", ode.Midpoint}, {"euler", ode.Euler},
+	{"rosenbrock23", ode.Rosenbrock23{}}, {"rodas4", ode.Rodas4{}}, {"rodas5", ode.Rodas5{}}}
+
+type odeConfig struct {
+	common
+	Problem *choice[odeProblem] `json:"problem"`
+	Method  *choice[ode.Method] `json:"method"`
+	RTol    float64             `json:"rtol"`
+	ATol    float64             `json:"atol"`
+	Dt      float64             `json:"dt,omitempty"`
+	Out     string              `json:"out,omitempty"`
+}
 
 func cmdODE(args []string, stdout, stderr io.Writer) error {
-	var c struct {
-		common
-		Problem, Method string
-		RTol, ATol, Dt  float64
-		Out             string
+	var probs []option[odeProblem]
+	for _, name := range []string{"lotka-volterra", "vanderpol-mu1", "arenstorf", "vanderpol-mu1000", "robertson"} {
+		probs = append(probs, option[odeProblem]{name, odeProblems()[name]})
 	}
-	fs := newFlags("ode", `Integrate one of the test problems of ../shared/peers/odes.py and report function
+	c := odeConfig{Problem: newChoice("problem", "lotka-volterra", probs...), Method: newChoice("method", "tsit5", odeMethods...)}
+	fs := newFlags("ode", `Integrate one of the test problems of the peer script odes.py and report function
 evaluations (as SciPy counts them: without those of a finite-difference Jacobian, which
 "nfev_jac" reports), steps, the relative end-point error against a tight reference (Vern6 at
 rtol = atol = 1e-14, or for the stiff problems Rodas4 at 1e-12/1e-14) and the time;
---json prints the peer script's line format for compare.py. The stiff methods are told the
-problems are autonomous and take central-difference Jacobians. Problems: lotka-volterra,
-vanderpol-mu1, arenstorf (nonstiff); vanderpol-mu1000, robertson (stiff: rosenbrock23, rodas4, rodas5).
-Methods: tsit5, dp5, vern6, bs3 (adaptive), rk4, midpoint, euler (fixed step --dt), rosenbrock23,
-rodas4, rodas5 (stiff).`,
+--json prints one object that is also the peer script's line for compare.py. The stiff
+methods are told the problems are autonomous and take central-difference Jacobians.
+Problems: lotka-volterra, vanderpol-mu1, arenstorf (nonstiff); vanderpol-mu1000, robertson
+(stiff: rosenbrock23, rodas4, rodas5). Methods: tsit5, dp5, vern6, bs3 (adaptive), rk4,
+midpoint, euler (fixed step --dt), rosenbrock23, rodas4, rodas5 (stiff). An integration
+that stops early (too many steps, a blow-up) exits 1 unless --allow-unconverged.`,
 		"simulate ode --problem arenstorf --method tsit5 --rtol 1e-6 --atol 1e-9 --out orbit.h5", stderr)
 	c.common.register(fs)
-	fs.StringVar(&c.Problem, "problem", "lotka-volterra", "test problem")
-	fs.StringVar(&c.Method, "method", "tsit5", "integration method")
+	c.common.registerConvergence(fs)
+	fs.Var(c.Problem, "problem", "test problem: "+c.Problem.Names())
+	fs.Var(c.Method, "method", "integration method: "+c.Method.Names())
 	fs.Float64Var(&c.RTol, "rtol", 1e-6, "relative tolerance")
 	fs.Float64Var(&c.ATol, "atol", 1e-9, "absolute tolerance")
 	fs.Float64Var(&c.Dt, "dt", 0, "fixed step of rk4, midpoint and euler")
@@ -115,75 +127,56 @@ rodas4, rodas5 (stiff).`,
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := c.common.apply(); err != nil {
-		return err
-	}
-	probs := odeProblems()
-	p, ok := probs[c.Problem]
-	if !ok {
-		var names []string
-		for k := range probs {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		return usageErr("--problem %q: want one of %s", c.Problem, strings.Join(names, ", "))
-	}
-	tab, ok := odeMethods[c.Method]
-	if !ok {
-		return usageErr("--method %q: want tsit5, dp5, vern6, bs3, rk4, midpoint, euler, rosenbrock23, rodas4 or rodas5", c.Method)
-	}
+	p, tab := c.Problem.Get(), c.Method.Get()
 	if _, explicit := tab.(*ode.Tableau); p.stiff && explicit {
 		return usageErr("--problem %s is stiff: use --method rosenbrock23, rodas4 or rodas5", c.Problem)
 	}
 	if !(c.RTol > 0) || !(c.ATol > 0) {
 		return usageErr("--rtol %g and --atol %g must be positive", c.RTol, c.ATol)
 	}
-	if err := checkOut(c.Out, c.Force); err != nil {
+	st, err := c.common.begin("ode", &c, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	if err := st.checkOut(c.Out); err != nil {
 		return err
 	}
 	start := time.Now()
-	sol, err := ode.Solve(context.Background(), autonomous(tab), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol}, Dt: c.Dt})
+	sol, err := ode.Solve(st.ctx, autonomous(tab), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol}, Dt: c.Dt})
 	secs := time.Since(start).Seconds()
-	if sol == nil {
+	if err != nil {
 		return usageErr("%v", err)
 	}
-	yRef, rerr := p.reference()
+	yRef, rerr := p.reference(st.ctx)
 	if rerr != nil {
-		return fmt.Errorf("reference solution: %w", rerr)
+		return st.fail(fmt.Errorf("reference solution: %w", rerr))
 	}
 	yEnd := sol.Y[len(sol.Y)-1]
 	var relerr float64
 	for i := range yEnd {
 		relerr = math.Max(relerr, math.Abs(yEnd[i]-yRef[i])/math.Max(math.Abs(yRef[i]), 1))
 	}
-	if c.Out != "" && err == nil {
-		if werr := writeTrajectory(c.Out, c.Force, sol); werr != nil {
-			return werr
+	if c.Out != "" {
+		if err := writeTrajectory(st, c.Out, sol); err != nil {
+			return st.fail(err)
 		}
 	}
-	line := map[string]any{"case": fmt.Sprintf("ode-%s-rtol%s", c.Problem, formatG(c.RTol)), "impl": "pdekit-" + c.Method,
-		"nfev": sol.Stats.FEvals - sol.Stats.JacFEvals, "nfev_jac": sol.Stats.JacFEvals, "njev": sol.Stats.JacEvals,
-		"steps": sol.Stats.Accepted, "rejected": sol.Stats.Rejected, "seconds": secs,
-		"relerr_end": relerr, "success": err == nil}
-	if c.JSON {
-		b, _ := json.Marshal(line)
-		fmt.Fprintln(stdout, string(b))
-	} else {
-		fmt.Fprintf(stdout, "%s with %s: %d evaluations, %d steps (%d rejected), end error %.3g, %.4f s\n",
-			c.Problem, c.Method, sol.Stats.FEvals-sol.Stats.JacFEvals, sol.Stats.Accepted, sol.Stats.Rejected, relerr, secs)
-		if c.Out != "" && err == nil {
-			fmt.Fprintf(stdout, "wrote %s\n", c.Out)
-		}
-	}
-	return err
+	ok := sol.Reason.Converged()
+	sum := st.summary().set("case", fmt.Sprintf("ode-%s-rtol%s", c.Problem, formatG(c.RTol)), "impl", "pdekit-"+c.Method.String(),
+		"nfev", sol.Stats.FEvals-sol.Stats.JacFEvals, "nfev_jac", sol.Stats.JacFEvals, "njev", sol.Stats.JacEvals,
+		"steps", sol.Stats.Accepted, "rejected", sol.Stats.Rejected, "relerr_end", relerr, "success", ok)
+	sum.outcome(c.Method.String(), &sol.Outcome)
+	sum.Seconds = secs // the integration alone, as the peer script times it
+	return st.report(sum)
 }
 
 // formatG prints a float as Python's "%g" does, for the case names
 // ("1e-06" in both).
 func formatG(v float64) string { return fmt.Sprintf("%g", v) }
 
-func writeTrajectory(path string, force bool, sol *ode.Solution) error {
-	f, err := h5.Create(path, force)
+func writeTrajectory(st *stage, path string, sol *ode.Solution) error {
+	f, err := st.createH5(path)
 	if err != nil {
 		return err
 	}
@@ -199,5 +192,8 @@ func writeTrajectory(path string, force bool, sol *ode.Solution) error {
 	if err := h5.Write(f, "y", []int{n, d}, flat, nil); err != nil {
 		return err
 	}
-	return f.Close()
+	if err := f.SetAttr("/", "reason", sol.Reason.String()); err != nil {
+		return err
+	}
+	return st.closeH5(f, path)
 }

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/pdekit/pdekit/io/h5"
@@ -18,34 +14,85 @@ import (
 	"github.com/pdekit/pdekit/transport"
 )
 
-var otMethods = []string{"sinkhorn", "sinkhorn-log", "sinkhorn-eps", "sns", "emd", "unbalanced", "sparse"}
+// otSolve runs one transport method on (a, b, cost) with the flags of c.
+type otSolve func(ctx context.Context, c *otConfig, a, b, cost []float64, s *transport.Settings) (*transport.Result, error)
+
+var otMethods = []option[otSolve]{
+	{"sinkhorn", func(ctx context.Context, c *otConfig, a, b, cost []float64, s *transport.Settings) (*transport.Result, error) {
+		return transport.Sinkhorn(ctx, a, b, cost, c.Reg, s)
+	}},
+	{"sinkhorn-log", func(ctx context.Context, c *otConfig, a, b, cost []float64, s *transport.Settings) (*transport.Result, error) {
+		return transport.SinkhornLog(ctx, a, b, cost, c.Reg, s)
+	}},
+	{"sinkhorn-eps", func(ctx context.Context, c *otConfig, a, b, cost []float64, s *transport.Settings) (*transport.Result, error) {
+		return transport.SinkhornEpsScaling(ctx, a, b, cost, c.Reg, s)
+	}},
+	{"sns", func(ctx context.Context, c *otConfig, a, b, cost []float64, s *transport.Settings) (*transport.Result, error) {
+		return transport.SinkhornNewtonSparse(ctx, a, b, cost, c.Reg, s)
+	}},
+	{"emd", func(ctx context.Context, c *otConfig, a, b, cost []float64, s *transport.Settings) (*transport.Result, error) {
+		return transport.EMD(ctx, a, b, cost, s)
+	}},
+	{"unbalanced", func(ctx context.Context, c *otConfig, a, b, cost []float64, s *transport.Settings) (*transport.Result, error) {
+		return transport.SinkhornUnbalanced(ctx, a, b, cost, c.Reg, c.Tau, s)
+	}},
+	{"sparse", func(ctx context.Context, c *otConfig, a, b, cost []float64, s *transport.Settings) (*transport.Result, error) {
+		return transport.SparsityConstrained(ctx, a, b, cost, c.Reg, c.K, s)
+	}},
+}
+
+// otCost computes a cost matrix between clouds x and y in d dimensions.
+type otCost func(c *otConfig, x, y []float64, d int) ([]float64, error)
+
+var otCosts = []option[otCost]{
+	{"sqeuclidean", func(_ *otConfig, x, y []float64, d int) ([]float64, error) {
+		return transport.CostMatrix(x, y, d, transport.SqEuclidean)
+	}},
+	{"euclidean", func(_ *otConfig, x, y []float64, d int) ([]float64, error) {
+		return transport.CostMatrix(x, y, d, transport.Euclidean)
+	}},
+	{"minkowski", func(c *otConfig, x, y []float64, d int) ([]float64, error) {
+		return transport.CostMatrixLp(x, y, d, c.P)
+	}},
+}
+
+type otConfig struct {
+	common
+	In      string           `json:"in"`
+	Out     string           `json:"out,omitempty"`
+	Method  *choice[otSolve] `json:"method"`
+	Cost    *choice[otCost]  `json:"cost"`
+	Fields  bool             `json:"fields"`
+	Reg     float64          `json:"reg"`
+	Tol     float64          `json:"tol"`
+	Tau     float64          `json:"tau"`
+	P       float64          `json:"p"`
+	MaxIter int              `json:"maxiter"`
+	K       int              `json:"k"`
+	Warmup  int              `json:"warmup"`
+}
 
 func cmdOT(args []string, stdout, stderr io.Writer) error {
-	var c struct {
-		common
-		In, Out, Method, Cost string
-		Fields                bool
-		Reg, Tol, Tau, P      float64
-		MaxIter, K, Warmup    int
-	}
+	c := otConfig{Method: newChoice("method", "sinkhorn-log", otMethods...), Cost: newChoice("cost", "sqeuclidean", otCosts...)}
 	fs := newFlags("ot", `Optimal transport between two point clouds or two densities read from one HDF5 file
 (datasets x and y; optional weights a and b, uniform otherwise), or for a cost matrix given
 in the file (dataset cost [n, m], then --cost is ignored). Clouds are [n, d] and
 [m, d]; with --fields, x and y are nonnegative densities on the same 1-D or 2-D grid over
 the unit interval or square (cell centres), normalised to unit mass, and zero cells are
-dropped. The cost matrix is normalised by its maximum, as ../shared/peers/optimal_transport.py
-does ("scale" reports the maximum). Methods: sinkhorn (plain scaling), sinkhorn-log
-(stabilised log domain), sinkhorn-eps (log domain with epsilon scaling), sns
+dropped. The cost matrix is normalised by its maximum, as the peer script
+optimal_transport.py does ("scale" reports the maximum). Methods: sinkhorn (plain scaling),
+sinkhorn-log (stabilised log domain), sinkhorn-eps (log domain with epsilon scaling), sns
 (Sinkhorn-Newton-Sparse), emd (exact network simplex), unbalanced (KL-relaxed marginals,
 --tau), sparse (at most --k nonzeros per column, --reg is the quadratic gamma). Prints cost,
-marginal error, iterations and seconds (--json: the peer script's line); --out writes the
-plan (CSR when at most 10% is nonzero) and the potentials.`,
+marginal error, iterations and seconds (--json: one object that is also the peer script's
+line); --out writes the plan (CSR when at most 10% is nonzero) and the potentials.`,
 		"simulate ot --in clouds.h5 --method sns --reg 0.001 --tol 1e-9 --out plan.h5", stderr)
 	c.common.register(fs)
+	c.common.registerConvergence(fs)
 	fs.StringVar(&c.In, "in", "", "HDF5 file with datasets x and y (required)")
 	fs.StringVar(&c.Out, "out", "", "write the plan and potentials to this HDF5 file")
-	fs.StringVar(&c.Method, "method", "sinkhorn-log", "method: "+strings.Join(otMethods, ", "))
-	fs.StringVar(&c.Cost, "cost", "sqeuclidean", "ground cost: sqeuclidean (W2), euclidean (W1) or minkowski (--p)")
+	fs.Var(c.Method, "method", "method: "+c.Method.Names())
+	fs.Var(c.Cost, "cost", "ground cost: sqeuclidean (W2), euclidean (W1) or minkowski (--p)")
 	fs.Float64Var(&c.P, "p", 1, "minkowski: the exponent of (sum |x_k - y_k|^p)^(1/p)")
 	fs.BoolVar(&c.Fields, "fields", false, "x and y are densities on a grid, not point clouds")
 	fs.Float64Var(&c.Reg, "reg", 0.01, "entropic regularisation (quadratic gamma for sparse; ignored by emd)")
@@ -57,26 +104,15 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := c.common.apply(); err != nil {
-		return err
-	}
 	if c.In == "" {
 		return usageErr("--in is required")
 	}
-	if err := oneOf("--method", c.Method, otMethods); err != nil {
+	st, err := c.common.begin("ot", &c, stdout, stderr)
+	if err != nil {
 		return err
 	}
-	var metric transport.Metric
-	switch c.Cost {
-	case "sqeuclidean":
-		metric = transport.SqEuclidean
-	case "euclidean":
-		metric = transport.Euclidean
-	case "minkowski":
-	default:
-		return usageErr("--cost %q: want sqeuclidean, euclidean or minkowski", c.Cost)
-	}
-	if err := checkOut(c.Out, c.Force); err != nil {
+	defer st.end()
+	if err := st.checkOut(c.Out); err != nil {
 		return err
 	}
 	cost, a, b, d, err := readCostInput(c.In)
@@ -88,12 +124,7 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 		if x, y, a, b, d, err = readOTInput(c.In, c.Fields); err != nil {
 			return err
 		}
-		if c.Cost == "minkowski" {
-			cost, err = transport.CostMatrixLp(x, y, d, c.P)
-		} else {
-			cost, err = transport.CostMatrix(x, y, d, metric)
-		}
-		if err != nil {
+		if cost, err = c.Cost.Get()(&c, x, y, d); err != nil {
 			return usageErr("%v", err)
 		}
 	}
@@ -107,70 +138,40 @@ plan (CSR when at most 10% is nonzero) and the potentials.`,
 			cost[i] /= scale
 		}
 	}
-	start := time.Now()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	// --tol is the marginal error of the normalised problem (mass 1).
 	set := &transport.Settings{Control: iterate.Control{Tolerance: c.Tol, MaxIterations: c.MaxIter}, Warmup: c.Warmup}
-	var r *transport.Result
-	switch c.Method {
-	case "sinkhorn":
-		r, err = transport.Sinkhorn(ctx, a, b, cost, c.Reg, set)
-	case "sinkhorn-log":
-		r, err = transport.SinkhornLog(ctx, a, b, cost, c.Reg, set)
-	case "sinkhorn-eps":
-		r, err = transport.SinkhornEpsScaling(ctx, a, b, cost, c.Reg, set)
-	case "unbalanced":
-		r, err = transport.SinkhornUnbalanced(ctx, a, b, cost, c.Reg, c.Tau, set)
-	case "sns":
-		r, err = transport.SinkhornNewtonSparse(ctx, a, b, cost, c.Reg, set)
-	case "emd":
-		r, err = transport.EMD(ctx, a, b, cost, set)
-	case "sparse":
-		r, err = transport.SparsityConstrained(ctx, a, b, cost, c.Reg, c.K, set)
-	}
+	start := time.Now()
+	r, err := c.Method.Get()(st.ctx, &c, a, b, cost, set)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	plan, f, g, iters, value, merr := r.Plan, r.F, r.G, r.Iterations, r.Cost, r.MarginalError
-	converged := r.Reason.Converged()
-	extra := map[string]any{}
-	if c.Method == "sns" {
-		extra["sinkhorn_iters"], extra["newton_iters"], extra["cg_iters"] = r.Stats.SinkhornIterations, r.Stats.NewtonIterations, r.Stats.CGIterations
-	}
 	secs := time.Since(start).Seconds()
 	nnz := 0
-	for _, p := range plan {
+	for _, p := range r.Plan {
 		if p != 0 {
 			nnz++
 		}
 	}
 	if c.Out != "" {
-		if err := writePlan(c.Out, c.Force, plan, f, g, n, m, nnz, map[string]any{"method": c.Method, "cost": value, "marginal_error": merr,
-			"iterations": iters, "reg": c.Reg, "tol": c.Tol, "in": c.In, "metric": c.Cost, "scale": scale}); err != nil {
-			return err
+		if err := writePlan(st, c.Out, r, n, m, nnz, scale); err != nil {
+			return st.fail(err)
 		}
 	}
 	kind := "cloud"
 	if c.Fields {
 		kind = "field"
 	}
-	line := map[string]any{"case": fmt.Sprintf("ot-%s-ot-n%d-d%d-%s-reg%g-seed0", filepath.Base(c.In), n, d, c.Cost, c.Reg),
-		"impl": "pdekit-" + c.Method, "n": n, "m": m, "seconds": secs, "iters": iters, "cost": value, "marginal_err": merr,
-		"converged": converged, "nnz": nnz, "scale": scale, "threads": c.Threads, "kind": kind}
-	for k, v := range extra {
-		line[k] = v
+	// The peer script's line (case, impl, seconds, iters, ...) with the
+	// shared keys: compare.py joins it on "case".
+	sum := st.summary().set("case", fmt.Sprintf("ot-%s-ot-n%d-d%d-%s-reg%g-seed0", filepath.Base(c.In), n, d, c.Cost, c.Reg),
+		"impl", "pdekit-"+c.Method.String(), "n", n, "m", m, "iters", r.Iterations, "cost", r.Cost,
+		"marginal_err", r.MarginalError, "nnz", nnz, "scale", scale, "threads", c.Threads, "kind", kind)
+	if c.Method.String() == "sns" {
+		sum.set("sinkhorn_iters", r.Stats.SinkhornIterations, "newton_iters", r.Stats.NewtonIterations, "cg_iters", r.Stats.CGIterations)
 	}
-	if c.JSON {
-		b, _ := json.Marshal(line)
-		fmt.Fprintln(stdout, string(b))
-	} else {
-		report(stdout, false, line)
-	}
-	if !converged {
-		return fmt.Errorf("%s: %w", c.Method, r.Err())
-	}
-	return nil
+	sum.outcome(c.Method.String(), &r.Outcome)
+	sum.Seconds = secs // the solve alone, as the peer script times it
+	return st.report(sum)
 }
 
 // readCostInput reads a user-given cost matrix: the dataset "cost" [n, m]
@@ -301,12 +302,13 @@ func firstErr(errs ...error) error {
 }
 
 // writePlan writes the plan (CSR when sparse) and the potentials.
-func writePlan(path string, force bool, plan, f, g []float64, n, m, nnz int, attrs map[string]any) error {
-	out, err := h5.Create(path, force)
+func writePlan(st *stage, path string, r *transport.Result, n, m, nnz int, scale float64) error {
+	out, err := st.createH5(path)
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
 	defer out.Abort()
+	plan := r.Plan
 	if nnz*10 <= n*m {
 		var rows, cols []int
 		var vals []float64
@@ -327,14 +329,19 @@ func writePlan(path string, force bool, plan, f, g []float64, n, m, nnz int, att
 	} else if err := h5.Write(out, "plan", []int{n, m}, plan, nil); err != nil {
 		return err
 	}
-	if err := h5.Write(out, "f", []int{n}, f, nil); err != nil {
+	if err := h5.Write(out, "f", []int{n}, r.F, nil); err != nil {
 		return err
 	}
-	if err := h5.Write(out, "g", []int{m}, g, nil); err != nil {
+	if err := h5.Write(out, "g", []int{m}, r.G, nil); err != nil {
 		return err
 	}
-	if err := out.SetConfig("/", attrs); err != nil {
-		return err
+	for _, a := range []struct {
+		k string
+		v any
+	}{{"cost", r.Cost}, {"marginal_error", r.MarginalError}, {"iterations", r.Iterations}, {"reason", r.Reason.String()}, {"scale", scale}} {
+		if err := out.SetAttr("/", a.k, a.v); err != nil {
+			return err
+		}
 	}
-	return out.Close()
+	return st.closeH5(out, path)
 }

@@ -11,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
-	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
@@ -48,6 +46,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "Solve the problem of the embedded default configuration (or --config FILE), write the\nsolution to HDF5 and a PNG picture of it, and print a summary.",
 		"simulate run --out out", stderr)
 	cm.register(fs)
+	cm.registerConvergence(fs)
 	fs.StringVar(&cfgPath, "config", "", "JSON configuration file (default: the embedded one; see --print-config)")
 	fs.StringVar(&outDir, "out", ".", "folder for the output files")
 	printCfg := fs.Bool("print-config", false, "print the embedded default configuration and exit")
@@ -76,20 +75,30 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if fi, err := os.Stat(outDir); err != nil || !fi.IsDir() {
 		return usageErr("--out %s is not an existing folder", outDir)
 	}
+	mf := defaultMethodFlags("cg", "none")
+	if err := mf.Method.Set(cfg.Method); err != nil {
+		return usageErr("%s: %v", cfgPath, err)
+	}
+	if err := mf.PC.Set(cfg.PC); err != nil {
+		return usageErr("%s: %v", cfgPath, err)
+	}
 	sc := &solveConfig{
 		problemFlags: problemFlags{Problem: cfg.Problem, N: cfg.N, Eps: cfg.Eps, Peclet: cfg.Peclet, K: cfg.K},
-		common:       cm, RTol: cfg.RTol,
-		methodFlags: methodFlags{Method: cfg.Method, PC: cfg.PC, Omega: 1, Restart: 30, Cycle: "V", Smoother: "gs", Coarse: "galerkin", Interp: "auto", PreSmooth: 1},
-		Out:         filepath.Join(outDir, cfg.Out),
+		common:       cm, RTol: cfg.RTol, methodFlags: mf,
+		Out: filepath.Join(outDir, cfg.Out),
 	}
-	sc.JSON = cm.JSON
 	pic := filepath.Join(outDir, cfg.Picture)
-	if err := checkOut(pic, cm.Force); err != nil {
+	st, err := sc.common.begin("run", &cfg, stdout, stderr)
+	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := solve(sc, &buf, stderr); err != nil {
+	defer st.end()
+	if err := st.checkOut(sc.Out, pic); err != nil {
 		return err
+	}
+	sum, _, err := solve(st, sc)
+	if err != nil {
+		return st.fail(err)
 	}
 	// Read the solution back from the file just written: the picture shows
 	// what a user of the file sees.
@@ -105,21 +114,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if len(dims) != 2 {
 		return usageErr("run draws 2-D problems; %s is %d-D", cfg.Problem, len(dims))
 	}
-	if err := heatMap(pic, cm.Force, u, dims[0], dims[1], fmt.Sprintf("%s, n = %d", cfg.Problem, cfg.N)); err != nil {
-		return err
+	if err := heatMap(st, pic, u, dims[0], dims[1], fmt.Sprintf("%s, n = %d", cfg.Problem, cfg.N)); err != nil {
+		return st.fail(err)
 	}
-	var summary map[string]any
-	if cm.JSON {
-		json.Unmarshal(buf.Bytes(), &summary)
-		summary["command"] = "run"
-		summary["picture"] = pic
-		summary["max_u"] = maxOf(u)
-		report(stdout, true, summary)
-		return nil
-	}
-	stdout.Write(buf.Bytes())
-	fmt.Fprintf(stdout, "%-16s %.6g\n%-16s %s\n", "max u", maxOf(u), "picture", pic)
-	return nil
+	sum.set("max_u", maxOf(u))
+	return st.report(sum)
 }
 
 func maxOf(v []float64) float64 {
@@ -142,7 +141,7 @@ func (f field) X(c int) float64    { return float64(c+1) / float64(f.nx+1) }
 func (f field) Y(r int) float64    { return float64(r+1) / float64(f.ny+1) }
 
 // heatMap writes a PNG picture of u atomically.
-func heatMap(path string, force bool, u []float64, ny, nx int, title string) error {
+func heatMap(st *stage, path string, u []float64, ny, nx int, title string) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "x"
@@ -154,35 +153,33 @@ func heatMap(path string, force bool, u []float64, ny, nx int, title string) err
 	if err != nil {
 		return err
 	}
-	return atomicWrite(path, force, func(out io.Writer) error {
+	return st.writeFile(path, func(out io.Writer) error {
 		_, err := w.WriteTo(out)
 		return err
 	})
 }
 
 func cmdVersion(args []string, stdout, stderr io.Writer) error {
-	var asJSON bool
+	var cm common
 	fs := newFlags("version", "Print the versions of the toolkit, Go and the native libraries.", "simulate version --json", stderr)
-	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.BoolVar(&cm.JSON, "json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	v := "devel"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		v = bi.Main.Version
+	st, err := cm.begin("version", nil, stdout, stderr)
+	if err != nil {
+		return err
 	}
+	defer st.end()
 	core := openblas.Core()
-	out := map[string]any{
-		"pdekit": v, "go": runtime.Version(), "hdf5": h5.LibVersion(),
-		"cpus": runtime.NumCPU(), "gomaxprocs": runtime.GOMAXPROCS(0), "os_arch": runtime.GOOS + "/" + runtime.GOARCH,
-		"openblas": openblas.Config(), "openblas_core": core, "openblas_threads": openblas.Threads(),
-		"openblas_coretype_env": os.Getenv("OPENBLAS_CORETYPE"), "fftw": fft.Version(),
-	}
+	sum := st.summary().set("pdekit", version(), "go", runtime.Version(), "hdf5", h5.LibVersion(),
+		"cpus", runtime.NumCPU(), "gomaxprocs", runtime.GOMAXPROCS(0), "os_arch", runtime.GOOS+"/"+runtime.GOARCH,
+		"openblas", openblas.Config(), "openblas_core", core, "openblas_threads", openblas.Threads(),
+		"openblas_coretype_env", os.Getenv("OPENBLAS_CORETYPE"), "fftw", fft.Version())
 	if rec := openblas.Recommended(core, openblas.CPUFlags()); rec != "" {
-		out["openblas_core_recommended"] = rec
+		sum.set("openblas_core_recommended", rec)
 	}
-	report(stdout, asJSON, out)
-	return nil
+	return st.report(sum)
 }
 
 func cmdExport(args []string, stdout, stderr io.Writer) error {
@@ -208,15 +205,14 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	if format != "mtx" && format != "h5" {
 		return usageErr("cannot tell the format of %q: use --format mtx or h5", out)
 	}
-	for _, f := range []string{out, rhs} {
-		if err := checkOut(f, cm.Force); err != nil {
-			return err
-		}
-	}
-	if err := cm.apply(); err != nil {
+	st, err := cm.begin("export", &p, stdout, stderr)
+	if err != nil {
 		return err
 	}
-	start := time.Now()
+	defer st.end()
+	if err := st.checkOut(out, rhs); err != nil {
+		return err
+	}
 	prob, err := p.build()
 	if err != nil {
 		return err
@@ -228,62 +224,31 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 		if prob.symmetric {
 			sym = mtx.Symmetric
 		}
-		if err := atomicWrite(out, cm.Force, func(w io.Writer) error { return mtx.WriteCSR(w, a, sym) }); err != nil {
-			return err
+		if err := st.writeFile(out, func(w io.Writer) error { return mtx.WriteCSR(w, a, sym) }); err != nil {
+			return st.fail(err)
 		}
 		if rhs != "" {
 			b := prob.rhs
-			if err := atomicWrite(rhs, cm.Force, func(w io.Writer) error { return mtx.WriteDense(w, column(b)) }); err != nil {
-				return err
+			if err := st.writeFile(rhs, func(w io.Writer) error { return mtx.WriteDense(w, column(b)) }); err != nil {
+				return st.fail(err)
 			}
 		}
 	case "h5":
-		f, err := h5.Create(out, cm.Force)
+		f, err := st.createH5(out)
 		if err != nil {
 			return err
 		}
 		defer f.Abort()
 		if err := h5.WriteCSR(f, "A", a); err != nil {
-			return err
+			return st.fail(err)
 		}
 		if err := h5.Write(f, "b", []int{len(prob.rhs)}, prob.rhs, nil); err != nil {
-			return err
+			return st.fail(err)
 		}
-		if err := f.SetConfig("/", p); err != nil {
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := st.closeH5(f, out); err != nil {
 			return err
 		}
 	}
 	r, _ := a.Dims()
-	summary := map[string]any{"command": "export", "problem": p.Problem, "n": r, "nnz": a.NNZ(), "out": out, "seconds": time.Since(start).Seconds()}
-	if rhs != "" {
-		summary["rhs"] = rhs
-	}
-	report(stdout, cm.JSON, summary)
-	return nil
-}
-
-// atomicWrite writes a file through a temporary file renamed at the end.
-func atomicWrite(path string, force bool, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	os.Chmod(tmp.Name(), 0o644)
-	if !force {
-		if _, err := os.Stat(path); err == nil {
-			return usageErr("%s already exists (use --force to overwrite)", path)
-		}
-	}
-	return os.Rename(tmp.Name(), path)
+	return st.report(st.summary().set("problem", p.Problem, "n", r, "nnz", a.NNZ()))
 }

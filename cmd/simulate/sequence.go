@@ -1,19 +1,14 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot"
@@ -28,33 +23,38 @@ import (
 
 type sequenceConfig struct {
 	common
-	Workload         string  `json:"workload"`
-	File             string  `json:"file,omitempty"`
-	Instances        int     `json:"instances"`
-	Side             int     `json:"side"`
-	NX               int     `json:"nx"`
-	Dt               float64 `json:"dt"`
-	Base             string  `json:"base"`
-	Policies         string  `json:"policies"`
-	ContextRange     string  `json:"context_range"`
-	Bins             int     `json:"bins"`
-	Features         int     `json:"features"`
-	Trials           int     `json:"trials"`
-	Seed             uint64  `json:"seed"`
-	WarmStart        string  `json:"warm_start"`
-	Tol              float64 `json:"tol"`
-	MaxIter          int     `json:"maxiter"`
-	Out              string  `json:"out,omitempty"`
-	Plot             string  `json:"plot,omitempty"`
-	SaveState        string  `json:"save_state,omitempty"`
-	LoadState        string  `json:"load_state,omitempty"`
-	AllowUnconverged bool    `json:"allow_unconverged"`
+	Workload     *choice[string] `json:"workload"`
+	File         string          `json:"file,omitempty"`
+	Instances    int             `json:"instances"`
+	Side         int             `json:"side"`
+	NX           int             `json:"nx"`
+	Dt           float64         `json:"dt"`
+	Base         *choice[int]    `json:"base"`
+	Policies     string          `json:"policies"`
+	ContextRange string          `json:"context_range"`
+	Bins         int             `json:"bins"`
+	Features     int             `json:"features"`
+	Trials       int             `json:"trials"`
+	Seed         uint64          `json:"seed"`
+	WarmStart    *choice[int]    `json:"warm_start"`
+	Tol          float64         `json:"tol"`
+	MaxIter      int             `json:"maxiter"`
+	Out          string          `json:"out,omitempty"`
+	Plot         string          `json:"plot,omitempty"`
+	SaveState    string          `json:"save_state,omitempty"`
+	LoadState    string          `json:"load_state,omitempty"`
 }
 
-var workloadNames = []string{"shifted-high", "shifted-low", "heat2d", "file"}
+var workloadNames = []option[string]{{"shifted-high", "shifted-high"}, {"shifted-low", "shifted-low"}, {"heat2d", "heat2d"}, {"file", "file"}}
+
+// auto is the value of "auto" in the tri-state choices: the workload
+// decides (on for heat2d).
+const auto = -1
 
 func cmdSequence(args []string, stdout, stderr io.Writer) error {
-	var c sequenceConfig
+	c := sequenceConfig{Workload: newChoice("workload", "shifted-high", workloadNames...),
+		Base:      newChoice("base", "auto", option[int]{"auto", auto}, option[int]{"sor", int(relax.SOR)}, option[int]{"ssor-cg", int(relax.SSORCG)}),
+		WarmStart: newChoice("warm-start", "auto", option[int]{"auto", auto}, option[int]{"on", 1}, option[int]{"off", 0})}
 	fs := newFlags("sequence", `Solve a sequence of related systems with SOR (or SSOR-preconditioned CG) whose omega
 is chosen per system by each policy, and compare the policies' total iterations.
 Workloads: the paper's shifted Laplacian (high or low shift variance), the 2-D heat
@@ -64,31 +64,28 @@ Policies: gs (omega 1), a number (fixed omega), best-fixed (in hindsight; solves
 grid omega), tsallis, tsallis-cb, chebcb, oracle, oracle-golden, oracle-formula.`,
 		"simulate sequence --workload shifted-high --instances 1000 --trials 2 --out seq.h5 --plot seq.png", stderr)
 	c.common.register(fs)
-	fs.StringVar(&c.Workload, "workload", "shifted-high", "sequence: "+strings.Join(workloadNames, ", "))
+	fs.Var(c.Workload, "workload", "sequence: "+c.Workload.Names())
 	fs.StringVar(&c.File, "file", "", "HDF5 file of instances for --workload file")
 	fs.IntVar(&c.Instances, "instances", 5000, "number of instances (time steps for heat2d; 0 with file: all)")
 	fs.IntVar(&c.Side, "side", 10, "shifted Laplacian: interior points per side (n = side^2)")
 	fs.IntVar(&c.NX, "nx", 50, "heat2d: mesh intervals per side (n = (nx-1)^2)")
 	fs.Float64Var(&c.Dt, "dt", 1e-3, "heat2d: time step")
-	fs.StringVar(&c.Base, "base", "auto", "base solver: sor, ssor-cg (auto: ssor-cg for heat2d, else sor)")
+	fs.Var(c.Base, "base", "base solver: sor, ssor-cg (auto: ssor-cg for heat2d, else sor)")
 	fs.StringVar(&c.Policies, "policies", "gs,best-fixed,tsallis,tsallis-cb,chebcb,oracle", "comma-separated policies")
 	fs.StringVar(&c.ContextRange, "context-range", "auto", "context interval lo,hi of the contextual policies (auto: the workload's)")
 	fs.IntVar(&c.Bins, "bins", 0, "tsallis-cb bins (0: 5, or 6 for heat2d, as the paper)")
 	fs.IntVar(&c.Features, "features", 6, "chebcb Chebyshev features")
 	fs.IntVar(&c.Trials, "trials", 1, "independent repetitions (seeds seed, seed+1, ...)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
-	fs.StringVar(&c.WarmStart, "warm-start", "auto", "start each solve from the instance's previous state: on, off, auto (on for heat2d)")
+	fs.Var(c.WarmStart, "warm-start", "start each solve from the instance's previous state: on, off, auto (on for heat2d)")
 	fs.Float64Var(&c.Tol, "tol", 1e-8, "relative residual tolerance of each solve")
 	fs.IntVar(&c.MaxIter, "maxiter", 10000, "iteration cap of each solve (a capped solve costs the cap)")
 	fs.StringVar(&c.Out, "out", "", "write per-instance iterations, omegas and seconds to this HDF5 file")
 	fs.StringVar(&c.Plot, "plot", "", "write a PNG of cumulative iterations per policy")
 	fs.StringVar(&c.SaveState, "save-state", "", "save the learned policies' state to this HDF5 file at the end (one trial)")
 	fs.StringVar(&c.LoadState, "load-state", "", "resume the learned policies from a --save-state file")
-	fs.BoolVar(&c.AllowUnconverged, "allow-unconverged", false, "exit 0 even if some solve hit --maxiter")
+	c.common.registerConvergence(fs)
 	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := c.common.apply(); err != nil {
 		return err
 	}
 	return runSequence(&c, stdout, stderr)
@@ -148,40 +145,28 @@ type sequenceSetup struct {
 	contexts bool
 }
 
+// workload returns the --workload name.
+func (c *sequenceConfig) workload() string { return c.Workload.Get() }
+
 func (c *sequenceConfig) setup() (*sequenceSetup, error) {
 	s := &sequenceSetup{cfg: c}
-	if err := oneOf("--workload", c.Workload, workloadNames); err != nil {
-		return nil, err
-	}
-	heat := c.Workload == "heat2d"
-	switch c.Base {
-	case "auto":
+	heat := c.workload() == "heat2d"
+	s.base, s.warm = relax.Base(c.Base.Get()), c.WarmStart.Get() == 1
+	if c.Base.Get() == auto {
 		s.base = relax.SOR
 		if heat {
 			s.base = relax.SSORCG
 		}
-	case "sor":
-		s.base = relax.SOR
-	case "ssor-cg":
-		s.base = relax.SSORCG
-	default:
-		return nil, usageErr("unknown --base %q (available: sor, ssor-cg, auto)", c.Base)
 	}
-	switch c.WarmStart {
-	case "auto":
+	if c.WarmStart.Get() == auto {
 		s.warm = heat
-	case "on":
-		s.warm = true
-	case "off":
-	default:
-		return nil, usageErr("--warm-start must be on, off or auto, got %q", c.WarmStart)
 	}
 	var err error
 	if s.specs, err = parsePolicies(c.Policies); err != nil {
 		return nil, err
 	}
 	switch {
-	case c.Instances < 0 || (c.Instances == 0 && c.Workload != "file"):
+	case c.Instances < 0 || (c.Instances == 0 && c.workload() != "file"):
 		return nil, usageErr("--instances must be at least 1, got %d", c.Instances)
 	case c.Trials < 1:
 		return nil, usageErr("--trials must be at least 1, got %d", c.Trials)
@@ -201,9 +186,9 @@ func (c *sequenceConfig) setup() (*sequenceSetup, error) {
 		return nil, usageErr("--bins must be at least 1, got %d", c.Bins)
 	case (c.SaveState != "" || c.LoadState != "") && c.Trials != 1:
 		return nil, usageErr("--save-state and --load-state need --trials 1")
-	case c.Workload == "file" && c.File == "":
+	case c.workload() == "file" && c.File == "":
 		return nil, usageErr("--workload file needs --file")
-	case c.Workload != "file" && c.File != "":
+	case c.workload() != "file" && c.File != "":
 		return nil, usageErr("--file is for --workload file")
 	}
 	s.bins = c.Bins
@@ -216,12 +201,7 @@ func (c *sequenceConfig) setup() (*sequenceSetup, error) {
 	for _, p := range s.specs {
 		s.grid = s.grid || p.kind == "best-fixed"
 	}
-	for _, p := range []string{c.Out, c.Plot, c.SaveState} {
-		if err := checkOut(p, c.Force); err != nil {
-			return nil, err
-		}
-	}
-	switch c.Workload {
+	switch c.workload() {
 	case "shifted-high", "shifted-low":
 		s.lo, s.hi = relax.ShiftContextLo, relax.ShiftContextHi
 	case "heat2d":
@@ -368,10 +348,10 @@ func (s *fileSource) Next([]float64) (*relax.Instance, error) {
 func (s *sequenceSetup) source(trial int) (src relax.Source, close func(), err error) {
 	c := s.cfg
 	seed := c.Seed + uint64(trial)
-	switch c.Workload {
+	switch c.workload() {
 	case "shifted-high", "shifted-low":
 		v := relax.High
-		if c.Workload == "shifted-low" {
+		if c.workload() == "shifted-low" {
 			v = relax.Low
 		}
 		src, err = relax.NewShiftedLaplacian(v, c.Side, c.Instances, seed)
@@ -442,9 +422,14 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	start := time.Now()
+	st, err := c.common.begin("sequence", c, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	if err := st.checkOut(c.Out, c.Plot, c.SaveState); err != nil {
+		return err
+	}
 	comps := make([]*relax.Comparison, c.Trials)
 	entries := make([][]relax.Entry, c.Trials)
 	prog := newProgress(stderr, "sequence", c.Trials*c.Instances)
@@ -471,7 +456,7 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 			if s.grid {
 				set.Grid = relax.DefaultGrid()
 			}
-			comps[trial], errs[trial] = relax.Compare(ctx, src, s.base, entries[trial], set)
+			comps[trial], errs[trial] = relax.Compare(st.ctx, src, s.base, entries[trial], set)
 		}()
 	}
 	wg.Wait()
@@ -479,8 +464,8 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 	for _, err := range errs {
 		switch {
 		case err == nil:
-		case errors.Is(err, context.Canceled):
-			return err
+		case st.interruption() != nil:
+			return st.interruption()
 		default:
 			// A solve fails only on bad input (NaN, a zero diagonal, sizes):
 			// non-convergence is a cost, not an error.
@@ -493,32 +478,26 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 		unconverged += cm.Unconverged()
 	}
 	if c.Out != "" {
-		if err := writeSequence(c, s, comps, rows); err != nil {
-			return err
+		if err := writeSequence(st, c, s, comps, rows); err != nil {
+			return st.fail(err)
 		}
 	}
 	if c.Plot != "" {
-		if err := plotSequence(c, rows); err != nil {
-			return err
+		if err := plotSequence(st, c, rows); err != nil {
+			return st.fail(err)
 		}
 	}
 	if c.SaveState != "" {
-		if err := saveStates(c.SaveState, c.Force, entries[0], c); err != nil {
-			return err
+		if err := saveStates(st, c.SaveState, entries[0]); err != nil {
+			return st.fail(err)
 		}
 	}
-	summary := sequenceSummary(c, s, rows, bestOmega, comps)
-	summary["seconds"] = time.Since(start).Seconds()
-	summary["unconverged_solves"] = unconverged
-	if c.JSON {
-		report(stdout, true, summary)
-	} else {
-		printSequence(stdout, c, s, rows, bestOmega, comps, unconverged)
+	sum := sequenceSummary(st, c, s, rows, bestOmega, comps).set("unconverged_solves", unconverged)
+	if unconverged > 0 {
+		sum.notConverged("%d solves stopped before --tol (capped at --maxiter %d or diverged)", unconverged, c.MaxIter)
 	}
-	if unconverged > 0 && !c.AllowUnconverged {
-		return fmt.Errorf("%d solves reached --maxiter %d without converging (use --allow-unconverged to accept)", unconverged, c.MaxIter)
-	}
-	return nil
+	sum.text = func(w io.Writer) { printSequence(w, c, s, rows, bestOmega, comps, unconverged) }
+	return st.report(sum)
 }
 
 // collect turns the comparisons into one row per policy in --policies
@@ -588,32 +567,23 @@ func (r *policyRow) totalSeconds() float64 {
 	return s / float64(len(r.seconds))
 }
 
-func sequenceSummary(c *sequenceConfig, s *sequenceSetup, rows []policyRow, bestOmega []float64, comps []*relax.Comparison) map[string]any {
+func sequenceSummary(st *stage, c *sequenceConfig, s *sequenceSetup, rows []policyRow, bestOmega []float64, comps []*relax.Comparison) *summary {
 	pols := map[string]any{}
 	for _, r := range rows {
 		m, sd := r.perInstance()
 		pols[r.name] = map[string]any{"iterations_per_instance": m, "sd_over_trials": sd, "seconds": r.totalSeconds()}
 	}
-	out := map[string]any{"command": "sequence", "workload": c.Workload, "base": s.base.String(),
-		"instances": len(comps[0].Context), "trials": c.Trials, "seed": c.Seed, "warm_start": s.warm,
-		"policies": pols}
+	sum := st.summary().set("workload", c.workload(), "base", s.base.String(),
+		"instances", len(comps[0].Context), "trials", c.Trials, "seed", c.Seed, "warm_start", s.warm,
+		"policies", pols)
 	if len(bestOmega) > 0 {
-		out["best_fixed_omega"] = bestOmega
+		sum.set("best_fixed_omega", bestOmega)
 	}
-	if c.Out != "" {
-		out["out"] = c.Out
-	}
-	if c.Plot != "" {
-		out["plot"] = c.Plot
-	}
-	if c.SaveState != "" {
-		out["save_state"] = c.SaveState
-	}
-	return out
+	return sum
 }
 
 func printSequence(w io.Writer, c *sequenceConfig, s *sequenceSetup, rows []policyRow, bestOmega []float64, comps []*relax.Comparison, unconverged int) {
-	fmt.Fprintf(w, "%s: %d instances x %d trials, base %s, warm start %v\n", c.Workload, len(comps[0].Context), c.Trials, s.base, s.warm)
+	fmt.Fprintf(w, "%s: %d instances x %d trials, base %s, warm start %v\n", c.workload(), len(comps[0].Context), c.Trials, s.base, s.warm)
 	var ref float64
 	for _, r := range rows {
 		if r.name == "omega=1" {
@@ -646,8 +616,8 @@ func printSequence(w io.Writer, c *sequenceConfig, s *sequenceSetup, rows []poli
 	}
 }
 
-func writeSequence(c *sequenceConfig, s *sequenceSetup, comps []*relax.Comparison, rows []policyRow) error {
-	f, err := h5.Create(c.Out, c.Force)
+func writeSequence(st *stage, c *sequenceConfig, s *sequenceSetup, comps []*relax.Comparison, rows []policyRow) error {
+	f, err := st.createH5(c.Out)
 	if err != nil {
 		return err
 	}
@@ -699,18 +669,12 @@ func writeSequence(c *sequenceConfig, s *sequenceSetup, comps []*relax.Compariso
 			return err
 		}
 	}
-	if err := f.SetConfig("/", c); err != nil {
-		return err
-	}
-	if err := f.SetAttr("/", "seed", int64(c.Seed)); err != nil {
-		return err
-	}
-	return f.Close()
+	return st.closeH5(f, c.Out)
 }
 
-func plotSequence(c *sequenceConfig, rows []policyRow) error {
+func plotSequence(st *stage, c *sequenceConfig, rows []policyRow) error {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: cumulative iterations (mean of %d trials)", c.Workload, len(rows[0].iterations))
+	p.Title.Text = fmt.Sprintf("%s: cumulative iterations (mean of %d trials)", c.workload(), len(rows[0].iterations))
 	p.X.Label.Text = "instance"
 	p.Y.Label.Text = "total iterations"
 	p.Legend.Top = true
@@ -741,7 +705,7 @@ func plotSequence(c *sequenceConfig, rows []policyRow) error {
 	if err != nil {
 		return err
 	}
-	return atomicWrite(c.Plot, c.Force, func(out io.Writer) error {
+	return st.writeFile(c.Plot, func(out io.Writer) error {
 		_, err := w.WriteTo(out)
 		return err
 	})
@@ -750,8 +714,8 @@ func plotSequence(c *sequenceConfig, rows []policyRow) error {
 // learned reports whether a policy kind has state worth saving.
 func learned(kind string) bool { return kind == "tsallis" || kind == "tsallis-cb" || kind == "chebcb" }
 
-func saveStates(path string, force bool, entries []relax.Entry, c *sequenceConfig) error {
-	f, err := h5.Create(path, force)
+func saveStates(st *stage, path string, entries []relax.Entry) error {
+	f, err := st.createH5(path)
 	if err != nil {
 		return err
 	}
@@ -765,10 +729,7 @@ func saveStates(path string, force bool, entries []relax.Entry, c *sequenceConfi
 			return err
 		}
 	}
-	if err := f.SetConfig("/", c); err != nil {
-		return err
-	}
-	return f.Close()
+	return st.closeH5(f, path)
 }
 
 // loadStates restores the learned policies named in specs from a

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
+	"flag"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -27,30 +25,23 @@ type solveConfig struct {
 	Group  string `json:"group,omitempty"`
 	RHS    string `json:"rhs,omitempty"`
 	methodFlags
-	RTol             float64 `json:"rtol"`
-	ATol             float64 `json:"atol"`
-	MaxIter          int     `json:"maxiter"`
-	Assembled        bool    `json:"assembled"`
-	Out              string  `json:"out,omitempty"`
-	AllowUnconverged bool    `json:"allow_unconverged"`
+	RTol      float64 `json:"rtol"`
+	ATol      float64 `json:"atol"`
+	MaxIter   int     `json:"maxiter"`
+	Assembled bool    `json:"assembled"`
+	Out       string  `json:"out,omitempty"`
 }
 
-func (c *solveConfig) register(fs interface {
-	StringVar(*string, string, string, string)
-	Float64Var(*float64, string, float64, string)
-	IntVar(*int, string, int, string)
-	BoolVar(*bool, string, bool, string)
-}) {
+func (c *solveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Matrix, "matrix", "", "read A from a Matrix Market (.mtx) or HDF5 (.h5, CSR group) file instead of --problem")
 	fs.StringVar(&c.Group, "group", "A", "HDF5 group of the CSR matrix in --matrix")
 	fs.StringVar(&c.RHS, "rhs", "", "right-hand side from a Matrix Market array file (default with --matrix: b = A * ones)")
 	c.methodFlags.register(fs)
-	fs.Float64Var(&c.RTol, "rtol", 1e-8, "relative tolerance: stop when ||b - A x|| <= rtol ||b||")
+	fs.Float64Var(&c.RTol, "rtol", 1e-8, "relative tolerance: stop when ||b - A x|| <= rtol ||b|| (0 with --atol: the absolute test alone)")
 	fs.Float64Var(&c.ATol, "atol", 0, "absolute tolerance on ||b - A x||")
 	fs.IntVar(&c.MaxIter, "maxiter", 0, "iteration cap (0: 10 n, at least 1000)")
 	fs.BoolVar(&c.Assembled, "assembled", false, "solve with the assembled CSR matrix instead of the matrix-free stencil")
 	fs.StringVar(&c.Out, "out", "", "write the solution and residual history to this HDF5 file")
-	fs.BoolVar(&c.AllowUnconverged, "allow-unconverged", false, "exit 0 even if the solver did not converge")
 }
 
 func cmdSolve(args []string, stdout, stderr io.Writer) error {
@@ -59,11 +50,21 @@ func cmdSolve(args []string, stdout, stderr io.Writer) error {
 		"simulate solve --problem poisson2d --n 255 --method cg --pc mg --rtol 1e-8 --out x.h5", stderr)
 	c.problemFlags.register(fs)
 	c.common.register(fs)
+	c.common.registerConvergence(fs)
 	c.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return solve(&c, stdout, stderr)
+	st, err := c.common.begin("solve", &c, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	sum, _, err := solve(st, &c)
+	if err != nil {
+		return st.fail(err)
+	}
+	return st.report(sum)
 }
 
 // system is what a solve needs: the operator, b, the grid shape of x (nil
@@ -163,86 +164,58 @@ func readMatrix(path, group string) (*sparse.CSR, error) {
 	return nil, usageErr("--matrix %s: unknown extension (want .mtx, .h5 or .hdf5)", path)
 }
 
-func checkOut(path string, force bool) error {
-	if path == "" || force {
-		return nil
-	}
-	if _, err := os.Stat(path); err == nil {
-		return usageErr("%s already exists (use --force to overwrite)", path)
-	}
-	return nil
-}
-
-func solve(c *solveConfig, stdout, stderr io.Writer) error {
-	if err := c.common.apply(); err != nil {
-		return err
-	}
-	if err := oneOf("--method", c.Method, methodNames); err != nil {
-		return err
-	}
-	if err := oneOf("--pc", c.PC, pcNames); err != nil {
-		return err
-	}
+// solve runs the solve of c in the stage and returns its summary (not yet
+// reported) and result.
+func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 	if !(c.RTol >= 0) || !(c.ATol >= 0) || c.MaxIter < 0 {
-		return usageErr("tolerances and --maxiter must be non-negative")
+		return nil, nil, usageErr("tolerances and --maxiter must be non-negative")
 	}
-	if err := checkOut(c.Out, c.Force); err != nil {
-		return err
+	if c.RTol == 0 && c.ATol == 0 {
+		return nil, nil, usageErr("--rtol 0 needs an --atol: one of the tests must be on")
+	}
+	if err := st.checkOut(c.Out); err != nil {
+		return nil, nil, err
 	}
 	sys, err := c.system()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	start := time.Now()
 	method, pc, err := c.methodFlags.build(sys.matrix, sys.grid, sys.redis)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	setup := time.Since(start).Seconds()
 	s := &solvers.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true}}
 	if pc != nil {
 		s.Preconditioner = pc
 	}
-	res, err := solvers.Solve(ctx, sys.op, sys.b, method, s)
+	res, err := solvers.Solve(st.ctx, sys.op, sys.b, method, s)
 	if err != nil {
-		return usageErr("%v", err)
+		return nil, nil, usageErr("%v", err)
 	}
-	secs := time.Since(start).Seconds()
 	n, _ := sys.op.Dims()
-	summary := map[string]any{
-		"command": "solve", "method": c.Method, "pc": c.PC, "n": n, "iterations": res.Iterations,
-		"relres": trueRelres(sys.op, res.X, sys.b), "reason": res.Reason.String(), "converged": res.Reason.Converged(),
-		"seconds": secs, "setup_seconds": setup, "threads": c.Threads,
-		"mulvec": res.Stats.MulVec, "precon_solves": res.Stats.PreconSolve,
-	}
+	sum := st.summary().set("method", c.Method.String(), "pc", c.PC.String(), "n", n, "iterations", res.Iterations,
+		"relres", trueRelres(sys.op, res.X, sys.b), "setup_seconds", setup, "threads", c.Threads,
+		"mulvec", res.Stats.MulVec, "precon_solves", res.Stats.PreconSolve)
+	sum.outcome("", &res.Outcome)
 	if res.Message != "" {
-		summary["message"] = res.Message
+		sum.set("message", res.Message)
 	}
 	if sys.nnz > 0 {
-		summary["nnz"] = sys.nnz
+		sum.set("nnz", sys.nnz)
 	}
 	if c.Matrix == "" {
-		summary["problem"] = c.Problem
+		sum.set("problem", c.Problem)
 	} else {
-		summary["matrix"] = c.Matrix
+		sum.set("matrix", c.Matrix)
 	}
 	if c.Out != "" {
-		if err := writeSolution(c.Out, c.Force, sys, res, c); err != nil {
-			return err
+		if err := writeSolution(st, c.Out, sys, res); err != nil {
+			return nil, nil, err
 		}
-		summary["out"] = c.Out
 	}
-	report(stdout, c.JSON, summary)
-	if !res.Reason.Converged() && !c.AllowUnconverged {
-		msg := ""
-		if res.Message != "" {
-			msg = ": " + res.Message
-		}
-		return fmt.Errorf("did not converge: %v after %d iterations (relative residual %.3g)%s", res.Reason, res.Iterations, res.RelResidual, msg)
-	}
-	return nil
+	return sum, res, nil
 }
 
 // trueRelres returns ||b - A x|| / ||b|| computed afresh (the solver tests
@@ -258,8 +231,8 @@ func trueRelres(a solvers.Operator, x, b []float64) float64 {
 	return rn / bn
 }
 
-func writeSolution(path string, force bool, sys *system, res *solvers.Result, cfg any) error {
-	f, err := h5.Create(path, force)
+func writeSolution(st *stage, path string, sys *system, res *solvers.Result) error {
+	f, err := st.createH5(path)
 	if err != nil {
 		return err
 	}
@@ -282,8 +255,5 @@ func writeSolution(path string, force bool, sys *system, res *solvers.Result, cf
 			return err
 		}
 	}
-	if err := f.SetConfig("/", cfg); err != nil {
-		return err
-	}
-	return f.Close()
+	return st.closeH5(f, path)
 }

@@ -1,0 +1,466 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/iterate"
+)
+
+// common are the flags of the frame every working subcommand runs in.
+type common struct {
+	JSON    bool `json:"-"`
+	Threads int  `json:"threads"`
+	Force   bool `json:"-"`
+	// AllowUnconverged is registered by the commands whose work can fail
+	// to converge (registerConvergence).
+	AllowUnconverged bool `json:"allow_unconverged,omitempty"`
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.BoolVar(&c.JSON, "json", false, "print one JSON object on stdout at the end")
+	fs.IntVar(&c.Threads, "threads", 0, "cap on parallelism (0: all cores)")
+	fs.BoolVar(&c.Force, "force", false, "overwrite existing output files")
+}
+
+// registerConvergence adds --allow-unconverged, the one switch of the
+// non-convergence rule (see stage.report).
+func (c *common) registerConvergence(fs *flag.FlagSet) {
+	fs.BoolVar(&c.AllowUnconverged, "allow-unconverged", false, "exit 0 even if the work did not converge (the summary still says so)")
+}
+
+// stage is one run of a command: its context, cancelled by SIGINT or
+// SIGTERM, its clock, the configuration its output files record, and the
+// outputs it wrote. Every command begins one, does its work under st.ctx,
+// writes its files through createH5 or writeFile and ends with report.
+type stage struct {
+	name           string
+	ctx            context.Context
+	stdout, stderr io.Writer
+	flags          *common
+	// config is what every HDF5 file of the command records as its
+	// "config" attribute: all that decides the results.
+	config  any
+	start   time.Time
+	outputs []string
+
+	mu     sync.Mutex
+	sig    os.Signal // the signal that interrupted the run, if any
+	cancel context.CancelFunc
+	quit   chan struct{}
+}
+
+// begin applies the common flags and starts a stage whose context is
+// cancelled by SIGINT or SIGTERM. The caller defers st.end().
+func (c *common) begin(name string, config any, stdout, stderr io.Writer) (*stage, error) {
+	if c.Threads < 0 {
+		return nil, usageErr("--threads must be >= 0, got %d", c.Threads)
+	}
+	if c.Threads > 0 {
+		runtime.GOMAXPROCS(c.Threads)
+	}
+	c.Threads = runtime.GOMAXPROCS(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &stage{name: name, ctx: ctx, cancel: cancel, stdout: stdout, stderr: stderr, flags: c, config: config,
+		start: time.Now(), quit: make(chan struct{})}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(sigs)
+		select {
+		case s := <-sigs:
+			st.mu.Lock()
+			st.sig = s
+			st.mu.Unlock()
+			cancel()
+		case <-st.quit:
+		}
+	}()
+	return st, nil
+}
+
+// end releases the signal handler.
+func (st *stage) end() {
+	close(st.quit)
+	st.cancel()
+}
+
+// interrupted is the error of a run stopped by a signal: the exit status is
+// 128 plus the signal's number, as a shell reports it (130 for SIGINT, 143
+// for SIGTERM).
+type interrupted struct{ sig syscall.Signal }
+
+func (e interrupted) Error() string {
+	return fmt.Sprintf("interrupted by %v: no output was written", e.sig)
+}
+
+func (e interrupted) status() int { return 128 + int(e.sig) }
+
+// interruption returns the interrupted error when a signal stopped the
+// run, or nil.
+func (st *stage) interruption() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if s, ok := st.sig.(syscall.Signal); ok {
+		return interrupted{s}
+	}
+	return nil
+}
+
+// fail returns err, or the interruption that caused it.
+func (st *stage) fail(err error) error {
+	if ie := st.interruption(); ie != nil {
+		return ie
+	}
+	return err
+}
+
+// version is the toolkit's version as the build records it.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// createH5 opens path for an atomic HDF5 write (refusing an existing file
+// without --force) and stores the stage's configuration, its seed and the
+// toolkit's version as attributes of the root group. Close it with
+// closeH5.
+func (st *stage) createH5(path string) (*h5.File, error) {
+	f, err := h5.Create(path, st.flags.Force)
+	if err != nil {
+		if _, serr := os.Stat(path); serr == nil && !st.flags.Force {
+			return nil, usageErr("%s already exists (use --force to overwrite)", path)
+		}
+		return nil, err
+	}
+	if err := st.stamp(f); err != nil {
+		f.Abort()
+		return nil, err
+	}
+	return f, nil
+}
+
+// stamp stores the configuration, seed, command and version attributes.
+func (st *stage) stamp(f *h5.File) error {
+	if st.config != nil {
+		if err := f.SetConfig("/", st.config); err != nil {
+			return err
+		}
+		if seed, ok := seedOf(st.config); ok {
+			if err := f.SetAttr("/", "seed", seed); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range [][2]string{{"command", "simulate " + st.name}, {"version", version()}} {
+		if err := f.SetAttr("/", a[0], a[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedOf returns the "seed" field of a configuration, or of an object in
+// it (a data set's recipe), if it has one: an int64, or its decimal string
+// when it does not fit one.
+func seedOf(config any) (any, bool) {
+	b, err := json.Marshal(config)
+	if err != nil {
+		return nil, false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return nil, false
+	}
+	seedIn := func(m map[string]json.RawMessage) json.RawMessage {
+		for k, v := range m {
+			if strings.EqualFold(k, "seed") {
+				return v
+			}
+		}
+		return nil
+	}
+	raw := seedIn(m)
+	for _, v := range m {
+		var inner map[string]json.RawMessage
+		if raw == nil && json.Unmarshal(v, &inner) == nil {
+			raw = seedIn(inner)
+		}
+	}
+	var seed uint64
+	if raw == nil || json.Unmarshal(raw, &seed) != nil {
+		return nil, false
+	}
+	if seed > math.MaxInt64 {
+		return strconv.FormatUint(seed, 10), true
+	}
+	return int64(seed), true
+}
+
+// closeH5 finishes an HDF5 output: renamed into place and recorded, unless
+// the run was interrupted, when the temporary file is removed instead.
+func (st *stage) closeH5(f *h5.File, path string) error {
+	if ie := st.interruption(); ie != nil {
+		f.Abort()
+		return ie
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	st.outputs = append(st.outputs, path)
+	return nil
+}
+
+// writeFile writes a non-HDF5 output (a PNG, a Matrix Market file)
+// through a temporary file renamed at the end, and records it; an
+// interruption during the write leaves nothing.
+func (st *stage) writeFile(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(ctxWriter{st.ctx, tmp}); err != nil {
+		tmp.Close()
+		if ie := st.interruption(); ie != nil {
+			return ie
+		}
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if ie := st.interruption(); ie != nil {
+		return ie
+	}
+	os.Chmod(tmp.Name(), 0o644)
+	if !st.flags.Force {
+		if _, err := os.Stat(path); err == nil {
+			return usageErr("%s already exists (use --force to overwrite)", path)
+		}
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	st.outputs = append(st.outputs, path)
+	return nil
+}
+
+// ctxWriter fails its writes once the context is done, so that a long
+// write stops at an interruption.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
+// checkOut refuses an existing output file without --force, before the
+// work starts.
+func (st *stage) checkOut(paths ...string) error {
+	for _, p := range paths {
+		if p == "" || st.flags.Force {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return usageErr("%s already exists (use --force to overwrite)", p)
+		}
+	}
+	return nil
+}
+
+// summary is what every command reports at the end: the shared keys
+// (command, version, seconds, outputs, and reason and converged where the
+// work iterates) and the command's own fields. report prints it as one
+// JSON object (--json) or as aligned text.
+type summary struct {
+	Command string
+	Version string
+	// Seconds is the wall time of the stage, unless the command sets the
+	// time of the work a peer script times the same way (a solve without
+	// reading its input).
+	Seconds   float64
+	Reason    string
+	Converged *bool
+	Outputs   []string
+	fields    map[string]any
+	// unconverged collects why the work did not converge, for the rule.
+	unconverged []string
+	// text, if set, is the command's own text form (a table), printed
+	// instead of the key-value lines when --json is not given.
+	text func(io.Writer)
+}
+
+// summary starts the stage's summary.
+func (st *stage) summary() *summary {
+	return &summary{Command: st.name, Version: version(), fields: map[string]any{}}
+}
+
+// set adds the command's own fields, as key, value pairs.
+func (s *summary) set(kv ...any) *summary {
+	for i := 0; i+1 < len(kv); i += 2 {
+		s.fields[kv[i].(string)] = kv[i+1]
+	}
+	return s
+}
+
+// outcome records how an iterative run ended: reason, converged, and for
+// the non-convergence rule what failed (what names the run in the
+// message; empty for the command's one run).
+func (s *summary) outcome(what string, o *iterate.Outcome) *summary {
+	s.Reason = o.Reason.String()
+	ok := o.Reason.Converged()
+	if s.Converged == nil || !ok {
+		s.Converged = &ok
+	}
+	if !ok {
+		msg := o.Err().Error()
+		if what != "" {
+			msg = what + ": " + msg
+		}
+		s.unconverged = append(s.unconverged, msg)
+	}
+	return s
+}
+
+// notConverged records a failure to converge that no single Outcome
+// describes (a count of capped solves, say).
+func (s *summary) notConverged(format string, args ...any) *summary {
+	f := false
+	s.Converged = &f
+	s.unconverged = append(s.unconverged, fmt.Sprintf(format, args...))
+	return s
+}
+
+// MarshalJSON writes the shared keys and the command's fields as one
+// object.
+func (s *summary) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	for k, v := range s.fields {
+		m[k] = v
+	}
+	m["command"], m["version"], m["seconds"] = s.Command, s.Version, s.Seconds
+	m["outputs"] = s.Outputs
+	if s.Outputs == nil {
+		m["outputs"] = []string{}
+	}
+	if s.Reason != "" {
+		m["reason"] = s.Reason
+	}
+	if s.Converged != nil {
+		m["converged"] = *s.Converged
+	}
+	return json.Marshal(m)
+}
+
+// report prints the summary and returns the command's exit error: an
+// interruption first; then non-convergence, unless --allow-unconverged.
+// One rule, one message, for every command.
+func (st *stage) report(s *summary) error {
+	if ie := st.interruption(); ie != nil {
+		return ie
+	}
+	if s.Seconds == 0 {
+		s.Seconds = time.Since(st.start).Seconds()
+	}
+	s.Outputs = st.outputs
+	if st.flags.JSON {
+		b, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(st.stdout, string(b))
+	} else if s.text != nil {
+		s.text(st.stdout)
+	} else {
+		s.writeText(st.stdout)
+	}
+	if len(s.unconverged) > 0 && !st.flags.AllowUnconverged {
+		return fmt.Errorf("did not converge: %s (use --allow-unconverged to accept)", strings.Join(s.unconverged, "; "))
+	}
+	return nil
+}
+
+// writeText prints the summary as aligned key-value lines, the command's
+// fields first in key order, the shared keys last.
+func (s *summary) writeText(w io.Writer) {
+	keys := make([]string, 0, len(s.fields))
+	for k := range s.fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	line := func(k string, v any) {
+		if f, ok := v.(float64); ok {
+			v = fmt.Sprintf("%.6g", f)
+		}
+		fmt.Fprintf(w, "%-16s %v\n", strings.ReplaceAll(k, "_", " "), v)
+	}
+	for _, k := range keys {
+		if _, list := s.fields[k].([]float64); list {
+			continue // histories belong in the files and the JSON
+		}
+		line(k, s.fields[k])
+	}
+	if s.Reason != "" {
+		line("reason", s.Reason)
+	}
+	line("seconds", s.Seconds)
+	for _, o := range s.Outputs {
+		line("wrote", o)
+	}
+}
+
+// exitStatus maps a command's error to the exit status of the contract:
+// 0 success, 1 the work failed, 2 bad usage or input, 128+n a signal n.
+func exitStatus(err error) int {
+	var ie interrupted
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ie):
+		return ie.status()
+	case errors.As(err, &ue):
+		return 2
+	}
+	return 1
+}
+
+// line prints one JSON line of a benchmark suite (the output compare.py
+// joins with the peer scripts' lines) and reports an interruption, so a
+// suite stops between its measurements.
+func (st *stage) line(v map[string]any) error {
+	if ie := st.interruption(); ie != nil {
+		return ie
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(st.stdout, string(b))
+	return nil
+}

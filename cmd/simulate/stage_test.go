@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pdekit/pdekit/io/h5"
+)
+
+// writeClouds writes two n-point clouds in 2-D for `simulate ot`.
+func writeClouds(t *testing.T, path string, n int) {
+	t.Helper()
+	f, err := h5.Create(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := make([]float64, 2*n), make([]float64, 2*n)
+	for i := 0; i < n; i++ {
+		x[2*i], x[2*i+1] = math.Mod(0.37*float64(i), 1), math.Mod(0.61*float64(i), 1)
+		y[2*i], y[2*i+1] = 0.3+0.4*math.Mod(0.53*float64(i), 1), 0.2+0.5*math.Mod(0.29*float64(i), 1)
+	}
+	if err := h5.Write(f, "x", []int{n, 2}, x, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h5.Write(f, "y", []int{n, 2}, y, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeShards writes two shards of a synthetic data set of the layout
+// `generate` writes (config attribute, sample-index, a float32 field), so
+// that `merge` has work without generating it.
+func writeShards(t *testing.T, dir string, perShard, side int) []string {
+	t.Helper()
+	cfg := `{"dataset":"darcy","samples":` + strconv.Itoa(2*perShard) + `,"recipe":{"seed":3}}`
+	var paths []string
+	for s := 0; s < 2; s++ {
+		p := filepath.Join(dir, "shard-"+strconv.Itoa(s)+".h5")
+		f, err := h5.Create(p, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := make([]float32, perShard*side*side)
+		for i := range data {
+			data[i] = float32(math.Sin(float64(i + s)))
+		}
+		index := make([]int64, perShard)
+		for i := range index {
+			index[i] = int64(s*perShard + i)
+		}
+		if err := h5.Write(f, "tensor", []int{perShard, side, side}, data, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := h5.Write(f, "sample-index", []int{perShard}, index, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.SetAttr("/", "config", cfg); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// commandCase is one command run small, as the contract tests need it:
+// args (with DIR for the test's folder), the HDF5 files it writes, and
+// whether it iterates (so its summary has a reason).
+type commandCase struct {
+	name    string
+	args    []string
+	h5      []string
+	reason  bool
+	seeded  bool
+	prepare func(t *testing.T, dir string)
+}
+
+func commandCases() []commandCase {
+	return []commandCase{
+		{name: "run", args: []string{"run", "--out", "DIR"}, h5: []string{"solution.h5"}, reason: true},
+		{name: "solve", args: []string{"solve", "--n", "15", "--out", "DIR/x.h5"}, h5: []string{"x.h5"}, reason: true},
+		{name: "export", args: []string{"export", "--n", "8", "--out", "DIR/A.h5"}, h5: []string{"A.h5"}},
+		{name: "generate", args: []string{"generate", "darcy", "--samples", "2", "--n", "17", "--seed", "4", "--out", "DIR/d.h5"}, h5: []string{"d.h5"}, seeded: true},
+		{name: "merge", args: []string{"merge", "DIR/m.h5", "DIR/shard-0.h5", "DIR/shard-1.h5"}, h5: []string{"m.h5"}, seeded: true,
+			prepare: func(t *testing.T, dir string) { writeShards(t, dir, 3, 4) }},
+		{name: "sequence", args: []string{"sequence", "--instances", "20", "--policies", "gs,tsallis", "--out", "DIR/s.h5", "--save-state", "DIR/state.h5"},
+			h5: []string{"s.h5", "state.h5"}, seeded: true},
+		{name: "minmax", args: []string{"minmax", "--workload", "qp", "--n", "10", "--epochs", "20", "--seeds", "1", "--out", "DIR/mm.h5"},
+			h5: []string{"mm.h5"}, seeded: true},
+		{name: "nlp", args: []string{"nlp", "--problem", "hs48", "--solver", "exact"}, reason: true, seeded: true},
+		{name: "ode", args: []string{"ode", "--problem", "lotka-volterra", "--out", "DIR/o.h5"}, h5: []string{"o.h5"}, reason: true},
+		{name: "ot", args: []string{"ot", "--in", "DIR/clouds.h5", "--method", "emd", "--out", "DIR/plan.h5"}, h5: []string{"plan.h5"}, reason: true,
+			prepare: func(t *testing.T, dir string) { writeClouds(t, filepath.Join(dir, "clouds.h5"), 20) }},
+		{name: "version", args: []string{"version"}},
+	}
+}
+
+func withDir(args []string, dir string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = strings.ReplaceAll(a, "DIR", dir)
+	}
+	return out
+}
+
+// TestOneJSONObject: with --json every command prints exactly one JSON
+// object whose top-level keys include the shared ones, and every HDF5 file
+// it writes records the configuration, the toolkit version, the command
+// and, where the command has one, the seed.
+func TestOneJSONObject(t *testing.T) {
+	for _, tc := range commandCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.prepare != nil {
+				tc.prepare(t, dir)
+			}
+			code, stdout, errs := sim(t, append(withDir(tc.args, dir), "--json")...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			dec := json.NewDecoder(strings.NewReader(stdout))
+			var obj map[string]any
+			if err := dec.Decode(&obj); err != nil {
+				t.Fatalf("stdout is not a JSON object: %q", stdout)
+			}
+			if dec.More() {
+				t.Fatalf("more than one JSON value on stdout: %q", stdout)
+			}
+			for _, k := range []string{"command", "version", "seconds", "outputs"} {
+				if _, ok := obj[k]; !ok {
+					t.Errorf("key %q missing from %v", k, obj)
+				}
+			}
+			if obj["command"] != tc.name {
+				t.Errorf("command = %v", obj["command"])
+			}
+			if _, ok := obj["reason"]; ok != tc.reason {
+				t.Errorf("reason present %v, want %v: %v", ok, tc.reason, obj)
+			}
+			outs, _ := obj["outputs"].([]any)
+			var listed []string
+			for _, o := range outs {
+				listed = append(listed, filepath.Base(o.(string)))
+			}
+			for _, name := range tc.h5 {
+				if !contains(listed, name) {
+					t.Errorf("outputs %v do not list %s", listed, name)
+				}
+				checkStamp(t, filepath.Join(dir, name), tc.seeded)
+			}
+		})
+	}
+}
+
+// checkStamp checks the attributes every HDF5 output carries.
+func checkStamp(t *testing.T, path string, seeded bool) {
+	t.Helper()
+	f, err := h5.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := f.AttrString("/", "config")
+	var m map[string]any
+	if err != nil || json.Unmarshal([]byte(cfg), &m) != nil {
+		t.Errorf("%s: config attribute %q (%v) is not a JSON object", path, cfg, err)
+	}
+	for _, a := range []string{"version", "command"} {
+		if v, err := f.AttrString("/", a); err != nil || v == "" {
+			t.Errorf("%s: attribute %s = %q, %v", path, a, v, err)
+		}
+	}
+	if _, err := f.AttrInt64("/", "seed"); (err == nil) != seeded {
+		t.Errorf("%s: seed attribute present %v, want %v (%v)", path, err == nil, seeded, err)
+	}
+}
+
+// The binary, built once for the signal tests.
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "simulate-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "simulate")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = errors.New(string(out))
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("building simulate: %v", binErr)
+	}
+	return binPath
+}
+
+// TestSIGTERMLeavesNothing: SIGTERM in the middle of every command's work
+// ends it with exit status 143, as a shell reports a process a scheduler
+// stopped, and leaves no output and no temporary file behind; SIGINT gives
+// 130.
+func TestSIGTERMLeavesNothing(t *testing.T) {
+	bin := binary(t)
+	cases := []struct {
+		name    string
+		args    []string
+		prepare func(t *testing.T, dir string)
+		dir     string
+	}{
+		{"run", []string{"run", "--config", "DIR/big.json", "--out", "DIR"}, func(t *testing.T, dir string) {
+			cfg := `{"problem":"poisson2d","n":1500,"method":"jacobi","pc":"none","rtol":1e-12,"out":"s.h5","picture":"s.png"}`
+			if err := os.WriteFile(filepath.Join(dir, "big.json"), []byte(cfg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
+		{"solve", []string{"solve", "--problem", "poisson3d", "--n", "100", "--method", "jacobi", "--maxiter", "1000000", "--rtol", "1e-12", "--out", "DIR/x.h5"}, nil, ""},
+		{"export", []string{"export", "--problem", "poisson3d", "--n", "150", "--out", "DIR/A.mtx"}, nil, ""},
+		{"generate", []string{"generate", "darcy", "--samples", "1000", "--n", "257", "--out", "DIR/d.h5"}, nil, ""},
+		{"merge", []string{"merge", "DIR/m.h5", "DIR/shard-0.h5", "DIR/shard-1.h5"}, func(t *testing.T, dir string) { writeShards(t, dir, 3000, 64) }, ""},
+		{"sequence", []string{"sequence", "--instances", "100000", "--side", "20", "--out", "DIR/s.h5"}, nil, ""},
+		{"minmax", []string{"minmax", "--n", "500", "--epochs", "1000000", "--seeds", "1", "--methods", "eg", "--out", "DIR/mm.h5"}, nil, ""},
+		{"nlp", []string{"nlp", "--problem", "poisson", "--n", "15", "--maxiter", "100000", "--tol", "1e-12"}, nil, ""},
+		{"ode", []string{"ode", "--problem", "vanderpol-mu1000", "--method", "rosenbrock23", "--rtol", "1e-13", "--atol", "1e-16", "--out", "DIR/o.h5"}, nil, ""},
+		{"ot", []string{"ot", "--in", "DIR/clouds.h5", "--reg", "1e-4", "--tol", "1e-14", "--maxiter", "10000000", "--out", "DIR/plan.h5"},
+			func(t *testing.T, dir string) { writeClouds(t, filepath.Join(dir, "clouds.h5"), 2000) }, ""},
+		{"bench", []string{"bench", "linsys", "--sizes", "1023", "--cases", "poisson2d"}, nil, ""},
+		{"sigint", []string{"solve", "--problem", "poisson3d", "--n", "100", "--method", "jacobi", "--maxiter", "1000000", "--rtol", "1e-12", "--out", "DIR/x.h5"}, nil, ""},
+	}
+	// Every input file is written and closed before any command starts: a
+	// child inherits the descriptors open at its start, and with them
+	// libhdf5's file locks.
+	for i := range cases {
+		cases[i].dir = t.TempDir()
+		if cases[i].prepare != nil {
+			cases[i].prepare(t, cases[i].dir)
+		}
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := tc.dir
+			before := listDir(t, dir)
+			cmd := exec.Command(bin, withDir(tc.args, dir)...)
+			cmd.Dir = dir
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			sig, want := syscall.SIGTERM, 143
+			if tc.name == "sigint" {
+				sig, want = syscall.SIGINT, 130
+			}
+			// Long enough for the command to be in its work, far shorter
+			// than the work.
+			select {
+			case err := <-done:
+				t.Fatalf("finished before the signal: %v: %s", err, stderr.String())
+			case <-time.After(1500 * time.Millisecond):
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-done:
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("still running 60 s after %v", sig)
+			}
+			if code := cmd.ProcessState.ExitCode(); code != want {
+				t.Errorf("exit status %d after %v, want %d: %s", code, sig, want, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("stderr does not say it was interrupted: %q", stderr.String())
+			}
+			if after := listDir(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
+				t.Errorf("files before %v, after %v", before, after)
+			}
+		})
+	}
+}
+
+// listDir lists a folder, hidden temporary files included.
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestNonConvergenceRule: every iterative command fails (exit 1) with the
+// one message when its work does not converge, and --allow-unconverged
+// makes the same run exit 0 with the summary still saying so.
+func TestNonConvergenceRule(t *testing.T) {
+	dir := t.TempDir()
+	writeClouds(t, filepath.Join(dir, "clouds.h5"), 30)
+	for _, args := range [][]string{
+		{"solve", "--n", "16", "--maxiter", "2"},
+		{"sequence", "--instances", "3", "--policies", "gs", "--maxiter", "2"},
+		{"minmax", "--workload", "qp", "--n", "10", "--epochs", "5", "--seeds", "1", "--tol", "1e-12"},
+		{"nlp", "--problem", "hs49", "--maxiter", "2"},
+		{"ode", "--problem", "arenstorf", "--method", "rk4", "--dt", "1e-5"},
+		{"ot", "--in", filepath.Join(dir, "clouds.h5"), "--maxiter", "3"},
+	} {
+		code, _, errs := sim(t, args...)
+		if code != 1 || !strings.Contains(errs, "did not converge") || !strings.Contains(errs, "--allow-unconverged") {
+			t.Errorf("%v: exit %d, %q", args, code, errs)
+		}
+		code, stdout, errs := sim(t, append(args, "--allow-unconverged", "--json")...)
+		var obj map[string]any
+		if code != 0 || json.Unmarshal([]byte(stdout), &obj) != nil || obj["converged"] != false {
+			t.Errorf("%v --allow-unconverged: exit %d, %q, %s", args, code, stdout, errs)
+		}
+	}
+}

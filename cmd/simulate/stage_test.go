@@ -14,7 +14,10 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/pdekit/pdekit/io/h5"
 )
@@ -23,23 +26,15 @@ import (
 func writeClouds(t *testing.T, path string, n int) {
 	t.Helper()
 	f, err := h5.Create(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	x, y := make([]float64, 2*n), make([]float64, 2*n)
 	for i := 0; i < n; i++ {
 		x[2*i], x[2*i+1] = math.Mod(0.37*float64(i), 1), math.Mod(0.61*float64(i), 1)
 		y[2*i], y[2*i+1] = 0.3+0.4*math.Mod(0.53*float64(i), 1), 0.2+0.5*math.Mod(0.29*float64(i), 1)
 	}
-	if err := h5.Write(f, "x", []int{n, 2}, x, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := h5.Write(f, "y", []int{n, 2}, y, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h5.Write(f, "x", []int{n, 2}, x, nil))
+	require.NoError(t, h5.Write(f, "y", []int{n, 2}, y, nil))
+	require.NoError(t, f.Close())
 }
 
 // writeShards writes two shards of a synthetic data set of the layout
@@ -52,9 +47,7 @@ func writeShards(t *testing.T, dir string, perShard, side int) []string {
 	for s := 0; s < 2; s++ {
 		p := filepath.Join(dir, "shard-"+strconv.Itoa(s)+".h5")
 		f, err := h5.Create(p, false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		data := make([]float32, perShard*side*side)
 		for i := range data {
 			data[i] = float32(math.Sin(float64(i + s)))
@@ -63,18 +56,10 @@ func writeShards(t *testing.T, dir string, perShard, side int) []string {
 		for i := range index {
 			index[i] = int64(s*perShard + i)
 		}
-		if err := h5.Write(f, "tensor", []int{perShard, side, side}, data, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := h5.Write(f, "sample-index", []int{perShard}, index, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.SetAttr("/", "config", cfg); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, h5.Write(f, "tensor", []int{perShard, side, side}, data, nil))
+		require.NoError(t, h5.Write(f, "sample-index", []int{perShard}, index, nil))
+		require.NoError(t, f.SetAttr("/", "config", cfg))
+		require.NoError(t, f.Close())
 		paths = append(paths, p)
 	}
 	return paths
@@ -173,9 +158,7 @@ func TestOneJSONObject(t *testing.T) {
 func checkStamp(t *testing.T, path string, seeded bool) {
 	t.Helper()
 	f, err := h5.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	cfg, err := f.AttrString("/", "config")
 	var m map[string]any

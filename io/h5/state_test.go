@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // record is a State as a caller's package would define it.
@@ -26,31 +28,21 @@ func (r *record) SetStateFields(kind string, s map[string]float64, v map[string]
 func TestStateRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.h5")
 	f, err := Create(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	in := []*record{
 		{"bandit", map[string]float64{"t": 17, "eta": 0.25}, map[string][]float64{"k": {1, 2, 3}, "grid": {1.1}}, []byte{0, 1, 254, 255}},
 		{"fixed", map[string]float64{"omega": 1.5}, nil, nil},
 	}
 	for i, r := range in {
-		if err := WriteState(f, "s/"+string(rune('a'+i)), r); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, WriteState(f, "s/"+string(rune('a'+i)), r))
 	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.Close())
 	g, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer g.Close()
 	for i, want := range in {
 		var got record
-		if err := ReadState(g, "s/"+string(rune('a'+i)), &got); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, ReadState(g, "s/"+string(rune('a'+i)), &got))
 		if got.kind != want.kind || !maps.Equal(got.scalars, want.scalars) || !slices.Equal(got.blob, want.blob) || len(got.vectors) != len(want.vectors) {
 			t.Errorf("state %d: read %+v, wrote %+v", i, got, want)
 		}

@@ -26,22 +26,13 @@ import (
 // is checked every 1024 pivots. The tolerances are not used.
 func EMD(ctx context.Context, a, b, c []float64, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
-	if err := checkMarginals(a, b); err != nil {
-		return nil, err
-	}
-	if len(c) != n*m {
-		return nil, fmt.Errorf("transport: cost matrix has %d entries for %d x %d marginals", len(c), n, m)
-	}
-	maxC := 0.0
-	for i, v := range c {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("transport: cost[%d] = %v", i, v)
-		}
-		maxC = math.Max(maxC, math.Abs(v))
-	}
-	set, err := s.resolve(a, b, c, 10000000)
+	set, err := s.prepare(a, b, c, 10000000)
 	if err != nil {
 		return nil, err
+	}
+	maxC := 0.0
+	for _, v := range c {
+		maxC = math.Max(maxC, math.Abs(v))
 	}
 	res := &Result{Plan: make([]float64, n*m), F: make([]float64, n), G: make([]float64, m)}
 	ctl := set.Control

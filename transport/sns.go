@@ -33,13 +33,7 @@ import (
 // MaxIterations caps the Newton steps; zero means 200.
 func SinkhornNewtonSparse(ctx context.Context, a, b, c []float64, reg float64, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
-	if err := checkMarginals(a, b); err != nil {
-		return nil, err
-	}
-	if err := checkReg("regularisation", reg); err != nil {
-		return nil, err
-	}
-	set, err := s.resolve(a, b, c, 200)
+	set, err := s.prepare(a, b, c, 200, param{"regularisation", reg})
 	if err != nil {
 		return nil, err
 	}

@@ -180,9 +180,31 @@ func checkReg(what string, reg float64) error {
 	return nil
 }
 
-// resolve checks the size of the cost matrix and returns s with the
-// defaults filled, the Control's maximum iterations defaulting to maxIter.
-func (s *Settings) resolve(a, b, c []float64, maxIter int) (Settings, error) {
+// param is a named parameter of a solver that must be positive and finite
+// (a regularisation, a penalty).
+type param struct {
+	name string
+	v    float64
+}
+
+// prepare checks a balanced solver's input (marginals of equal mass, the
+// cost matrix's size, the parameters) and returns s with the defaults
+// filled, the Control's maximum iterations defaulting to maxIter.
+func (s *Settings) prepare(a, b, c []float64, maxIter int, params ...param) (Settings, error) {
+	if err := checkMarginals(a, b); err != nil {
+		return Settings{}, err
+	}
+	return s.resolve(a, b, c, maxIter, params...)
+}
+
+// resolve checks the cost matrix's size and the parameters and returns s
+// with the defaults filled.
+func (s *Settings) resolve(a, b, c []float64, maxIter int, params ...param) (Settings, error) {
+	for _, p := range params {
+		if err := checkReg(p.name, p.v); err != nil {
+			return Settings{}, err
+		}
+	}
 	var set Settings
 	if s != nil {
 		set = *s
@@ -190,6 +212,11 @@ func (s *Settings) resolve(a, b, c []float64, maxIter int) (Settings, error) {
 	n, m := len(a), len(b)
 	if len(c) != n*m {
 		return set, fmt.Errorf("transport: cost matrix has %d entries for %d x %d marginals", len(c), n, m)
+	}
+	for i, v := range c {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return set, fmt.Errorf("transport: cost[%d] = %v (row %d, column %d)", i, v, i/m, i%m)
+		}
 	}
 	ctl, err := set.Control.Resolve(iterate.Control{Tolerance: 1e-9, MaxIterations: maxIter})
 	if err != nil {
@@ -240,13 +267,7 @@ func Sinkhorn(ctx context.Context, a, b, c []float64, reg float64, s *Settings) 
 // scalings into the potentials when they grow.
 func sinkhorn(ctx context.Context, a, b, c []float64, reg float64, s *Settings, stabilised bool) (*Result, error) {
 	n, m := len(a), len(b)
-	if err := checkMarginals(a, b); err != nil {
-		return nil, err
-	}
-	if err := checkReg("regularisation", reg); err != nil {
-		return nil, err
-	}
-	set, err := s.resolve(a, b, c, 100000)
+	set, err := s.prepare(a, b, c, 100000, param{"regularisation", reg})
 	if err != nil {
 		return nil, err
 	}

@@ -135,6 +135,7 @@ func TestBadInput(t *testing.T) {
 		{ok, ok, c, math.Inf(1), nil, "regularisation +Inf"},
 		{ok, ok, c, 1, &Settings{Control: iterate.Control{Tolerance: -1}}, "Tolerance = -1"},
 		{ok, ok, c, 1, &Settings{CheckEvery: -2}, "CheckEvery = -2"},
+		{ok, ok, []float64{0, math.NaN(), 1, 0}, 1, nil, "cost[1] = NaN (row 0, column 1)"},
 	} {
 		for _, f := range []func(context.Context, []float64, []float64, []float64, float64, *Settings) (*Result, error){Sinkhorn, SinkhornLog, SinkhornEpsScaling, SinkhornNewtonSparse} {
 			if _, err := f(context.Background(), tc.a, tc.b, tc.c, tc.reg, tc.s); err == nil || !strings.Contains(err.Error(), tc.want) {

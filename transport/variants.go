@@ -20,13 +20,7 @@ import (
 // all stages; the callback and history see the final stage.
 func SinkhornEpsScaling(ctx context.Context, a, b, c []float64, reg float64, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
-	if err := checkMarginals(a, b); err != nil {
-		return nil, err
-	}
-	if err := checkReg("regularisation", reg); err != nil {
-		return nil, err
-	}
-	set, err := s.resolve(a, b, c, 100000)
+	set, err := s.prepare(a, b, c, 100000, param{"regularisation", reg})
 	if err != nil {
 		return nil, err
 	}
@@ -83,13 +77,7 @@ func SinkhornUnbalanced(ctx context.Context, a, b, c []float64, reg, tau float64
 			}
 		}
 	}
-	if err := checkReg("regularisation", reg); err != nil {
-		return nil, err
-	}
-	if err := checkReg("marginal penalty tau", tau); err != nil {
-		return nil, err
-	}
-	set, err := s.resolve(a, b, c, 100000)
+	set, err := s.resolve(a, b, c, 100000, param{"regularisation", reg}, param{"marginal penalty tau", tau})
 	if err != nil {
 		return nil, err
 	}
@@ -173,16 +161,10 @@ func SinkhornUnbalanced(ctx context.Context, a, b, c []float64, reg, tau float64
 // progress ends the solve with reason Breakdown.
 func SparsityConstrained(ctx context.Context, a, b, c []float64, gamma float64, k int, s *Settings) (*Result, error) {
 	n, m := len(a), len(b)
-	if err := checkMarginals(a, b); err != nil {
-		return nil, err
-	}
-	if err := checkReg("gamma", gamma); err != nil {
-		return nil, err
-	}
 	if k < 1 {
 		return nil, fmt.Errorf("transport: k = %d nonzeros per column, want >= 1", k)
 	}
-	set, err := s.resolve(a, b, c, 10000)
+	set, err := s.prepare(a, b, c, 10000, param{"gamma", gamma})
 	if err != nil {
 		return nil, err
 	}

@@ -44,11 +44,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 		return usageErr("bench needs a suite: spmv, linsys, nn, pde or ode")
 	}
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
 	cm.Force = true // a suite rewrites its exported matrices
-	st, err := cm.begin("bench spmv", nil, stdout, stderr)
+	st, err := cm.parseBegin(fs, args[1:], "bench spmv", stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -62,10 +59,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		x := make([]float64, prob.grid.Len())
-		for i := range x {
-			x[i] = 1
-		}
+		x := ones(prob.grid.Len())
 		y := make([]float64, len(x))
 		for _, impl := range []struct {
 			name string
@@ -78,6 +72,15 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return st.interruption()
+}
+
+// ones returns a vector of n ones.
+func ones(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
 }
 
 // parseSizes parses --sizes: a comma-separated list of grid sizes.

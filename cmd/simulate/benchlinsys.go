@@ -51,11 +51,8 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&impls, "impls", strings.Join(names, ","), "solvers to run")
 	fs.Float64Var(&rtol, "rtol", 1e-8, "stop when ||b - A x|| <= rtol ||b||")
 	fs.IntVar(&maxiter, "maxiter", 100000, "iteration cap")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
 	cm.Force = true // a suite rewrites its exported matrices
-	st, err := cm.begin("bench linsys", nil, stdout, stderr)
+	st, err := cm.parseBegin(fs, args, "bench linsys", stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -82,12 +79,8 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			ones := make([]float64, prob.grid.Len())
-			for i := range ones {
-				ones[i] = 1
-			}
-			b := make([]float64, len(ones))
-			a.MulVecTo(b, ones)
+			b := make([]float64, prob.grid.Len())
+			a.MulVecTo(b, ones(len(b)))
 			for _, im := range linsysImpls {
 				if !want[im.name] || im.symmetric && !prob.symmetric || im.nonsym && prob.symmetric {
 					continue

@@ -104,10 +104,7 @@ func benchNN(args []string, stdout, stderr io.Writer) error {
 	cm.register(fs)
 	fs.IntVar(&reps, "reps", 10, "timed steps per case")
 	fs.StringVar(&only, "only", "", "comma-separated case-name prefixes to run (default all)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := cm.begin("bench nn", nil, stdout, stderr)
+	st, err := cm.parseBegin(fs, args, "bench nn", stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -31,10 +31,7 @@ at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 	cm.register(fs)
 	fs.StringVar(&peers, "peers", "", "odes.py output (JSON lines), required")
 	fs.StringVar(&methods, "methods", "tsit5,dp5,vern6,rodas4,rodas5", "our methods")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := cm.begin("bench ode", nil, stdout, stderr)
+	st, err := cm.parseBegin(fs, args, "bench ode", stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -24,10 +24,7 @@ Darcy data samples (random field, threshold, MG-preconditioned CG to 1e-10) per 
 	fs.IntVar(&steps, "steps", 200, "timed Navier-Stokes steps")
 	fs.IntVar(&darcyN, "darcy-n", 257, "Darcy nodes per side (boundary included; 2^k+1 lets multigrid coarsen fully)")
 	fs.IntVar(&samples, "samples", 8, "timed Darcy samples")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := cm.begin("bench pde", nil, stdout, stderr)
+	st, err := cm.parseBegin(fs, args, "bench pde", stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/pdekit/pdekit/io/h5"
@@ -52,44 +51,35 @@ type minmaxBuild func(c *minmaxConfig, paper, game bool, norm2, normF float64) h
 
 var minmaxMethods = []option[minmaxBuild]{
 	{"eg", func(_ *minmaxConfig, paper, game bool, norm2, _ float64) halpern.Method {
-		switch {
-		case paper && game:
-			return halpern.EG{Step: 5 / norm2}
-		case paper:
-			return halpern.EG{Step: 0.5}
-		}
-		return halpern.EG{}
+		return pick(paper, game, halpern.EG{Step: 5 / norm2}, halpern.EG{Step: 0.5}, halpern.EG{})
 	}},
 	{"eag", func(_ *minmaxConfig, paper, game bool, norm2, _ float64) halpern.Method {
-		switch {
-		case paper && game:
-			return halpern.EAG{Step: 5 / norm2}
-		case paper:
-			return halpern.EAG{Step: 0.3}
-		}
-		return halpern.EAG{}
+		return pick(paper, game, halpern.EAG{Step: 5 / norm2}, halpern.EAG{Step: 0.3}, halpern.EAG{})
 	}},
 	{"alg1", func(_ *minmaxConfig, paper, game bool, _, normF float64) halpern.Method {
-		switch {
-		case paper && game:
-			return halpern.VRHalpern{Step: 5 / normF}
-		case paper:
-			return halpern.VRHalpern{Step: 0.3}
-		}
-		return halpern.VRHalpern{}
+		return pick(paper, game, halpern.VRHalpern{Step: 5 / normF}, halpern.VRHalpern{Step: 0.3}, halpern.VRHalpern{})
 	}},
 	{"alg2", func(c *minmaxConfig, paper, game bool, _, normF float64) halpern.Method {
 		n := float64(c.N)
 		p := 1 / n
-		switch {
-		case paper && game:
-			return halpern.VRInexactHalpern{C: math.Sqrt(n) / normF, Gamma: 5 * math.Sqrt(p*(1-p)) / (math.Sqrt(n) + 1), InnerScale: 0.05}
-		case paper:
-			return halpern.VRInexactHalpern{C: math.Sqrt(n), Gamma: 0.001, InnerScale: 0.05}
-		}
-		return halpern.VRInexactHalpern{}
+		return pick(paper, game,
+			halpern.VRInexactHalpern{C: math.Sqrt(n) / normF, Gamma: 5 * math.Sqrt(p*(1-p)) / (math.Sqrt(n) + 1), InnerScale: 0.05},
+			halpern.VRInexactHalpern{C: math.Sqrt(n), Gamma: 0.001, InnerScale: 0.05},
+			halpern.VRInexactHalpern{})
 	}},
 	{"halpern", func(*minmaxConfig, bool, bool, float64, float64) halpern.Method { return halpern.Halpern{} }},
+}
+
+// pick returns the method with the paper's steps for the game or for the
+// quadratic problem, or with the theoretical defaults.
+func pick(paper, game bool, paperGame, paperQP, theory halpern.Method) halpern.Method {
+	switch {
+	case paper && game:
+		return paperGame
+	case paper:
+		return paperQP
+	}
+	return theory
 }
 
 func cmdMinmax(args []string, stdout, stderr io.Writer) error {
@@ -200,14 +190,11 @@ func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := c.common.begin("minmax", c, stdout, stderr)
+	st, err := c.common.begin("minmax", c, stdout, stderr, c.Out, c.Plot)
 	if err != nil {
 		return err
 	}
 	defer st.end()
-	if err := st.checkOut(c.Out, c.Plot); err != nil {
-		return err
-	}
 	methods := make([]string, len(chosen))
 	for i, m := range chosen {
 		methods[i] = m.name
@@ -497,22 +484,9 @@ func plotMinmax(st *stage, c *minmaxConfig, methods []string, grid []float64, cu
 		if len(pts) == 0 {
 			continue
 		}
-		l, err := plotter.NewLine(pts)
-		if err != nil {
+		if err := addLine(p, name, pts, m); err != nil {
 			return err
 		}
-		l.Color = plotutil.Color(m)
-		l.Dashes = plotutil.Dashes(m)
-		l.Width = vg.Points(1.5)
-		p.Add(l)
-		p.Legend.Add(name, l)
 	}
-	w, err := p.WriterTo(7*vg.Inch, 5*vg.Inch, "png")
-	if err != nil {
-		return err
-	}
-	return st.writeFile(c.Plot, func(out io.Writer) error {
-		_, err := w.WriteTo(out)
-		return err
-	})
+	return st.writePlot(c.Plot, p, 7*vg.Inch, 5*vg.Inch)
 }

@@ -134,14 +134,11 @@ that stops early (too many steps, a blow-up) exits 1 unless --allow-unconverged.
 	if !(c.RTol > 0) || !(c.ATol > 0) {
 		return usageErr("--rtol %g and --atol %g must be positive", c.RTol, c.ATol)
 	}
-	st, err := c.common.begin("ode", &c, stdout, stderr)
+	st, err := c.common.begin("ode", &c, stdout, stderr, c.Out)
 	if err != nil {
 		return err
 	}
 	defer st.end()
-	if err := st.checkOut(c.Out); err != nil {
-		return err
-	}
 	start := time.Now()
 	sol, err := ode.Solve(st.ctx, autonomous(tab), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol}, Dt: c.Dt})
 	secs := time.Since(start).Seconds()

@@ -107,24 +107,18 @@ line); --out writes the plan (CSR when at most 10% is nonzero) and the potential
 	if c.In == "" {
 		return usageErr("--in is required")
 	}
-	st, err := c.common.begin("ot", &c, stdout, stderr)
+	st, err := c.common.begin("ot", &c, stdout, stderr, c.Out)
 	if err != nil {
 		return err
 	}
 	defer st.end()
-	if err := st.checkOut(c.Out); err != nil {
-		return err
-	}
-	cost, a, b, d, err := readCostInput(c.In)
+	in, err := readOTInput(c.In, c.Fields)
 	if err != nil {
 		return err
 	}
+	cost, a, b, d := in.cost, in.a, in.b, in.d
 	if cost == nil {
-		var x, y []float64
-		if x, y, a, b, d, err = readOTInput(c.In, c.Fields); err != nil {
-			return err
-		}
-		if cost, err = c.Cost.Get()(&c, x, y, d); err != nil {
+		if cost, err = c.Cost.Get()(&c, in.x, in.y, d); err != nil {
 			return usageErr("%v", err)
 		}
 	}
@@ -174,122 +168,101 @@ line); --out writes the plan (CSR when at most 10% is nonzero) and the potential
 	return st.report(sum)
 }
 
-// readCostInput reads a user-given cost matrix: the dataset "cost" [n, m]
-// with optional weights a and b (uniform otherwise). It returns a nil cost
-// when the file has none (clouds or densities instead).
-func readCostInput(path string) (cost, a, b []float64, d int, err error) {
-	f, err := h5.Open(path)
-	if err != nil {
-		return nil, nil, nil, 0, usageErr("--in: %v", err)
-	}
-	defer f.Close()
-	if _, serr := f.Stat("cost"); serr != nil {
-		return nil, nil, nil, 0, nil
-	}
-	cost, dims, err := h5.Read[float64](f, "cost")
-	if err != nil || len(dims) != 2 {
-		return nil, nil, nil, 0, usageErr("--in %s: cost must be a float64 matrix [n, m]: %v", path, err)
-	}
-	for i, v := range cost {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, nil, nil, 0, usageErr("cost has %v at entry %d", v, i)
-		}
-	}
-	weights := func(name string, n int) ([]float64, error) {
-		if _, err := f.Stat(name); err != nil {
-			w := make([]float64, n)
-			for i := range w {
-				w[i] = 1 / float64(n)
-			}
-			return w, nil
-		}
-		w, wd, err := h5.Read[float64](f, name)
-		if err != nil || len(wd) != 1 || wd[0] != n {
-			return nil, usageErr("weights %s must be a float64 vector of %d: %v", name, n, err)
-		}
-		return w, nil
-	}
-	if a, err = weights("a", dims[0]); err != nil {
-		return
-	}
-	if b, err = weights("b", dims[1]); err != nil {
-		return
-	}
-	return cost, a, b, 0, nil
+// otInput is what `ot` reads from its file: a user-given cost matrix
+// (dataset "cost" [n, m]), or clouds or densities x and y; and the weights
+// a and b (uniform where the file has none).
+type otInput struct {
+	cost, x, y, a, b []float64
+	d                int
 }
 
-// readOTInput reads the clouds (or densities) x and y and their weights.
-func readOTInput(path string, fields bool) (x, y, a, b []float64, d int, err error) {
+// readOTInput reads the input of `ot` from path.
+func readOTInput(path string, fields bool) (*otInput, error) {
 	f, err := h5.Open(path)
 	if err != nil {
-		return nil, nil, nil, nil, 0, usageErr("--in: %v", err)
+		return nil, usageErr("--in: %v", err)
 	}
 	defer f.Close()
-	read := func(name string) ([]float64, []int, error) {
-		info, err := f.Stat(name)
-		if err != nil {
-			return nil, nil, err
+	in := &otInput{}
+	var n, m int
+	if _, serr := f.Stat("cost"); serr == nil {
+		cost, dims, err := readFloats(f, "cost")
+		if err != nil || len(dims) != 2 {
+			return nil, usageErr("--in %s: cost must be a matrix [n, m]: %v", path, err)
 		}
-		if info.Type == "float32" {
-			v, dims, err := h5.Read[float32](f, name)
-			out := make([]float64, len(v))
-			for i, w := range v {
-				out[i] = float64(w)
+		in.cost, n, m = cost, dims[0], dims[1]
+	} else {
+		xs, xd, err1 := readFloats(f, "x")
+		ys, yd, err2 := readFloats(f, "y")
+		if err1 != nil || err2 != nil {
+			return nil, usageErr("--in %s needs datasets x and y (or cost): %v", path, firstErr(err1, err2))
+		}
+		if fields {
+			if len(xd) != len(yd) || len(xd) < 1 || len(xd) > 2 || fmt.Sprint(xd) != fmt.Sprint(yd) {
+				return nil, usageErr("--fields: x %v and y %v must be densities on the same 1-D or 2-D grid", xd, yd)
 			}
-			return out, dims, err
+			if in.x, in.a, err = transport.GridDensity(xs, xd...); err != nil {
+				return nil, usageErr("density x: %v", err)
+			}
+			if in.y, in.b, err = transport.GridDensity(ys, yd...); err != nil {
+				return nil, usageErr("density y: %v", err)
+			}
+			in.d = len(xd)
+			return in, nil
 		}
-		return h5.Read[float64](f, name)
-	}
-	xs, xd, err1 := read("x")
-	ys, yd, err2 := read("y")
-	if err1 != nil || err2 != nil {
-		return nil, nil, nil, nil, 0, usageErr("--in %s needs datasets x and y: %v", path, firstErr(err1, err2))
-	}
-	if fields {
-		if len(xd) != len(yd) || len(xd) < 1 || len(xd) > 2 || fmt.Sprint(xd) != fmt.Sprint(yd) {
-			return nil, nil, nil, nil, 0, usageErr("--fields: x %v and y %v must be densities on the same 1-D or 2-D grid", xd, yd)
+		if len(xd) != 2 || len(yd) != 2 || xd[1] != yd[1] {
+			return nil, usageErr("clouds x %v and y %v must be [n, d] and [m, d] (use --fields for densities)", xd, yd)
 		}
-		x, a, err = transport.GridDensity(xs, xd...)
-		if err != nil {
-			return nil, nil, nil, nil, 0, usageErr("density x: %v", err)
-		}
-		y, b, err = transport.GridDensity(ys, yd...)
-		if err != nil {
-			return nil, nil, nil, nil, 0, usageErr("density y: %v", err)
-		}
-		return x, y, a, b, len(xd), nil
+		in.x, in.y, in.d, n, m = xs, ys, xd[1], xd[0], yd[0]
 	}
-	if len(xd) != 2 || len(yd) != 2 || xd[1] != yd[1] {
-		return nil, nil, nil, nil, 0, usageErr("clouds x %v and y %v must be [n, d] and [m, d] (use --fields for densities)", xd, yd)
-	}
-	for name, v := range map[string][]float64{"x": xs, "y": ys} {
+	for name, v := range map[string][]float64{"x": in.x, "y": in.y, "cost": in.cost} {
 		for i, w := range v {
 			if math.IsNaN(w) || math.IsInf(w, 0) {
-				return nil, nil, nil, nil, 0, usageErr("%s has %v at entry %d", name, w, i)
+				return nil, usageErr("%s has %v at entry %d", name, w, i)
 			}
 		}
 	}
-	weights := func(name string, n int) ([]float64, error) {
-		if _, err := f.Stat(name); err != nil {
-			w := make([]float64, n)
-			for i := range w {
-				w[i] = 1 / float64(n)
-			}
-			return w, nil
+	if in.a, err = readWeights(f, "a", n); err != nil {
+		return nil, err
+	}
+	if in.b, err = readWeights(f, "b", m); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// readFloats reads a float64 or float32 dataset as float64.
+func readFloats(f *h5.File, name string) ([]float64, []int, error) {
+	info, err := f.Stat(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if info.Type == "float32" {
+		v, dims, err := h5.Read[float32](f, name)
+		out := make([]float64, len(v))
+		for i, w := range v {
+			out[i] = float64(w)
 		}
-		w, dims, err := read(name)
-		if err != nil || len(dims) != 1 || dims[0] != n {
-			return nil, usageErr("weights %s must be a vector of %d: %v", name, n, err)
+		return out, dims, err
+	}
+	return h5.Read[float64](f, name)
+}
+
+// readWeights reads the weights name, a vector of n, or returns uniform
+// weights when the file has none.
+func readWeights(f *h5.File, name string, n int) ([]float64, error) {
+	if _, err := f.Stat(name); err != nil {
+		w := make([]float64, n)
+		for i := range w {
+			w[i] = 1 / float64(n)
 		}
 		return w, nil
 	}
-	if a, err = weights("a", xd[0]); err != nil {
-		return
+	w, dims, err := readFloats(f, name)
+	if err != nil || len(dims) != 1 || dims[0] != n {
+		return nil, usageErr("weights %s must be a vector of %d: %v", name, n, err)
 	}
-	if b, err = weights("b", yd[0]); err != nil {
-		return
-	}
-	return xs, ys, a, b, xd[1], nil
+	return w, nil
 }
 
 func firstErr(errs ...error) error {

@@ -99,10 +99,7 @@ func (p *problemFlags) build() (*problem, error) {
 		n[i] = p.N
 	}
 	g := mesh.NewGrid(mesh.Dirichlet, n...)
-	rhs := make([]float64, g.Len())
-	for i := range rhs {
-		rhs[i] = 1
-	}
+	rhs := ones(g.Len())
 	redis := func(g *mesh.Grid) *sparse.CSR { return spec.build(g, p).ToCSR() }
 	return &problem{name: p.Problem, grid: g, op: spec.build(g, p), rhs: rhs, symmetric: spec.sym, rediscretize: redis}, nil
 }

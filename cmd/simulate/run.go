@@ -88,14 +88,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		Out: filepath.Join(outDir, cfg.Out),
 	}
 	pic := filepath.Join(outDir, cfg.Picture)
-	st, err := sc.common.begin("run", &cfg, stdout, stderr)
+	st, err := sc.common.begin("run", &cfg, stdout, stderr, sc.Out, pic)
 	if err != nil {
 		return err
 	}
 	defer st.end()
-	if err := st.checkOut(sc.Out, pic); err != nil {
-		return err
-	}
 	sum, _, err := solve(st, sc)
 	if err != nil {
 		return st.fail(err)
@@ -149,14 +146,7 @@ func heatMap(st *stage, path string, u []float64, ny, nx int, title string) erro
 	hm := plotter.NewHeatMap(field{u, ny, nx}, moreland.SmoothBlueRed().Palette(255))
 	hm.NaN = color.Black
 	p.Add(hm)
-	w, err := p.WriterTo(5*vg.Inch, 5*vg.Inch, "png")
-	if err != nil {
-		return err
-	}
-	return st.writeFile(path, func(out io.Writer) error {
-		_, err := w.WriteTo(out)
-		return err
-	})
+	return st.writePlot(path, p, 5*vg.Inch, 5*vg.Inch)
 }
 
 func cmdVersion(args []string, stdout, stderr io.Writer) error {
@@ -205,14 +195,11 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 	if format != "mtx" && format != "h5" {
 		return usageErr("cannot tell the format of %q: use --format mtx or h5", out)
 	}
-	st, err := cm.begin("export", &p, stdout, stderr)
+	st, err := cm.begin("export", &p, stdout, stderr, out, rhs)
 	if err != nil {
 		return err
 	}
 	defer st.end()
-	if err := st.checkOut(out, rhs); err != nil {
-		return err
-	}
 	prob, err := p.build()
 	if err != nil {
 		return err

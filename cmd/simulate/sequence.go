@@ -13,7 +13,6 @@ import (
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/pdekit/pdekit/io/h5"
@@ -422,14 +421,11 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	st, err := c.common.begin("sequence", c, stdout, stderr)
+	st, err := c.common.begin("sequence", c, stdout, stderr, c.Out, c.Plot, c.SaveState)
 	if err != nil {
 		return err
 	}
 	defer st.end()
-	if err := st.checkOut(c.Out, c.Plot, c.SaveState); err != nil {
-		return err
-	}
 	comps := make([]*relax.Comparison, c.Trials)
 	entries := make([][]relax.Entry, c.Trials)
 	prog := newProgress(stderr, "sequence", c.Trials*c.Instances)
@@ -691,24 +687,11 @@ func plotSequence(st *stage, c *sequenceConfig, rows []policyRow) error {
 			cum += s / float64(len(r.iterations))
 			pts[t] = plotter.XY{X: float64(t + 1), Y: cum}
 		}
-		l, err := plotter.NewLine(pts)
-		if err != nil {
+		if err := addLine(p, r.name, pts, i); err != nil {
 			return err
 		}
-		l.Color = plotutil.Color(i)
-		l.Dashes = plotutil.Dashes(i)
-		l.Width = vg.Points(1.5)
-		p.Add(l)
-		p.Legend.Add(r.name, l)
 	}
-	w, err := p.WriterTo(7*vg.Inch, 5*vg.Inch, "png")
-	if err != nil {
-		return err
-	}
-	return st.writeFile(c.Plot, func(out io.Writer) error {
-		_, err := w.WriteTo(out)
-		return err
-	})
+	return st.writePlot(c.Plot, p, 7*vg.Inch, 5*vg.Inch)
 }
 
 // learned reports whether a policy kind has state worth saving.

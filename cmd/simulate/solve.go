@@ -55,7 +55,7 @@ func cmdSolve(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := c.common.begin("solve", &c, stdout, stderr)
+	st, err := c.common.begin("solve", &c, stdout, stderr, c.Out)
 	if err != nil {
 		return err
 	}
@@ -126,12 +126,8 @@ func (c *solveConfig) system() (*system, error) {
 		}
 		s.b = data
 	} else {
-		ones := make([]float64, r)
-		for i := range ones {
-			ones[i] = 1
-		}
 		s.b = make([]float64, r)
-		a.MulVecTo(s.b, ones)
+		a.MulVecTo(s.b, ones(r))
 	}
 	return s, nil
 }
@@ -172,9 +168,6 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 	}
 	if c.RTol == 0 && c.ATol == 0 {
 		return nil, nil, usageErr("--rtol 0 needs an --atol: one of the tests must be on")
-	}
-	if err := st.checkOut(c.Out); err != nil {
-		return nil, nil, err
 	}
 	sys, err := c.system()
 	if err != nil {

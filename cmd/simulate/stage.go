@@ -20,6 +20,11 @@ import (
 	"syscall"
 	"time"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/iterate"
 )
@@ -67,11 +72,20 @@ type stage struct {
 	quit   chan struct{}
 }
 
-// begin applies the common flags and starts a stage whose context is
-// cancelled by SIGINT or SIGTERM. The caller defers st.end().
-func (c *common) begin(name string, config any, stdout, stderr io.Writer) (*stage, error) {
+// begin applies the common flags, refuses existing outputs without
+// --force (before any work), and starts a stage whose context is cancelled
+// by SIGINT or SIGTERM. The caller defers st.end().
+func (c *common) begin(name string, config any, stdout, stderr io.Writer, outputs ...string) (*stage, error) {
 	if c.Threads < 0 {
 		return nil, usageErr("--threads must be >= 0, got %d", c.Threads)
+	}
+	for _, p := range outputs {
+		if p == "" || c.Force {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return nil, usageErr("%s already exists (use --force to overwrite)", p)
+		}
 	}
 	if c.Threads > 0 {
 		runtime.GOMAXPROCS(c.Threads)
@@ -279,20 +293,6 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
-// checkOut refuses an existing output file without --force, before the
-// work starts.
-func (st *stage) checkOut(paths ...string) error {
-	for _, p := range paths {
-		if p == "" || st.flags.Force {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return usageErr("%s already exists (use --force to overwrite)", p)
-		}
-	}
-	return nil
-}
-
 // summary is what every command reports at the end: the shared keys
 // (command, version, seconds, outputs, and reason and converged where the
 // work iterates) and the command's own fields. report prints it as one
@@ -448,6 +448,42 @@ func exitStatus(err error) int {
 		return 2
 	}
 	return 1
+}
+
+// parseBegin parses the flags and begins the stage: the frame of a command
+// with nothing to check between the two (the bench suites).
+func (c *common) parseBegin(fs *flag.FlagSet, args []string, name string, stdout, stderr io.Writer) (*stage, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return c.begin(name, nil, stdout, stderr)
+}
+
+// writePlot writes a plot as a PNG of w x h through writeFile.
+func (st *stage) writePlot(path string, p *plot.Plot, w, h vg.Length) error {
+	wt, err := p.WriterTo(w, h, "png")
+	if err != nil {
+		return err
+	}
+	return st.writeFile(path, func(out io.Writer) error {
+		_, err := wt.WriteTo(out)
+		return err
+	})
+}
+
+// addLine adds the i-th line of a plot, in the i-th colour and dash
+// pattern, with its legend entry.
+func addLine(p *plot.Plot, name string, pts plotter.XYs, i int) error {
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	l.Color = plotutil.Color(i)
+	l.Dashes = plotutil.Dashes(i)
+	l.Width = vg.Points(1.5)
+	p.Add(l)
+	p.Legend.Add(name, l)
+	return nil
 }
 
 // line prints one JSON line of a benchmark suite (the output compare.py

@@ -21,6 +21,12 @@
 // problem needs, the regularisation, is an argument; nil settings mean the
 // defaults; a context stops a long solve.
 //
+// The scaling loops' matrix-vector products go through gonum's blas64;
+// a program that wants OpenBLAS there calls
+// blas64.Use(netlib.Implementation{}) (gonum.org/v1/netlib) where it
+// starts, as simulate does. The package itself changes nothing
+// process-wide.
+//
 // Entropic transport between two point clouds:
 //
 //	c, err := transport.CostMatrix(x, y, 2, transport.SqEuclidean)

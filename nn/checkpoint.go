@@ -83,47 +83,70 @@ func tensors[T Float](params []Named[T]) ([]*Tensor[T], error) {
 // "optim/") to an HDF5 file, atomically; an existing file is replaced only
 // with overwrite.
 func SaveCheckpoint[T Float](path string, overwrite bool, params []Named[T], opt Optimizer[T]) error {
-	ts, err := tensors(params)
-	if err != nil {
-		return err
-	}
 	f, err := h5.Create(path, overwrite)
 	if err != nil {
 		return err
 	}
 	defer f.Abort()
+	if err := WriteParams(f, "params", params); err != nil {
+		return err
+	}
+	if err := WriteOptimizer(f, "optim", params, opt); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// WriteParams writes the parameters into an open file, one dataset per
+// name under group.
+func WriteParams[T Float](f *h5.File, group string, params []Named[T]) error {
+	if _, err := tensors(params); err != nil {
+		return err
+	}
 	for _, p := range params {
-		if err := h5.Write(f, "params/"+p.Name, p.Tensor.Shape, p.Tensor.Data, nil); err != nil {
+		if err := h5.Write(f, group+"/"+p.Name, p.Tensor.Shape, p.Tensor.Data, nil); err != nil {
 			return err
 		}
 	}
-	if st, ok := opt.(Stateful[T]); ok {
-		sc, bufs := st.State(ts)
-		if err := f.CreateGroup("optim"); err != nil {
+	return nil
+}
+
+// WriteOptimizer writes a Stateful optimizer's state into an open file
+// under group (nothing for another optimizer).
+func WriteOptimizer[T Float](f *h5.File, group string, params []Named[T], opt Optimizer[T]) error {
+	st, ok := opt.(Stateful[T])
+	if !ok {
+		return nil
+	}
+	ts, err := tensors(params)
+	if err != nil {
+		return err
+	}
+	sc, bufs := st.State(ts)
+	if err := f.CreateGroup(group); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(sc))
+	for k := range sc {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := f.SetAttr(group, k, sc[k]); err != nil {
 			return err
 		}
-		keys := make([]string, 0, len(sc))
-		for k := range sc {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := f.SetAttr("optim", k, sc[k]); err != nil {
+	}
+	for name, per := range bufs {
+		for i, b := range per {
+			if b == nil {
+				continue
+			}
+			if err := h5.Write(f, group+"/"+name+"/"+params[i].Name, []int{len(b)}, b, nil); err != nil {
 				return err
 			}
 		}
-		for name, per := range bufs {
-			for i, b := range per {
-				if b == nil {
-					continue
-				}
-				if err := h5.Write(f, "optim/"+name+"/"+params[i].Name, []int{len(b)}, b, nil); err != nil {
-					return err
-				}
-			}
-		}
 	}
-	return f.Close()
+	return nil
 }
 
 // LoadCheckpoint reads the parameters saved by SaveCheckpoint into params
@@ -131,63 +154,89 @@ func SaveCheckpoint[T Float](path string, overwrite bool, params []Named[T], opt
 // An error names the parameter that is missing or has another shape, and
 // nothing is modified then.
 func LoadCheckpoint[T Float](path string, params []Named[T], opt Optimizer[T]) error {
-	ts, err := tensors(params)
-	if err != nil {
-		return err
-	}
 	f, err := h5.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	data, err := ReadParams(f, "params", params)
+	if err != nil {
+		return err
+	}
+	restore, err := ReadOptimizer(f, "optim", params, opt)
+	if err != nil {
+		return err
+	}
+	SetParams(params, data)
+	return restore()
+}
+
+// ReadParams reads the parameters under group of an open file into new
+// slices in the order of params (it does not modify params), checking
+// that every one is there with its shape.
+func ReadParams[T Float](f *h5.File, group string, params []Named[T]) ([][]T, error) {
+	if _, err := tensors(params); err != nil {
+		return nil, err
+	}
 	data := make([][]T, len(params))
 	for i, p := range params {
-		d, dims, err := h5.Read[T](f, "params/"+p.Name)
+		d, dims, err := h5.Read[T](f, group+"/"+p.Name)
 		if err != nil {
-			return fmt.Errorf("nn: checkpoint %s: parameter %q: %w", path, p.Name, err)
+			return nil, fmt.Errorf("nn: checkpoint %s: parameter %q: %w", f.Path(), p.Name, err)
 		}
 		if !slices.Equal(dims, p.Tensor.Shape) {
-			return fmt.Errorf("nn: checkpoint %s: parameter %q has shape %v, the model's is %v", path, p.Name, dims, p.Tensor.Shape)
+			return nil, fmt.Errorf("nn: checkpoint %s: parameter %q has shape %v, the model's is %v", f.Path(), p.Name, dims, p.Tensor.Shape)
 		}
 		data[i] = d
 	}
-	var sc map[string]float64
-	var bufs map[string][][]float64
-	st, stateful := opt.(Stateful[T])
-	if stateful {
-		sc0, bufs0 := st.State(ts)
-		sc, bufs = map[string]float64{}, map[string][][]float64{}
-		for k := range sc0 {
-			v, err := f.AttrFloat64("optim", k)
-			if err != nil {
-				return fmt.Errorf("nn: checkpoint %s: optimizer state %q: %w", path, k, err)
-			}
-			sc[k] = v
-		}
-		for name := range bufs0 {
-			per := make([][]float64, len(params))
-			for i, p := range params {
-				key := "optim/" + name + "/" + p.Name
-				if _, err := f.Stat(key); err != nil {
-					continue // no state for this parameter yet
-				}
-				b, _, err := h5.Read[float64](f, key)
-				if err != nil {
-					return fmt.Errorf("nn: checkpoint %s: %s: %w", path, key, err)
-				}
-				if len(b) != p.Tensor.Len() {
-					return fmt.Errorf("nn: checkpoint %s: %s has %d values for a parameter of %d", path, key, len(b), p.Tensor.Len())
-				}
-				per[i] = b
-			}
-			bufs[name] = per
-		}
-	}
+	return data, nil
+}
+
+// SetParams copies data (as ReadParams returned it) into the parameters.
+func SetParams[T Float](params []Named[T], data [][]T) {
 	for i, p := range params {
 		copy(p.Tensor.Data, data[i])
 	}
-	if stateful {
-		return st.SetState(ts, sc, bufs)
+}
+
+// ReadOptimizer reads a Stateful optimizer's state under group of an open
+// file and returns the function that restores it, so that a caller can
+// check everything before changing anything.
+func ReadOptimizer[T Float](f *h5.File, group string, params []Named[T], opt Optimizer[T]) (func() error, error) {
+	st, stateful := opt.(Stateful[T])
+	if !stateful {
+		return func() error { return nil }, nil
 	}
-	return nil
+	ts, err := tensors(params)
+	if err != nil {
+		return nil, err
+	}
+	sc0, bufs0 := st.State(ts)
+	sc, bufs := map[string]float64{}, map[string][][]float64{}
+	for k := range sc0 {
+		v, err := f.AttrFloat64(group, k)
+		if err != nil {
+			return nil, fmt.Errorf("nn: checkpoint %s: optimizer state %q: %w", f.Path(), k, err)
+		}
+		sc[k] = v
+	}
+	for name := range bufs0 {
+		per := make([][]float64, len(params))
+		for i, p := range params {
+			key := group + "/" + name + "/" + p.Name
+			if _, err := f.Stat(key); err != nil {
+				continue // no state for this parameter yet
+			}
+			b, _, err := h5.Read[float64](f, key)
+			if err != nil {
+				return nil, fmt.Errorf("nn: checkpoint %s: %s: %w", f.Path(), key, err)
+			}
+			if len(b) != p.Tensor.Len() {
+				return nil, fmt.Errorf("nn: checkpoint %s: %s has %d values for a parameter of %d", f.Path(), key, len(b), p.Tensor.Len())
+			}
+			per[i] = b
+		}
+		bufs[name] = per
+	}
+	return func() error { return st.SetState(ts, sc, bufs) }, nil
 }

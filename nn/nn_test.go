@@ -22,33 +22,11 @@ func randParam(rnd *rand.Rand, shape ...int) *Tensor[float64] {
 	return Param(t.Data, shape...)
 }
 
-// gradCheck compares the gradient Backward accumulates for each parameter
-// with central differences of the scalar loss built by f, in float64.
+// gradCheck checks the gradients of the loss f builds (CheckGradients).
 func gradCheck(t *testing.T, name string, params []*Tensor[float64], f func(tp *Tape[float64]) *Tensor[float64]) {
 	t.Helper()
-	tp := NewTape[float64]()
-	for _, p := range params {
-		p.ZeroGrad()
-	}
-	loss := f(tp)
-	tp.Backward(loss)
-	const h = 1e-6
-	for k, p := range params {
-		for i := range p.Data {
-			old := p.Data[i]
-			p.Data[i] = old + h
-			tp.Reset()
-			lp := f(tp).Item()
-			p.Data[i] = old - h
-			tp.Reset()
-			lm := f(tp).Item()
-			p.Data[i] = old
-			fd := (lp - lm) / (2 * h)
-			if d := math.Abs(p.Grad[i] - fd); d > 1e-6*math.Max(1, math.Abs(fd)) {
-				t.Errorf("%s: parameter %d element %d: backward %.10g, central difference %.10g", name, k, i, p.Grad[i], fd)
-				return
-			}
-		}
+	if err := CheckGradients(params, f, 0, 0); err != nil {
+		t.Errorf("%s: %v", name, err)
 	}
 }
 
@@ -63,6 +41,7 @@ func TestGradients(t *testing.T) {
 	r := randTensor(rnd, 4, 3)  // a fixed weighting makes every gradient entry distinct
 	r5 := randTensor(rnd, 4, 5) //
 	target := randTensor(rnd, 4, 3)
+	r235, r212 := randTensor(rnd, 2, 3, 5), randTensor(rnd, 2, 1, 2)
 	away := Param(make([]float64, 12), 4, 3) // ReLU away from its kink
 	for i := range away.Data {
 		away.Data[i] = (0.2 + rnd.Float64()) * float64(1-2*(i%2))
@@ -98,6 +77,15 @@ func TestGradients(t *testing.T) {
 		{"Mean", []*Tensor[float64]{x}, func(tp *Tape[float64]) *Tensor[float64] { return tp.Mean(tp.Mul(x, x)) }},
 		{"MSE", []*Tensor[float64]{x}, func(tp *Tape[float64]) *Tensor[float64] { return tp.MSE(x, target) }},
 		{"RelL2", []*Tensor[float64]{x}, func(tp *Tape[float64]) *Tensor[float64] { return tp.RelL2(x, target) }},
+		{"Affine", []*Tensor[float64]{x}, func(tp *Tape[float64]) *Tensor[float64] {
+			return weighted(tp, tp.Affine(x, []float64{2, -1, 0.5}, []float64{0.1, 0.2, 0.3}), r)
+		}},
+		{"Pad2d", []*Tensor[float64]{x}, func(tp *Tape[float64]) *Tensor[float64] {
+			return weighted(tp, tp.Pad2d(tp.Reshape(x, 2, 2, 3), 1, 2), r235)
+		}},
+		{"Crop2d", []*Tensor[float64]{x}, func(tp *Tape[float64]) *Tensor[float64] {
+			return weighted(tp, tp.Crop2d(tp.Reshape(x, 2, 2, 3), 1, 2), r212)
+		}},
 		{"MLP", []*Tensor[float64]{x, w, b, w2}, func(tp *Tape[float64]) *Tensor[float64] {
 			h := tp.GELU(tp.Linear(x, w, b))
 			return tp.MSE(tp.Linear(h, w2, nil), target)
@@ -699,5 +687,24 @@ func TestConv3d(t *testing.T) {
 		gradCheck(t, fmt.Sprintf("Conv3d %+v", o), []*Tensor[float64]{x, w, b}, func(tp *Tape[float64]) *Tensor[float64] {
 			return tp.Sum(tp.Mul(tp.Conv3d(x, w, b, o), rr))
 		})
+	}
+}
+
+// TestPadCrop: Pad2d puts the field in the leading window with zeros
+// after it, Crop2d takes the window back.
+func TestPadCrop(t *testing.T) {
+	tp := NewTape[float64]()
+	x := New([]float64{1, 2, 3, 4, 5, 6}, 1, 2, 3)
+	p := tp.Pad2d(x, 1, 1)
+	want := []float64{1, 2, 3, 0, 4, 5, 6, 0, 0, 0, 0, 0}
+	if !slices.Equal(p.Data, want) || !slices.Equal(p.Shape, []int{1, 3, 4}) {
+		t.Fatalf("Pad2d: %v %v", p.Shape, p.Data)
+	}
+	if c := tp.Crop2d(p, 2, 3); !slices.Equal(c.Data, x.Data) {
+		t.Errorf("Crop2d: %v", c.Data)
+	}
+	a := tp.Affine(New([]float64{1, 2, 3, 4}, 2, 2), []float64{10, 100}, []float64{1, 2})
+	if !slices.Equal(a.Data, []float64{11, 202, 31, 402}) {
+		t.Errorf("Affine: %v", a.Data)
 	}
 }

@@ -27,6 +27,8 @@ var allowed = map[string][]string{
 	"solvers/sketchnewton": {"iterate", "sparse", "mesh", "solvers"},
 	"transport":            {"iterate"},
 	"nn":                   {"iterate", "fft", "io/h5"},
+	"nn/train":             {"iterate", "nn", "io/h5"},
+	"neuralop":             {"iterate", "nn", "nn/train", "io/h5"},
 	"ode":                  {"iterate", "sparse", "solvers", "nn"},
 	"pde":                  {"iterate", "sparse", "mesh", "fft", "solvers", "solvers/mg"},
 }

@@ -1,0 +1,28 @@
+// Package neuralop holds neural operators for 2-D fields on structured
+// grids, trained from data: the Fourier neural operator (FNO2d) and the
+// multigrid neural operator (MgNO), both satisfying one Model interface;
+// normalisers; data sets read from HDF5; and Train, the training loop on
+// nn/train with checkpoints that resume bit for bit.
+//
+// Fields are [B, C, H, W] tensors (row-major, the last axis fastest), as
+// the PDEBench files store Darcy flow: the input coefficient "nu"
+// [N, H, W] and the solution "tensor" [N, 1, H, W].
+//
+// The relative L2 error is computed per sample and averaged over the
+// samples, (1/B) sum_b ||pred_b - y_b|| / ||y_b||, as FNO and MgNO report
+// it, not as a ratio of sums over the batch.
+//
+// Train an MgNO on a Darcy file and evaluate it:
+//
+//	tr, err := neuralop.ReadData("darcy-train.h5", neuralop.DataSpec{})
+//	te, err := neuralop.ReadData("darcy-test.h5", neuralop.DataSpec{})
+//	op, err := neuralop.NewOperator(neuralop.Config{Kind: "mgno"}, tr,
+//		neuralop.UnitGaussian, neuralop.UnitGaussian, rand.New(rand.NewPCG(seed, 0)))
+//	res, err := neuralop.Train(ctx, op, tr, te, &neuralop.TrainSettings{Settings: train.Settings{
+//		Control: iterate.Control{MaxIterations: 30}, Checkpoint: "mgno.h5"}})
+//	errs, err := op.Evaluate(ctx, te, 20)
+//	fmt.Println(neuralop.Summarize(errs.RelL2).Mean, res.BestEpoch)
+//
+// The checkpoint holds the operator (LoadOperator) and the whole training
+// state (Resume continues the run bit for bit).
+package neuralop

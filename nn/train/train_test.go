@@ -1,0 +1,168 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/nn"
+)
+
+// regression is a task of fitting y = A x with a linear layer (no bias):
+// the least-squares problem every optimizer solves, on fixed data.
+type regression struct {
+	w      *nn.Tensor[float32]
+	x, y   []float32 // [n, 3], [n, 2]
+	n      int
+	xb, yb *nn.Tensor[float32]
+}
+
+func newRegression(seed uint64) *regression {
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	r := &regression{n: 50}
+	a := []float64{1, -2, 0.5, 0.3, 1.5, -1}
+	for i := 0; i < r.n; i++ {
+		x := []float64{rnd.NormFloat64(), rnd.NormFloat64(), rnd.NormFloat64()}
+		for _, v := range x {
+			r.x = append(r.x, float32(v))
+		}
+		for o := 0; o < 2; o++ {
+			r.y = append(r.y, float32(a[3*o]*x[0]+a[3*o+1]*x[1]+a[3*o+2]*x[2]))
+		}
+	}
+	w := make([]float32, 6)
+	for i := range w {
+		w[i] = float32(rnd.NormFloat64() * 0.1)
+	}
+	r.w = nn.Param(w, 2, 3)
+	return r
+}
+
+func (r *regression) Params() []nn.Named[float32] { return []nn.Named[float32]{{Name: "w", Tensor: r.w}} }
+func (r *regression) Samples() int                { return r.n }
+
+func (r *regression) Loss(tp *nn.Tape[float32], idx []int) *nn.Tensor[float32] {
+	x, y := nn.Zeros[float32](len(idx), 3), nn.Zeros[float32](len(idx), 2)
+	for k, i := range idx {
+		copy(x.Data[3*k:], r.x[3*i:3*i+3])
+		copy(y.Data[2*k:], r.y[2*i:2*i+2])
+	}
+	return tp.MSE(tp.Linear(x, r.w, nil), y)
+}
+
+func (r *regression) Validate(context.Context) (float64, error) {
+	tp := nn.NewTape[float32]()
+	all := make([]int, r.n)
+	for i := range all {
+		all[i] = i
+	}
+	return float64(r.Loss(tp, all).Item()), nil
+}
+
+func settings(epochs int, path string) *Settings {
+	return &Settings{Control: iterate.Control{MaxIterations: epochs}, Batch: 7, LR: 0.05, WeightDecay: 1e-3,
+		Schedule: Schedule{Kind: OneCycle, PerBatch: true}, Seed: 9, Checkpoint: path}
+}
+
+// TestLearns: the loop fits the regression: the validation loss falls by
+// 100 from its first epoch and the best epoch is the best record.
+func TestLearns(t *testing.T) {
+	r := newRegression(1)
+	res, err := Run[float32](context.Background(), r, settings(40, ""))
+	if err != nil || res.Reason != iterate.Completed || len(res.Epochs) != 40 || res.Iterations != 40 {
+		t.Fatalf("%v %v, %d epochs", err, res.Reason, len(res.Epochs))
+	}
+	if first, last := res.Epochs[0].Validation, res.Epochs[39].Validation; !(last < first/100) {
+		t.Errorf("validation loss %g after the first epoch, %g after the last", first, last)
+	}
+	for _, e := range res.Epochs {
+		if e.Validation < res.BestValidation {
+			t.Errorf("epoch %d has %g below the best %g (epoch %d)", e.Epoch, e.Validation, res.BestValidation, res.BestEpoch)
+		}
+	}
+}
+
+// TestResumeBitIdentical: a run stopped after an epoch, or in the middle
+// of one by its context, and resumed from its checkpoint ends with the
+// same parameters, best parameters and epoch records, bit for bit, as the
+// run that never stopped.
+func TestResumeBitIdentical(t *testing.T) {
+	dir := t.TempDir()
+	ref := newRegression(2)
+	want, err := Run[float32](context.Background(), ref, settings(6, filepath.Join(dir, "ref.h5")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stop := range []struct {
+		name  string
+		epoch int // stop after this many epochs (0: cancel mid-epoch)
+	}{{"after epoch 3", 3}, {"in epoch 4", 0}} {
+		path := filepath.Join(dir, "run.h5")
+		r := newRegression(2)
+		s := settings(6, path)
+		ctx, cancel := context.WithCancel(context.Background())
+		if stop.epoch > 0 {
+			s.OnEpoch = func(e Epoch) {
+				if e.Epoch == stop.epoch {
+					cancel()
+				}
+			}
+		} else {
+			s.OnBatch = func(b BatchInfo) {
+				if b.Epoch == 4 && b.Batch == 3 {
+					cancel()
+				}
+			}
+		}
+		res, err := Run[float32](ctx, r, s)
+		if err != nil || res.Reason != iterate.Cancelled || !errors.Is(res.Err(), context.Canceled) {
+			t.Fatalf("%s: %v, %v", stop.name, err, res.Reason)
+		}
+		fresh := newRegression(2)
+		fresh.w.Data[0] = 99 // Resume must replace it
+		got, err := Resume[float32](context.Background(), path, fresh, settings(6, path))
+		if err != nil {
+			t.Fatalf("%s: resume: %v", stop.name, err)
+		}
+		if !slices.Equal(fresh.w.Data, ref.w.Data) || !slices.Equal(got.Best[0], want.Best[0]) {
+			t.Errorf("%s: parameters %v, uninterrupted %v", stop.name, fresh.w.Data, ref.w.Data)
+		}
+		if len(got.Epochs) != 6 || got.BestEpoch != want.BestEpoch {
+			t.Fatalf("%s: %d epochs, best %d; want 6, %d", stop.name, len(got.Epochs), got.BestEpoch, want.BestEpoch)
+		}
+		for i, e := range got.Epochs {
+			w := want.Epochs[i]
+			if e.TrainLoss != w.TrainLoss || e.Validation != w.Validation || e.LR != w.LR {
+				t.Errorf("%s: epoch %d: %+v, uninterrupted %+v", stop.name, i+1, e, w)
+			}
+		}
+	}
+	// A checkpoint resumed with other settings is refused.
+	s := settings(6, filepath.Join(dir, "ref.h5"))
+	s.Batch = 8
+	if _, err := Resume[float32](context.Background(), s.Checkpoint, newRegression(2), s); err == nil {
+		t.Error("resuming with another batch size succeeded")
+	}
+}
+
+// TestEarlyStopAndDivergence: an absolute tolerance on the validation
+// error stops the run early; a NaN loss ends it as diverged.
+func TestEarlyStopAndDivergence(t *testing.T) {
+	s := settings(200, "")
+	s.AbsTolerance = 1e-3
+	res, err := Run[float32](context.Background(), newRegression(3), s)
+	if err != nil || res.Reason != iterate.ConvergedAbsolute || res.Iterations >= 200 || res.Residual > 1e-3 {
+		t.Errorf("tolerance 1e-3: %v, %v after %d epochs at %g", err, res.Reason, res.Iterations, res.Residual)
+	}
+	r := newRegression(3)
+	r.w.Data[0] = float32(math.NaN())
+	res, err = Run[float32](context.Background(), r, settings(5, ""))
+	if err != nil || res.Reason != iterate.Diverged {
+		t.Errorf("NaN weight: %v, %v", err, res.Reason)
+	}
+}

@@ -43,8 +43,10 @@ func newRegression(seed uint64) *regression {
 	return r
 }
 
-func (r *regression) Params() []nn.Named[float32] { return []nn.Named[float32]{{Name: "w", Tensor: r.w}} }
-func (r *regression) Samples() int                { return r.n }
+func (r *regression) Params() []nn.Named[float32] {
+	return []nn.Named[float32]{{Name: "w", Tensor: r.w}}
+}
+func (r *regression) Samples() int { return r.n }
 
 func (r *regression) Loss(tp *nn.Tape[float32], idx []int) *nn.Tensor[float32] {
 	x, y := nn.Zeros[float32](len(idx), 3), nn.Zeros[float32](len(idx), 2)

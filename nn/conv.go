@@ -109,20 +109,20 @@ func (tp *Tape[T]) convND(x, w, b *Tensor[T], o Conv2dOpts, in, ker []int) *Tens
 	if twoD {
 		outShape = []int{bs, cout, g.ho, g.wo}
 	}
-	y := tp.out(outShape, inputs...)
+	y := tp.outRaw(outShape, inputs...)
 	k := cin * g.kd * g.kh * g.kw
 	n := g.od * g.ho * g.wo
 	isz := cin * g.d * g.h * g.w
 	ld := bs * n // the columns of all samples side by side: one product
 	g.ld = ld
 	g.maps()
-	cols := tp.buf(k * ld)
+	cols := tp.bufRaw(k * ld) // im2col writes every element
 	for bi := 0; bi < bs; bi++ {
 		g.x, g.cols = x.Data[bi*isz:(bi+1)*isz], cols[bi*n:]
 		parallel.Run(parallel.Parts(k*n, 1<<15), &g)
 	}
 	// prod is [cout, bs*n]; y is [bs, cout, n].
-	prod := tp.buf(cout * ld)
+	prod := tp.bufRaw(cout * ld)
 	gemm(false, false, cout, ld, k, 1, w.Data, k, cols, ld, 0, prod, ld)
 	parallel.For(bs*cout, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
@@ -235,6 +235,17 @@ func (g *im2col[T]) Do(part, parts int) {
 							if chi > clo {
 								// Stride 1 inside the input: one copy.
 								copy(out[clo:chi], xr[cm[clo]:cm[clo]+chi-clo])
+							} else if slo, shi := g.strided(kj); shi > slo {
+								// Zero padding: a strided gather inside,
+								// zeros outside.
+								clear(out[:slo])
+								clear(out[shi:])
+								st := g.s
+								src := xr[cm[slo]:]
+								for ox := range out[slo:shi] {
+									out[slo+ox] = src[ox*st]
+								}
+								continue
 							}
 							for ox := 0; ox < clo; ox++ {
 								out[ox] = at(xr, cm[ox])
@@ -273,6 +284,22 @@ func (g *im2col[T]) contiguous(kj int) (lo, hi int) {
 	return lo, hi
 }
 
+// strided returns the range [lo, hi) of output columns whose input column
+// for kernel column kj lies inside the input, for a strided convolution
+// with zero padding (empty otherwise): the columns a gather reads.
+func (g *im2col[T]) strided(kj int) (lo, hi int) {
+	if g.s == 1 || g.mode != PadZeros {
+		return 0, 0
+	}
+	// ix = s ox - p + kj in [0, w).
+	lo = max(0, (g.p-kj+g.s-1)/g.s)
+	hi = min(g.wo, (g.w-1+g.p-kj)/g.s+1)
+	if hi < lo {
+		return 0, 0
+	}
+	return lo, hi
+}
+
 // col2im adds the columns' gradients back onto the input gradient; each
 // part owns whole channels, so no two parts write the same element.
 type col2im[T Float] struct {
@@ -300,6 +327,14 @@ func (g *col2im[T]) Do(part, parts int) {
 							}
 							in := row[(oz*g.ho+oy)*g.wo : (oz*g.ho+oy+1)*g.wo]
 							dr := dxc[iz*plane+iy*g.w : iz*plane+(iy+1)*g.w]
+							if slo, shi := g.strided(kj); shi > slo {
+								st := g.s
+								dst := dr[cm[slo]:]
+								for ox, v := range in[slo:shi] {
+									dst[ox*st] += v
+								}
+								continue
+							}
 							for ox, ix := range cm {
 								if ix >= 0 {
 									dr[ix] += in[ox]
@@ -344,14 +379,14 @@ func (tp *Tape[T]) ConvTranspose2d(x, w, b *Tensor[T], stride, padding int) *Ten
 	g := im2col[T]{cin: cout, d: 1, h: ho, w: wo, kd: 1, kh: kh, kw: kw, od: 1, ho: h, wo: wd, s: s, p: padding, ds: 1, mode: PadZeros, ld: ld}
 	g.maps()
 	// xT is x as [cin, bs*n].
-	xT := tp.buf(cin * ld)
+	xT := tp.bufRaw(cin * ld)
 	parallel.For(bs*cin, 1, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			bi, c := r/cin, r%cin
 			copy(xT[c*ld+bi*n:c*ld+(bi+1)*n], x.Data[r*n:(r+1)*n])
 		}
 	})
-	cols := tp.buf(k * ld)
+	cols := tp.bufRaw(k * ld)
 	gemm(true, false, k, ld, cin, 1, w.Data, k, xT, ld, 0, cols, ld)
 	y := tp.out([]int{bs, cout, ho, wo}, inputs...)
 	on := ho * wo

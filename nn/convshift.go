@@ -22,9 +22,10 @@ func (tp *Tape[T]) conv2dShift(x, w, b *Tensor[T], mode PadMode, p int) *Tensor[
 	if b != nil {
 		inputs = append(inputs, b)
 	}
-	y := tp.out([]int{bs, cout, ho, wo}, inputs...)
-	// Padded input, channel-major over the whole batch.
-	xp := tp.buf(cin * l)
+	y := tp.outRaw([]int{bs, cout, ho, wo}, inputs...)
+	// Padded input, channel-major over the whole batch (every element
+	// written below).
+	xp := tp.bufRaw(cin * l)
 	rowMap := make([]int, hp)
 	colMap := make([]int, wp)
 	for i := range rowMap {
@@ -55,7 +56,7 @@ func (tp *Tape[T]) conv2dShift(x, w, b *Tensor[T], mode PadMode, p int) *Tensor[
 	})
 	// Per-tap weights [cout, cin].
 	taps := kh * kw
-	wt := tp.buf(taps * cout * cin)
+	wt := tp.bufRaw(taps * cout * cin)
 	for co := 0; co < cout; co++ {
 		for ci := 0; ci < cin; ci++ {
 			for t := 0; t < taps; t++ {
@@ -63,7 +64,7 @@ func (tp *Tape[T]) conv2dShift(x, w, b *Tensor[T], mode PadMode, p int) *Tensor[
 			}
 		}
 	}
-	yp := tp.buf(cout * l)
+	yp := tp.bufRaw(cout * l) // the products write the columns the output reads
 	for t := 0; t < taps; t++ {
 		off := (t/kw)*wp + t%kw
 		beta := T(1)

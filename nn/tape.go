@@ -18,11 +18,18 @@ func NewTape[T Float]() *Tape[T] { return &Tape[T]{free: map[int][][]T{}} }
 
 // buf returns a zeroed buffer of length n owned by the tape until Reset.
 func (tp *Tape[T]) buf(n int) []T {
+	b := tp.bufRaw(n)
+	clear(b)
+	return b
+}
+
+// bufRaw is buf without the zeroing, for an operation that writes every
+// element before reading any.
+func (tp *Tape[T]) bufRaw(n int) []T {
 	var b []T
 	if l := tp.free[n]; len(l) > 0 {
 		b = l[len(l)-1]
 		tp.free[n] = l[:len(l)-1]
-		clear(b)
 	} else {
 		b = make([]T, n)
 	}
@@ -30,10 +37,18 @@ func (tp *Tape[T]) buf(n int) []T {
 	return b
 }
 
-// out returns a new intermediate tensor of the given shape that needs a
-// gradient when any of the inputs does.
+// out returns a new zeroed intermediate tensor of the given shape that
+// needs a gradient when any of the inputs does.
 func (tp *Tape[T]) out(shape []int, in ...*Tensor[T]) *Tensor[T] {
-	t := &Tensor[T]{Shape: append([]int(nil), shape...), Data: tp.buf(size(shape))}
+	t := tp.outRaw(shape, in...)
+	clear(t.Data)
+	return t
+}
+
+// outRaw is out without the zeroing, for an operation that writes every
+// element of its output.
+func (tp *Tape[T]) outRaw(shape []int, in ...*Tensor[T]) *Tensor[T] {
+	t := &Tensor[T]{Shape: append([]int(nil), shape...), Data: tp.bufRaw(size(shape))}
 	for _, x := range in {
 		if x.needGrad {
 			t.needGrad = true

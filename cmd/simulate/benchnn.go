@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pdekit/pdekit/internal/openblas"
+	"github.com/pdekit/pdekit/neuralop"
 	"github.com/pdekit/pdekit/nn"
 )
 
@@ -21,7 +22,7 @@ type nnCase struct {
 	step   func()
 }
 
-var nnCaseNames = []string{"conv2d-b8-c32-64x64-k3", "specconv2d-b8-c32-64x64-m12", "pinn-mlp-2x64x4-n2000-laplace"}
+var nnCaseNames = []string{"conv2d-b8-c32-64x64-k3", "specconv2d-b8-c32-64x64-m12", "fno2d-b8-64x64-w32-m12", "mgno2d-b8-64x64-c24-l5-v5", "pinn-mlp-2x64x4-n2000-laplace"}
 
 func randn32(rnd *rand.Rand, shape ...int) *nn.Tensor[float32] {
 	t := nn.Zeros[float32](shape...)
@@ -79,6 +80,26 @@ func makeNNCase(name string, rnd *rand.Rand) nnCase {
 			}
 			loss := tp.MSE(tp.SpectralConv2d(x, w1, w2), y)
 			tp.Backward(loss)
+			opt.Step(params)
+		}}
+	case "fno2d-b8-64x64-w32-m12", "mgno2d-b8-64x64-c24-l5-v5":
+		// The models of nnops.py with their default settings.
+		kind := name[:strings.Index(name, "2d")]
+		m, err := neuralop.New[float32](neuralop.Config{Kind: kind, H: 64, W: 64}, rnd)
+		if err != nil {
+			panic(err)
+		}
+		x, y := randn32(rnd, 8, 1, 64, 64), randn32(rnd, 8, 1, 64, 64)
+		var params []*nn.Tensor[float32]
+		for _, p := range m.Params() {
+			params = append(params, p.Tensor)
+		}
+		return nnCase{name, params, func() {
+			tp.Reset()
+			for _, p := range params {
+				p.ZeroGrad()
+			}
+			tp.Backward(tp.MSE(m.Forward(tp, x), y))
 			opt.Step(params)
 		}}
 	default: // pinn-mlp-2x64x4-n2000-laplace

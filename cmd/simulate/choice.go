@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -90,6 +91,15 @@ func list[T any](flag, s string, table []option[T]) ([]option[T], error) {
 
 // Get returns what the chosen name means.
 func (c *choice[T]) Get() T { return c.table[c.cur].val }
+
+// UnmarshalJSON reads a name a configuration recorded.
+func (c *choice[T]) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	return c.Set(s)
+}
 
 // MarshalJSON records the name in configurations.
 func (c *choice[T]) MarshalJSON() ([]byte, error) { return []byte(fmt.Sprintf("%q", c.String())), nil }

@@ -37,7 +37,10 @@ func init() {
 		"ot":       {"optimal transport between two clouds or densities from HDF5", cmdOT},
 		"nlp":      {"equality-constrained optimization by sketched inexact Newton", cmdNLP},
 		"sequence": {"a sequence of related systems with omega tuned online per policy", cmdSequence},
-		"bench":    {"JSON-lines benchmark figures (suite: spmv)", cmdBench},
+		"bench":    {"JSON-lines benchmark figures (suites: spmv, linsys, nn, pde, ode)", cmdBench},
+		"train":    {"train a neural operator (fno, mgno) on fields from HDF5; resumable", cmdTrain},
+		"eval":     {"errors of a trained operator on a data set (any grid), with plots", cmdEval},
+		"predict":  {"apply a trained operator: input fields HDF5 in, predictions HDF5 out", cmdPredict},
 		"version":  {"versions of the toolkit and its native libraries", cmdVersion},
 	}
 }

@@ -47,6 +47,20 @@ func (p *progress) add(n int) {
 	fmt.Fprintf(p.w, "\r%s [%-*s] %d/%d %.0fs", p.label, width, bar(k), p.now, p.total, time.Since(p.start).Seconds())
 }
 
+// line draws a free-form status line (throttled like the bar).
+func (p *progress) line(s string) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "\r%s %s\x1b[K", p.label, s)
+}
+
 func bar(k int) string {
 	b := make([]byte, k)
 	for i := range b {

@@ -5,17 +5,11 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"image/color"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette/moreland"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/pdekit/pdekit/fft"
 	"github.com/pdekit/pdekit/internal/openblas"
@@ -126,27 +120,9 @@ func maxOf(v []float64) float64 {
 	return m
 }
 
-// field is a grid function for plotter.HeatMap on the unit square.
-type field struct {
-	u      []float64
-	ny, nx int
-}
-
-func (f field) Dims() (c, r int)   { return f.nx, f.ny }
-func (f field) Z(c, r int) float64 { return f.u[r*f.nx+c] }
-func (f field) X(c int) float64    { return float64(c+1) / float64(f.nx+1) }
-func (f field) Y(r int) float64    { return float64(r+1) / float64(f.ny+1) }
-
-// heatMap writes a PNG picture of u atomically.
+// heatMap writes a PNG picture of u (interior points) atomically.
 func heatMap(st *stage, path string, u []float64, ny, nx int, title string) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "x"
-	p.Y.Label.Text = "y"
-	hm := plotter.NewHeatMap(field{u, ny, nx}, moreland.SmoothBlueRed().Palette(255))
-	hm.NaN = color.Black
-	p.Add(hm)
-	return st.writePlot(path, p, 5*vg.Inch, 5*vg.Inch)
+	return st.writePanels(path, 1, 1, []panel{{title, field{u, ny, nx, false}}})
 }
 
 func cmdVersion(args []string, stdout, stderr io.Writer) error {

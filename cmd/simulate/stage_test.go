@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,8 +94,21 @@ func commandCases() []commandCase {
 		{name: "ode", args: []string{"ode", "--problem", "lotka-volterra", "--out", "DIR/o.h5"}, h5: []string{"o.h5"}, reason: true},
 		{name: "ot", args: []string{"ot", "--in", "DIR/clouds.h5", "--method", "emd", "--out", "DIR/plan.h5"}, h5: []string{"plan.h5"}, reason: true,
 			prepare: func(t *testing.T, dir string) { writeClouds(t, filepath.Join(dir, "clouds.h5"), 20) }},
+		{name: "train", args: append([]string{"train", "mgno", "--train", "DIR/tr.h5", "--test", "DIR/te.h5", "--epochs", "2", "--out", "DIR/m.h5"}, smallMgNO...),
+			h5: []string{"m.h5"}, reason: true, seeded: true, prepare: func(t *testing.T, dir string) { darcySets(t, dir) }},
+		{name: "eval", args: []string{"eval", "--model", "DIR/m.h5", "--data", "DIR/te.h5"},
+			prepare: func(t *testing.T, dir string) { trainedModel(t, dir) }},
+		{name: "predict", args: []string{"predict", "--model", "DIR/m.h5", "--in", "DIR/te.h5", "--out", "DIR/p.h5"}, h5: []string{"p.h5"},
+			prepare: func(t *testing.T, dir string) { trainedModel(t, dir) }},
 		{name: "version", args: []string{"version"}},
 	}
+}
+
+// trainedModel writes small Darcy sets and a model trained on them.
+func trainedModel(t *testing.T, dir string) {
+	tr, te := darcySets(t, dir)
+	code, _, errs := sim(t, append([]string{"train", "mgno", "--train", tr, "--test", te, "--epochs", "1", "--out", filepath.Join(dir, "m.h5")}, smallMgNO...)...)
+	require.Equal(t, 0, code, errs)
 }
 
 func withDir(args []string, dir string) []string {
@@ -326,6 +340,53 @@ func TestNonConvergenceRule(t *testing.T) {
 		var obj map[string]any
 		if code != 0 || json.Unmarshal([]byte(stdout), &obj) != nil || obj["converged"] != false {
 			t.Errorf("%v --allow-unconverged: exit %d, %q, %s", args, code, stdout, errs)
+		}
+	}
+}
+
+// TestTrainResumesAfterSIGTERM: SIGTERM in the middle of a training run
+// exits 143 leaving a complete checkpoint, and --resume from it ends with
+// the weights, bit for bit, of the run that was never stopped.
+func TestTrainResumesAfterSIGTERM(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	run := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		return cmd
+	}
+	for _, a := range [][]string{
+		{"generate", "darcy", "--samples", "160", "--n", "33", "--seed", "1", "--out", "tr.h5"},
+		{"generate", "darcy", "--samples", "16", "--n", "33", "--seed", "2", "--out", "te.h5"},
+	} {
+		out, err := run(a...).CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	args := func(out string) []string {
+		return []string{"train", "mgno", "--train", "tr.h5", "--test", "te.h5", "--epochs", "12", "--batch", "8",
+			"--channels", "8", "--layers", "2", "--levels", "4", "--threads", "1", "--out", out}
+	}
+	out, err := run(args("ref.h5")...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	cmd := run(args("cut.h5")...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	time.Sleep(1500 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	_ = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 143 {
+		t.Fatalf("exit %d after SIGTERM: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "epoch") || strings.Contains(stderr.String(), "epoch 12/12") {
+		t.Fatalf("the run was not stopped in the middle: %s", stderr.String())
+	}
+	out, err = run("train", "--resume", "cut.h5", "--threads", "1").CombinedOutput()
+	require.NoError(t, err, string(out))
+	a, b := readParams(t, filepath.Join(dir, "ref.h5")), readParams(t, filepath.Join(dir, "cut.h5"))
+	for k, v := range a {
+		if !slices.Equal(v, b[k]) {
+			t.Fatalf("parameter %s differs after the resume", k)
 		}
 	}
 }

@@ -1,0 +1,564 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/neuralop"
+	"github.com/pdekit/pdekit/nn"
+	"github.com/pdekit/pdekit/nn/train"
+)
+
+// dataFlags name a data set in an HDF5 file: the file, the sample range
+// and (shared by all sets of a command) the dataset names.
+type dataFlags struct {
+	File    string `json:"file"`
+	Samples string `json:"samples,omitempty"`
+}
+
+// spec returns the neuralop.DataSpec of the flags.
+func (d dataFlags) spec(flag, input, output string, noOutput bool) (neuralop.DataSpec, error) {
+	s := neuralop.DataSpec{Input: input, Output: output, NoOutput: noOutput}
+	if d.Samples == "" {
+		return s, nil
+	}
+	a, b, ok := strings.Cut(d.Samples, ":")
+	from, err1 := strconv.Atoi(a)
+	to, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || from < 0 || to <= from {
+		return s, usageErr("--%s-samples %q: want FROM:TO with 0 <= FROM < TO", flag, d.Samples)
+	}
+	s.From, s.To = from, to
+	return s, nil
+}
+
+// read reads the data set, naming the flag in errors, and notes a
+// conversion on stderr once.
+func (d dataFlags) read(st *stage, flag, input, output string, noOutput bool) (*neuralop.Data, error) {
+	if d.File == "" {
+		return nil, usageErr("--%s is required", flag)
+	}
+	s, err := d.spec(flag, input, output, noOutput)
+	if err != nil {
+		return nil, err
+	}
+	data, err := neuralop.ReadData(d.File, s)
+	if err != nil {
+		return nil, usageErr("--%s: %v", flag, err)
+	}
+	if data.Converted != "" {
+		fmt.Fprintf(st.stderr, "note: %s stores %s; converted to float32\n", d.File, data.Converted)
+	}
+	return data, nil
+}
+
+// trainConfig is the configuration of `simulate train`, stored in the
+// checkpoint so that --resume continues the same run.
+type trainConfig struct {
+	common
+	Model     string                      `json:"model"`
+	Train     dataFlags                   `json:"train"`
+	Val       dataFlags                   `json:"val"`
+	Test      dataFlags                   `json:"test"`
+	Input     string                      `json:"input"`
+	Output    string                      `json:"output"`
+	Out       string                      `json:"out"`
+	Epochs    int                         `json:"epochs"`
+	Batch     int                         `json:"batch"`
+	LR        float64                     `json:"lr"`
+	Decay     float64                     `json:"weight_decay"`
+	Optimizer *choice[bool]               `json:"optimizer"`
+	Schedule  *choice[train.ScheduleKind] `json:"schedule"`
+	PerBatch  bool                        `json:"schedule_per_batch"`
+	Loss      *choice[neuralop.Loss]      `json:"loss"`
+	NormIn    *choice[neuralop.Norm]      `json:"norm_in"`
+	NormOut   *choice[neuralop.Norm]      `json:"norm_out"`
+	Seed      uint64                      `json:"seed"`
+	Log       string                      `json:"-"`
+	Resume    string                      `json:"-"`
+	FNO       neuralop.FNOSettings        `json:"fno"`
+	MgNO      mgnoFlags                   `json:"mgno"`
+}
+
+// mgnoFlags are MgNO's settings as flags.
+type mgnoFlags struct {
+	Channels   int                 `json:"channels"`
+	Layers     int                 `json:"layers"`
+	Levels     int                 `json:"levels"`
+	Smooth     string              `json:"smooth,omitempty"`
+	NoLift     bool                `json:"no_lift"`
+	NoHeadBias bool                `json:"no_head_bias"`
+	BC         *choice[nn.PadMode] `json:"bc"`
+}
+
+func (m mgnoFlags) settings() (*neuralop.MgNOSettings, error) {
+	s := &neuralop.MgNOSettings{Channels: m.Channels, Layers: m.Layers, Levels: m.Levels, NoLift: m.NoLift, NoHeadBias: m.NoHeadBias, Padding: m.BC.Get()}
+	if m.Smooth != "" {
+		for _, f := range strings.Split(m.Smooth, ",") {
+			k, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || k < 1 {
+				return nil, usageErr("--smooth %q: want positive integers per level, e.g. 1,1,1,1,2", m.Smooth)
+			}
+			s.Smooth = append(s.Smooth, k)
+		}
+		if s.Levels == 0 {
+			s.Levels = len(s.Smooth)
+		}
+		if len(s.Smooth) != s.Levels {
+			return nil, usageErr("--smooth has %d levels, --levels %d", len(s.Smooth), s.Levels)
+		}
+	}
+	return s, nil
+}
+
+var (
+	scheduleTable = []option[train.ScheduleKind]{{"cosine", train.Cosine}, {"onecycle", train.OneCycle}, {"step", train.StepDecay}, {"constant", train.Constant}}
+	lossTable     = []option[neuralop.Loss]{{"l2", neuralop.RelL2}, {"h1", neuralop.RelH1}}
+	normTable     = []option[neuralop.Norm]{{"unit", neuralop.UnitGaussian}, {"gaussian", neuralop.Gaussian}, {"none", neuralop.Identity}}
+	bcTable       = []option[nn.PadMode]{{"zeros", nn.PadZeros}, {"circular", nn.PadCircular}, {"reflect", nn.PadReflect}}
+	modelTable    = []option[string]{{"fno", "fno"}, {"mgno", "mgno"}}
+)
+
+func newTrainConfig() *trainConfig {
+	return &trainConfig{Optimizer: newChoice("optimizer", "adam", option[bool]{"adam", false}, option[bool]{"adamw", true}),
+		Schedule: newChoice("schedule", "cosine", scheduleTable...), Loss: newChoice("loss", "l2", lossTable...),
+		NormIn: newChoice("norm-in", "unit", normTable...), NormOut: newChoice("norm-out", "unit", normTable...),
+		MgNO: mgnoFlags{BC: newChoice("bc", "zeros", bcTable...)}}
+}
+
+func (c *trainConfig) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.Train.File, "train", "", "training data (HDF5)")
+	fs.StringVar(&c.Train.Samples, "train-samples", "", "FROM:TO: the training samples of the file (default all)")
+	fs.StringVar(&c.Val.File, "val", "", "validation data for the best-epoch checkpoint (default: the test data)")
+	fs.StringVar(&c.Val.Samples, "val-samples", "", "FROM:TO of the validation file")
+	fs.StringVar(&c.Test.File, "test", "", "test data (HDF5)")
+	fs.StringVar(&c.Test.Samples, "test-samples", "", "FROM:TO of the test file")
+	fs.StringVar(&c.Input, "input", "nu", "dataset of the input fields, [N, H, W] or [N, C, H, W]")
+	fs.StringVar(&c.Output, "output", "tensor", "dataset of the output fields")
+	fs.StringVar(&c.Out, "out", "", "checkpoint file (default MODEL.h5); rewritten every epoch and on an interrupt")
+	fs.IntVar(&c.Epochs, "epochs", 30, "epochs")
+	fs.IntVar(&c.Batch, "batch", 20, "batch size")
+	fs.Float64Var(&c.LR, "lr", 1e-3, "learning rate (the schedule's peak)")
+	fs.Float64Var(&c.Decay, "weight-decay", 1e-4, "weight decay (added to the gradient for adam, decoupled for adamw)")
+	fs.Var(c.Optimizer, "optimizer", "adam or adamw")
+	fs.Var(c.Schedule, "schedule", "learning-rate schedule: "+c.Schedule.Names())
+	fs.BoolVar(&c.PerBatch, "schedule-per-batch", false, "step the schedule after every batch (default: every epoch)")
+	fs.Var(c.Loss, "loss", "training loss: l2 (relative L2 per sample, averaged over the batch) or h1 (MgNO's relative H1)")
+	fs.Var(c.NormIn, "norm-in", "input normaliser: unit (point-wise mean and std), gaussian (scalar) or none")
+	fs.Var(c.NormOut, "norm-out", "output normaliser: unit, gaussian or none")
+	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the weights and the shuffling")
+	fs.StringVar(&c.Log, "log", "", "append one JSON line per epoch to this file")
+	fs.StringVar(&c.Resume, "resume", "", "continue the run of this checkpoint (then only --epochs, --out, --log, --json, --threads)")
+	fs.IntVar(&c.FNO.Modes, "modes", 0, "fno: Fourier modes per sign and axis (0: 12)")
+	fs.IntVar(&c.FNO.Width, "width", 0, "fno: channels (0: 32)")
+	fs.IntVar(&c.FNO.Padding, "padding", 0, "fno: zero padding after the last row and column (fourier_2d.py uses 9)")
+	fs.IntVar(&c.FNO.Projection, "projection", 0, "fno: hidden width of the projection (0: 128)")
+	fs.IntVar(&c.MgNO.Channels, "channels", 0, "mgno: channels (0: 24)")
+	fs.IntVar(&c.MgNO.Levels, "levels", 0, "mgno: V-cycle levels (0: 5)")
+	fs.StringVar(&c.MgNO.Smooth, "smooth", "", "mgno: smoothing steps per level, finest first (default 1 each)")
+	fs.BoolVar(&c.MgNO.NoLift, "no-lift", false, "mgno: no lifting (the paper's MgNO_DC)")
+	fs.BoolVar(&c.MgNO.NoHeadBias, "no-head-bias", false, "mgno: no bias in the head (MgNO_DC)")
+	fs.Var(c.MgNO.BC, "bc", "mgno: boundary condition as padding: zeros (Dirichlet), circular (periodic), reflect")
+	fs.IntVar(&c.FNO.Layers, "layers", 0, "layers (0: 4 for fno, 5 for mgno)")
+}
+
+// modelConfig returns the model configuration of the flags.
+func (c *trainConfig) modelConfig() (neuralop.Config, error) {
+	cfg := neuralop.Config{Kind: c.Model}
+	if c.Model == "fno" {
+		s := c.FNO
+		cfg.FNO = &s
+		return cfg, nil
+	}
+	s, err := c.MgNO.settings()
+	if err != nil {
+		return cfg, err
+	}
+	s.Layers = c.FNO.Layers // one --layers flag for both kinds
+	cfg.MgNO = s
+	return cfg, nil
+}
+
+// settings returns the training loop's settings.
+func (c *trainConfig) settings() *neuralop.TrainSettings {
+	return &neuralop.TrainSettings{Settings: train.Settings{Control: iterate.Control{MaxIterations: c.Epochs},
+		Batch: c.Batch, LR: c.LR, WeightDecay: c.Decay, Decoupled: c.Optimizer.Get(),
+		Schedule: train.Schedule{Kind: c.Schedule.Get(), PerBatch: c.PerBatch}, Seed: c.Seed}, Loss: c.Loss.Get()}
+}
+
+func cmdTrain(args []string, stdout, stderr io.Writer) error {
+	c := newTrainConfig()
+	fs := newFlags("train MODEL", `Train a neural operator (MODEL: fno or mgno) on input/output fields from HDF5 files
+(default: PDEBench's Darcy layout, input "nu" [N, H, W], output "tensor" [N, 1, H, W], as
+'simulate generate darcy' writes them; any tool's files, float32 or float64). Inputs and
+outputs are normalised point-wise on the training set; the loss is the relative L2 error
+per sample averaged over the batch (or MgNO's H1). The checkpoint (--out) is rewritten
+after every epoch and on SIGINT/SIGTERM; --resume continues a run bit for bit. It holds
+the last and the best-validation weights, the normalisers and the whole training state.`,
+		"simulate train mgno --train darcy-train.h5 --test darcy-test.h5 --epochs 30 --out mgno.h5", stderr)
+	c.common.register(fs)
+	c.register(fs)
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		c.Model, args = args[0], args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.Resume != "" {
+		return resumeTrain(c, fs, stdout, stderr)
+	}
+	if _, err := index("MODEL", c.Model, modelTable); err != nil {
+		return usageErr("train needs a MODEL first: fno or mgno (%v)", err)
+	}
+	if c.Out == "" {
+		c.Out = c.Model + ".h5"
+	}
+	if c.Epochs < 1 || c.Batch < 1 || !(c.LR > 0) || c.Decay < 0 {
+		return usageErr("--epochs %d, --batch %d, --lr %g, --weight-decay %g: want positive (decay >= 0)", c.Epochs, c.Batch, c.LR, c.Decay)
+	}
+	if c.Test.File == "" {
+		return usageErr("--test is required")
+	}
+	mcfg, err := c.modelConfig()
+	if err != nil {
+		return err
+	}
+	st, err := c.common.begin("train", c, stdout, stderr, c.Out)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	tr, val, te, err := c.readSets(st)
+	if err != nil {
+		return err
+	}
+	op, err := neuralop.NewOperator(mcfg, tr, c.NormIn.Get(), c.NormOut.Get(), rand.New(rand.NewPCG(c.Seed, 0x9e3779b97f4a7c15)))
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	return trainRun(st, c, op, tr, val, te, "")
+}
+
+// readSets reads the training, validation and test sets (the validation
+// set is the test set when none is given).
+func (c *trainConfig) readSets(st *stage) (tr, val, te *neuralop.Data, err error) {
+	if tr, err = c.Train.read(st, "train", c.Input, c.Output, false); err != nil {
+		return
+	}
+	if te, err = c.Test.read(st, "test", c.Input, c.Output, false); err != nil {
+		return
+	}
+	val = te
+	if c.Val.File != "" {
+		if val, err = c.Val.read(st, "val", c.Input, c.Output, false); err != nil {
+			return
+		}
+	}
+	for name, d := range map[string]*neuralop.Data{"test": te, "val": val} {
+		if d.H != tr.H || d.W != tr.W || d.In != tr.In || d.Out != tr.Out {
+			return nil, nil, nil, usageErr("--%s: %d x %d fields with %d/%d channels; the training set's are %d x %d with %d/%d (evaluate other grids with simulate eval)",
+				name, d.H, d.W, d.In, d.Out, tr.H, tr.W, tr.In, tr.Out)
+		}
+	}
+	return tr, val, te, nil
+}
+
+// resumeTrain continues the run of c.Resume with its stored configuration.
+func resumeTrain(c *trainConfig, fs *flag.FlagSet, stdout, stderr io.Writer) error {
+	allowed := map[string]bool{"resume": true, "epochs": true, "out": true, "log": true, "json": true, "threads": true, "force": true}
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		if !allowed[f.Name] && bad == nil {
+			bad = usageErr("--%s cannot change a resumed run (it continues with the checkpoint's configuration)", f.Name)
+		}
+	})
+	if bad != nil {
+		return bad
+	}
+	f, err := h5.Open(c.Resume)
+	if err != nil {
+		return usageErr("--resume: %v", err)
+	}
+	stored := newTrainConfig()
+	err = f.Config("/", stored)
+	f.Close()
+	if err != nil || stored.Model == "" {
+		return usageErr("--resume %s is not a checkpoint of simulate train: %v", c.Resume, err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	stored.common = c.common
+	stored.Log, stored.Resume = c.Log, c.Resume
+	if set["epochs"] {
+		stored.Epochs = c.Epochs
+	}
+	stored.Out = c.Resume
+	if set["out"] {
+		stored.Out = c.Out
+	}
+	var outs []string
+	if stored.Out != c.Resume {
+		outs = append(outs, stored.Out)
+	}
+	st, err := stored.common.begin("train", stored, stdout, stderr, outs...)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	tr, val, te, err := stored.readSets(st)
+	if err != nil {
+		return err
+	}
+	op, err := neuralop.LoadOperator(c.Resume, false)
+	if err != nil {
+		return usageErr("--resume: %v", err)
+	}
+	return trainRun(st, stored, op, tr, val, te, c.Resume)
+}
+
+// trainRun trains (or resumes) and reports.
+func trainRun(st *stage, c *trainConfig, op *neuralop.Operator, tr, val, te *neuralop.Data, resume string) error {
+	s := c.settings()
+	s.Checkpoint = c.Out
+	s.Extra = st.stamp
+	var logw *os.File
+	if c.Log != "" {
+		var err error
+		if logw, err = os.OpenFile(c.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+			return usageErr("--log: %v", err)
+		}
+		defer logw.Close()
+	}
+	bar := newProgress(st.stderr, "train", 0)
+	s.OnBatch = func(b train.BatchInfo) {
+		if bar.w == nil || b.Done == 0 {
+			return
+		}
+		left := (b.Epochs-b.Epoch)*b.Batches + b.Batches - b.Batch
+		eta := time.Duration(float64(b.Elapsed) / float64(b.Done) * float64(left))
+		bar.line(fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4g ETA %s", b.Epoch, b.Epochs, b.Batch, b.Batches, b.Loss, eta.Round(time.Second)))
+	}
+	s.OnEpoch = func(e train.Epoch) {
+		if logw != nil {
+			b, _ := json.Marshal(e)
+			fmt.Fprintln(logw, string(b))
+		}
+		if bar.w == nil {
+			fmt.Fprintf(st.stderr, "epoch %d/%d: train loss %.5g, validation rel L2 %.5g, lr %.3g, %.1f s\n",
+				e.Epoch, c.Epochs, e.TrainLoss, e.Validation, e.LR, e.Seconds)
+		}
+	}
+	var res *train.Result[float32]
+	var err error
+	if resume != "" {
+		res, err = neuralop.Resume(st.ctx, resume, op, tr, val, s)
+	} else {
+		res, err = neuralop.Train(st.ctx, op, tr, val, s)
+	}
+	bar.done()
+	if err != nil {
+		return st.fail(usageErr("%v", err))
+	}
+	if ie := st.interruption(); ie != nil {
+		return ie // the checkpoint has the state to resume from
+	}
+	st.outputs = append(st.outputs, c.Out)
+	final, err := op.Evaluate(st.ctx, te, c.Batch)
+	if err != nil {
+		return st.fail(err)
+	}
+	// The test error of the best-validation weights.
+	last := snapshot(op)
+	restore(op, res.Best)
+	best, err := op.Evaluate(st.ctx, te, c.Batch)
+	restore(op, last)
+	if err != nil {
+		return st.fail(err)
+	}
+	sum := st.summary().set("model", c.Model, "params", neuralop.CountParams(op.Model), "epochs", res.Iterations,
+		"train_samples", tr.N, "test_samples", te.N, "grid", []int{tr.H, tr.W},
+		"final_test_rel_l2", neuralop.Summarize(final.RelL2).Mean, "final_test_rel_h1", neuralop.Summarize(final.RelH1).Mean,
+		"best_epoch", res.BestEpoch, "best_validation_rel_l2", res.BestValidation,
+		"best_test_rel_l2", neuralop.Summarize(best.RelL2).Mean, "train_seconds", res.Epochs[len(res.Epochs)-1].Seconds, "seed", c.Seed)
+	if c.Val.File == "" {
+		sum.set("validation", "the test set")
+	}
+	sum.outcome("", &res.Outcome)
+	return st.report(sum)
+}
+
+func snapshot(op *neuralop.Operator) [][]float32 {
+	var out [][]float32
+	for _, p := range op.Model.Params() {
+		out = append(out, append([]float32(nil), p.Tensor.Data...))
+	}
+	return out
+}
+
+func restore(op *neuralop.Operator, data [][]float32) {
+	for i, p := range op.Model.Params() {
+		copy(p.Tensor.Data, data[i])
+	}
+}
+
+// evalConfig is the configuration of `simulate eval`.
+type evalConfig struct {
+	common
+	Model       string    `json:"model"`
+	Data        dataFlags `json:"data"`
+	Input       string    `json:"input"`
+	Output      string    `json:"output"`
+	Last        bool      `json:"last"`
+	Batch       int       `json:"batch"`
+	Plot        string    `json:"plot,omitempty"`
+	PlotSamples int       `json:"plot_samples"`
+}
+
+func cmdEval(args []string, stdout, stderr io.Writer) error {
+	var c evalConfig
+	fs := newFlags("eval", `Evaluate a trained operator on a data set: relative L2 and H1 errors per sample (mean,
+median, max). The data may be on another grid than the training set's (super-resolution:
+FNO as it is, MgNO with its V-cycle rebuilt for the grid, point-wise normalisers
+interpolated). --plot draws input, truth, prediction and error of a few samples.`,
+		"simulate eval --model mgno.h5 --data darcy-test.h5 --plot eval.png --json", stderr)
+	c.common.register(fs)
+	fs.StringVar(&c.Model, "model", "", "checkpoint of simulate train (required)")
+	fs.StringVar(&c.Data.File, "data", "", "data (HDF5, required)")
+	fs.StringVar(&c.Data.Samples, "samples", "", "FROM:TO: the samples of the file (default all)")
+	fs.StringVar(&c.Input, "input", "nu", "dataset of the input fields")
+	fs.StringVar(&c.Output, "output", "tensor", "dataset of the output fields")
+	fs.BoolVar(&c.Last, "last", false, "use the last weights instead of the best-validation ones")
+	fs.IntVar(&c.Batch, "batch", 20, "batch size")
+	fs.StringVar(&c.Plot, "plot", "", "write a PNG of input, truth, prediction and error")
+	fs.IntVar(&c.PlotSamples, "plot-samples", 3, "samples in the plot")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.Model == "" {
+		return usageErr("--model is required")
+	}
+	if c.Batch < 1 || c.PlotSamples < 1 {
+		return usageErr("--batch %d and --plot-samples %d must be positive", c.Batch, c.PlotSamples)
+	}
+	st, err := c.common.begin("eval", &c, stdout, stderr, c.Plot)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	op, err := neuralop.LoadOperator(c.Model, !c.Last)
+	if err != nil {
+		return usageErr("--model: %v", err)
+	}
+	d, err := c.Data.read(st, "data", c.Input, c.Output, false)
+	if err != nil {
+		return err
+	}
+	e, err := op.Evaluate(st.ctx, d, c.Batch)
+	if err != nil {
+		return st.fail(usageErr("%v", err))
+	}
+	cfg := op.Model.Config()
+	sum := st.summary().set("model", c.Model, "kind", cfg.Kind, "samples", d.N, "grid", []int{d.H, d.W},
+		"trained_grid", []int{cfg.H, cfg.W}, "rel_l2", neuralop.Summarize(e.RelL2), "rel_h1", neuralop.Summarize(e.RelH1))
+	if c.Plot != "" {
+		pred, err := op.Predict(st.ctx, d, c.Batch)
+		if err != nil {
+			return st.fail(err)
+		}
+		if err := plotFields(st, c.Plot, d, pred, min(c.PlotSamples, d.N), e.RelL2); err != nil {
+			return st.fail(err)
+		}
+	}
+	sum.text = func(w io.Writer) {
+		l2, h1 := neuralop.Summarize(e.RelL2), neuralop.Summarize(e.RelH1)
+		fmt.Fprintf(w, "%s (%s, trained on %d x %d) on %d samples of %d x %d:\n", c.Model, cfg.Kind, cfg.H, cfg.W, d.N, d.H, d.W)
+		fmt.Fprintf(w, "relative L2: mean %.5g, median %.5g, max %.5g\n", l2.Mean, l2.Median, l2.Max)
+		fmt.Fprintf(w, "relative H1: mean %.5g, median %.5g, max %.5g\n", h1.Mean, h1.Median, h1.Max)
+		for _, o := range st.outputs {
+			fmt.Fprintf(w, "wrote %s\n", o)
+		}
+	}
+	return st.report(sum)
+}
+
+// predictConfig is the configuration of `simulate predict`.
+type predictConfig struct {
+	common
+	Model string    `json:"model"`
+	In    dataFlags `json:"in"`
+	Input string    `json:"input"`
+	Name  string    `json:"output"`
+	Out   string    `json:"out"`
+	Last  bool      `json:"last"`
+	Batch int       `json:"batch"`
+}
+
+func cmdPredict(args []string, stdout, stderr io.Writer) error {
+	var c predictConfig
+	fs := newFlags("predict", `Apply a trained operator to the input fields of an HDF5 file and write the predicted
+fields to another: the pipeline stage of a trained model, HDF5 in and HDF5 out. The output
+file holds the dataset --output [N, C, H, W] (float32) and, as attributes, the run's
+configuration (with the model's and the input file's names) and the model's own.`,
+		"simulate predict --model mgno.h5 --in coefficients.h5 --out solutions.h5", stderr)
+	c.common.register(fs)
+	fs.StringVar(&c.Model, "model", "", "checkpoint of simulate train (required)")
+	fs.StringVar(&c.In.File, "in", "", "input fields (HDF5, required)")
+	fs.StringVar(&c.In.Samples, "samples", "", "FROM:TO: the samples of the file (default all)")
+	fs.StringVar(&c.Input, "input", "nu", "dataset of the input fields")
+	fs.StringVar(&c.Name, "output", "tensor", "dataset name of the predicted fields")
+	fs.StringVar(&c.Out, "out", "", "output file (required)")
+	fs.BoolVar(&c.Last, "last", false, "use the last weights instead of the best-validation ones")
+	fs.IntVar(&c.Batch, "batch", 20, "batch size")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.Model == "" || c.Out == "" {
+		return usageErr("--model and --out are required")
+	}
+	if c.Batch < 1 {
+		return usageErr("--batch %d must be positive", c.Batch)
+	}
+	st, err := c.common.begin("predict", &c, stdout, stderr, c.Out)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	op, err := neuralop.LoadOperator(c.Model, !c.Last)
+	if err != nil {
+		return usageErr("--model: %v", err)
+	}
+	d, err := c.In.read(st, "in", c.Input, "", true)
+	if err != nil {
+		return err
+	}
+	pred, err := op.Predict(st.ctx, d, c.Batch)
+	if err != nil {
+		return st.fail(usageErr("%v", err))
+	}
+	f, err := st.createH5(c.Out)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	cfg := op.Model.Config()
+	if err := h5.Write(f, c.Name, []int{d.N, cfg.Out, d.H, d.W}, pred, nil); err != nil {
+		return st.fail(err)
+	}
+	mc, _ := json.Marshal(cfg)
+	if err := f.SetAttr("/", "model_config", string(mc)); err != nil {
+		return st.fail(err)
+	}
+	if err := st.closeH5(f, c.Out); err != nil {
+		return err
+	}
+	return st.report(st.summary().set("model", c.Model, "kind", cfg.Kind, "in", c.In.File, "samples", d.N, "grid", []int{d.H, d.W}))
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pdekit/pdekit/io/h5"
+)
+
+// darcySets writes small Darcy training and test files with generate.
+func darcySets(t *testing.T, dir string) (tr, te string) {
+	t.Helper()
+	tr, te = filepath.Join(dir, "tr.h5"), filepath.Join(dir, "te.h5")
+	for _, a := range [][]string{
+		{"generate", "darcy", "--samples", "24", "--n", "17", "--seed", "1", "--out", tr},
+		{"generate", "darcy", "--samples", "8", "--n", "17", "--seed", "2", "--out", te},
+	} {
+		code, _, errs := sim(t, a...)
+		require.Equal(t, 0, code, errs)
+	}
+	return tr, te
+}
+
+var smallMgNO = []string{"--channels", "4", "--layers", "2", "--levels", "3", "--batch", "6"}
+
+// TestTrainEvalPredict: train writes a checkpoint whose test errors eval
+// reproduces and a log line per epoch, and predict writes the predictions
+// as HDF5. (TestTrainResumesAfterSIGTERM resumes a run.)
+func TestTrainEvalPredict(t *testing.T) {
+	dir := t.TempDir()
+	tr, te := darcySets(t, dir)
+	model := filepath.Join(dir, "m.h5")
+	args := append([]string{"train", "mgno", "--train", tr, "--test", te, "--epochs", "4", "--out", model, "--json", "--log", filepath.Join(dir, "log.jsonl")}, smallMgNO...)
+	code, out, errs := sim(t, args...)
+	require.Equal(t, 0, code, errs)
+	var s struct {
+		Final float64 `json:"final_test_rel_l2"`
+		Best  float64 `json:"best_test_rel_l2"`
+		Epoch int     `json:"best_epoch"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &s))
+	code, out, errs = sim(t, "eval", "--model", model, "--data", te, "--last", "--json")
+	require.Equal(t, 0, code, errs)
+	var e struct {
+		L2 struct{ Mean float64 } `json:"rel_l2"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &e))
+	// Other batch sizes change only the rounding of the products.
+	if math.Abs(e.L2.Mean-s.Final) > 1e-6*s.Final {
+		t.Errorf("eval with the last weights: %g; train reported %g", e.L2.Mean, s.Final)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "log.jsonl"))
+	if n := strings.Count(string(log), "\n"); n != 4 {
+		t.Errorf("%d log lines for 4 epochs", n)
+	}
+	pred := filepath.Join(dir, "p.h5")
+	code, _, errs = sim(t, "predict", "--model", model, "--in", te, "--out", pred)
+	require.Equal(t, 0, code, errs)
+	f, err := h5.Open(pred)
+	require.NoError(t, err)
+	info, err := f.Stat("tensor")
+	f.Close()
+	require.NoError(t, err)
+	if info.Type != "float32" || len(info.Dims) != 4 || info.Dims[0] != 8 || info.Dims[2] != 17 {
+		t.Errorf("predictions %v", info)
+	}
+}
+
+func first(code int, _, _ string) int { return code }
+
+// readParams reads the last weights of a checkpoint.
+func readParams(t *testing.T, path string) map[string][]float32 {
+	f, err := h5.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	names, err := f.List("params")
+	require.NoError(t, err)
+	out := map[string][]float32{}
+	var walk func(group string, names []string)
+	walk = func(group string, names []string) {
+		for _, n := range names {
+			p := group + "/" + n
+			if _, err := f.Stat(p); err == nil {
+				v, _, err := h5.Read[float32](f, p)
+				require.NoError(t, err)
+				out[p] = v
+			} else if sub, err := f.List(p); err == nil {
+				walk(p, sub)
+			}
+		}
+	}
+	walk("params", names)
+	require.NotEmpty(t, out)
+	return out
+}
+
+// TestNeuralBadInput: bad input exits 2 naming the problem.
+func TestNeuralBadInput(t *testing.T) {
+	dir := t.TempDir()
+	tr, te := darcySets(t, dir)
+	model := filepath.Join(dir, "m.h5")
+	require.Equal(t, 0, first(sim(t, append([]string{"train", "mgno", "--train", tr, "--test", te, "--epochs", "1", "--out", model}, smallMgNO...)...)))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--train", tr}, "needs a MODEL"},
+		{[]string{"train", "unet", "--train", tr, "--test", te}, `"unet"`},
+		{[]string{"train", "fno", "--train", tr}, "--test is required"},
+		{[]string{"train", "fno", "--train", tr, "--test", te, "--input", "bogus", "--out", filepath.Join(dir, "x.h5")}, `no dataset "bogus"`},
+		{[]string{"train", "fno", "--train", tr, "--test", te, "--train-samples", "5:2"}, "--train-samples"},
+		{[]string{"train", "mgno", "--train", tr, "--test", te, "--levels", "6", "--out", filepath.Join(dir, "y.h5")}, "too small for 6"},
+		{[]string{"train", "--resume", model, "--lr", "0.1"}, "--lr cannot change a resumed run"},
+		{[]string{"train", "--resume", te}, "not a checkpoint of simulate train"},
+		{[]string{"eval", "--model", te, "--data", te}, "not a neural-operator checkpoint"},
+		{[]string{"eval", "--model", model, "--data", te, "--input", "bogus"}, `no dataset "bogus"`},
+		{[]string{"predict", "--model", model, "--in", te}, "--out are required"},
+		{[]string{"train", "mgno", "--train", tr, "--test", te, "--out", model}, "already exists"},
+	} {
+		code, _, errs := sim(t, tc.args...)
+		if code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}

@@ -24,7 +24,8 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) ./cmd/simulate
 
-# run solves the embedded default problem and writes $(OUT)/solution.h5 and .png.
+# run runs the embedded main job (Darcy data, MgNO trained on it, compared with
+# the solver) and writes $(OUT)/darcy-mgno.h5, darcy-mgno.png and summary.json.
 run: build
 	@mkdir -p $(OUT)
 	./$(BIN) run --out $(OUT) --force

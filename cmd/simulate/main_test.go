@@ -16,9 +16,14 @@ func sim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, o.String(), e.String()
 }
 
-func TestRunWritesSolutionAndPicture(t *testing.T) {
+func TestRunSolveJob(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errs := sim(t, "run", "--out", dir, "--json")
+	code, cfg, _ := sim(t, "run", "--print-config", "solve")
+	if code != 0 {
+		t.Fatalf("--print-config solve: exit %d", code)
+	}
+	writeConfig(t, dir, "solve.json", cfg)
+	code, out, errs := sim(t, "run", "--config", filepath.Join(dir, "solve.json"), "--out", dir, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -38,8 +43,83 @@ func TestRunWritesSolutionAndPicture(t *testing.T) {
 		}
 	}
 	// A second run without --force must refuse and keep the files.
-	if code, _, errs := sim(t, "run", "--out", dir); code != 2 || !strings.Contains(errs, "already exists") {
+	if code, _, errs := sim(t, "run", "--config", filepath.Join(dir, "solve.json"), "--out", dir); code != 2 || !strings.Contains(errs, "already exists") {
 		t.Errorf("second run: exit %d, %s", code, errs)
+	}
+}
+
+// TestRunDarcyJob runs the main job at a test's size: the checkpoint it
+// writes must evaluate, on the test samples the job made, to the error
+// its summary reports, and the summary file must equal what it printed.
+func TestRunDarcyJob(t *testing.T) {
+	dir := t.TempDir()
+	writeConfig(t, dir, "tiny.json", tinyDarcyJob)
+	code, out, errs := sim(t, "run", "--config", filepath.Join(dir, "tiny.json"), "--out", dir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var s struct {
+		Job       string                      `json:"job"`
+		Params    int                         `json:"params"`
+		Epochs    int                         `json:"epochs"`
+		Reason    string                      `json:"reason"`
+		Classical float64                     `json:"classical_seconds_per_sample"`
+		L2        struct{ Mean, Max float64 } `json:"test_rel_l2"`
+		Outputs   []string                    `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("not one JSON object: %q: %v", out, err)
+	}
+	if s.Job != "darcy-mgno" || s.Epochs != 3 || s.Params == 0 || !(s.Classical > 0) || len(s.Outputs) != 3 {
+		t.Errorf("summary %+v", s)
+	}
+	// Predicting zero has relative error 1; three epochs must beat it.
+	if !(s.L2.Mean > 0 && s.L2.Mean < 1 && s.L2.Max >= s.L2.Mean) {
+		t.Errorf("test relative L2 %+v", s.L2)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f map[string]any
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	if f["job"] != "darcy-mgno" || f["test_rel_l2"] == nil {
+		t.Errorf("summary.json %v", f)
+	}
+	for _, name := range []string{"m.h5", "m.png"} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// The checkpoint is an ordinary one: eval can read it.
+	if code, _, errs := sim(t, "generate", "darcy", "--samples", "2", "--n", "17", "--seed", "9", "--out", filepath.Join(dir, "d.h5")); code != 0 {
+		t.Fatalf("generate: %s", errs)
+	}
+	if code, _, errs := sim(t, "eval", "--model", filepath.Join(dir, "m.h5"), "--data", filepath.Join(dir, "d.h5")); code != 0 {
+		t.Errorf("eval of the job's checkpoint: exit %d: %s", code, errs)
+	}
+}
+
+func TestRunDefaultConfig(t *testing.T) {
+	var cfg runConfig
+	if err := json.Unmarshal(defaultConfig, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Job != "darcy-mgno" || cfg.N != 65 {
+		t.Errorf("embedded default %+v", cfg)
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct{ cfg, msg string }{
+		{`{"job":"nope","n":9,"out":"a","picture":"b"}`, `unknown job "nope"`},
+		{`{"job":"darcy-mgno","n":5,"out":"a","picture":"b"}`, "n >= 9"},
+		{`{"job":"darcy-mgno","n":17,"train_samples":2,"test_samples":1,"epochs":1,"batch":1,"lr":1e-3,"out":"a","picture":"b","sumary":"c"}`, `unknown field "sumary"`},
+	} {
+		writeConfig(t, dir, "c.json", tc.cfg)
+		if code, _, errs := sim(t, "run", "--config", filepath.Join(dir, "c.json"), "--out", dir); code != 2 || !strings.Contains(errs, tc.msg) {
+			t.Errorf("%s: exit %d, %q", tc.cfg, code, errs)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -20,36 +21,74 @@ import (
 //go:embed default.json
 var defaultConfig []byte
 
-// runConfig is the configuration of `simulate run`.
+//go:embed solve.json
+var solveConfigJSON []byte
+
+// runConfig is the configuration of `simulate run`: the job and its
+// parameters.
 type runConfig struct {
-	Problem string  `json:"problem"`
-	N       int     `json:"n"`
-	Eps     float64 `json:"eps"`
-	Peclet  float64 `json:"peclet"`
-	K       float64 `json:"k"`
-	Method  string  `json:"method"`
-	PC      string  `json:"pc"`
-	RTol    float64 `json:"rtol"`
-	Out     string  `json:"out"`
-	Picture string  `json:"picture"`
+	// Job is darcy-mgno (the default: make Darcy data by the classical
+	// solver, train MgNO on it, compare the two) or solve (solve one named
+	// problem).
+	Job string `json:"job"`
+	// solve's parameters.
+	Problem string  `json:"problem,omitempty"`
+	Eps     float64 `json:"eps,omitempty"`
+	Peclet  float64 `json:"peclet,omitempty"`
+	K       float64 `json:"k,omitempty"`
+	Method  string  `json:"method,omitempty"`
+	PC      string  `json:"pc,omitempty"`
+	RTol    float64 `json:"rtol,omitempty"`
+	// darcy-mgno's parameters.
+	TrainSamples int     `json:"train_samples,omitempty"`
+	TestSamples  int     `json:"test_samples,omitempty"`
+	Seed         *uint64 `json:"seed,omitempty"` // nil: 0`
+	Epochs       int     `json:"epochs,omitempty"`
+	Batch        int     `json:"batch,omitempty"`
+	LR           float64 `json:"lr,omitempty"`
+	Channels     int     `json:"channels,omitempty"`
+	Layers       int     `json:"layers,omitempty"`
+	Levels       int     `json:"levels,omitempty"`
+	Summary      string  `json:"summary,omitempty"`
+	// Both: the grid and the output files.
+	N       int    `json:"n"`
+	Out     string `json:"out"`
+	Picture string `json:"picture"`
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	var cm common
 	var cfgPath, outDir string
-	fs := newFlags("run", "Solve the problem of the embedded default configuration (or --config FILE), write the\nsolution to HDF5 and a PNG picture of it, and print a summary.",
+	fs := newFlags("run", `The toolkit's main job, on the embedded default configuration (or --config FILE).
+The default (job "darcy-mgno") makes a small Darcy flow data set with the classical solver
+(random coefficients, multigrid-preconditioned CG), trains an MgNO neural operator on it,
+evaluates it on unseen samples and writes the checkpoint, a PNG comparing the learned and
+the classical solutions, and a JSON summary. Job "solve" (--print-config solve) solves one
+named problem and draws its solution.`,
 		"simulate run --out out", stderr)
 	cm.register(fs)
 	cm.registerConvergence(fs)
 	fs.StringVar(&cfgPath, "config", "", "JSON configuration file (default: the embedded one; see --print-config)")
 	fs.StringVar(&outDir, "out", ".", "folder for the output files")
-	printCfg := fs.Bool("print-config", false, "print the embedded default configuration and exit")
-	if err := parse(fs, args); err != nil {
-		return err
+	printCfg := fs.Bool("print-config", false, "print the embedded default configuration (with the argument solve: the solve job's) and exit")
+	var rest []string
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageErr("%v", err)
 	}
+	rest = fs.Args()
 	if *printCfg {
+		if len(rest) == 1 && rest[0] == "solve" {
+			stdout.Write(solveConfigJSON)
+			return nil
+		}
 		stdout.Write(defaultConfig)
 		return nil
+	}
+	if len(rest) > 0 {
+		return usageErr("unexpected argument %q", rest[0])
 	}
 	var cfg runConfig
 	if err := json.Unmarshal(defaultConfig, &cfg); err != nil {
@@ -60,15 +99,30 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return usageErr("%v", err)
 		}
+		cfg = runConfig{}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cfg); err != nil {
 			return usageErr("%s: %v", cfgPath, err)
 		}
+		if cfg.Job == "" {
+			cfg.Job = "solve" // configurations written before the jobs were
+		}
 	}
 	if fi, err := os.Stat(outDir); err != nil || !fi.IsDir() {
 		return usageErr("--out %s is not an existing folder", outDir)
 	}
+	switch cfg.Job {
+	case "solve":
+		return runSolve(&cm, &cfg, outDir, cfgPath, stdout, stderr)
+	case "darcy-mgno":
+		return runDarcy(&cm, &cfg, outDir, stdout, stderr)
+	}
+	return usageErr("%s: unknown job %q (darcy-mgno or solve)", cfgPath, cfg.Job)
+}
+
+// runSolve is the solve job: one named problem, its solution and picture.
+func runSolve(cm *common, cfg *runConfig, outDir, cfgPath string, stdout, stderr io.Writer) error {
 	mf := defaultMethodFlags("cg", "none")
 	if err := mf.Method.Set(cfg.Method); err != nil {
 		return usageErr("%s: %v", cfgPath, err)
@@ -78,11 +132,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	sc := &solveConfig{
 		problemFlags: problemFlags{Problem: cfg.Problem, N: cfg.N, Eps: cfg.Eps, Peclet: cfg.Peclet, K: cfg.K},
-		common:       cm, RTol: cfg.RTol, methodFlags: mf,
+		common:       *cm, RTol: cfg.RTol, methodFlags: mf,
 		Out: filepath.Join(outDir, cfg.Out),
 	}
 	pic := filepath.Join(outDir, cfg.Picture)
-	st, err := sc.common.begin("run", &cfg, stdout, stderr, sc.Out, pic)
+	st, err := sc.common.begin("run", cfg, stdout, stderr, sc.Out, pic)
 	if err != nil {
 		return err
 	}
@@ -108,7 +162,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := heatMap(st, pic, u, dims[0], dims[1], fmt.Sprintf("%s, n = %d", cfg.Problem, cfg.N)); err != nil {
 		return st.fail(err)
 	}
-	sum.set("max_u", maxOf(u))
+	sum.set("job", "solve", "max_u", maxOf(u))
 	return st.report(sum)
 }
 

@@ -80,7 +80,10 @@ type commandCase struct {
 
 func commandCases() []commandCase {
 	return []commandCase{
-		{name: "run", args: []string{"run", "--out", "DIR"}, h5: []string{"solution.h5"}, reason: true},
+		{name: "run", args: []string{"run", "--config", "DIR/tiny.json", "--out", "DIR"}, h5: []string{"m.h5"}, reason: true, seeded: true,
+			prepare: func(t *testing.T, dir string) { writeConfig(t, dir, "tiny.json", tinyDarcyJob) }},
+		{name: "run-solve", args: []string{"run", "--config", "DIR/solve.json", "--out", "DIR"}, h5: []string{"solution.h5"}, reason: true,
+			prepare: func(t *testing.T, dir string) { writeConfig(t, dir, "solve.json", string(solveConfigJSON)) }},
 		{name: "solve", args: []string{"solve", "--n", "15", "--out", "DIR/x.h5"}, h5: []string{"x.h5"}, reason: true},
 		{name: "export", args: []string{"export", "--n", "8", "--out", "DIR/A.h5"}, h5: []string{"A.h5"}},
 		{name: "generate", args: []string{"generate", "darcy", "--samples", "2", "--n", "17", "--seed", "4", "--out", "DIR/d.h5"}, h5: []string{"d.h5"}, seeded: true},
@@ -147,7 +150,7 @@ func TestOneJSONObject(t *testing.T) {
 					t.Errorf("key %q missing from %v", k, obj)
 				}
 			}
-			if obj["command"] != tc.name {
+			if want := strings.TrimSuffix(tc.name, "-solve"); obj["command"] != want {
 				t.Errorf("command = %v", obj["command"])
 			}
 			if _, ok := obj["reason"]; ok != tc.reason {
@@ -229,10 +232,10 @@ func TestSIGTERMLeavesNothing(t *testing.T) {
 		dir     string
 	}{
 		{"run", []string{"run", "--config", "DIR/big.json", "--out", "DIR"}, func(t *testing.T, dir string) {
-			cfg := `{"problem":"poisson2d","n":1500,"method":"jacobi","pc":"none","rtol":1e-12,"out":"s.h5","picture":"s.png"}`
-			if err := os.WriteFile(filepath.Join(dir, "big.json"), []byte(cfg), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeConfig(t, dir, "big.json", `{"problem":"poisson2d","n":1500,"method":"jacobi","pc":"none","rtol":1e-12,"out":"s.h5","picture":"s.png"}`)
+		}, ""},
+		{"run-darcy", []string{"run", "--config", "DIR/big.json", "--out", "DIR"}, func(t *testing.T, dir string) {
+			writeConfig(t, dir, "big.json", `{"job":"darcy-mgno","n":129,"train_samples":100,"test_samples":10,"seed":1,"epochs":50,"batch":10,"lr":1e-3,"channels":12,"layers":3,"levels":4,"out":"m.h5","picture":"m.png","summary":"s.json"}`)
 		}, ""},
 		{"solve", []string{"solve", "--problem", "poisson3d", "--n", "100", "--method", "jacobi", "--maxiter", "1000000", "--rtol", "1e-12", "--out", "DIR/x.h5"}, nil, ""},
 		{"export", []string{"export", "--problem", "poisson3d", "--n", "150", "--out", "DIR/A.mtx"}, nil, ""},
@@ -388,5 +391,16 @@ func TestTrainResumesAfterSIGTERM(t *testing.T) {
 		if !slices.Equal(v, b[k]) {
 			t.Fatalf("parameter %s differs after the resume", k)
 		}
+	}
+}
+
+// tinyDarcyJob is the main job at a size a test affords.
+const tinyDarcyJob = `{"job":"darcy-mgno","n":17,"train_samples":24,"test_samples":6,"seed":3,"epochs":3,"batch":6,"lr":3e-3,
+"channels":4,"layers":2,"levels":2,"out":"m.h5","picture":"m.png","summary":"summary.json"}`
+
+func writeConfig(t *testing.T, dir, name, cfg string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

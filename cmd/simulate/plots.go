@@ -76,6 +76,7 @@ func (st *stage) writePanels(path string, rows, cols int, panels []panel) error 
 		p.X.Label.Text, p.Y.Label.Text = "y", "x"
 		hm := plotter.NewHeatMap(pn.f, cmap.Palette(255))
 		hm.Min, hm.Max = lo, hi
+		hm.Rasterized = true // no seams between cells
 		hm.NaN = color.Black
 		p.Add(hm)
 		bar := plot.New()

@@ -51,19 +51,18 @@ func padIndex(i, n int, mode PadMode) int {
 // Conv2d returns the 2-D cross-correlation of x [B, Cin, H, W] with w
 // [Cout, Cin, kh, kw] plus bias b [Cout] (or nil), PyTorch's nn.Conv2d:
 // the output is [B, Cout, Ho, Wo] with Ho = (H + 2 pad - kh)/stride + 1.
-// Stride 1 runs as one OpenBLAS product per kernel tap on shifted views of
-// a padded copy of the input; larger strides as im2col over the whole
-// batch and one product.
+// It runs as one OpenBLAS product per kernel tap on shifted views of a
+// padded, phase-split copy of the input (see shiftGeom).
 func (tp *Tape[T]) Conv2d(x, w, b *Tensor[T], o Conv2dOpts) *Tensor[T] {
 	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] {
 		panic(fmt.Sprintf("nn: Conv2d of input %v with weight %v; want [B, Cin, H, W] and [Cout, Cin, kh, kw]", x.Shape, w.Shape))
 	}
-	if o.Stride <= 1 && (o.Mode == PadZeros || (o.Padding < x.Shape[2] && o.Padding < x.Shape[3])) &&
+	if (o.Mode == PadZeros || (o.Padding < x.Shape[2] && o.Padding < x.Shape[3])) &&
 		x.Shape[2]+2*o.Padding >= w.Shape[2] && x.Shape[3]+2*o.Padding >= w.Shape[3] {
 		if b != nil && len(b.Data) != w.Shape[0] {
 			panic(fmt.Sprintf("nn: convolution bias of shape %v for %d channels", b.Shape, w.Shape[0]))
 		}
-		return tp.conv2dShift(x, w, b, o.Mode, o.Padding)
+		return tp.conv2dShift(x, w, b, o)
 	}
 	return tp.convND(x, w, b, o, []int{1, x.Shape[2], x.Shape[3]}, []int{1, w.Shape[2], w.Shape[3]})
 }
@@ -358,88 +357,17 @@ func (tp *Tape[T]) ConvTranspose2d(x, w, b *Tensor[T], stride, padding int) *Ten
 		panic(fmt.Sprintf("nn: ConvTranspose2d of input %v with weight %v; want [B, Cin, H, W] and [Cin, Cout, kh, kw]", x.Shape, w.Shape))
 	}
 	s := max(stride, 1)
-	bs, cin, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	h, wd := x.Shape[2], x.Shape[3]
 	cout, kh, kw := w.Shape[1], w.Shape[2], w.Shape[3]
 	ho, wo := (h-1)*s-2*padding+kh, (wd-1)*s-2*padding+kw
 	if ho < 1 || wo < 1 {
 		panic(fmt.Sprintf("nn: ConvTranspose2d of a %dx%d input with a %dx%d kernel, padding %d: empty output", h, wd, kh, kw, padding))
 	}
-	inputs := []*Tensor[T]{x, w}
-	if b != nil {
-		if len(b.Data) != cout {
-			panic(fmt.Sprintf("nn: ConvTranspose2d bias of shape %v for %d channels", b.Shape, cout))
-		}
-		inputs = append(inputs, b)
+	if b != nil && len(b.Data) != cout {
+		panic(fmt.Sprintf("nn: ConvTranspose2d bias of shape %v for %d channels", b.Shape, cout))
 	}
-	n := h * wd // input points per sample: the columns
-	k := cout * kh * kw
-	ld := bs * n
-	// g is the geometry of the convolution this one is the adjoint of:
-	// from the output grid (cout channels) to the input grid.
-	g := im2col[T]{cin: cout, d: 1, h: ho, w: wo, kd: 1, kh: kh, kw: kw, od: 1, ho: h, wo: wd, s: s, p: padding, ds: 1, mode: PadZeros, ld: ld}
-	g.maps()
-	// xT is x as [cin, bs*n].
-	xT := tp.bufRaw(cin * ld)
-	parallel.For(bs*cin, 1, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			bi, c := r/cin, r%cin
-			copy(xT[c*ld+bi*n:c*ld+(bi+1)*n], x.Data[r*n:(r+1)*n])
-		}
-	})
-	cols := tp.bufRaw(k * ld)
-	gemm(true, false, k, ld, cin, 1, w.Data, k, xT, ld, 0, cols, ld)
-	y := tp.out([]int{bs, cout, ho, wo}, inputs...)
-	on := ho * wo
-	for bi := 0; bi < bs; bi++ {
-		c := col2im[T]{im2col: g, dx: y.Data[bi*cout*on : (bi+1)*cout*on], dcols: cols[bi*n:]}
-		parallel.Run(parallel.Parts(k*n, 1<<15), &c)
+	if padding < 0 {
+		panic(fmt.Sprintf("nn: ConvTranspose2d padding %d", padding))
 	}
-	if b != nil {
-		for r := 0; r < bs*cout; r++ {
-			bv := b.Data[r%cout]
-			row := y.Data[r*on : (r+1)*on]
-			for i := range row {
-				row[i] += bv
-			}
-		}
-	}
-	tp.record(y, func() {
-		dy := y.Grad
-		if dy == nil {
-			return
-		}
-		if b != nil && b.needGrad {
-			db := tp.grad(b)
-			for r := 0; r < bs*cout; r++ {
-				var sum float64
-				for _, v := range dy[r*on : (r+1)*on] {
-					sum += float64(v)
-				}
-				db[r%cout] += T(sum)
-			}
-		}
-		// The columns of dy on the input grid: a convolution's im2col.
-		for bi := 0; bi < bs; bi++ {
-			g.x, g.cols = dy[bi*cout*on:(bi+1)*cout*on], cols[bi*n:]
-			parallel.Run(parallel.Parts(k*n, 1<<15), &g)
-		}
-		if w.needGrad {
-			gemm(false, true, cin, k, ld, 1, xT, ld, cols, ld, 1, tp.grad(w), k)
-		}
-		if x.needGrad {
-			dxT := xT
-			gemm(false, false, cin, ld, k, 1, w.Data, k, cols, ld, 0, dxT, ld)
-			dx := tp.grad(x)
-			parallel.For(bs*cin, 1, func(lo, hi int) {
-				for r := lo; r < hi; r++ {
-					bi, c := r/cin, r%cin
-					src := dxT[c*ld+bi*n : c*ld+(bi+1)*n]
-					for i, v := range src {
-						dx[r*n+i] += v
-					}
-				}
-			})
-		}
-	})
-	return y
+	return tp.convTranspose2dShift(x, w, b, s, padding, ho, wo)
 }

@@ -285,19 +285,30 @@ func naiveConv2d(x, w, b *Tensor[float64], o Conv2dOpts) []float64 {
 
 func TestConv2d(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 10))
-	for _, o := range []Conv2dOpts{
-		{Stride: 1, Padding: 1, Mode: PadZeros},
-		{Stride: 2, Padding: 1, Mode: PadZeros},
-		{Stride: 1, Padding: 2, Mode: PadCircular},
-		{Stride: 2, Padding: 1, Mode: PadReflect},
-		{Stride: 1, Padding: 0},
+	for _, c := range []struct {
+		o      Conv2dOpts
+		kh, kw int
+	}{
+		{Conv2dOpts{Stride: 1, Padding: 1, Mode: PadZeros}, 3, 3},
+		{Conv2dOpts{Stride: 2, Padding: 1, Mode: PadZeros}, 3, 3},
+		{Conv2dOpts{Stride: 1, Padding: 2, Mode: PadCircular}, 3, 3},
+		{Conv2dOpts{Stride: 2, Padding: 1, Mode: PadReflect}, 3, 3},
+		{Conv2dOpts{Stride: 1, Padding: 0}, 3, 3},
+		{Conv2dOpts{Stride: 2, Padding: 2, Mode: PadCircular}, 3, 3},
+		{Conv2dOpts{Stride: 3, Padding: 2, Mode: PadZeros}, 3, 2},
+		{Conv2dOpts{Stride: 2, Padding: 1, Mode: PadZeros}, 4, 4},
+		{Conv2dOpts{Stride: 3, Padding: 0, Mode: PadReflect}, 2, 5},
 	} {
+		o := c.o
 		x := randParam(rnd, 2, 3, 7, 6)
-		w := randParam(rnd, 4, 3, 3, 3)
+		w := randParam(rnd, 4, 3, c.kh, c.kw)
 		b := randParam(rnd, 4)
 		tp := NewTape[float64]()
 		y := tp.Conv2d(x, w, b, o)
 		want := naiveConv2d(x, w, b, o)
+		if len(y.Data) != len(want) {
+			t.Fatalf("%+v: output %v has %d values, the definition %d", c, y.Shape, len(y.Data), len(want))
+		}
 		for i := range want {
 			if math.Abs(y.Data[i]-want[i]) > 1e-12 {
 				t.Fatalf("%+v: y[%d] = %g, definition %g", o, i, y.Data[i], want[i])
@@ -548,7 +559,7 @@ func TestNormsAndConcat(t *testing.T) {
 // gradient checks, including the MgNO prolongation (4x4, stride 2, pad 1).
 func TestConvTranspose2d(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(15, 16))
-	for _, c := range []struct{ k, s, p int }{{4, 2, 1}, {3, 1, 1}, {3, 2, 0}} {
+	for _, c := range []struct{ k, s, p int }{{4, 2, 1}, {3, 1, 1}, {3, 2, 0}, {3, 2, 1}, {5, 3, 2}, {2, 2, 0}, {1, 1, 0}} {
 		x := randParam(rnd, 2, 3, 4, 5)
 		w := randParam(rnd, 3, 2, c.k, c.k)
 		b := randParam(rnd, 2)

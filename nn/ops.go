@@ -388,25 +388,36 @@ func (tp *Tape[T]) GELU(x *Tensor[T]) *Tensor[T] {
 	return y
 }
 
-// The table of phiTable: Phi and the normal density at x = -8 + k/64.
+// The table of phiTable: on each interval [x_k, x_k + 1/64) from x_0 = -8,
+// the cubic Hermite interpolants of Phi (slopes phi) and of the density
+// phi (slopes -x phi) as polynomials in t = 64 (x - x_k), Horner-ready.
 const (
 	phiLo    = -8.0
 	phiScale = 64.0
 	phiN     = 16*64 + 1
 )
 
-var phiTab, pdfTab = func() ([]float64, []float64) {
-	p, q := make([]float64, phiN), make([]float64, phiN)
-	for k := range p {
-		x := phiLo + float64(k)/phiScale
-		p[k], q[k] = normCDF(x), math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
+var phiPoly = func() [][8]float64 {
+	const h = 1 / phiScale
+	c := make([][8]float64, phiN-1)
+	pdf := func(x float64) float64 { return math.Exp(-x*x/2) / math.Sqrt(2*math.Pi) }
+	for k := range c {
+		x0, x1 := phiLo+float64(k)*h, phiLo+float64(k+1)*h
+		p0, p1, q0, q1 := normCDF(x0), normCDF(x1), pdf(x0), pdf(x1)
+		// Hermite on [0, 1]: values v0, v1 and slopes (in t) m0, m1 give
+		// v0 + m0 t + (3(v1-v0) - 2 m0 - m1) t^2 + (2(v0-v1) + m0 + m1) t^3.
+		cubic := func(v0, v1, m0, m1 float64) (a0, a1, a2, a3 float64) {
+			return v0, m0, 3*(v1-v0) - 2*m0 - m1, 2*(v0-v1) + m0 + m1
+		}
+		c[k][0], c[k][1], c[k][2], c[k][3] = cubic(p0, p1, h*q0, h*q1)
+		c[k][4], c[k][5], c[k][6], c[k][7] = cubic(q0, q1, -h*x0*q0, -h*x1*q1)
 	}
-	return p, q
+	return c
 }()
 
 // phiTable returns Phi(x) and the density phi(x) by cubic Hermite
-// interpolation of the table, with the exact slopes phi and -x phi; 0 and
-// 1 (density 0) beyond |x| = 8, where Phi is within 7e-16 of them.
+// interpolation on a 1/64 grid, with the exact slopes phi and -x phi; 0
+// and 1 (density 0) beyond |x| = 8, where Phi is within 7e-16 of them.
 func phiTable(x float64) (phi, pdf float64) {
 	if !(x > phiLo) {
 		if math.IsNaN(x) {
@@ -420,14 +431,9 @@ func phiTable(x float64) (phi, pdf float64) {
 		return 1, 0
 	}
 	t := u - float64(k)
-	t2 := t * t
-	t3 := t2 * t
-	h00, h10, h01, h11 := 2*t3-3*t2+1, t3-2*t2+t, -2*t3+3*t2, t3-t2
-	const h = 1 / phiScale
-	x0, x1 := phiLo+float64(k)*h, phiLo+float64(k+1)*h
-	p0, p1, q0, q1 := phiTab[k], phiTab[k+1], pdfTab[k], pdfTab[k+1]
-	phi = h00*p0 + h10*h*q0 + h01*p1 + h11*h*q1
-	pdf = h00*q0 - h10*h*x0*q0 + h01*q1 - h11*h*x1*q1
+	c := &phiPoly[k]
+	phi = ((c[3]*t+c[2])*t+c[1])*t + c[0]
+	pdf = ((c[7]*t+c[6])*t+c[5])*t + c[4]
 	return phi, pdf
 }
 

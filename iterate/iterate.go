@@ -33,6 +33,10 @@ const (
 	StoppedByCallback
 	// Cancelled: the context was done.
 	Cancelled
+	// Stagnated: the residual stopped decreasing above the tolerance (a
+	// solver's true residual did not fall after a restart: the tolerance
+	// is below the accuracy the method attains in floating point).
+	Stagnated
 )
 
 var reasons = [...]struct {
@@ -47,6 +51,7 @@ var reasons = [...]struct {
 	Diverged:          {"diverged", ErrDiverged},
 	StoppedByCallback: {"stopped by callback", ErrStopped},
 	Cancelled:         {"cancelled", ErrCancelled},
+	Stagnated:         {"stagnated", ErrStagnated},
 }
 
 // String returns a short description of r.
@@ -84,6 +89,7 @@ var (
 	ErrDiverged       = errors.New("diverged")
 	ErrStopped        = errors.New("stopped by callback")
 	ErrCancelled      = errors.New("cancelled")
+	ErrStagnated      = errors.New("stagnated")
 )
 
 // Error is an unsuccessful outcome as an error value. errors.Is matches it
@@ -242,6 +248,9 @@ func (c Control) Start(ctx context.Context, scale float64, out *Outcome) *Monito
 	return &Monitor{ctx: ctx, c: c, scale: scale, start: time.Now(), out: out}
 }
 
+// Scale returns the scale of the relative tolerance.
+func (m *Monitor) Scale() float64 { return m.scale }
+
 // SetScale sets the scale of the relative tolerance, for methods whose
 // scale is the initial residual: they call it before Check(0, ...).
 func (m *Monitor) SetScale(scale float64) { m.scale = scale }
@@ -302,6 +311,34 @@ func (m *Monitor) record(it int, r float64, x []float64, test bool) Reason {
 		o.Reason = why
 	}
 	return why
+}
+
+// Confirm tests a recomputed residual r (for a solver, ||b - A x|| of the
+// final iterate, where the method tested a recurrence) against the
+// tolerances, after Check said converged. It records r as the Outcome's
+// residual and returns true when r meets a tolerance; otherwise it takes
+// the convergence back (the Outcome's reason is cleared) and returns
+// false: the method should restart from its iterate and go on. A NaN or
+// infinite r ends the run as Diverged.
+func (m *Monitor) Confirm(r float64) bool {
+	o := m.out
+	o.Residual, o.RelResidual = r, r
+	if m.scale > 0 {
+		o.RelResidual = r / m.scale
+	}
+	switch {
+	case math.IsNaN(r) || math.IsInf(r, 0):
+		o.Reason = Diverged
+		return true
+	case m.c.Tolerance > 0 && m.scale > 0 && r <= m.c.Tolerance*m.scale:
+		o.Reason = ConvergedRelative
+	case r <= m.c.AbsTolerance || r == 0:
+		o.Reason = ConvergedAbsolute
+	default:
+		o.Reason = 0
+		return false
+	}
+	return true
 }
 
 // Stop ends the run with a reason the method decided itself (Breakdown,

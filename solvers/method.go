@@ -3,6 +3,7 @@ package solvers
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -74,6 +75,11 @@ type Context struct {
 	// Stop is set by the driver when the solve is to end; the method then
 	// completes X and returns MajorIteration.
 	Stop bool
+	// TrueResidual, set by a method at Init, says its ResidualNorm is
+	// computed from b - A X itself (ComputeResidual), not by a recurrence
+	// that can drift from it: the driver then does not recompute it before
+	// declaring convergence.
+	TrueResidual bool
 }
 
 // Method is an iterative method in reverse-communication form: it asks the
@@ -128,6 +134,14 @@ func SolveTo(ctx context.Context, x []float64, a Operator, b []float64, m Method
 	return solve(ctx, x, a, b, m, s, true)
 }
 
+// trueResidual sets r = b - A x and returns its norm.
+func trueResidual(a Operator, b, x, r []float64, st *Stats) float64 {
+	a.MulVecTo(r, x)
+	st.MulVec++
+	floats.SubTo(r, b, r)
+	return floats.Norm(r, 2)
+}
+
 // solve runs m from the guess in x (zero unless guess) and leaves the final
 // iterate in x.
 func solve(ctx context.Context, x []float64, a Operator, b []float64, m Method, s *Settings, guess bool) (*Result, error) {
@@ -162,13 +176,25 @@ func solve(ctx context.Context, x []float64, a Operator, b []float64, m Method, 
 	if why := mon.Check(0, floats.Norm(r, 2), x); why != 0 {
 		return res, nil
 	}
+	// finish copies the final iterate out and, for a method whose residual
+	// is a recurrence, reports the true one ||b - A x||.
+	finish := func(confirmed bool) (*Result, error) {
+		copy(x, c.X)
+		if !confirmed && !c.TrueResidual {
+			res.Residual = trueResidual(a, b, x, r, &res.Stats)
+			if res.RelResidual = res.Residual; mon.Scale() > 0 {
+				res.RelResidual = res.Residual / mon.Scale()
+			}
+		}
+		return res, nil
+	}
 	it := 0
+	lastTrue := math.Inf(1) // the true residual at the last failed confirmation
 	for {
 		op, err := m.Iterate(c)
 		if err != nil {
 			mon.Stop(iterate.Breakdown, err)
-			copy(x, c.X)
-			return res, nil
+			return finish(false)
 		}
 		switch op {
 		case NoOperation:
@@ -192,10 +218,28 @@ func solve(ctx context.Context, x []float64, a Operator, b []float64, m Method, 
 				c.Stop = true
 			}
 		case MajorIteration:
-			if c.Stop {
-				copy(x, c.X)
-				return res, nil
+			if !c.Stop {
+				continue
 			}
+			if !res.Reason.Converged() || c.TrueResidual {
+				return finish(c.TrueResidual)
+			}
+			// Converged on the recurrence: say so only if the true
+			// residual agrees; otherwise restart from the iterate, unless
+			// the last restart did not bring the true residual down.
+			t := trueResidual(a, b, c.X, r, &res.Stats)
+			if mon.Confirm(t) {
+				return finish(true)
+			}
+			if t > lastTrue/2 {
+				mon.Stop(iterate.Stagnated, fmt.Errorf("the true residual ||b - Ax|| = %.3g did not fall after a restart "+
+					"(it was %.3g): the tolerance is below the accuracy this method attains", t, lastTrue))
+				return finish(true)
+			}
+			lastTrue = t
+			res.Stats.Restarts++
+			c.Stop = false
+			m.Init(c, c.X, r)
 		default:
 			return nil, fmt.Errorf("solvers: method returned unknown operation %v", op)
 		}

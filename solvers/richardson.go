@@ -24,6 +24,7 @@ type Richardson struct {
 
 // Init implements Method.
 func (m *Richardson) Init(ctx *Context, x, r []float64) {
+	ctx.TrueResidual = true
 	n := len(x)
 	m.x = reuse(m.x, n)
 	m.r = reuse(m.r, n)

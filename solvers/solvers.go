@@ -93,6 +93,10 @@ type Result struct {
 // Stats counts the operator and preconditioner applications of a solve.
 type Stats struct {
 	MulVec, PreconSolve int
+	// Restarts counts the times the recurrence residual said converged
+	// and the true residual b - A x did not, so the method restarted
+	// from its iterate.
+	Restarts int
 }
 
 // defaults are the Control values a zero Settings means for n unknowns.

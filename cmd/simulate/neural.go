@@ -410,15 +410,44 @@ func restore(op *neuralop.Operator, data [][]float32) {
 	}
 }
 
+// useFlags are the flags of a command that applies a trained checkpoint
+// (eval, predict).
+type useFlags struct {
+	Model  string `json:"model"`
+	Input  string `json:"input"`
+	Output string `json:"output"`
+	Last   bool   `json:"last"`
+	Batch  int    `json:"batch"`
+}
+
+func (u *useFlags) register(fs *flag.FlagSet, output string) {
+	fs.StringVar(&u.Model, "model", "", "checkpoint of simulate train (required)")
+	fs.StringVar(&u.Input, "input", "nu", "dataset of the input fields")
+	fs.StringVar(&u.Output, "output", "tensor", output)
+	fs.BoolVar(&u.Last, "last", false, "use the last weights instead of the best-validation ones")
+	fs.IntVar(&u.Batch, "batch", 20, "batch size")
+}
+
+// load checks the flags and reads the checkpoint.
+func (u *useFlags) load() (*neuralop.Operator, error) {
+	if u.Model == "" {
+		return nil, usageErr("--model is required")
+	}
+	if u.Batch < 1 {
+		return nil, usageErr("--batch %d must be positive", u.Batch)
+	}
+	op, err := neuralop.LoadOperator(u.Model, !u.Last)
+	if err != nil {
+		return nil, usageErr("--model: %v", err)
+	}
+	return op, nil
+}
+
 // evalConfig is the configuration of `simulate eval`.
 type evalConfig struct {
 	common
-	Model       string    `json:"model"`
+	useFlags
 	Data        dataFlags `json:"data"`
-	Input       string    `json:"input"`
-	Output      string    `json:"output"`
-	Last        bool      `json:"last"`
-	Batch       int       `json:"batch"`
 	Plot        string    `json:"plot,omitempty"`
 	PlotSamples int       `json:"plot_samples"`
 }
@@ -431,33 +460,26 @@ FNO as it is, MgNO with its V-cycle rebuilt for the grid, point-wise normalisers
 interpolated). --plot draws input, truth, prediction and error of a few samples.`,
 		"simulate eval --model mgno.h5 --data darcy-test.h5 --plot eval.png --json", stderr)
 	c.common.register(fs)
-	fs.StringVar(&c.Model, "model", "", "checkpoint of simulate train (required)")
+	c.useFlags.register(fs, "dataset of the output fields")
 	fs.StringVar(&c.Data.File, "data", "", "data (HDF5, required)")
 	fs.StringVar(&c.Data.Samples, "samples", "", "FROM:TO: the samples of the file (default all)")
-	fs.StringVar(&c.Input, "input", "nu", "dataset of the input fields")
-	fs.StringVar(&c.Output, "output", "tensor", "dataset of the output fields")
-	fs.BoolVar(&c.Last, "last", false, "use the last weights instead of the best-validation ones")
-	fs.IntVar(&c.Batch, "batch", 20, "batch size")
 	fs.StringVar(&c.Plot, "plot", "", "write a PNG of input, truth, prediction and error")
 	fs.IntVar(&c.PlotSamples, "plot-samples", 3, "samples in the plot")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if c.Model == "" {
-		return usageErr("--model is required")
+	if c.PlotSamples < 1 {
+		return usageErr("--plot-samples %d must be positive", c.PlotSamples)
 	}
-	if c.Batch < 1 || c.PlotSamples < 1 {
-		return usageErr("--batch %d and --plot-samples %d must be positive", c.Batch, c.PlotSamples)
+	op, err := c.load()
+	if err != nil {
+		return err
 	}
 	st, err := c.common.begin("eval", &c, stdout, stderr, c.Plot)
 	if err != nil {
 		return err
 	}
 	defer st.end()
-	op, err := neuralop.LoadOperator(c.Model, !c.Last)
-	if err != nil {
-		return usageErr("--model: %v", err)
-	}
 	d, err := c.Data.read(st, "data", c.Input, c.Output, false)
 	if err != nil {
 		return err
@@ -493,13 +515,9 @@ interpolated). --plot draws input, truth, prediction and error of a few samples.
 // predictConfig is the configuration of `simulate predict`.
 type predictConfig struct {
 	common
-	Model string    `json:"model"`
-	In    dataFlags `json:"in"`
-	Input string    `json:"input"`
-	Name  string    `json:"output"`
-	Out   string    `json:"out"`
-	Last  bool      `json:"last"`
-	Batch int       `json:"batch"`
+	useFlags
+	In  dataFlags `json:"in"`
+	Out string    `json:"out"`
 }
 
 func cmdPredict(args []string, stdout, stderr io.Writer) error {
@@ -510,32 +528,25 @@ file holds the dataset --output [N, C, H, W] (float32) and, as attributes, the r
 configuration (with the model's and the input file's names) and the model's own.`,
 		"simulate predict --model mgno.h5 --in coefficients.h5 --out solutions.h5", stderr)
 	c.common.register(fs)
-	fs.StringVar(&c.Model, "model", "", "checkpoint of simulate train (required)")
+	c.useFlags.register(fs, "dataset name of the predicted fields")
 	fs.StringVar(&c.In.File, "in", "", "input fields (HDF5, required)")
 	fs.StringVar(&c.In.Samples, "samples", "", "FROM:TO: the samples of the file (default all)")
-	fs.StringVar(&c.Input, "input", "nu", "dataset of the input fields")
-	fs.StringVar(&c.Name, "output", "tensor", "dataset name of the predicted fields")
 	fs.StringVar(&c.Out, "out", "", "output file (required)")
-	fs.BoolVar(&c.Last, "last", false, "use the last weights instead of the best-validation ones")
-	fs.IntVar(&c.Batch, "batch", 20, "batch size")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if c.Model == "" || c.Out == "" {
-		return usageErr("--model and --out are required")
+	if c.Out == "" {
+		return usageErr("--out is required")
 	}
-	if c.Batch < 1 {
-		return usageErr("--batch %d must be positive", c.Batch)
+	op, err := c.load()
+	if err != nil {
+		return err
 	}
 	st, err := c.common.begin("predict", &c, stdout, stderr, c.Out)
 	if err != nil {
 		return err
 	}
 	defer st.end()
-	op, err := neuralop.LoadOperator(c.Model, !c.Last)
-	if err != nil {
-		return usageErr("--model: %v", err)
-	}
 	d, err := c.In.read(st, "in", c.Input, "", true)
 	if err != nil {
 		return err
@@ -550,7 +561,7 @@ configuration (with the model's and the input file's names) and the model's own.
 	}
 	defer f.Abort()
 	cfg := op.Model.Config()
-	if err := h5.Write(f, c.Name, []int{d.N, cfg.Out, d.H, d.W}, pred, nil); err != nil {
+	if err := h5.Write(f, c.Output, []int{d.N, cfg.Out, d.H, d.W}, pred, nil); err != nil {
 		return st.fail(err)
 	}
 	mc, _ := json.Marshal(cfg)

@@ -42,7 +42,7 @@ type runConfig struct {
 	// darcy-mgno's parameters.
 	TrainSamples int     `json:"train_samples,omitempty"`
 	TestSamples  int     `json:"test_samples,omitempty"`
-	Seed         *uint64 `json:"seed,omitempty"` // nil: 0`
+	Seed         *uint64 `json:"seed,omitempty"` // nil: 0
 	Epochs       int     `json:"epochs,omitempty"`
 	Batch        int     `json:"batch,omitempty"`
 	LR           float64 `json:"lr,omitempty"`

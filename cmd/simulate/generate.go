@@ -91,7 +91,7 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	fs.Float64Var(&c.K, "k", 0, "Helmholtz wavenumber")
 	fs.Float64Var(&c.High, "high", 0, "Darcy coefficient where the field is >= 0")
 	fs.Float64Var(&c.Low, "low", 0, "Darcy coefficient where the field is < 0")
-	fs.Float64Var(&c.Tol, "tol", 0, "relative residual tolerance of the linear solves")
+	fs.Float64Var(&c.Tol, "tol", 1e-10, "relative residual tolerance of the linear solves (positive)")
 	fs.BoolVar(&c.Bilinear, "bilinear", false, "ns2d: bilinear downsampling by --sub (Spectral-Refiner's data) instead of every sub-th point")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -123,6 +123,9 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	}
 	if c.Samples < 1 {
 		return usageErr("--samples %d, want >= 1", c.Samples)
+	}
+	if !(c.Tol > 0) {
+		return usageErr("--tol %g must be positive", c.Tol)
 	}
 	var ds pde.Dataset
 	switch name {

@@ -235,3 +235,35 @@ func TestBenchLinsys(t *testing.T) {
 		t.Errorf("mg on a file: exit %d, %q", code, errs)
 	}
 }
+
+// TestZeroTolerance: a zero tolerance is refused by every command that
+// takes one (it is never replaced by a default), except that --rtol 0
+// with --atol runs the absolute test alone, and the answer meets it.
+func TestZeroTolerance(t *testing.T) {
+	for _, args := range [][]string{
+		{"solve", "--n", "8", "--rtol", "0"},
+		{"ot", "--in", "missing.h5", "--tol", "0"},
+		{"generate", "darcy", "--samples", "1", "--n", "9", "--tol", "0", "--out", "x.h5"},
+		{"sequence", "--instances", "2", "--tol", "0"},
+		{"nlp", "--problem", "hs48", "--tol", "0"},
+		{"ode", "--problem", "lotka-volterra", "--rtol", "0"},
+	} {
+		code, _, errs := sim(t, args...)
+		if code != 2 || !strings.Contains(errs, "tol") {
+			t.Errorf("%v: exit %d, %q", args, code, errs)
+		}
+	}
+	code, out, errs := sim(t, "solve", "--n", "31", "--rtol", "0", "--atol", "1e-9", "--json")
+	var s struct {
+		Reason string  `json:"reason"`
+		RelRes float64 `json:"relres"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
+		t.Fatalf("--rtol 0 --atol 1e-9: exit %d, %s %s", code, out, errs)
+	}
+	// ||b|| = 31 for b = 1 on 31 x 31 points: the absolute test is a
+	// relative 1e-9/31; the default relative 1e-8 would stop far above.
+	if s.Reason != "converged (absolute tolerance)" || s.RelRes > 1e-9/31*(1+1e-9) {
+		t.Errorf("reason %q, relative residual %.3g", s.Reason, s.RelRes)
+	}
+}

@@ -107,6 +107,9 @@ line); --out writes the plan (CSR when at most 10% is nonzero) and the potential
 	if c.In == "" {
 		return usageErr("--in is required")
 	}
+	if !(c.Tol > 0) {
+		return usageErr("--tol %g must be positive (a marginal error of zero is not reached in floating point)", c.Tol)
+	}
 	st, err := c.common.begin("ot", &c, stdout, stderr, c.Out)
 	if err != nil {
 		return err

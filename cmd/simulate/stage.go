@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -308,8 +309,10 @@ type summary struct {
 	Converged *bool
 	Outputs   []string
 	fields    map[string]any
-	// unconverged collects why the work did not converge, for the rule.
-	unconverged []string
+	// unconverged collects why the work did not converge, for the rule;
+	// diverged, the runs that diverged (exit 1 even with
+	// --allow-unconverged: their answer is not a number).
+	unconverged, diverged []string
 	// text, if set, is the command's own text form (a table), printed
 	// instead of the key-value lines when --json is not given.
 	text func(io.Writer)
@@ -343,6 +346,9 @@ func (s *summary) outcome(what string, o *iterate.Outcome) *summary {
 			msg = what + ": " + msg
 		}
 		s.unconverged = append(s.unconverged, msg)
+		if o.Reason == iterate.Diverged {
+			s.diverged = append(s.diverged, msg)
+		}
 	}
 	return s
 }
@@ -374,7 +380,93 @@ func (s *summary) MarshalJSON() ([]byte, error) {
 	if s.Converged != nil {
 		m["converged"] = *s.Converged
 	}
-	return json.Marshal(m)
+	return json.Marshal(jsonSafe(reflect.ValueOf(m)))
+}
+
+// jsonSafe returns v as plain JSON values (maps, slices, numbers, strings,
+// booleans) with every NaN or infinite number replaced by null, which
+// encoding/json refuses to write: a diverged run's residual is +Inf.
+// Struct fields follow their json tags (name, "-", omitempty); embedded
+// structs are flattened.
+func jsonSafe(v reflect.Value) any {
+	if !v.IsValid() {
+		return nil
+	}
+	if v.CanInterface() && v.Kind() != reflect.Pointer {
+		if _, ok := v.Interface().(json.Marshaler); ok {
+			return v.Interface()
+		}
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		return v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint()
+	case reflect.String:
+		return v.String()
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		return jsonSafe(v.Elem())
+	case reflect.Float32, reflect.Float64:
+		f := v.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil
+		}
+		if v.Kind() == reflect.Float32 {
+			return float32(f)
+		}
+		return f
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return nil
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = jsonSafe(v.Index(i))
+		}
+		return out
+	case reflect.Map:
+		out := map[string]any{}
+		for it := v.MapRange(); it.Next(); {
+			out[fmt.Sprint(it.Key().Interface())] = jsonSafe(it.Value())
+		}
+		return out
+	case reflect.Struct:
+		out := map[string]any{}
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() && !(f.Anonymous && f.Type.Kind() == reflect.Struct) {
+				continue
+			}
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+				for k, x := range jsonSafe(v.Field(i)).(map[string]any) {
+					out[k] = x // an embedded struct's fields, as encoding/json flattens them
+				}
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if strings.Contains(opts, "omitempty") && v.Field(i).IsZero() {
+				continue
+			}
+			out[name] = jsonSafe(v.Field(i))
+		}
+		return out
+	}
+	if v.CanInterface() {
+		return v.Interface()
+	}
+	return nil
 }
 
 // report prints the summary and returns the command's exit error: an
@@ -398,6 +490,9 @@ func (st *stage) report(s *summary) error {
 		s.text(st.stdout)
 	} else {
 		s.writeText(st.stdout)
+	}
+	if len(s.diverged) > 0 {
+		return fmt.Errorf("%s (--allow-unconverged accepts an unconverged answer, not a diverged one)", strings.Join(s.diverged, "; "))
 	}
 	if len(s.unconverged) > 0 && !st.flags.AllowUnconverged {
 		return fmt.Errorf("did not converge: %s (use --allow-unconverged to accept)", strings.Join(s.unconverged, "; "))

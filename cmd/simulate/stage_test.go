@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -402,5 +403,33 @@ func writeConfig(t *testing.T, dir, name, cfg string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDivergedRun: a run whose residual overflows prints a valid JSON
+// summary (non-finite numbers as null) and exits 1 even with
+// --allow-unconverged.
+func TestDivergedRun(t *testing.T) {
+	code, out, errs := sim(t, "solve", "--problem", "helmholtz2d", "--k", "10", "--n", "20", "--method", "sor", "--omega", "1.95",
+		"--allow-unconverged", "--json")
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("stdout is not JSON: %q (%v)", out, err)
+	}
+	if code != 1 || s["reason"] != "diverged" || s["relres"] != nil || !strings.Contains(errs, "diverged") {
+		t.Errorf("exit %d, summary %v, stderr %q", code, s, errs)
+	}
+	type inner struct {
+		A float64 `json:"a"`
+		B float64 `json:"-"`
+		C float64 `json:"c,omitempty"`
+	}
+	type outer struct {
+		inner
+		D []float64
+	}
+	got, err := json.Marshal(jsonSafe(reflect.ValueOf(map[string]any{"x": outer{inner{math.Inf(1), 1, 0}, []float64{math.NaN(), 2}}})))
+	if err != nil || string(got) != `{"x":{"D":[null,2],"a":null}}` {
+		t.Errorf("jsonSafe: %s, %v", got, err)
 	}
 }

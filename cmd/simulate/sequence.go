@@ -469,9 +469,10 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 		}
 	}
 	rows, bestOmega := collect(s, comps)
-	unconverged := 0
+	unconverged, diverged := 0, 0
 	for _, cm := range comps {
 		unconverged += cm.Unconverged()
+		diverged += cm.Diverged()
 	}
 	if c.Out != "" {
 		if err := writeSequence(st, c, s, comps, rows); err != nil {
@@ -488,11 +489,11 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 			return st.fail(err)
 		}
 	}
-	sum := sequenceSummary(st, c, s, rows, bestOmega, comps).set("unconverged_solves", unconverged)
+	sum := sequenceSummary(st, c, s, rows, bestOmega, comps).set("unconverged_solves", unconverged, "diverged_solves", diverged)
 	if unconverged > 0 {
-		sum.notConverged("%d solves stopped before --tol (capped at --maxiter %d or diverged)", unconverged, c.MaxIter)
+		sum.notConverged("%d solves stopped before --tol (%d diverged, the others capped at --maxiter %d or stagnated); each is charged the cap", unconverged, diverged, c.MaxIter)
 	}
-	sum.text = func(w io.Writer) { printSequence(w, c, s, rows, bestOmega, comps, unconverged) }
+	sum.text = func(w io.Writer) { printSequence(w, c, s, rows, bestOmega, comps, unconverged, diverged) }
 	return st.report(sum)
 }
 
@@ -578,7 +579,7 @@ func sequenceSummary(st *stage, c *sequenceConfig, s *sequenceSetup, rows []poli
 	return sum
 }
 
-func printSequence(w io.Writer, c *sequenceConfig, s *sequenceSetup, rows []policyRow, bestOmega []float64, comps []*relax.Comparison, unconverged int) {
+func printSequence(w io.Writer, c *sequenceConfig, s *sequenceSetup, rows []policyRow, bestOmega []float64, comps []*relax.Comparison, unconverged, diverged int) {
 	fmt.Fprintf(w, "%s: %d instances x %d trials, base %s, warm start %v\n", c.workload(), len(comps[0].Context), c.Trials, s.base, s.warm)
 	var ref float64
 	for _, r := range rows {
@@ -603,7 +604,7 @@ func printSequence(w io.Writer, c *sequenceConfig, s *sequenceSetup, rows []poli
 		fmt.Fprintln(w)
 	}
 	if unconverged > 0 {
-		fmt.Fprintf(w, "solves that reached --maxiter: %d\n", unconverged)
+		fmt.Fprintf(w, "solves that did not converge, each charged --maxiter: %d (%d diverged)\n", unconverged, diverged)
 	}
 	for _, p := range []string{c.Out, c.Plot, c.SaveState} {
 		if p != "" {

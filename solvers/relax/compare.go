@@ -35,8 +35,9 @@ type CompareSettings struct {
 }
 
 // Comparison holds the outcome of Compare: per policy and instance the
-// omega chosen, the iterations and the seconds (of the solve at that omega
-// plus the policy's own time).
+// omega chosen, the iterations charged (the solve's, or the cap when it
+// did not converge: diverged, stagnated or capped) and the seconds (of
+// the solve at that omega plus the policy's own time).
 type Comparison struct {
 	Names      []string
 	Omega      [][]float64
@@ -45,11 +46,12 @@ type Comparison struct {
 	// Context holds each instance's context value.
 	Context []float64
 
-	unconverged int
+	unconverged, diverged int
 	// Reasons says why each of those solves stopped.
 	Reasons [][]iterate.Reason
 	// Grid, GridIterations[t][g], GridSeconds[t][g] and GridReasons[t][g]
-	// are the grid table (CompareSettings.Grid).
+	// are the grid table (CompareSettings.Grid), iterations charged as
+	// above.
 	Grid           []float64
 	GridIterations [][]int
 	GridSeconds    [][]float64
@@ -59,6 +61,10 @@ type Comparison struct {
 // Unconverged returns the number of distinct solves, policies' and grid's,
 // that did not converge (a solve shared by several policies counts once).
 func (c *Comparison) Unconverged() int { return c.unconverged }
+
+// Diverged returns how many of the Unconverged solves diverged (their
+// residual overflowed).
+func (c *Comparison) Diverged() int { return c.diverged }
 
 // Total returns the total iterations of policy p.
 func (c *Comparison) Total(p int) int {
@@ -148,6 +154,9 @@ func Compare(ctx context.Context, src Source, base Base, entries []Entry, s *Com
 			}
 			if !res.Reason.Converged() {
 				c.unconverged++
+				if res.Reason == iterate.Diverged {
+					c.diverged++
+				}
 			}
 			seen[omega] = &solveRecord{res: res, seconds: time.Since(start).Seconds()}
 			return res, nil
@@ -161,7 +170,7 @@ func Compare(ctx context.Context, src Source, base Base, entries []Entry, s *Com
 				if err != nil {
 					return nil, err
 				}
-				row[g], secs[g], why[g] = res.Iterations, seen[w].seconds, res.Reason
+				row[g], secs[g], why[g] = charge(res, solveSet.MaxIterations), seen[w].seconds, res.Reason
 			}
 			c.GridIterations = append(c.GridIterations, row)
 			c.GridSeconds = append(c.GridSeconds, secs)
@@ -171,7 +180,7 @@ func Compare(ctx context.Context, src Source, base Base, entries []Entry, s *Com
 		for p, e := range entries {
 			start := time.Now()
 			before := len(seen)
-			omega, res, err := choose(e.Policy, in, cost)
+			omega, res, err := choose(e.Policy, in, cost, solveSet.MaxIterations)
 			if err != nil {
 				return nil, fmt.Errorf("relax: policy %q: %w", e.Name, err)
 			}
@@ -185,10 +194,11 @@ func Compare(ctx context.Context, src Source, base Base, entries []Entry, s *Com
 				}
 			}
 			start = time.Now()
-			e.Policy.Update(float64(res.Iterations))
+			its := charge(res, solveSet.MaxIterations)
+			e.Policy.Update(float64(its))
 			own += time.Since(start).Seconds()
 			c.Omega[p] = append(c.Omega[p], omega)
-			c.Iterations[p] = append(c.Iterations[p], res.Iterations)
+			c.Iterations[p] = append(c.Iterations[p], its)
 			c.Reasons[p] = append(c.Reasons[p], res.Reason)
 			c.Seconds[p] = append(c.Seconds[p], seen[omega].seconds+own)
 		}

@@ -137,7 +137,8 @@ type Sequence struct {
 type Step struct {
 	// Omega is the relaxation factor used.
 	Omega float64
-	// Iterations is the cost fed to the policy.
+	// Iterations is the cost fed to the policy: the solve's iterations,
+	// or the cap when it did not converge.
 	Iterations int
 	// Result is the base solver's result; Result.X is the solution.
 	Result *solvers.Result
@@ -164,7 +165,7 @@ func (s *Sequence) Solve(ctx context.Context, in *Instance) (*Step, error) {
 	cost := func(omega float64) (*solvers.Result, error) {
 		return s.Base.Solve(ctx, in.A, in.B, omega, &set)
 	}
-	omega, res, err := choose(s.Policy, in, cost)
+	omega, res, err := choose(s.Policy, in, cost, set.MaxIterations)
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +174,23 @@ func (s *Sequence) Solve(ctx context.Context, in *Instance) (*Step, error) {
 			return nil, err
 		}
 	}
-	s.Policy.Update(float64(res.Iterations))
+	its := charge(res, set.MaxIterations)
+	s.Policy.Update(float64(its))
 	if s.WarmStart {
 		s.prev = append(s.prev[:0], res.X...)
 	}
-	return &Step{Omega: omega, Iterations: res.Iterations, Result: res}, nil
+	return &Step{Omega: omega, Iterations: its, Result: res}, nil
+}
+
+// charge is what a solve costs: its iterations when it converged, and
+// the cap when it did not (diverged, stagnated or capped), as the
+// authors' script charges; else a diverging omega, stopped early by an
+// overflowing residual, would look cheap.
+func charge(res *solvers.Result, cap int) int {
+	if res.Reason.Converged() {
+		return res.Iterations
+	}
+	return cap
 }
 
 // settings returns the solver settings of a sequence's solves under c.
@@ -192,7 +205,7 @@ func settings(c iterate.Control) (solvers.Settings, error) {
 // choose asks p for omega. A Searcher evaluates the instance through cost;
 // the result of its chosen omega is returned when it was computed, so the
 // caller need not solve again.
-func choose(p Policy, in *Instance, cost func(float64) (*solvers.Result, error)) (float64, *solvers.Result, error) {
+func choose(p Policy, in *Instance, cost func(float64) (*solvers.Result, error), cap int) (float64, *solvers.Result, error) {
 	sr, ok := p.(Searcher)
 	if !ok {
 		omega := p.Choose(in.Context)
@@ -204,14 +217,14 @@ func choose(p Policy, in *Instance, cost func(float64) (*solvers.Result, error))
 	seen := map[float64]*solvers.Result{}
 	omega, err := sr.Search(in, func(w float64) (float64, error) {
 		if r, ok := seen[w]; ok {
-			return float64(r.Iterations), nil
+			return float64(charge(r, cap)), nil
 		}
 		r, err := cost(w)
 		if err != nil {
 			return 0, err
 		}
 		seen[w] = r
-		return float64(r.Iterations), nil
+		return float64(charge(r, cap)), nil
 	})
 	if err != nil {
 		return 0, nil, err

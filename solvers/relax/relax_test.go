@@ -2,6 +2,7 @@ package relax
 
 import (
 	"context"
+	"io"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/sparse"
 )
 
 // TestTsallisINFDistribution checks that the normaliser x solves
@@ -408,4 +410,56 @@ func TestSnapshotRestore(t *testing.T) {
 	if _, err := Restore(s); err == nil {
 		t.Error("a state with a short k vector was accepted")
 	}
+}
+
+// TestDivergedSolveCostsTheCap: SOR on an indefinite system diverges (its
+// residual overflows long before the cap); the policy must be charged the
+// cap, not the iterations before the overflow, in Sequence and Compare.
+func TestDivergedSolveCostsTheCap(t *testing.T) {
+	// tridiag(-1, 0.5, -1): eigenvalues 0.5 - 2 cos(k pi/(n+1)), both signs.
+	n := 50
+	b := sparse.NewCOO(n, n)
+	for i := 0; i < n; i++ {
+		b.Add(i, i, 0.5)
+		if i > 0 {
+			b.Add(i, i-1, -1)
+			b.Add(i-1, i, -1)
+		}
+	}
+	in := &Instance{A: b.ToCSR(), B: make([]float64, n)}
+	for i := range in.B {
+		in.B[i] = 1
+	}
+	const limit = 5000
+	seq := &Sequence{Policy: Fixed(1.5), Control: iterate.Control{MaxIterations: limit}}
+	step, err := seq.Solve(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if step.Result.Reason != iterate.Diverged || step.Result.Iterations >= limit || step.Iterations != limit {
+		t.Fatalf("%v after %d iterations, charged %d; want diverged before %d and charged %d",
+			step.Result.Reason, step.Result.Iterations, step.Iterations, limit, limit)
+	}
+	c, err := Compare(context.Background(), &listSource{list: []*Instance{in}}, SOR, []Entry{{Name: "fixed", Policy: Fixed(1.5)}},
+		&CompareSettings{Control: iterate.Control{MaxIterations: limit}, Grid: []float64{1.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Iterations[0][0] != limit || c.GridIterations[0][0] != limit || c.Unconverged() != 1 || c.Diverged() != 1 {
+		t.Errorf("Compare charged %d (grid %d), %d unconverged, %d diverged", c.Iterations[0][0], c.GridIterations[0][0], c.Unconverged(), c.Diverged())
+	}
+}
+
+// listSource is a Source of a fixed list of instances.
+type listSource struct {
+	list []*Instance
+	i    int
+}
+
+func (s *listSource) Next([]float64) (*Instance, error) {
+	if s.i == len(s.list) {
+		return nil, io.EOF
+	}
+	s.i++
+	return s.list[s.i-1], nil
 }

@@ -34,6 +34,22 @@ func (s Symmetry) String() string {
 	return "general"
 }
 
+// Limits on what a file may declare, checked before anything is
+// allocated: a corrupt or hostile size line gives an error, never an
+// out-of-memory abort.
+const (
+	// MaxDim bounds the rows and the columns (2^31 - 1).
+	MaxDim = 1<<31 - 1
+	// MaxDense bounds rows*cols for ReadDense and for array files:
+	// 2^28 values, 2 GiB as float64.
+	MaxDense = 1 << 28
+	// RowsPerEntry bounds, for ReadCSR, how many rows a coordinate file
+	// may declare per stored entry (beyond the first 2^20 rows): CSR
+	// storage costs a word per row, so 10^8 rows holding 3 entries would
+	// take 800 MB for nothing.
+	RowsPerEntry = 16
+)
+
 // Header is the parsed banner and size line of a file.
 type Header struct {
 	// Coordinate is true for the sparse coordinate format, false for array.
@@ -146,6 +162,12 @@ func parseHeader(r *reader) (Header, error) {
 		dims[i] = v
 	}
 	h.Rows, h.Cols = dims[0], dims[1]
+	if h.Rows > MaxDim || h.Cols > MaxDim {
+		return h, r.errorf("size %d x %d is beyond the reader's limit of %d rows and columns", h.Rows, h.Cols, MaxDim)
+	}
+	if !h.Coordinate && h.Rows > 0 && h.Cols > MaxDense/h.Rows {
+		return h, r.errorf("array of %d x %d values is beyond the reader's limit of %d values", h.Rows, h.Cols, MaxDense)
+	}
 	if h.Symmetry != General && h.Rows != h.Cols {
 		return h, r.errorf("%v matrix must be square, size is %d x %d", h.Symmetry, h.Rows, h.Cols)
 	}
@@ -190,7 +212,10 @@ func read(rd io.Reader) (Header, []int, []int, []float64, error) {
 	if err != nil {
 		return h, nil, nil, nil, err
 	}
-	capHint := min(h.Entries, 1<<24)
+	// The entries are appended as they are read: the declared count
+	// reserves only a little, so a file cannot make the reader allocate
+	// more than its own content.
+	capHint := min(h.Entries, 1<<16)
 	if h.Symmetry != General {
 		capHint *= 2
 	}
@@ -312,6 +337,10 @@ func ReadCSR(r io.Reader) (*sparse.CSR, Header, error) {
 	if err != nil {
 		return nil, h, err
 	}
+	if limit := RowsPerEntry*len(vs) + 1<<20; h.Rows > limit {
+		return nil, h, fmt.Errorf("mtx: a %d x %d matrix with %d entries: more than %d empty rows per entry; refused as corrupt",
+			h.Rows, h.Cols, len(vs), RowsPerEntry)
+	}
 	if !h.Coordinate {
 		k := 0
 		for q := range vs {
@@ -334,8 +363,8 @@ func ReadDense(r io.Reader) (data []float64, rows, cols int, err error) {
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	if h.Rows != 0 && h.Rows*h.Cols/h.Rows != h.Cols {
-		return nil, 0, 0, fmt.Errorf("mtx: %d x %d matrix is too large for dense storage", h.Rows, h.Cols)
+	if h.Rows > 0 && h.Cols > MaxDense/h.Rows {
+		return nil, 0, 0, fmt.Errorf("mtx: a %d x %d matrix is beyond the limit of %d values for dense storage", h.Rows, h.Cols, MaxDense)
 	}
 	data = make([]float64, h.Rows*h.Cols)
 	for k := range vs {

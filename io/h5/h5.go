@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,24 @@ type File struct {
 	path, tmp string
 	overwrite bool
 	closed    bool
+	size      int64 // of an opened file, for the read bound
+}
+
+// MaxRead bounds the bytes one read may allocate: 16 GiB. A read is also
+// refused when the dataset declares more than 1100 times the file's size
+// (deflate compresses at most about 1032:1): such a shape is corrupt.
+const MaxRead = 1 << 34
+
+// readBound checks that n elements of size bytes may be read from f.
+func (f *File) readBound(name string, dims []int, n, size int) error {
+	if n > MaxRead/size {
+		return fmt.Errorf("h5: dataset %q in %s has shape %v: more than the %d bytes a read may take", name, f.path, dims, int64(MaxRead))
+	}
+	if f.size > 0 && int64(n)*int64(size) > 1100*f.size+1<<20 {
+		return fmt.Errorf("h5: dataset %q in %s declares shape %v (%d bytes), more than a %d-byte file can hold: the file is corrupt",
+			name, f.path, dims, int64(n)*int64(size), f.size)
+	}
+	return nil
 }
 
 // Create starts writing the HDF5 file path. The data go to a temporary file
@@ -100,7 +119,8 @@ func Create(path string, overwrite bool) (*File, error) {
 
 // Open opens an existing HDF5 file for reading.
 func Open(path string) (*File, error) {
-	if _, err := os.Stat(path); err != nil {
+	fi, err := os.Stat(path)
+	if err != nil {
 		return nil, fmt.Errorf("h5: %w", err)
 	}
 	lock()
@@ -112,7 +132,7 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("h5: open %s: %v", path, err)
 	}
-	return &File{h: h, path: path}, nil
+	return &File{h: h, path: path, size: fi.Size()}, nil
 }
 
 // Path returns the final path of the file.
@@ -226,6 +246,9 @@ func product(dims []int) (int, error) {
 	for i, d := range dims {
 		if d < 0 {
 			return 0, fmt.Errorf("dimension %d is negative (%d)", i, d)
+		}
+		if d > 0 && n > math.MaxInt/d {
+			return 0, fmt.Errorf("shape %v has more elements than an int counts", dims)
 		}
 		n *= d
 	}
@@ -409,7 +432,13 @@ func Read[T Elem](f *File, name string) ([]T, []int, error) {
 		return nil, nil, err
 	}
 	defer ds.Close()
-	n, _ := product(dims)
+	n, err := product(dims)
+	if err != nil {
+		return nil, nil, fmt.Errorf("h5: dataset %q in %s: %v", name, f.path, err)
+	}
+	if err := f.readBound(name, dims, n, int(unsafe.Sizeof(*new(T)))); err != nil {
+		return nil, nil, err
+	}
 	data := make([]T, n)
 	if n == 0 {
 		return data, dims, nil
@@ -469,7 +498,7 @@ func selection(name string, dims, offset, count, stride []int) (off, cnt, str []
 		if s < 1 || offset[i] < 0 || count[i] < 0 {
 			return nil, nil, nil, 0, fmt.Errorf("h5: dataset %q: bad selection offset %v count %v stride %v", name, offset, count, stride)
 		}
-		if count[i] > 0 && offset[i]+(count[i]-1)*s >= dims[i] {
+		if count[i] > 0 && (offset[i] >= dims[i] || count[i]-1 > (dims[i]-1-offset[i])/s) {
 			return nil, nil, nil, 0, fmt.Errorf("h5: dataset %q: selection offset %v count %v stride %v exceeds shape %v", name, offset, count, stride, dims)
 		}
 		n *= count[i]
@@ -520,6 +549,9 @@ func ReadSlab[T Elem](f *File, name string, offset, count, stride []int) ([]T, e
 	defer ds.Close()
 	off, cnt, str, n, err := selection(name, dims, offset, count, stride)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.readBound(name, count, n, int(unsafe.Sizeof(*new(T)))); err != nil {
 		return nil, err
 	}
 	data := make([]T, n)
@@ -721,6 +753,9 @@ func numAttr[T float64 | int64](f *File, obj, attr string) ([]T, error) {
 	}
 	defer o.Close()
 	defer a.Close()
+	if n < 0 || (f.size > 0 && int64(n) > f.size) {
+		return nil, fmt.Errorf("h5: attribute %q of %q in %s declares %d values, more than the file holds: the file is corrupt", attr, obj, f.path, n)
+	}
 	out := make([]T, n)
 	if n > 0 && !attrRead(a.ID(), mem.ID(), unsafe.Pointer(unsafe.SliceData(out))) {
 		return nil, fmt.Errorf("h5: read attribute %q of %q failed", attr, obj)

@@ -14,11 +14,14 @@ import (
 )
 
 // Operator is a model with the normalisers its training fitted: it maps raw
-// input fields to raw output fields, exactly as training decoded them.
+// input fields to raw output fields, exactly as training decoded them. An
+// Operator is not safe for concurrent use.
 type Operator struct {
 	Model Model[float32]
 	// X encodes the inputs; Y decodes the model's outputs.
 	X, Y Normalizer
+
+	infer *nn.Tape[float32] // Predict's no-grad tape, its buffers kept between calls
 }
 
 // Norm selects a normaliser.
@@ -155,7 +158,11 @@ func (op *Operator) Predict(ctx context.Context, d *Data, batch int) ([]float32,
 	b := &batcher{d: &Data{X: d.X, N: d.N, In: d.In, H: d.H, W: d.W}, xn: xn}
 	py := op.Model.Config().Out * d.H * d.W
 	out := make([]float32, d.N*py)
-	tp := nn.NewTape[float32]()
+	if op.infer == nil {
+		op.infer = nn.NewTape[float32]()
+		op.infer.SetNoGrad(true)
+	}
+	tp := op.infer
 	for lo := 0; lo < d.N; lo += batch {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -748,3 +748,21 @@ func TestPhiTable(t *testing.T) {
 		}
 	}
 }
+
+// TestNoGrad: a no-grad tape computes the same forward values, records
+// nothing and leaves parameters' gradients alone.
+func TestNoGrad(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	w := randParam(rnd, 4, 3, 3, 3)
+	x := randTensor(rnd, 2, 3, 6, 6)
+	f := func(tp *Tape[float64]) *Tensor[float64] {
+		return tp.Sum(tp.GELU(tp.Reshape(tp.Conv2d(x, w, nil, Conv2dOpts{Padding: 1}), 2, 4*36)))
+	}
+	want := f(NewTape[float64]()).Item()
+	tp := NewTape[float64]()
+	tp.SetNoGrad(true)
+	y := f(tp)
+	if y.Item() != want || len(tp.back) != 0 || y.needGrad {
+		t.Errorf("no-grad forward %v (want %v), %d backward functions, needGrad %v", y.Item(), want, len(tp.back), y.needGrad)
+	}
+}

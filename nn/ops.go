@@ -276,7 +276,7 @@ func (tp *Tape[T]) Reshape(x *Tensor[T], shape ...int) *Tensor[T] {
 	if size(shape) != len(x.Data) {
 		panic(fmt.Sprintf("nn: Reshape of %v to %v", x.Shape, shape))
 	}
-	y := &Tensor[T]{Shape: append([]int(nil), shape...), Data: x.Data, needGrad: x.needGrad}
+	y := &Tensor[T]{Shape: append([]int(nil), shape...), Data: x.Data, needGrad: x.needGrad && !tp.noGrad}
 	tp.record(y, func() {
 		if y.Grad != nil && x.needGrad {
 			g := tp.grad(x)
@@ -354,7 +354,7 @@ func (tp *Tape[T]) ReLU(x *Tensor[T]) *Tensor[T] {
 func (tp *Tape[T]) GELU(x *Tensor[T]) *Tensor[T] {
 	y := tp.outRaw(x.Shape, x)
 	var d []T
-	if x.needGrad {
+	if y.needGrad {
 		d = tp.bufRaw(len(x.Data))
 	}
 	_, exact := any(x.Data).([]float64)

@@ -8,10 +8,17 @@ import "fmt"
 // on Reset, so a training loop that resets its tape each step allocates
 // almost nothing after the first. A Tape is not safe for concurrent use.
 type Tape[T Float] struct {
-	back []func()
-	free map[int][][]T
-	live [][]T
+	back   []func()
+	free   map[int][][]T
+	live   [][]T
+	noGrad bool
 }
+
+// SetNoGrad switches the tape to inference (on) or back to training: in
+// inference its operations record no backward functions and their
+// outputs need no gradient, even from parameters, so a forward pass
+// keeps nothing for a backward one (PyTorch's torch.no_grad()).
+func (tp *Tape[T]) SetNoGrad(on bool) { tp.noGrad = on }
 
 // NewTape returns an empty tape.
 func NewTape[T Float]() *Tape[T] { return &Tape[T]{free: map[int][][]T{}} }
@@ -49,6 +56,9 @@ func (tp *Tape[T]) out(shape []int, in ...*Tensor[T]) *Tensor[T] {
 // element of its output.
 func (tp *Tape[T]) outRaw(shape []int, in ...*Tensor[T]) *Tensor[T] {
 	t := &Tensor[T]{Shape: append([]int(nil), shape...), Data: tp.bufRaw(size(shape))}
+	if tp.noGrad {
+		return t
+	}
 	for _, x := range in {
 		if x.needGrad {
 			t.needGrad = true
@@ -68,7 +78,7 @@ func (tp *Tape[T]) grad(t *Tensor[T]) []T {
 
 // record adds a backward function when the output needs a gradient.
 func (tp *Tape[T]) record(out *Tensor[T], f func()) {
-	if out.needGrad {
+	if out.needGrad && !tp.noGrad {
 		tp.back = append(tp.back, f)
 	}
 }

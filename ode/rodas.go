@@ -23,10 +23,15 @@ func (r Rodas4) newIntegrator(f Func, s *Settings) integrator {
 // W = I - h gamma J per step (gamma = 0.19). Its dense output is cubic
 // Hermite on the step's end values and slopes (the slope at the new point
 // is the next step's first evaluation, so it costs nothing extra). Its
-// fields are Rosenbrock23's.
+// fields are Rosenbrock23's, except that a finite-difference Jacobian,
+// dense or sparse, is always taken by central differences: Rodas5's large
+// coefficients (|C_ij| up to 318) amplify the O(sqrt(eps)) error of
+// forward differences, which on the 2-D Brusselator at rtol 1e-6 left an
+// error 30 times Rodas4's (OrdinaryDiffEq differentiates exactly).
 type Rodas5 Rosenbrock23
 
 func (r Rodas5) newIntegrator(f Func, s *Settings) integrator {
+	r.CentralDiff = true
 	return Rosenbrock23(r).integrator(f, s, rodas5Tab)
 }
 

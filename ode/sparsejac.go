@@ -120,7 +120,7 @@ func newSparseW(p *sparse.CSR, user func(dst *sparse.CSR, t float64, y []float64
 
 // jacobian fills the Jacobian values at (t, y) with f0 = f(t, y); eval
 // counts the evaluations; tmp is scratch of length n. y is restored.
-func (s *sparseW) jacobian(eval func(dy []float64, t float64, y []float64) error, t float64, y, f0, tmp []float64) error {
+func (s *sparseW) jacobian(eval func(dy []float64, t float64, y []float64) error, t float64, y, f0, tmp, tmp2 []float64, central bool) error {
 	if s.user != nil {
 		s.user(s.jac, t, y)
 		return nil
@@ -130,18 +130,36 @@ func (s *sparseW) jacobian(eval func(dy []float64, t float64, y []float64) error
 		old = old[:0]
 		for _, j := range g {
 			old = append(old, y[j])
-			y[j] += fdStep(y[j])
+			if central {
+				y[j] += centralStep(y[j])
+			} else {
+				y[j] += fdStep(y[j])
+			}
 		}
 		err := eval(tmp, t, y)
+		lower := f0 // the other end of the difference
+		if central && err == nil {
+			for k, j := range g {
+				y[j] = old[k] - centralStep(old[k])
+			}
+			err = eval(tmp2, t, y)
+			lower = tmp2
+		}
 		for k, j := range g {
-			d := y[j] - old[k] // the step as represented
+			// The step as represented: y+ - y- (central) or y+ - y.
+			hi := old[k] + fdStep(old[k])
+			lo := old[k]
+			if central {
+				hi, lo = old[k]+centralStep(old[k]), old[k]-centralStep(old[k])
+			}
+			d := hi - lo
 			y[j] = old[k]
 			if err != nil {
 				continue
 			}
 			for q := s.colPtr[j]; q < s.colPtr[j+1]; q++ {
 				i := s.colRow[q]
-				s.jv[s.colPos[q]] = (tmp[i] - f0[i]) / d
+				s.jv[s.colPos[q]] = (tmp[i] - lower[i]) / d
 			}
 		}
 		if err != nil {

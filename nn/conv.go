@@ -62,6 +62,9 @@ func (tp *Tape[T]) Conv2d(x, w, b *Tensor[T], o Conv2dOpts) *Tensor[T] {
 		if b != nil && len(b.Data) != w.Shape[0] {
 			panic(fmt.Sprintf("nn: convolution bias of shape %v for %d channels", b.Shape, w.Shape[0]))
 		}
+		if w.Shape[2] == 1 && w.Shape[3] == 1 && o.Stride <= 1 && o.Padding == 0 {
+			return tp.conv1x1(x, w, b)
+		}
 		return tp.conv2dShift(x, w, b, o)
 	}
 	return tp.convND(x, w, b, o, []int{1, x.Shape[2], x.Shape[3]}, []int{1, w.Shape[2], w.Shape[3]})

@@ -375,3 +375,57 @@ func (tp *Tape[T]) convTranspose2dShift(x, w, b *Tensor[T], s, p, ho, wo int) *T
 	})
 	return y
 }
+
+// conv1x1 is Conv2d with a 1x1 kernel, stride 1 and no padding: per
+// sample one product W [cout, cin] x_b [cin, H*W], on the tensors
+// themselves (no copy of the input, no work buffer).
+func (tp *Tape[T]) conv1x1(x, w, b *Tensor[T]) *Tensor[T] {
+	bs, cin, hw := x.Shape[0], x.Shape[1], x.Shape[2]*x.Shape[3]
+	cout := w.Shape[0]
+	inputs := []*Tensor[T]{x, w}
+	if b != nil {
+		inputs = append(inputs, b)
+	}
+	y := tp.outRaw([]int{bs, cout, x.Shape[2], x.Shape[3]}, inputs...)
+	// The products split themselves across the pool (gemm); the loops
+	// around them stay serial, as the pool does not nest.
+	for bi := 0; bi < bs; bi++ {
+		gemm(false, false, cout, hw, cin, 1, w.Data, cin, x.Data[bi*cin*hw:], hw, 0, y.Data[bi*cout*hw:], hw)
+	}
+	if b != nil {
+		parallel.For(bs*cout, 1, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				bv := b.Data[r%cout]
+				row := y.Data[r*hw : (r+1)*hw]
+				for i := range row {
+					row[i] += bv
+				}
+			}
+		})
+	}
+	tp.record(y, func() {
+		dy := y.Grad
+		if dy == nil {
+			return
+		}
+		if b != nil && b.needGrad {
+			db := tp.grad(b)
+			for bi := 0; bi < bs; bi++ {
+				addRowSums(db, dy[bi*cout*hw:], cout, hw)
+			}
+		}
+		if w.needGrad {
+			gw := tp.grad(w)
+			for bi := 0; bi < bs; bi++ {
+				gemm(false, true, cout, cin, hw, 1, dy[bi*cout*hw:], hw, x.Data[bi*cin*hw:], hw, 1, gw, cin)
+			}
+		}
+		if x.needGrad {
+			dx := tp.grad(x)
+			for bi := 0; bi < bs; bi++ {
+				gemm(true, false, cin, hw, cout, 1, w.Data, cin, dy[bi*cout*hw:], hw, 1, dx[bi*cin*hw:], hw)
+			}
+		}
+	})
+	return y
+}

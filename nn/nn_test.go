@@ -298,6 +298,8 @@ func TestConv2d(t *testing.T) {
 		{Conv2dOpts{Stride: 3, Padding: 2, Mode: PadZeros}, 3, 2},
 		{Conv2dOpts{Stride: 2, Padding: 1, Mode: PadZeros}, 4, 4},
 		{Conv2dOpts{Stride: 3, Padding: 0, Mode: PadReflect}, 2, 5},
+		{Conv2dOpts{}, 1, 1},
+		{Conv2dOpts{Stride: 2}, 1, 1},
 	} {
 		o := c.o
 		x := randParam(rnd, 2, 3, 7, 6)

@@ -71,7 +71,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	return st.interruption()
+	return st.complete()
 }
 
 // ones returns a vector of n ones.

@@ -115,5 +115,5 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	return st.interruption()
+	return st.complete()
 }

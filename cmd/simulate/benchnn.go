@@ -159,7 +159,7 @@ func benchNN(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	return st.interruption()
+	return st.complete()
 }
 
 func hasPrefix(name string, prefixes []string) bool {

@@ -114,5 +114,5 @@ at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 	if err := sc.Err(); err != nil {
 		return usageErr("--peers: %v", err)
 	}
-	return st.interruption()
+	return st.complete()
 }

@@ -120,7 +120,7 @@ func TestNeuralBadInput(t *testing.T) {
 		{[]string{"train", "--resume", te}, "not a checkpoint of simulate train"},
 		{[]string{"eval", "--model", te, "--data", te}, "not a neural-operator checkpoint"},
 		{[]string{"eval", "--model", model, "--data", te, "--input", "bogus"}, `no dataset "bogus"`},
-		{[]string{"predict", "--model", model, "--in", te}, "--out are required"},
+		{[]string{"predict", "--model", model, "--in", te}, "--out is required"},
 		{[]string{"train", "mgno", "--train", tr, "--test", te, "--out", model}, "already exists"},
 	} {
 		code, _, errs := sim(t, tc.args...)

@@ -63,9 +63,10 @@ type stage struct {
 	flags          *common
 	// config is what every HDF5 file of the command records as its
 	// "config" attribute: all that decides the results.
-	config  any
-	start   time.Time
-	outputs []string
+	config   any
+	start    time.Time
+	outputs  []string
+	reported bool // the work completed and report was reached
 
 	mu     sync.Mutex
 	sig    os.Signal // the signal that interrupted the run, if any
@@ -81,12 +82,16 @@ func (c *common) begin(name string, config any, stdout, stderr io.Writer, output
 		return nil, usageErr("--threads must be >= 0, got %d", c.Threads)
 	}
 	for _, p := range outputs {
-		if p == "" || c.Force {
+		if p == "" {
 			continue
 		}
-		if _, err := os.Stat(p); err == nil {
+		if _, err := os.Stat(p); err == nil && !c.Force {
 			return nil, usageErr("%s already exists (use --force to overwrite)", p)
 		}
+		if err := writableFolder(p); err != nil {
+			return nil, usageErr("cannot write %s: %v", p, err)
+		}
+		removeStale(p, stderr)
 	}
 	if c.Threads > 0 {
 		runtime.GOMAXPROCS(c.Threads)
@@ -111,10 +116,59 @@ func (c *common) begin(name string, config any, stdout, stderr io.Writer, output
 	return st, nil
 }
 
-// end releases the signal handler.
+// end releases the signal handler. A stage that did not reach its report
+// (it failed or was interrupted after writing some outputs) removes them:
+// a failing later step leaves nothing behind.
 func (st *stage) end() {
 	close(st.quit)
 	st.cancel()
+	if !st.reported {
+		for _, p := range st.outputs {
+			os.Remove(p)
+		}
+	}
+}
+
+// complete ends a stage that reports by lines (the bench suites) rather
+// than a summary: the interruption if there was one; otherwise the work
+// is done and its outputs stay.
+func (st *stage) complete() error {
+	if ie := st.interruption(); ie != nil {
+		return ie
+	}
+	st.reported = true
+	return nil
+}
+
+// writableFolder checks, before any work, that an output can be created
+// in the folder of path: it exists, is a folder, and takes a new file.
+func writableFolder(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("folder %s does not exist", dir)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	f, err := os.CreateTemp(dir, ".simulate-probe-*")
+	if err != nil {
+		return fmt.Errorf("folder %s is not writable", dir)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// removeStale removes the temporary files an earlier run writing path
+// left when it was killed (SIGKILL: a scheduler's memory limit), saying
+// so on stderr.
+func removeStale(path string, stderr io.Writer) {
+	old, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
+	for _, t := range old {
+		if os.Remove(t) == nil {
+			fmt.Fprintf(stderr, "removed %s, the temporary file of an earlier run that was killed\n", t)
+		}
+	}
 }
 
 // interrupted is the error of a run stopped by a signal: the exit status is
@@ -476,6 +530,7 @@ func (st *stage) report(s *summary) error {
 	if ie := st.interruption(); ie != nil {
 		return ie
 	}
+	st.reported = true
 	if s.Seconds == 0 {
 		s.Seconds = time.Since(st.start).Seconds()
 	}
@@ -588,7 +643,7 @@ func (st *stage) line(v map[string]any) error {
 	if ie := st.interruption(); ie != nil {
 		return ie
 	}
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(jsonSafe(reflect.ValueOf(v)))
 	if err != nil {
 		return err
 	}

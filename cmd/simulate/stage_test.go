@@ -433,3 +433,28 @@ func TestDivergedRun(t *testing.T) {
 		t.Errorf("jsonSafe: %s, %v", got, err)
 	}
 }
+
+// TestOutputChecks: an output folder that does not exist is refused
+// before any work (exit 2, the path named); temporary files of an earlier
+// killed run on the same output are removed and reported; a failing later
+// step (the plot) removes the outputs the run already wrote.
+func TestOutputChecks(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now()
+	code, _, errs := sim(t, "sequence", "--instances", "50000", "--policies", "gs", "--out", filepath.Join(dir, "no", "s.h5"))
+	if code != 2 || !strings.Contains(errs, filepath.Join(dir, "no")) || time.Since(start) > 5*time.Second {
+		t.Errorf("missing folder: exit %d after %v, %q", code, time.Since(start), errs)
+	}
+	stale := filepath.Join(dir, ".x.h5.tmp-4242")
+	writeConfig(t, dir, ".x.h5.tmp-4242", "partial")
+	code, _, errs = sim(t, "solve", "--n", "8", "--out", filepath.Join(dir, "x.h5"))
+	if _, err := os.Stat(stale); code != 0 || err == nil || !strings.Contains(errs, stale) {
+		t.Errorf("stale temporary file: exit %d, stat %v, %q", code, err, errs)
+	}
+	sub := filepath.Join(dir, "sub")
+	require.NoError(t, os.MkdirAll(filepath.Join(sub, "keep"), 0o755))
+	code, _, errs = sim(t, "sequence", "--instances", "3", "--policies", "gs", "--out", filepath.Join(dir, "s.h5"), "--plot", sub, "--force")
+	if _, err := os.Stat(filepath.Join(dir, "s.h5")); code == 0 || err == nil {
+		t.Errorf("failing plot: exit %d, s.h5 left behind (%v): %q", code, err, errs)
+	}
+}

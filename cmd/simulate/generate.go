@@ -384,15 +384,8 @@ together hold every sample index 0..samples-1 exactly once; merge names the shar
 sample index otherwise. Flags may come anywhere.`,
 		"simulate merge darcy.h5 darcy-0.h5 darcy-1.h5", stderr)
 	cm.register(fs)
-	var flagArgs, pos []string
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			flagArgs = append(flagArgs, a)
-		} else {
-			pos = append(pos, a)
-		}
-	}
-	if err := parse(fs, flagArgs); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
 	if len(pos) < 2 {

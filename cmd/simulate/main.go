@@ -107,6 +107,26 @@ func newFlags(name, summary, example string, stderr io.Writer) *flag.FlagSet {
 
 // parse parses flags, turning errors into usage errors and rejecting stray
 // arguments.
+// parseArgs parses flags that may come anywhere among positional
+// arguments (a flag's value included: --threads 2) and returns the
+// positional ones in order.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageErr("%v", err)
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

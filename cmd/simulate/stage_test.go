@@ -88,7 +88,7 @@ func commandCases() []commandCase {
 		{name: "solve", args: []string{"solve", "--n", "15", "--out", "DIR/x.h5"}, h5: []string{"x.h5"}, reason: true},
 		{name: "export", args: []string{"export", "--n", "8", "--out", "DIR/A.h5"}, h5: []string{"A.h5"}},
 		{name: "generate", args: []string{"generate", "darcy", "--samples", "2", "--n", "17", "--seed", "4", "--out", "DIR/d.h5"}, h5: []string{"d.h5"}, seeded: true},
-		{name: "merge", args: []string{"merge", "DIR/m.h5", "DIR/shard-0.h5", "DIR/shard-1.h5"}, h5: []string{"m.h5"}, seeded: true,
+		{name: "merge", args: []string{"merge", "DIR/m.h5", "--threads", "2", "DIR/shard-0.h5", "DIR/shard-1.h5"}, h5: []string{"m.h5"}, seeded: true,
 			prepare: func(t *testing.T, dir string) { writeShards(t, dir, 3, 4) }},
 		{name: "sequence", args: []string{"sequence", "--instances", "20", "--policies", "gs,tsallis", "--out", "DIR/s.h5", "--save-state", "DIR/state.h5"},
 			h5: []string{"s.h5", "state.h5"}, seeded: true},

@@ -44,12 +44,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 		return usageErr("bench needs a suite: spmv, linsys, nn, pde or ode")
 	}
-	cm.Force = true // a suite rewrites its exported matrices
 	st, err := cm.parseBegin(fs, args[1:], "bench spmv", stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer st.end()
+	if export != "" {
+		if err := writableFolder(filepath.Join(export, "CASE.mtx")); err != nil {
+			return usageErr("--export: %v", err)
+		}
+	}
 	ns, err := parseSizes(sizes)
 	if err != nil {
 		return err

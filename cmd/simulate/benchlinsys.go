@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -51,12 +52,16 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&impls, "impls", strings.Join(names, ","), "solvers to run")
 	fs.Float64Var(&rtol, "rtol", 1e-8, "stop when ||b - A x|| <= rtol ||b||")
 	fs.IntVar(&maxiter, "maxiter", 100000, "iteration cap")
-	cm.Force = true // a suite rewrites its exported matrices
 	st, err := cm.parseBegin(fs, args, "bench linsys", stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer st.end()
+	if export != "" {
+		if err := writableFolder(filepath.Join(export, "CASE.mtx")); err != nil {
+			return usageErr("--export: %v", err)
+		}
+	}
 	ns, err := parseSizes(sizes)
 	if err != nil {
 		return err

@@ -82,7 +82,10 @@ Darcy data samples (random field, threshold, MG-preconditioned CG to 1e-10) per 
 		iters += d.Last.Iterations
 	}
 	total := time.Since(start)
-	return st.line(map[string]any{"case": fmt.Sprintf("darcy-sample-%d", darcyN), "impl": "pdekit-" + d.Preconditioner + "-pcg",
+	if err := st.line(map[string]any{"case": fmt.Sprintf("darcy-sample-%d", darcyN), "impl": "pdekit-" + d.Preconditioner + "-pcg",
 		"n": darcyN, "seconds": total.Seconds() / float64(samples), "samples_per_second": float64(samples) / total.Seconds(),
-		"solver_share": solve.Seconds() / total.Seconds(), "iters": float64(iters) / float64(samples), "threads": cm.Threads})
+		"solver_share": solve.Seconds() / total.Seconds(), "iters": float64(iters) / float64(samples), "threads": cm.Threads}); err != nil {
+		return err
+	}
+	return st.complete()
 }

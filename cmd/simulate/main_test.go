@@ -230,6 +230,16 @@ func TestBenchLinsys(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// The exported files are outputs: not overwritten without --force.
+	if code, _, errs := sim(t, "bench", "linsys", "--sizes", "15", "--cases", "poisson2d", "--export", dir); code != 2 || !strings.Contains(errs, "already exists") {
+		t.Errorf("export over existing files: exit %d, %q", code, errs)
+	}
+	if code, _, errs := sim(t, "bench", "linsys", "--sizes", "15", "--cases", "poisson2d", "--export", dir, "--force"); code != 0 {
+		t.Errorf("export with --force: exit %d, %q", code, errs)
+	}
+	if code, _, errs := sim(t, "bench", "spmv", "--sizes", "16", "--export", filepath.Join(dir, "missing")); code != 2 || !strings.Contains(errs, "missing does not exist") {
+		t.Errorf("export to a missing folder: exit %d, %q", code, errs)
+	}
 	// Multigrid needs a grid, which a matrix file does not give.
 	if code, _, errs := sim(t, "solve", "--matrix", filepath.Join(dir, "poisson2d-15.mtx"), "--pc", "mg"); code != 2 || !strings.Contains(errs, "needs a grid") {
 		t.Errorf("mg on a file: exit %d, %q", code, errs)

@@ -67,6 +67,7 @@ type stage struct {
 	start    time.Time
 	outputs  []string
 	reported bool // the work completed and report was reached
+	lines    []any // a line-printing stage's measurements under --json
 
 	mu     sync.Mutex
 	sig    os.Signal // the signal that interrupted the run, if any
@@ -137,6 +138,20 @@ func (st *stage) complete() error {
 		return ie
 	}
 	st.reported = true
+	if st.flags.JSON {
+		// --json: one object, as for every command, the lines inside it.
+		sum := st.summary().set("measurements", st.lines)
+		if st.lines == nil {
+			sum.set("measurements", []any{})
+		}
+		sum.Seconds = time.Since(st.start).Seconds()
+		sum.Outputs = st.outputs
+		b, err := json.Marshal(sum)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(st.stdout, string(b))
+	}
 	return nil
 }
 
@@ -643,7 +658,12 @@ func (st *stage) line(v map[string]any) error {
 	if ie := st.interruption(); ie != nil {
 		return ie
 	}
-	b, err := json.Marshal(jsonSafe(reflect.ValueOf(v)))
+	safe := jsonSafe(reflect.ValueOf(v))
+	if st.flags.JSON {
+		st.lines = append(st.lines, safe)
+		return nil
+	}
+	b, err := json.Marshal(safe)
 	if err != nil {
 		return err
 	}

@@ -340,7 +340,7 @@ func trainRun(st *stage, c *trainConfig, op *neuralop.Operator, tr, val, te *neu
 	}
 	bar := newProgress(st.stderr, "train", 0)
 	s.OnBatch = func(b train.BatchInfo) {
-		if bar.w == nil || b.Done == 0 {
+		if b.Done == 0 {
 			return
 		}
 		left := (b.Epochs-b.Epoch)*b.Batches + b.Batches - b.Batch
@@ -352,7 +352,7 @@ func trainRun(st *stage, c *trainConfig, op *neuralop.Operator, tr, val, te *neu
 			b, _ := json.Marshal(e)
 			fmt.Fprintln(logw, string(b))
 		}
-		if bar.w == nil {
+		if !bar.terminal {
 			fmt.Fprintf(st.stderr, "epoch %d/%d: train loss %.5g, validation rel L2 %.5g, lr %.3g, %.1f s\n",
 				e.Epoch, c.Epochs, e.TrainLoss, e.Validation, e.LR, e.Seconds)
 		}
@@ -371,7 +371,7 @@ func trainRun(st *stage, c *trainConfig, op *neuralop.Operator, tr, val, te *neu
 	if ie := st.interruption(); ie != nil {
 		return ie // the checkpoint has the state to resume from
 	}
-	st.outputs = append(st.outputs, c.Out)
+	st.keepOutput(c.Out)
 	final, err := op.Evaluate(st.ctx, te, c.Batch)
 	if err != nil {
 		return st.fail(err)

@@ -137,7 +137,9 @@ func runNLP(c *nlpConfig, stdout, stderr io.Writer) error {
 	}
 	defer st.end()
 	// --tol is the paper's absolute test on the KKT residual.
-	set := &sketchnewton.Settings{Control: iterate.Control{AbsTolerance: c.Tol, MaxIterations: c.MaxIter, History: true}, Seed: c.Seed, Lambda0: l0, PaperGradient: c.PaperGradient}
+	cb, prog := iterations(stderr, "nlp", "KKT residual")
+	defer prog.done()
+	set := &sketchnewton.Settings{Control: iterate.Control{AbsTolerance: c.Tol, MaxIterations: c.MaxIter, History: true, Callback: cb}, Seed: c.Seed, Lambda0: l0, PaperGradient: c.PaperGradient}
 	res, err := sketchnewton.Solve(st.ctx, p, x0, inner, set)
 	if err != nil {
 		return usageErr("%v", err)

@@ -140,7 +140,9 @@ that stops early (too many steps, a blow-up) exits 1 unless --allow-unconverged.
 	}
 	defer st.end()
 	start := time.Now()
-	sol, err := ode.Solve(st.ctx, autonomous(tab), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol}, Dt: c.Dt})
+	cb, prog := iterations(st.stderr, "ode", "step error")
+	defer prog.done()
+	sol, err := ode.Solve(st.ctx, autonomous(tab), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, Callback: cb}, Dt: c.Dt})
 	secs := time.Since(start).Seconds()
 	if err != nil {
 		return usageErr("%v", err)

@@ -136,7 +136,9 @@ line); --out writes the plan (CSR when at most 10% is nonzero) and the potential
 		}
 	}
 	// --tol is the marginal error of the normalised problem (mass 1).
-	set := &transport.Settings{Control: iterate.Control{Tolerance: c.Tol, MaxIterations: c.MaxIter}, Warmup: c.Warmup}
+	cb, prog := iterations(st.stderr, "ot", "marginal error")
+	defer prog.done()
+	set := &transport.Settings{Control: iterate.Control{Tolerance: c.Tol, MaxIterations: c.MaxIter, Callback: cb}, Warmup: c.Warmup}
 	start := time.Now()
 	r, err := c.Method.Get()(st.ctx, &c, a, b, cost, set)
 	if err != nil {

@@ -40,12 +40,14 @@ func runDarcy(cm *common, cfg *runConfig, outDir string, stdout, stderr io.Write
 		return usageErr("darcy-mgno: %v", err)
 	}
 	start := time.Now()
-	tr, _, err := darcySamples(st.ctx, ds, cfg.TrainSamples)
+	prog := newProgress(st.stderr, "data", cfg.TrainSamples+cfg.TestSamples)
+	tr, _, err := darcySamples(st.ctx, ds, cfg.TrainSamples, prog)
 	if err != nil {
 		return st.fail(err)
 	}
 	ds.Seed = seed + 1
-	te, classical, err := darcySamples(st.ctx, ds, cfg.TestSamples)
+	te, classical, err := darcySamples(st.ctx, ds, cfg.TestSamples, prog)
+	prog.done()
 	if err != nil {
 		return st.fail(err)
 	}
@@ -60,7 +62,7 @@ func runDarcy(cm *common, cfg *runConfig, outDir string, stdout, stderr io.Write
 		Control: iterate.Control{MaxIterations: cfg.Epochs}, Batch: cfg.Batch, LR: cfg.LR, WeightDecay: 1e-4,
 		Schedule: train.Schedule{Kind: train.Cosine}, Seed: seed, Checkpoint: model, Extra: st.stamp,
 		OnEpoch: func(e train.Epoch) {
-			if bar.w == nil {
+			if !bar.terminal {
 				fmt.Fprintf(st.stderr, "epoch %d/%d: train loss %.4g, test rel L2 %.4g\n", e.Epoch, cfg.Epochs, e.TrainLoss, e.Validation)
 			} else {
 				bar.line(fmt.Sprintf("epoch %d/%d test rel L2 %.4g", e.Epoch, cfg.Epochs, e.Validation))
@@ -73,7 +75,7 @@ func runDarcy(cm *common, cfg *runConfig, outDir string, stdout, stderr io.Write
 	if ie := st.interruption(); ie != nil {
 		return ie
 	}
-	st.outputs = append(st.outputs, model)
+	st.keepOutput(model)
 	t0 := time.Now()
 	errs, err := op.Evaluate(st.ctx, te, cfg.Batch)
 	if err != nil {
@@ -115,7 +117,7 @@ func runDarcy(cm *common, cfg *runConfig, outDir string, stdout, stderr io.Write
 
 // darcySamples makes n samples of the recipe in memory and returns them
 // with the classical solver's time per sample.
-func darcySamples(ctx context.Context, ds *pde.DarcyData, n int) (*neuralop.Data, float64, error) {
+func darcySamples(ctx context.Context, ds *pde.DarcyData, n int, prog *progress) (*neuralop.Data, float64, error) {
 	w, err := ds.NewWorker()
 	if err != nil {
 		return nil, 0, err
@@ -127,6 +129,7 @@ func darcySamples(ctx context.Context, ds *pde.DarcyData, n int) (*neuralop.Data
 		if err := w.Sample(ctx, i, [][]float32{d.X[i*s*s : (i+1)*s*s], d.Y[i*s*s : (i+1)*s*s]}); err != nil {
 			return nil, 0, err
 		}
+		prog.add(1)
 	}
 	return d, time.Since(start).Seconds() / float64(n), nil
 }

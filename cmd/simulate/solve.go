@@ -179,7 +179,9 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 		return nil, nil, err
 	}
 	setup := time.Since(start).Seconds()
-	s := &solvers.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true}}
+	cb, prog := iterations(st.stderr, "solve", "residual")
+	defer prog.done()
+	s := &solvers.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true, Callback: cb}}
 	if pc != nil {
 		s.Preconditioner = pc
 	}

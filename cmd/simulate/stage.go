@@ -67,6 +67,7 @@ type stage struct {
 	start    time.Time
 	outputs  []string
 	reported bool // the work completed and report was reached
+	kept     int  // outputs[:kept] are never removed (checkpoints)
 	lines    []any // a line-printing stage's measurements under --json
 
 	mu     sync.Mutex
@@ -124,10 +125,18 @@ func (st *stage) end() {
 	close(st.quit)
 	st.cancel()
 	if !st.reported {
-		for _, p := range st.outputs {
+		for _, p := range st.outputs[st.kept:] {
 			os.Remove(p)
 		}
 	}
+}
+
+// keepOutput records a checkpoint as an output that stays even if a later
+// step fails: it holds training a user paid for, and --resume continues
+// from it.
+func (st *stage) keepOutput(path string) {
+	st.outputs = append(st.outputs[:st.kept], append([]string{path}, st.outputs[st.kept:]...)...)
+	st.kept++
 }
 
 // complete ends a stage that reports by lines (the bench suites) rather

@@ -460,3 +460,24 @@ func TestOutputChecks(t *testing.T) {
 		t.Errorf("failing plot: exit %d, s.h5 left behind (%v): %q", code, err, errs)
 	}
 }
+
+// TestProgressWithoutTerminal: with stderr not a terminal, long work
+// writes plain progress lines (counts, elapsed, ETA) at the log interval,
+// here shortened to a millisecond.
+func TestProgressWithoutTerminal(t *testing.T) {
+	defer func(d time.Duration) { logEvery = d }(logEvery)
+	logEvery = time.Millisecond
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"solve", "--n", "64", "--method", "jacobi", "--maxiter", "3000", "--allow-unconverged"}, "solve: iteration "},
+		{[]string{"sequence", "--instances", "40", "--policies", "gs"}, "ETA"},
+		{[]string{"generate", "darcy", "--samples", "6", "--n", "33", "--out", filepath.Join(t.TempDir(), "d.h5")}, "generate: "},
+	} {
+		code, _, errs := sim(t, tc.args...)
+		if code != 0 || !strings.Contains(errs, tc.want) || strings.Contains(errs, "\r") {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errs)
+		}
+	}
+}

@@ -66,8 +66,8 @@ type stage struct {
 	config   any
 	start    time.Time
 	outputs  []string
-	reported bool // the work completed and report was reached
-	kept     int  // outputs[:kept] are never removed (checkpoints)
+	reported bool  // the work completed and report was reached
+	kept     int   // outputs[:kept] are never removed (checkpoints)
 	lines    []any // a line-printing stage's measurements under --json
 
 	mu     sync.Mutex

@@ -592,6 +592,9 @@ func (f *File) List(group string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("h5: list %q: %v", group, err)
 	}
+	if f.size > 0 && int64(n) > f.size {
+		return nil, fmt.Errorf("h5: group %q in %s declares %d members, more than the file holds: the file is corrupt", group, f.path, n)
+	}
 	names := make([]string, 0, n)
 	for i := uint(0); i < n; i++ {
 		s, err := g.ObjectNameByIndex(i)

@@ -105,8 +105,6 @@ func newFlags(name, summary, example string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags, turning errors into usage errors and rejecting stray
-// arguments.
 // parseArgs parses flags that may come anywhere among positional
 // arguments (a flag's value included: --threads 2) and returns the
 // positional ones in order.
@@ -127,6 +125,8 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parse parses flags, turning errors into usage errors and rejecting stray
+// arguments.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func sim(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func sim(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var o, e bytes.Buffer
 	code = run(args, &o, &e)

@@ -14,7 +14,7 @@ import (
 )
 
 // darcySets writes small Darcy training and test files with generate.
-func darcySets(t *testing.T, dir string) (tr, te string) {
+func darcySets(t testing.TB, dir string) (tr, te string) {
 	t.Helper()
 	tr, te = filepath.Join(dir, "tr.h5"), filepath.Join(dir, "te.h5")
 	for _, a := range [][]string{

@@ -26,7 +26,7 @@ import (
 )
 
 // writeClouds writes two n-point clouds in 2-D for `simulate ot`.
-func writeClouds(t *testing.T, path string, n int) {
+func writeClouds(t testing.TB, path string, n int) {
 	t.Helper()
 	f, err := h5.Create(path, false)
 	require.NoError(t, err)

@@ -23,7 +23,9 @@ func TestRunSolveJob(t *testing.T) {
 		t.Fatalf("--print-config solve: exit %d", code)
 	}
 	writeConfig(t, dir, "solve.json", cfg)
-	code, out, errs := sim(t, "run", "--config", filepath.Join(dir, "solve.json"), "--out", dir, "--json")
+	conf := filepath.Join(dir, "solve.json")
+	dir = filepath.Join(dir, "out") // made by run, as in a fresh clone
+	code, out, errs := sim(t, "run", "--config", conf, "--out", dir, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -43,7 +45,7 @@ func TestRunSolveJob(t *testing.T) {
 		}
 	}
 	// A second run without --force must refuse and keep the files.
-	if code, _, errs := sim(t, "run", "--config", filepath.Join(dir, "solve.json"), "--out", dir); code != 2 || !strings.Contains(errs, "already exists") {
+	if code, _, errs := sim(t, "run", "--config", conf, "--out", dir); code != 2 || !strings.Contains(errs, "already exists") {
 		t.Errorf("second run: exit %d, %s", code, errs)
 	}
 }

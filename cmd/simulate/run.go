@@ -69,7 +69,7 @@ named problem and draws its solution.`,
 	cm.register(fs)
 	cm.registerConvergence(fs)
 	fs.StringVar(&cfgPath, "config", "", "JSON configuration file (default: the embedded one; see --print-config)")
-	fs.StringVar(&outDir, "out", ".", "folder for the output files")
+	fs.StringVar(&outDir, "out", ".", "folder for the output files (made if missing)")
 	printCfg := fs.Bool("print-config", false, "print the embedded default configuration (with the argument solve: the solve job's) and exit")
 	var rest []string
 	if err := fs.Parse(args); err != nil {
@@ -109,8 +109,12 @@ named problem and draws its solution.`,
 			cfg.Job = "solve" // configurations written before the jobs were
 		}
 	}
-	if fi, err := os.Stat(outDir); err != nil || !fi.IsDir() {
-		return usageErr("--out %s is not an existing folder", outDir)
+	if fi, err := os.Stat(outDir); err == nil && !fi.IsDir() {
+		return usageErr("--out %s is a file, not a folder", outDir)
+	} else if err != nil {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return usageErr("--out: %v", err)
+		}
 	}
 	switch cfg.Job {
 	case "solve":

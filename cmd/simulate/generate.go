@@ -33,6 +33,7 @@ var datasetFlags = map[string][]string{
 	"poisson":   {"n", "sub", "alpha", "tau", "tol"},
 	"helmholtz": {"n", "sub", "k", "alpha", "tau", "tol"},
 	"heat":      {"n", "sub", "dt", "t-end", "frames", "alpha", "tau", "tol"},
+	"clouds":    {"dim"},
 }
 
 func datasetNames() string {
@@ -59,6 +60,7 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) error {
 		High, Low  float64
 		Tol        float64
 		Bilinear   bool
+		Dim        int
 	}
 	fs := newFlags("generate DATASET", `Generate a PDE data set as HDF5, PDEBench's layout: float32 datasets shaped
 [samples, ...] ("tensor" the solution, "nu" a coefficient, "source" a source term),
@@ -70,7 +72,8 @@ n contiguous blocks (0-based; default from SLURM_ARRAY_TASK_ID/COUNT/MIN when se
 in --out is replaced by i. An existing complete output with the same configuration is
 skipped, so reruns of an array job only do what is missing.
 Data sets: darcy (FNO Darcy flow), ns2d (FNO Navier-Stokes vorticity), burgers (1-D
-viscous Burgers), poisson, helmholtz (random sources), heat (random diffusivity).
+viscous Burgers), poisson, helmholtz (random sources), heat (random diffusivity), clouds
+(two point clouds for 'simulate ot': --samples points of --dim coordinates each).
 Zero recipe flags mean the data set's published defaults (see the pde package).`,
 		"simulate generate darcy --samples 8 --n 129 --sub 2 --seed 1 --shard 0/2 --out darcy-{i}.h5", stderr)
 	c.common.register(fs)
@@ -92,6 +95,7 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	fs.Float64Var(&c.High, "high", 0, "Darcy coefficient where the field is >= 0")
 	fs.Float64Var(&c.Low, "low", 0, "Darcy coefficient where the field is < 0")
 	fs.Float64Var(&c.Tol, "tol", 1e-10, "relative residual tolerance of the linear solves (positive)")
+	fs.IntVar(&c.Dim, "dim", 0, "clouds: coordinates per point (0: 2)")
 	fs.BoolVar(&c.Bilinear, "bilinear", false, "ns2d: bilinear downsampling by --sub (Spectral-Refiner's data) instead of every sub-th point")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -110,7 +114,7 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	}
 	var bad error
 	recipeFlag := map[string]bool{}
-	for _, f := range []string{"n", "sub", "frames", "nu", "dt", "t-start", "t-end", "alpha", "tau", "sigma", "k", "high", "low", "tol", "bilinear"} {
+	for _, f := range []string{"n", "sub", "frames", "nu", "dt", "t-start", "t-end", "alpha", "tau", "sigma", "k", "high", "low", "tol", "bilinear", "dim"} {
 		recipeFlag[f] = true
 	}
 	fs.Visit(func(f *flag.Flag) {
@@ -149,6 +153,10 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 		if name == "helmholtz" && d.K == 0 {
 			d.K = 10
 		}
+		ds = d
+	case "clouds":
+		d := &cloudsData{Dim: c.Dim, Seed: c.Seed}
+		d.defaults()
 		ds = d
 	case "heat":
 		d := &pde.HeatData{N: c.N, Sub: c.Sub, Dt: c.Dt, End: c.End, Frames: c.Frames, Alpha: c.Alpha, Tau: c.Tau, Tol: c.Tol, Seed: c.Seed}
@@ -382,7 +390,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 the same layout, samples in index order. The shards must agree on the configuration and
 together hold every sample index 0..samples-1 exactly once; merge names the shard or the
 sample index otherwise. Flags may come anywhere.`,
-		"simulate merge darcy.h5 darcy-0.h5 darcy-1.h5", stderr)
+		"simulate generate darcy --samples 8 --n 65 --shard 0/2 --out darcy-{i}.h5\n  simulate generate darcy --samples 8 --n 65 --shard 1/2 --out darcy-{i}.h5\n  simulate merge darcy.h5 darcy-0.h5 darcy-1.h5", stderr)
 	cm.register(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {

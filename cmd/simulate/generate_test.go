@@ -1,12 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/pdekit/pdekit/io/h5"
 )
@@ -194,5 +198,44 @@ func TestMergeRejects(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errs, tc.want)
 		}
+	}
+}
+
+// TestGenerateClouds: the clouds of the OT peer's recipe (x uniform on the
+// unit square, y normal around 0.5 with deviation 0.15, clipped), as
+// simulate ot reads them.
+func TestGenerateClouds(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.h5")
+	code, _, errs := sim(t, "generate", "clouds", "--samples", "4000", "--seed", "5", "--out", p)
+	require.Equal(t, 0, code, errs)
+	f, err := h5.Open(p)
+	require.NoError(t, err)
+	x, xd, err1 := h5.Read[float32](f, "x")
+	y, _, err2 := h5.Read[float32](f, "y")
+	f.Close()
+	require.NoError(t, err1)
+	require.NoError(t, err2)
+	if fmt.Sprint(xd) != "[4000 2]" {
+		t.Fatalf("x has shape %v", xd)
+	}
+	var mx, my, vy float64
+	for i := range x {
+		if x[i] < 0 || x[i] > 1 || y[i] < 0 || y[i] > 1 {
+			t.Fatalf("point %d outside the unit square: %v %v", i, x[i], y[i])
+		}
+		mx += float64(x[i]) / 8000
+		my += float64(y[i]) / 8000
+	}
+	for _, v := range y {
+		vy += (float64(v) - my) * (float64(v) - my) / 7999
+	}
+	// Means within 4 standard errors; clipping at 3.3 sigma barely moves
+	// the deviation.
+	if math.Abs(mx-0.5) > 4*0.2887/math.Sqrt(8000) || math.Abs(my-0.5) > 4*0.15/math.Sqrt(8000) || math.Abs(math.Sqrt(vy)-0.15) > 0.005 {
+		t.Errorf("x mean %.4f, y mean %.4f, y deviation %.4f", mx, my, math.Sqrt(vy))
+	}
+	if code, _, errs := sim(t, "ot", "--in", p, "--method", "sinkhorn", "--reg", "0.05"); code != 0 {
+		t.Errorf("ot on the clouds: exit %d, %s", code, errs)
 	}
 }

@@ -86,7 +86,7 @@ sinkhorn-log (stabilised log domain), sinkhorn-eps (log domain with epsilon scal
 --tau), sparse (at most --k nonzeros per column, --reg is the quadratic gamma). Prints cost,
 marginal error, iterations and seconds (--json: one object that is also the peer script's
 line); --out writes the plan (CSR when at most 10% is nonzero) and the potentials.`,
-		"simulate ot --in clouds.h5 --method sns --reg 0.001 --tol 1e-9 --out plan.h5", stderr)
+		"simulate generate clouds --samples 1000 --seed 1 --out clouds.h5\n  simulate ot --in clouds.h5 --method sns --reg 0.001 --tol 1e-9 --out plan.h5", stderr)
 	c.common.register(fs)
 	c.common.registerConvergence(fs)
 	fs.StringVar(&c.In, "in", "", "HDF5 file with datasets x and y (required)")

@@ -245,7 +245,7 @@ func parseShard(s string) (int, int, error) {
 // sameShard reports whether the file at path is the shard i/n of the data
 // set with configuration cfg, and if not, why.
 func sameShard(path, cfg string, i, n int) (bool, string) {
-	f, err := h5.Open(path)
+	f, err := openInput(path)
 	if err != nil {
 		return false, "it is not a readable HDF5 file"
 	}
@@ -442,7 +442,7 @@ func mergeShards(st *stage, out string, paths []string) (int, error) {
 	fieldInfo := map[string]h5.Info{}
 	owner := map[int64]string{}
 	for k, p := range paths {
-		f, err := h5.Open(p)
+		f, err := openInput(p)
 		if err != nil {
 			return 0, usageErr("shard %s: %v", p, err)
 		}

@@ -59,6 +59,9 @@ func usage(w io.Writer) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == vetCommand {
+		os.Exit(vetMain(os.Args[2:]))
+	}
 	// OpenBLAS chose its kernels when it loaded; restart with the CPU's
 	// widest if it chose narrower ones.
 	openblas.Reexec()

@@ -51,6 +51,9 @@ func (d dataFlags) read(st *stage, flag, input, output string, noOutput bool) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := vetInput(d.File); err != nil {
+		return nil, err
+	}
 	data, err := neuralop.ReadData(d.File, s)
 	if err != nil {
 		return nil, usageErr("--%s: %v", flag, err)
@@ -284,7 +287,7 @@ func resumeTrain(c *trainConfig, fs *flag.FlagSet, stdout, stderr io.Writer) err
 	if bad != nil {
 		return bad
 	}
-	f, err := h5.Open(c.Resume)
+	f, err := openInput(c.Resume)
 	if err != nil {
 		return usageErr("--resume: %v", err)
 	}
@@ -435,6 +438,9 @@ func (u *useFlags) load() (*neuralop.Operator, error) {
 	}
 	if u.Batch < 1 {
 		return nil, usageErr("--batch %d must be positive", u.Batch)
+	}
+	if err := vetInput(u.Model); err != nil {
+		return nil, err
 	}
 	op, err := neuralop.LoadOperator(u.Model, !u.Last)
 	if err != nil {

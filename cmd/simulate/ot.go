@@ -183,7 +183,7 @@ type otInput struct {
 
 // readOTInput reads the input of `ot` from path.
 func readOTInput(path string, fields bool) (*otInput, error) {
-	f, err := h5.Open(path)
+	f, err := openInput(path)
 	if err != nil {
 		return nil, usageErr("--in: %v", err)
 	}

@@ -229,7 +229,7 @@ func (c *sequenceConfig) setup() (*sequenceSetup, error) {
 // scanFile lists the instance groups of --file in natural name order and
 // the range of their contexts.
 func (s *sequenceSetup) scanFile() error {
-	f, err := h5.Open(s.cfg.File)
+	f, err := openInput(s.cfg.File)
 	if err != nil {
 		return usageErr("--file: %v", err)
 	}
@@ -357,7 +357,7 @@ func (s *sequenceSetup) source(trial int) (src relax.Source, close func(), err e
 	case "heat2d":
 		src, err = relax.NewHeat(c.NX, c.Instances, c.Dt)
 	case "file":
-		f, err := h5.Open(c.File)
+		f, err := openInput(c.File)
 		if err != nil {
 			return nil, nil, usageErr("--file: %v", err)
 		}
@@ -719,7 +719,7 @@ func saveStates(st *stage, path string, entries []relax.Entry) error {
 // loadStates restores the learned policies named in specs from a
 // --save-state file; a learned policy missing from the file is an error.
 func loadStates(path string, specs []policySpec) (map[string]relax.Policy, error) {
-	f, err := h5.Open(path)
+	f, err := openInput(path)
 	if err != nil {
 		return nil, usageErr("--load-state: %v", err)
 	}

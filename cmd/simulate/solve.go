@@ -146,7 +146,7 @@ func readMatrix(path, group string) (*sparse.CSR, error) {
 		}
 		return a, nil
 	case ".h5", ".hdf5":
-		f, err := h5.Open(path)
+		f, err := openInput(path)
 		if err != nil {
 			return nil, usageErr("%v", err)
 		}

@@ -30,4 +30,12 @@
 //
 //	g, err := h5.Open("out.h5")
 //	u, dims, err := h5.Read[float64](g, "solution/u")
+//
+// Corrupt files: shapes, member counts and attribute sizes are checked
+// against the file's size and MaxRead before anything is allocated, so a
+// corrupt header is an error, not a panic or an out-of-memory abort. But
+// libhdf5 itself can crash (SIGSEGV in H5Dread) or spin forever (H5Aread)
+// on some corruptions, which no check in the process can prevent; a
+// program that reads files it does not trust reads them first in a child
+// process under a deadline, as the simulate command does.
 package h5

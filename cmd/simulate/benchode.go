@@ -7,7 +7,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/ode"
@@ -20,35 +23,39 @@ import (
 // evaluations whose end error is at most the peer's.
 func benchODE(args []string, stdout, stderr io.Writer) error {
 	var cm common
-	var peers, methods string
-	fs := newFlags("bench ode", `Evaluations at equal end-point error against SciPy: reads the JSON lines of
-the peer script odes.py (--peers), takes the error of scipy-RK45 (nonstiff) or scipy-Radau
-(stiff) for each problem and tolerance, sweeps our tolerance (rtol = 10^(-k/8), atol =
-rtol/1000) and prints, per method, the fewest evaluations reaching that error and the ratio.
-Errors are measured as odes.py does, max_i |y_i - ref_i| / max(|ref_i|, 1), against Vern6
-at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
-		"simulate bench ode --peers odes.jsonl --methods tsit5,dp5,vern6", stderr)
+	var peers, methods, rtols string
+	fs := newFlags("bench ode", `Work and precision of the integrators on the ODE test problems, one JSON line per
+problem, method and tolerance: evaluations (without those of finite-difference Jacobians),
+steps, end-point error and seconds, at --rtol (atol = rtol/1000), in the shape of the SciPy
+peer script's lines. With --peers (that script's output), evaluations at equal end-point
+error instead: for each problem and tolerance it takes the error of SciPy's RK45 (nonstiff)
+or Radau (stiff), sweeps our tolerance (rtol = 10^(-k/8), atol = rtol/1000) and prints, per
+method, the fewest evaluations reaching that error and the ratio. Errors are
+max_i |y_i - ref_i| / max(|ref_i|, 1) against Vern6 at rtol = atol = 1e-14 (nonstiff) or
+Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
+		"simulate bench ode --methods tsit5,dp5,vern6 --rtol 1e-6,1e-9", stderr)
 	cm.register(fs)
-	fs.StringVar(&peers, "peers", "", "odes.py output (JSON lines), required")
+	fs.StringVar(&peers, "peers", "", "the peer script's output (JSON lines): compare at equal error")
+	fs.StringVar(&rtols, "rtol", "1e-3,1e-6,1e-9", "relative tolerances without --peers (atol = rtol/1000)")
 	fs.StringVar(&methods, "methods", "tsit5,dp5,vern6,rodas4,rodas5", "our methods")
 	st, err := cm.parseBegin(fs, args, "bench ode", stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer st.end()
+	chosen, err := list("methods", methods, odeMethods)
+	if err != nil {
+		return err
+	}
+	probs := odeProblems()
 	if peers == "" {
-		return usageErr("--peers is required")
+		return odeWorkPrecision(st, chosen, probs, rtols)
 	}
 	fp, err := os.Open(peers)
 	if err != nil {
 		return usageErr("--peers: %v", err)
 	}
 	defer fp.Close()
-	chosen, err := list("methods", methods, odeMethods)
-	if err != nil {
-		return err
-	}
-	probs := odeProblems()
 	refs := map[string][]float64{}
 	sc := bufio.NewScanner(fp)
 	for sc.Scan() {
@@ -113,6 +120,55 @@ at rtol = atol = 1e-14 (nonstiff) or Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 	}
 	if err := sc.Err(); err != nil {
 		return usageErr("--peers: %v", err)
+	}
+	return st.complete()
+}
+
+// odeWorkPrecision prints, for every problem and method of its kind
+// (explicit methods on the nonstiff problems, Rosenbrock on the stiff),
+// one line per tolerance: the peer script's fields for the same case.
+func odeWorkPrecision(st *stage, chosen []option[ode.Method], probs map[string]odeProblem, rtols string) error {
+	var tols []float64
+	for _, f := range strings.Split(rtols, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(v > 0) {
+			return usageErr("--rtol %q: want positive numbers separated by commas", rtols)
+		}
+		tols = append(tols, v)
+	}
+	names := make([]string, 0, len(probs))
+	for k := range probs {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := probs[name]
+		ref, err := p.reference(st.ctx)
+		if err != nil {
+			return st.fail(fmt.Errorf("%s reference: %w", name, err))
+		}
+		for _, mo := range chosen {
+			if _, explicit := mo.val.(*ode.Tableau); explicit == p.stiff {
+				continue
+			}
+			for _, tol := range tols {
+				start := time.Now()
+				sol, err := ode.Solve(st.ctx, autonomous(mo.val), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: tol, AbsTolerance: tol / 1000}})
+				secs := time.Since(start).Seconds()
+				if err != nil {
+					return st.fail(err)
+				}
+				e := 0.0
+				for i, v := range sol.Y[len(sol.Y)-1] {
+					e = math.Max(e, math.Abs(v-ref[i])/math.Max(math.Abs(ref[i]), 1))
+				}
+				if err := st.line(map[string]any{"case": fmt.Sprintf("ode-%s-rtol%s", name, formatG(tol)), "impl": "pdekit-" + mo.name,
+					"nfev": sol.Stats.FEvals - sol.Stats.JacFEvals, "steps": sol.Stats.Accepted, "relerr_end": e, "seconds": secs,
+					"success": sol.Reason.Converged()}); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return st.complete()
 }

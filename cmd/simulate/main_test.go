@@ -288,3 +288,35 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// TestBenchODEWithoutPeers: bench ode runs as its help shows, without the
+// peer's output: a line per problem, method of its kind and tolerance,
+// the end error falling with the tolerance.
+func TestBenchODEWithoutPeers(t *testing.T) {
+	code, out, errs := sim(t, "bench", "ode", "--methods", "tsit5", "--rtol", "1e-4,1e-8")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	errAt := map[string]float64{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m struct {
+			Case string
+			Err  float64 `json:"relerr_end"`
+			NFev int     `json:"nfev"`
+		}
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m.NFev <= 0 {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		errAt[m.Case] = m.Err
+	}
+	if len(errAt) != 6 { // three nonstiff problems, two tolerances
+		t.Fatalf("%d cases: %v", len(errAt), errAt)
+	}
+	for c, e := range errAt {
+		if strings.HasSuffix(c, "-rtol1e-08") {
+			if loose := errAt[strings.TrimSuffix(c, "1e-08")+"0.0001"]; !(e < loose) {
+				t.Errorf("%s: error %.3g not below %.3g at 1e-4", c, e, loose)
+			}
+		}
+	}
+}

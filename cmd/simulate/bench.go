@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -33,9 +34,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return benchODE(args[1:], stdout, stderr)
 	}
 	fs := newFlags("bench", "Print JSON lines of benchmark figures (case, impl, seconds, ...) to join with the peer scripts' lines. Suites: spmv, linsys, nn, pde, ode.",
-		"simulate bench spmv --threads 1 --export /tmp/mats", stderr)
+		"simulate bench spmv --threads 1 --export mats", stderr)
 	cm.register(fs)
-	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder (for the peer scripts)")
+	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder (made if missing; for the peer scripts)")
 	fs.StringVar(&sizes, "sizes", "256,1024", "grid sizes n of the n x n Poisson matrices")
 	if len(args) == 0 || args[0] != "spmv" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -50,6 +51,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.end()
 	if export != "" {
+		if err := os.MkdirAll(export, 0o755); err != nil {
+			return usageErr("--export: %v", err)
+		}
 		if err := writableFolder(filepath.Join(export, "CASE.mtx")); err != nil {
 			return usageErr("--export: %v", err)
 		}

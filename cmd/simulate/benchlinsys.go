@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -40,9 +41,9 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 	var rtol float64
 	var maxiter int
 	fs := newFlags("bench linsys", "Solve the named problems with each solver once (setup included, as PETSc's KSPSolve does) and print JSON lines; with --export, write CASE.mtx for the SciPy/PETSc/hypre peer script linsys.py.",
-		"simulate bench linsys --threads 1 --sizes 255,511 --export /tmp/mats", stderr)
+		"simulate bench linsys --threads 1 --sizes 255,511 --export mats", stderr)
 	cm.register(fs)
-	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder")
+	fs.StringVar(&export, "export", "", "also write each matrix as CASE.mtx into this folder (made if missing)")
 	fs.StringVar(&sizes, "sizes", "255,511,1023", "grid sizes n (n x n unknowns; 2^k-1 for multigrid)")
 	fs.StringVar(&cases, "cases", "poisson2d,anisotropic2d,convdiff2d", "problems (anisotropic2d uses eps 0.01, convdiff2d Peclet 10)")
 	var names []string
@@ -58,6 +59,9 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.end()
 	if export != "" {
+		if err := os.MkdirAll(export, 0o755); err != nil {
+			return usageErr("--export: %v", err)
+		}
 		if err := writableFolder(filepath.Join(export, "CASE.mtx")); err != nil {
 			return usageErr("--export: %v", err)
 		}

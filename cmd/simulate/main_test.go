@@ -239,8 +239,12 @@ func TestBenchLinsys(t *testing.T) {
 	if code, _, errs := sim(t, "bench", "linsys", "--sizes", "15", "--cases", "poisson2d", "--export", dir, "--force"); code != 0 {
 		t.Errorf("export with --force: exit %d, %q", code, errs)
 	}
-	if code, _, errs := sim(t, "bench", "spmv", "--sizes", "16", "--export", filepath.Join(dir, "missing")); code != 2 || !strings.Contains(errs, "missing does not exist") {
-		t.Errorf("export to a missing folder: exit %d, %q", code, errs)
+	if code, _, errs := sim(t, "bench", "spmv", "--sizes", "16", "--export", filepath.Join(dir, "new")); code != 0 {
+		t.Errorf("export to a new folder: exit %d, %q", code, errs)
+	}
+	writeConfig(t, dir, "file", "")
+	if code, _, errs := sim(t, "bench", "spmv", "--sizes", "16", "--export", filepath.Join(dir, "file")); code != 2 || !strings.Contains(errs, "--export") {
+		t.Errorf("export into a file: exit %d, %q", code, errs)
 	}
 	// Multigrid needs a grid, which a matrix file does not give.
 	if code, _, errs := sim(t, "solve", "--matrix", filepath.Join(dir, "poisson2d-15.mtx"), "--pc", "mg"); code != 2 || !strings.Contains(errs, "needs a grid") {

@@ -207,7 +207,7 @@ outputs are normalised point-wise on the training set; the loss is the relative 
 per sample averaged over the batch (or MgNO's H1). The checkpoint (--out) is rewritten
 after every epoch and on SIGINT/SIGTERM; --resume continues a run bit for bit. It holds
 the last and the best-validation weights, the normalisers and the whole training state.`,
-		"simulate train mgno --train darcy-train.h5 --test darcy-test.h5 --epochs 30 --out mgno.h5", stderr)
+		"simulate generate darcy --samples 200 --n 65 --seed 1 --out darcy-train.h5\n  simulate generate darcy --samples 20 --n 65 --seed 2 --out darcy-test.h5\n  simulate train mgno --train darcy-train.h5 --test darcy-test.h5 --epochs 30 --out mgno.h5", stderr)
 	c.common.register(fs)
 	c.register(fs)
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -464,7 +464,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 median, max). The data may be on another grid than the training set's (super-resolution:
 FNO as it is, MgNO with its V-cycle rebuilt for the grid, point-wise normalisers
 interpolated). --plot draws input, truth, prediction and error of a few samples.`,
-		"simulate eval --model mgno.h5 --data darcy-test.h5 --plot eval.png --json", stderr)
+		"simulate generate darcy --samples 40 --n 65 --seed 1 --out darcy-train.h5\n  simulate generate darcy --samples 10 --n 65 --seed 2 --out darcy-test.h5\n  simulate train mgno --train darcy-train.h5 --test darcy-test.h5 --epochs 3 --out mgno.h5\n  simulate eval --model mgno.h5 --data darcy-test.h5 --plot eval.png --json", stderr)
 	c.common.register(fs)
 	c.useFlags.register(fs, "dataset of the output fields")
 	fs.StringVar(&c.Data.File, "data", "", "data (HDF5, required)")
@@ -532,7 +532,7 @@ func cmdPredict(args []string, stdout, stderr io.Writer) error {
 fields to another: the pipeline stage of a trained model, HDF5 in and HDF5 out. The output
 file holds the dataset --output [N, C, H, W] (float32) and, as attributes, the run's
 configuration (with the model's and the input file's names) and the model's own.`,
-		"simulate predict --model mgno.h5 --in coefficients.h5 --out solutions.h5", stderr)
+		"simulate generate darcy --samples 40 --n 65 --seed 1 --out darcy-train.h5\n  simulate train mgno --train darcy-train.h5 --test darcy-train.h5 --epochs 3 --out mgno.h5\n  simulate generate darcy --samples 4 --n 65 --seed 3 --out coefficients.h5\n  simulate predict --model mgno.h5 --in coefficients.h5 --out solutions.h5", stderr)
 	c.common.register(fs)
 	c.useFlags.register(fs, "dataset name of the predicted fields")
 	fs.StringVar(&c.In.File, "in", "", "input fields (HDF5, required)")

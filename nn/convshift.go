@@ -325,17 +325,8 @@ func (tp *Tape[T]) convTranspose2dShift(x, w, b *Tensor[T], s, p, ho, wo int) *T
 	}
 	y := tp.out([]int{bs, cout, ho, wo}, inputs...)
 	shiftFold(g, y.Data, big)
-	on := ho * wo
 	if b != nil {
-		parallel.For(bs*cout, 1, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				bv := b.Data[r%cout]
-				row := y.Data[r*on : (r+1)*on]
-				for i := range row {
-					row[i] += bv
-				}
-			}
-		})
+		addChannelBias(y.Data, b.Data, bs, ho*wo)
 	}
 	tp.record(y, func() {
 		dy := y.Grad
@@ -343,14 +334,7 @@ func (tp *Tape[T]) convTranspose2dShift(x, w, b *Tensor[T], s, p, ho, wo int) *T
 			return
 		}
 		if b != nil && b.needGrad {
-			db := tp.grad(b)
-			for r := 0; r < bs*cout; r++ {
-				var sum float64
-				for _, v := range dy[r*on : (r+1)*on] {
-					sum += float64(v)
-				}
-				db[r%cout] += T(sum)
-			}
+			addChannelSums(tp.grad(b), dy, bs, ho*wo)
 		}
 		dyp := big
 		shiftPack(g, dyp, dy)
@@ -393,15 +377,7 @@ func (tp *Tape[T]) conv1x1(x, w, b *Tensor[T]) *Tensor[T] {
 		gemm(false, false, cout, hw, cin, 1, w.Data, cin, x.Data[bi*cin*hw:], hw, 0, y.Data[bi*cout*hw:], hw)
 	}
 	if b != nil {
-		parallel.For(bs*cout, 1, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				bv := b.Data[r%cout]
-				row := y.Data[r*hw : (r+1)*hw]
-				for i := range row {
-					row[i] += bv
-				}
-			}
-		})
+		addChannelBias(y.Data, b.Data, bs, hw)
 	}
 	tp.record(y, func() {
 		dy := y.Grad
@@ -409,10 +385,7 @@ func (tp *Tape[T]) conv1x1(x, w, b *Tensor[T]) *Tensor[T] {
 			return
 		}
 		if b != nil && b.needGrad {
-			db := tp.grad(b)
-			for bi := 0; bi < bs; bi++ {
-				addRowSums(db, dy[bi*cout*hw:], cout, hw)
-			}
+			addChannelSums(tp.grad(b), dy, bs, hw)
 		}
 		if w.needGrad {
 			gw := tp.grad(w)
@@ -428,4 +401,27 @@ func (tp *Tape[T]) conv1x1(x, w, b *Tensor[T]) *Tensor[T] {
 		}
 	})
 	return y
+}
+
+// addChannelBias adds bias[c] to every point of channel c of y [bs, C, n].
+func addChannelBias[T Float](y, bias []T, bs, n int) {
+	c := len(bias)
+	parallel.For(bs*c, 1, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			bv := bias[r%c]
+			row := y[r*n : (r+1)*n]
+			for i := range row {
+				row[i] += bv
+			}
+		}
+	})
+}
+
+// addChannelSums adds to db[c] the sum of channel c of dy [bs, C, n]
+// over the batch and the points: a channel bias's gradient.
+func addChannelSums[T Float](db, dy []T, bs, n int) {
+	c := len(db)
+	for bi := 0; bi < bs; bi++ {
+		addRowSums(db, dy[bi*c*n:], c, n)
+	}
 }

@@ -77,40 +77,18 @@ func vetMain(args []string) int {
 		return vetLibraryError
 	}
 	defer f.Close()
-	if err := vetGroup(f, "/", 0); err != nil {
+	err = f.Walk("/", func(path string, info *h5.Info) error {
+		vetAttributes(f, path)
+		if info == nil {
+			return nil
+		}
+		return vetDataset(f, path, *info)
+	})
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return vetLibraryError
 	}
 	return 0
-}
-
-func vetGroup(f *h5.File, group string, depth int) error {
-	if depth > 32 {
-		return fmt.Errorf("groups nested deeper than 32")
-	}
-	vetAttributes(f, group)
-	names, err := f.List(group)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		p := group + "/" + n
-		if group == "/" {
-			p = "/" + n
-		}
-		info, err := f.Stat(p)
-		if err != nil {
-			if err := vetGroup(f, p, depth+1); err != nil {
-				return err
-			}
-			continue
-		}
-		vetAttributes(f, p)
-		if err := vetDataset(f, p, info); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func vetAttributes(f *h5.File, obj string) {

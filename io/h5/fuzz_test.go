@@ -2,9 +2,11 @@ package h5
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,29 +71,16 @@ func seedFiles(t testing.TB) [][]byte {
 
 // readAll reads everything in f the way the toolkit's commands do,
 // ignoring the errors: the fuzz target asks only that none panics.
-func readAll(f *File, group string, depth int) {
-	if depth > 8 {
-		return
-	}
-	names, err := f.List(group)
-	if err != nil {
-		return
-	}
-	f.AttrString(group, "config")
-	f.AttrInt64(group, "seed")
-	f.AttrFloat64s(group, "scale")
-	if _, err := f.AttrInt64s(group, "shape"); err == nil {
-		ReadCSR(f, group)
-	}
-	for _, n := range names {
-		p := group + "/" + n
-		if group == "/" {
-			p = "/" + n
-		}
-		info, err := f.Stat(p)
-		if err != nil {
-			readAll(f, p, depth+1) // a group
-			continue
+func readAll(f *File) {
+	f.Walk("/", func(p string, info *Info) error {
+		f.AttrString(p, "config")
+		f.AttrInt64(p, "seed")
+		f.AttrFloat64s(p, "scale")
+		if info == nil {
+			if _, err := f.AttrInt64s(p, "shape"); err == nil {
+				ReadCSR(f, p)
+			}
+			return nil
 		}
 		switch info.Type {
 		case "float32":
@@ -107,7 +96,8 @@ func readAll(f *File, group string, depth int) {
 		case "int32":
 			Read[int32](f, p)
 		}
-	}
+		return nil
+	})
 }
 
 // childEnv names the file a test binary started as a child reads.
@@ -126,7 +116,7 @@ func TestMain(m *testing.M) {
 			}
 		}()
 		if h, err := Open(p); err == nil {
-			readAll(h, "/", 0)
+			readAll(h)
 			h.Close()
 		}
 		os.Exit(0)
@@ -165,6 +155,32 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		defer h.Close()
-		readAll(h, "/", 0)
+		readAll(h)
 	})
+}
+
+// TestWalk: every group and dataset, depth first, datasets with their
+// shapes.
+func TestWalk(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "w.h5")
+	if err := os.WriteFile(p, seedFiles(t)[2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []string
+	err = f.Walk("/", func(p string, info *Info) error {
+		if info == nil {
+			got = append(got, strings.TrimSuffix(p, "/")+"/")
+		} else {
+			got = append(got, fmt.Sprintf("%s %s%v", p, info.Type, info.Dims))
+		}
+		return nil
+	})
+	if want := "[/ /g/ /g/h/ /g/h/x float64[4] /g/i int64[2 2]]"; err != nil || fmt.Sprint(got) != want {
+		t.Errorf("walk %v, %v; want %s", got, err, want)
+	}
 }

@@ -579,6 +579,41 @@ func slabIO(ds *hdf5.Dataset, off, cnt, str []uint, io func(mem, file *hdf5.Data
 	return nil
 }
 
+// Walk calls fn for group and every group and dataset below it, depth
+// first in List's order: with info nil for a group, with the dataset's
+// Info otherwise. An error from fn or from listing a group ends the walk
+// and is returned; groups nest at most 32 deep.
+func (f *File) Walk(group string, fn func(path string, info *Info) error) error {
+	return f.walk(group, fn, 0)
+}
+
+func (f *File) walk(group string, fn func(path string, info *Info) error, depth int) error {
+	if depth > 32 {
+		return fmt.Errorf("h5: groups in %s nest deeper than 32", f.path)
+	}
+	if err := fn(group, nil); err != nil {
+		return err
+	}
+	names, err := f.List(group)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		p := strings.TrimSuffix(group, "/") + "/" + n
+		info, err := f.Stat(p)
+		if err != nil {
+			if err := f.walk(p, fn, depth+1); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(p, &info); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // List returns the names of the members of group ("/" for the root).
 func (f *File) List(group string) ([]string, error) {
 	lock()

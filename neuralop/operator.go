@@ -20,6 +20,10 @@ type Operator struct {
 	Model Model[float32]
 	// X encodes the inputs; Y decodes the model's outputs.
 	X, Y Normalizer
+	// Progress, if set, is called by Predict and Evaluate after every
+	// batch with the samples done and the total: a long prediction is
+	// never silent.
+	Progress func(done, total int)
 
 	infer *nn.Tape[float32] // Predict's no-grad tape, its buffers kept between calls
 }
@@ -171,6 +175,9 @@ func (op *Operator) Predict(ctx context.Context, d *Data, batch int) ([]float32,
 		tp.Reset()
 		x, _ := b.get(idx)
 		copy(out[lo*py:], op.forward(tp, x, &yn).Data)
+		if op.Progress != nil {
+			op.Progress(idx[len(idx)-1]+1, d.N)
+		}
 	}
 	return out, nil
 }
@@ -225,6 +232,18 @@ func (op *Operator) Evaluate(ctx context.Context, d *Data, batch int) (*Errors, 
 	pred, err := op.Predict(ctx, d, batch)
 	if err != nil {
 		return nil, err
+	}
+	return Compare(d, pred)
+}
+
+// Compare returns the per-sample errors of the predictions pred (in
+// Predict's layout) against the outputs of d.
+func Compare(d *Data, pred []float32) (*Errors, error) {
+	if d.Y == nil {
+		return nil, fmt.Errorf("neuralop: the data set has no outputs to compare with")
+	}
+	if len(pred) != d.N*d.Out*d.H*d.W {
+		return nil, fmt.Errorf("neuralop: %d predicted values for %d samples of %d x %d x %d", len(pred), d.N, d.Out, d.H, d.W)
 	}
 	e := &Errors{RelL2: make([]float64, d.N), RelH1: make([]float64, d.N)}
 	py := d.Out * d.H * d.W

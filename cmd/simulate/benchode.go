@@ -75,7 +75,7 @@ Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 		ref, ok := refs[name]
 		if !ok {
 			var err error
-			if ref, err = p.reference(st.ctx); err != nil {
+			if ref, err = p.reference(st.ctx, nil); err != nil {
 				return st.fail(fmt.Errorf("%s reference: %w", name, err))
 			}
 			refs[name] = ref
@@ -143,7 +143,7 @@ func odeWorkPrecision(st *stage, chosen []option[ode.Method], probs map[string]o
 	sort.Strings(names)
 	for _, name := range names {
 		p := probs[name]
-		ref, err := p.reference(st.ctx)
+		ref, err := p.reference(st.ctx, nil)
 		if err != nil {
 			return st.fail(fmt.Errorf("%s reference: %w", name, err))
 		}

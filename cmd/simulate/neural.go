@@ -490,7 +490,11 @@ interpolated). --plot draws input, truth, prediction and error of a few samples.
 	if err != nil {
 		return err
 	}
-	e, err := op.Evaluate(st.ctx, d, c.Batch)
+	pred, err := predict(st, op, d, c.Batch)
+	if err != nil {
+		return st.fail(usageErr("%v", err))
+	}
+	e, err := neuralop.Compare(d, pred)
 	if err != nil {
 		return st.fail(usageErr("%v", err))
 	}
@@ -498,10 +502,6 @@ interpolated). --plot draws input, truth, prediction and error of a few samples.
 	sum := st.summary().set("model", c.Model, "kind", cfg.Kind, "samples", d.N, "grid", []int{d.H, d.W},
 		"trained_grid", []int{cfg.H, cfg.W}, "rel_l2", neuralop.Summarize(e.RelL2), "rel_h1", neuralop.Summarize(e.RelH1))
 	if c.Plot != "" {
-		pred, err := op.Predict(st.ctx, d, c.Batch)
-		if err != nil {
-			return st.fail(err)
-		}
 		if err := plotFields(st, c.Plot, d, pred, min(c.PlotSamples, d.N), e.RelL2); err != nil {
 			return st.fail(err)
 		}
@@ -557,7 +557,7 @@ configuration (with the model's and the input file's names) and the model's own.
 	if err != nil {
 		return err
 	}
-	pred, err := op.Predict(st.ctx, d, c.Batch)
+	pred, err := predict(st, op, d, c.Batch)
 	if err != nil {
 		return st.fail(usageErr("%v", err))
 	}
@@ -578,4 +578,13 @@ configuration (with the model's and the input file's names) and the model's own.
 		return err
 	}
 	return st.report(st.summary().set("model", c.Model, "kind", cfg.Kind, "in", c.In.File, "samples", d.N, "grid", []int{d.H, d.W}))
+}
+
+// predict runs op on d with a progress line per batch (every few seconds
+// in a log).
+func predict(st *stage, op *neuralop.Operator, d *neuralop.Data, batch int) ([]float32, error) {
+	bar, prev := newProgress(st.stderr, st.name, d.N), 0
+	op.Progress = func(done, _ int) { bar.add(done - prev); prev = done }
+	defer func() { op.Progress = nil; bar.done() }()
+	return op.Predict(st.ctx, d, batch)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -60,8 +61,16 @@ func TestTrainEvalPredict(t *testing.T) {
 		t.Errorf("%d log lines for 4 epochs", n)
 	}
 	pred := filepath.Join(dir, "p.h5")
-	code, _, errs = sim(t, "predict", "--model", model, "--in", te, "--out", pred)
+	// A progress line per batch when the log interval is short.
+	defer func(d time.Duration) { logEvery = d }(logEvery)
+	logEvery = time.Nanosecond
+	code, _, errs = sim(t, "predict", "--model", model, "--in", te, "--out", pred, "--batch", "2")
 	require.Equal(t, 0, code, errs)
+	for _, want := range []string{"predict: 2/8 done", "predict: 8/8 done"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("predict's progress: no %q in %q", want, errs)
+		}
+	}
 	f, err := h5.Open(pred)
 	require.NoError(t, err)
 	info, err := f.Stat("tensor")

@@ -69,11 +69,11 @@ func autonomous(m ode.Method) ode.Method {
 
 // reference returns the end state by Vern6 at rtol = atol = 1e-14, or for
 // the stiff problems Rodas4 at rtol 1e-12, atol 1e-14.
-func (p odeProblem) reference(ctx context.Context) ([]float64, error) {
+func (p odeProblem) reference(ctx context.Context, cb func(iterate.Progress) bool) ([]float64, error) {
 	var m ode.Method = ode.Vern6
-	set := &ode.Settings{Control: iterate.Control{Tolerance: 1e-14, AbsTolerance: 1e-14}}
+	set := &ode.Settings{Control: iterate.Control{Tolerance: 1e-14, AbsTolerance: 1e-14, Callback: cb}}
 	if p.stiff {
-		m, set = autonomous(ode.Rodas4{}), &ode.Settings{Control: iterate.Control{Tolerance: 1e-12, AbsTolerance: 1e-14, MaxIterations: 10000000}}
+		m, set = autonomous(ode.Rodas4{}), &ode.Settings{Control: iterate.Control{Tolerance: 1e-12, AbsTolerance: 1e-14, MaxIterations: 10000000, Callback: cb}}
 	}
 	sol, err := ode.Solve(ctx, m, p.f, 0, p.t1, p.y0, nil, set)
 	if err != nil {
@@ -147,7 +147,9 @@ that stops early (too many steps, a blow-up) exits 1 unless --allow-unconverged.
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	yRef, rerr := p.reference(st.ctx)
+	refCB, refProg := iterations(st.stderr, "ode reference", "step error")
+	yRef, rerr := p.reference(st.ctx, refCB)
+	refProg.done()
 	if rerr != nil {
 		return st.fail(fmt.Errorf("reference solution: %w", rerr))
 	}

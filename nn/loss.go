@@ -207,3 +207,54 @@ func (tp *Tape[T]) RelH1(pred, target *Tensor[T]) *Tensor[T] {
 	})
 	return y
 }
+
+// CrossEntropy returns the mean over the rows of logits [B, C] of
+// -log softmax(logits_b)[labels[b]], the classification loss (PyTorch's
+// cross_entropy); labels are data. A label outside [0, C) panics.
+func (tp *Tape[T]) CrossEntropy(logits *Tensor[T], labels []int) *Tensor[T] {
+	if len(logits.Shape) != 2 || logits.Shape[0] != len(labels) {
+		panic(fmt.Sprintf("nn: CrossEntropy of logits %v and %d labels", logits.Shape, len(labels)))
+	}
+	bs, c := logits.Shape[0], logits.Shape[1]
+	y := tp.out(nil, logits)
+	p := tp.bufRaw(len(logits.Data)) // softmax, kept for the backward pass
+	var s float64
+	for b, l := range labels {
+		if l < 0 || l >= c {
+			panic(fmt.Sprintf("nn: CrossEntropy: label %d of row %d outside [0, %d)", l, b, c))
+		}
+		row, pr := logits.Data[b*c:(b+1)*c], p[b*c:(b+1)*c]
+		m := math.Inf(-1)
+		for _, v := range row {
+			m = math.Max(m, float64(v))
+		}
+		var z float64
+		for j, v := range row {
+			e := math.Exp(float64(v) - m)
+			pr[j] = T(e)
+			z += e
+		}
+		for j := range pr {
+			pr[j] = T(float64(pr[j]) / z)
+		}
+		s += m + math.Log(z) - float64(row[l])
+	}
+	y.Data[0] = T(s / float64(bs))
+	tp.record(y, func() {
+		if y.Grad == nil || !logits.needGrad {
+			return
+		}
+		g := tp.grad(logits)
+		a := T(float64(y.Grad[0]) / float64(bs))
+		for b, l := range labels {
+			for j := 0; j < c; j++ {
+				d := p[b*c+j]
+				if j == l {
+					d--
+				}
+				g[b*c+j] += a * d
+			}
+		}
+	})
+	return y
+}

@@ -41,6 +41,7 @@ func TestGradients(t *testing.T) {
 	r := randTensor(rnd, 4, 3)  // a fixed weighting makes every gradient entry distinct
 	r5 := randTensor(rnd, 4, 5) //
 	target := randTensor(rnd, 4, 3)
+	s1 := randParam(rnd, 1)
 	r235, r212 := randTensor(rnd, 2, 3, 5), randTensor(rnd, 2, 1, 2)
 	away := Param(make([]float64, 12), 4, 3) // ReLU away from its kink
 	for i := range away.Data {
@@ -85,6 +86,26 @@ func TestGradients(t *testing.T) {
 		}},
 		{"Crop2d", []*Tensor[float64]{x}, func(tp *Tape[float64]) *Tensor[float64] {
 			return weighted(tp, tp.Crop2d(tp.Reshape(x, 2, 2, 3), 1, 2), r212)
+		}},
+		{"LinComb", []*Tensor[float64]{x, y, away}, func(tp *Tape[float64]) *Tensor[float64] {
+			return weighted(tp, tp.LinComb([]float64{0.5, 0, -2}, x, y, away), r)
+		}},
+		{"ScaleBy", []*Tensor[float64]{x, s1}, func(tp *Tape[float64]) *Tensor[float64] { return weighted(tp, tp.ScaleBy(tp.Sin(x), s1), r) }},
+		{"CrossEntropy", []*Tensor[float64]{x}, func(tp *Tape[float64]) *Tensor[float64] {
+			return tp.CrossEntropy(tp.Scale(x, 3), []int{2, 0, 1, 1})
+		}},
+		{"Op (x^2 y, elementwise)", []*Tensor[float64]{x, y}, func(tp *Tape[float64]) *Tensor[float64] {
+			z := tp.Op(x.Shape, []*Tensor[float64]{x, y}, func(out []float64) {
+				for i := range out {
+					out[i] = x.Data[i] * x.Data[i] * y.Data[i]
+				}
+			}, func(g []float64, gin [][]float64) {
+				for i, v := range g {
+					gin[0][i] += 2 * v * x.Data[i] * y.Data[i]
+					gin[1][i] += v * x.Data[i] * x.Data[i]
+				}
+			})
+			return weighted(tp, z, r)
 		}},
 		{"MLP", []*Tensor[float64]{x, w, b, w2}, func(tp *Tape[float64]) *Tensor[float64] {
 			h := tp.GELU(tp.Linear(x, w, b))

@@ -500,3 +500,72 @@ func (tp *Tape[T]) AddScalar(x *Tensor[T], c T) *Tensor[T] {
 	})
 	return y
 }
+
+// LinComb returns the linear combination sum_i c[i] xs[i] of tensors of
+// one shape (the stage sums of a Runge-Kutta method); zero coefficients
+// skip their tensor.
+func (tp *Tape[T]) LinComb(c []T, xs ...*Tensor[T]) *Tensor[T] {
+	if len(c) != len(xs) || len(xs) == 0 {
+		panic(fmt.Sprintf("nn: LinComb of %d coefficients and %d tensors", len(c), len(xs)))
+	}
+	var in []*Tensor[T]
+	for i, x := range xs {
+		mustSame("LinComb", xs[0], x)
+		if c[i] != 0 {
+			in = append(in, x)
+		}
+	}
+	y := tp.out(xs[0].Shape, in...)
+	for i, x := range xs {
+		if c[i] != 0 {
+			axpyT(c[i], x.Data, y.Data)
+		}
+	}
+	tp.record(y, func() {
+		if y.Grad == nil {
+			return
+		}
+		for i, x := range xs {
+			if c[i] != 0 && x.needGrad {
+				axpyT(c[i], y.Grad, tp.grad(x))
+			}
+		}
+	})
+	return y
+}
+
+// ScaleBy returns s x for a one-element tensor s, differentiable in both
+// (Scale takes a constant).
+func (tp *Tape[T]) ScaleBy(x, s *Tensor[T]) *Tensor[T] {
+	if len(s.Data) != 1 {
+		panic(fmt.Sprintf("nn: ScaleBy a tensor of shape %v, want one element", s.Shape))
+	}
+	y := tp.outRaw(x.Shape, x, s)
+	sv := s.Data[0]
+	for i, v := range x.Data {
+		y.Data[i] = sv * v
+	}
+	tp.record(y, func() {
+		if y.Grad == nil {
+			return
+		}
+		if x.needGrad {
+			axpyT(sv, y.Grad, tp.grad(x))
+		}
+		if s.needGrad {
+			var d float64
+			for i, g := range y.Grad {
+				d += float64(g) * float64(x.Data[i])
+			}
+			tp.grad(s)[0] += T(d)
+		}
+	})
+	return y
+}
+
+func axpyT[T Float](a T, x, y []T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}

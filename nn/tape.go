@@ -105,3 +105,30 @@ func (tp *Tape[T]) Reset() {
 	}
 	tp.live = tp.live[:0]
 }
+
+// NoGrad reports whether the tape is in inference mode (SetNoGrad).
+func (tp *Tape[T]) NoGrad() bool { return tp.noGrad }
+
+// Op records an operation written outside the package, as PyTorch's
+// autograd.Function does: forward fills out (zeroed, of the given shape)
+// from the inputs' Data, and backward, which Backward runs when the output
+// has received a gradient gout, adds into gin[i] the gradient of input i
+// (nil for an input that needs none). The output needs a gradient when
+// any input does.
+func (tp *Tape[T]) Op(shape []int, in []*Tensor[T], forward func(out []T), backward func(gout []T, gin [][]T)) *Tensor[T] {
+	y := tp.out(shape, in...)
+	forward(y.Data)
+	tp.record(y, func() {
+		if y.Grad == nil {
+			return
+		}
+		gin := make([][]T, len(in))
+		for i, x := range in {
+			if x.needGrad {
+				gin[i] = tp.grad(x)
+			}
+		}
+		backward(y.Grad, gin)
+	})
+	return y
+}

@@ -38,4 +38,21 @@
 // A stiff problem with Rodas5 and a finite-difference Jacobian is the same
 // call with ode.Rodas5{} as the method. The lower-level Explicit
 // integrator (Init, Step, State, Dense) gives step-by-step control.
+//
+// # Neural ODEs
+//
+// SolveTape integrates dy/dt = f_theta(y, t), f a Field recorded on an nn
+// tape (TimeMLP is the papers' network, time concatenated to every
+// layer's input), with the same tableaus, error norm, controller and
+// first-step choice as Explicit: in float64 its steps are Explicit's bit
+// for bit. Every stage, error estimate and step size is on the tape, so
+// a backward pass is the discrete adjoint of the whole adaptive solve
+// (rejected attempts included; only accept/reject decisions and clamped
+// bounds are constants). The solution carries the solver-heuristic
+// regularisers of Pal et al., "Opening the Blackbox" (ICML 2021), as their
+// code computes them: ErrorReg, the mean over accepted steps of EEst dt
+// (ERNODE); StiffReg, the maximum of the eigenvalue estimate
+// ||k7 - k6|| / ||g7 - g6|| over the stability size (3.5068 for Tsit5;
+// SRNODE); BothReg, the mean of EEst dt + 0.1 eig/stability. The batch is
+// one state: all its samples share the steps, as in the papers.
 package ode

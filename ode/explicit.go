@@ -158,14 +158,6 @@ func NewExplicit(tab *Tableau, f Func, s *Settings) *Explicit {
 // for bad settings or input.
 func (e *Explicit) Init(t0 float64, y0 []float64, t1 float64) error {
 	s := &e.set
-	ctl, err := s.Control.Resolve(iterate.Control{Tolerance: 1e-3, AbsTolerance: 1e-6, MaxIterations: 1000000})
-	if err != nil {
-		return fmt.Errorf("ode: tolerances: %w", err)
-	}
-	s.Control = ctl
-	if math.IsNaN(t0) || math.IsNaN(t1) || math.IsInf(t0, 0) || math.IsInf(t1, 0) || t0 == t1 {
-		return fmt.Errorf("ode: interval [%g, %g] is empty or not finite", t0, t1)
-	}
 	if len(y0) == 0 {
 		return fmt.Errorf("ode: empty initial state")
 	}
@@ -174,15 +166,9 @@ func (e *Explicit) Init(t0 float64, y0 []float64, t1 float64) error {
 			return fmt.Errorf("ode: y0[%d] = %g is not finite", i, v)
 		}
 	}
-	fixed := s.Fixed || !e.tab.Adaptive()
-	if fixed && !(s.Dt > 0) {
-		return fmt.Errorf("ode: %s with fixed steps needs Settings.Dt > 0", e.tab.Name)
-	}
-	if s.Dt < 0 || s.DtMax < 0 {
-		return fmt.Errorf("ode: Dt = %g and DtMax = %g must be nonnegative (the direction comes from t0 and t1)", s.Dt, s.DtMax)
-	}
-	if s.DtMax == 0 {
-		s.DtMax = math.Abs(t1 - t0)
+	fixed, err := s.prepare(e.tab, t0, t1)
+	if err != nil {
+		return err
 	}
 	n, st := len(y0), e.tab.Stages()
 	e.t, e.t1 = t0, t1
@@ -196,12 +182,7 @@ func (e *Explicit) Init(t0 float64, y0 []float64, t1 float64) error {
 	e.w = make([]float64, st)
 	e.fsalValid, e.f1Valid = false, false
 	e.stats = Stats{}
-	order := float64(e.tab.Order)
-	e.ctl = controller{kind: s.Controller, beta1: 7 / (10 * order), beta2: 2 / (5 * order),
-		iExp: 1 / float64(e.tab.ErrorOrder+1), qmin: 0.2, qmaxGrow: 10, errOld: 1e-4}
-	if e.tab.beta1 != 0 {
-		e.ctl.beta1, e.ctl.beta2 = e.tab.beta1, e.tab.beta2
-	}
+	e.ctl = newController(e.tab, s.Controller)
 	if fixed {
 		e.h = s.Dt
 	} else if s.Dt > 0 {
@@ -210,6 +191,30 @@ func (e *Explicit) Init(t0 float64, y0 []float64, t1 float64) error {
 		return err
 	}
 	return nil
+}
+
+// prepare resolves the settings' defaults for an explicit method tab
+// from t0 to t1, checks them, and reports whether steps are fixed.
+func (s *Settings) prepare(tab *Tableau, t0, t1 float64) (fixed bool, err error) {
+	ctl, err := s.Control.Resolve(iterate.Control{Tolerance: 1e-3, AbsTolerance: 1e-6, MaxIterations: 1000000})
+	if err != nil {
+		return false, fmt.Errorf("ode: tolerances: %w", err)
+	}
+	s.Control = ctl
+	if math.IsNaN(t0) || math.IsNaN(t1) || math.IsInf(t0, 0) || math.IsInf(t1, 0) || t0 == t1 {
+		return false, fmt.Errorf("ode: interval [%g, %g] is empty or not finite", t0, t1)
+	}
+	fixed = s.Fixed || !tab.Adaptive()
+	if fixed && !(s.Dt > 0) {
+		return false, fmt.Errorf("ode: %s with fixed steps needs Settings.Dt > 0", tab.Name)
+	}
+	if s.Dt < 0 || s.DtMax < 0 {
+		return false, fmt.Errorf("ode: Dt = %g and DtMax = %g must be nonnegative (the direction comes from t0 and t1)", s.Dt, s.DtMax)
+	}
+	if s.DtMax == 0 {
+		s.DtMax = math.Abs(t1 - t0)
+	}
+	return fixed, nil
 }
 
 // eval calls f and counts it, reporting a non-finite result.
@@ -231,6 +236,18 @@ func evalCounted(f Func, st *Stats, dy []float64, t float64, y []float64) error 
 	return nil
 }
 
+// newController returns tab's step-size controller of the given kind,
+// before its first step.
+func newController(tab *Tableau, kind Controller) controller {
+	order := float64(tab.Order)
+	c := controller{kind: kind, beta1: 7 / (10 * order), beta2: 2 / (5 * order),
+		iExp: 1 / float64(tab.ErrorOrder+1), qmin: 0.2, qmaxGrow: 10, errOld: 1e-4}
+	if tab.beta1 != 0 {
+		c.beta1, c.beta2 = tab.beta1, tab.beta2
+	}
+	return c
+}
+
 // controller is the step-size control every adaptive integrator shares
 // (see Controller for the formulas).
 type controller struct {
@@ -242,25 +259,47 @@ type controller struct {
 	errOld       float64
 }
 
+// acceptQ returns the step ratio q (dt_new = dt/q) after an accepted
+// step with scaled error eest, whether a bound clamped it, and the
+// exponents of eest and errold in the unclamped q (the derivatives a
+// tape solve needs).
+func (c *controller) acceptQ(eest float64) (q float64, clamped bool, expE, expOld float64) {
+	q, expE, expOld = math.Pow(eest, c.beta1)/math.Pow(c.errOld, c.beta2)/0.9, c.beta1, c.beta2
+	if c.kind == I {
+		q, expE, expOld = math.Pow(eest, c.iExp)/0.9, c.iExp, 0
+	}
+	if q < 1/c.qmaxGrow || q > 1/c.qmin || math.IsNaN(q) {
+		return math.Max(1/c.qmaxGrow, math.Min(q, 1/c.qmin)), true, expE, expOld
+	}
+	return q, false, expE, expOld
+}
+
 // accepted returns the next step after an accepted one of size h with
 // scaled error eest.
 func (c *controller) accepted(h, eest float64) float64 {
-	q := math.Pow(eest, c.beta1) / math.Pow(c.errOld, c.beta2) / 0.9
-	if c.kind == I {
-		q = math.Pow(eest, c.iExp) / 0.9
-	}
-	q = math.Max(1/c.qmaxGrow, math.Min(q, 1/c.qmin))
+	q, _, _, _ := c.acceptQ(eest)
 	c.errOld = math.Max(eest, 1e-4)
 	return h / q
 }
 
-// rejected returns the retry step after a rejected one.
-func (c *controller) rejected(h, eest float64) float64 {
-	exp := c.beta1
+// rejectQ returns the ratio q of the retry step h/q after a rejected
+// step, whether it is clamped, and the exponent of eest in it.
+func (c *controller) rejectQ(eest float64) (q float64, clamped bool, exp float64) {
+	exp = c.beta1
 	if c.kind == I {
 		exp = c.iExp
 	}
-	return h / math.Min(1/c.qmin, math.Pow(eest, exp)/0.9)
+	q = math.Pow(eest, exp) / 0.9
+	if q >= 1/c.qmin {
+		return 1 / c.qmin, true, exp
+	}
+	return q, false, exp
+}
+
+// rejected returns the retry step after a rejected one.
+func (c *controller) rejected(h, eest float64) float64 {
+	q, _, _ := c.rejectQ(eest)
+	return h / q
 }
 
 // nextStep returns the size of the next attempt from (t, h) towards t1,
@@ -289,10 +328,16 @@ func theta(t, t1, h float64) (float64, error) {
 
 // rms returns the scaled RMS norm of v against the scale of a and b.
 func (e *Explicit) rms(v, a, b []float64) float64 {
+	return scaledRMS(v, a, b, e.set.AbsTolerance, e.set.Tolerance)
+}
+
+// scaledRMS returns RMS(v / (atol + rtol max(|a|, |b|))), the norm of
+// every error test.
+func scaledRMS[T float32 | float64](v, a, b []T, atol, rtol float64) float64 {
 	var s float64
 	for i, x := range v {
-		sc := e.set.AbsTolerance + e.set.Tolerance*math.Max(math.Abs(a[i]), math.Abs(b[i]))
-		s += (x / sc) * (x / sc)
+		sc := atol + rtol*math.Max(math.Abs(float64(a[i])), math.Abs(float64(b[i])))
+		s += (float64(x) / sc) * (float64(x) / sc)
 	}
 	return math.Sqrt(s / float64(len(v)))
 }
@@ -306,32 +351,43 @@ func (e *Explicit) initialStep() error {
 		return err
 	}
 	e.fsalValid = true
-	d0 := e.rms(e.y, e.y, e.y)
-	d1 := e.rms(f0, e.y, e.y)
+	var err error
+	e.h, err = hairerStep(e.tab.Order, e.set.DtMax, e.rms(e.y, e.y, e.y), e.rms(f0, e.y, e.y), func(h0 float64) (float64, error) {
+		for i := range e.g {
+			e.g[i] = e.y[i] + e.dir*h0*f0[i]
+		}
+		f1 := e.errv
+		if err := e.eval(f1, e.t+e.dir*h0, e.g); err != nil {
+			return 0, err
+		}
+		for i := range f1 {
+			f1[i] -= f0[i]
+		}
+		return e.rms(f1, e.y, e.y) / h0, nil
+	})
+	return err
+}
+
+// hairerStep returns the first step of a method of the given order from
+// d0 = ||y0||, d1 = ||f(t0, y0)|| and d2(h0) = ||f(t0 + h0, y0 + h0 f0) -
+// f0|| / h0 (scaled norms), capped at dtMax.
+func hairerStep(order int, dtMax, d0, d1 float64, d2 func(h0 float64) (float64, error)) (float64, error) {
 	h0 := 0.01 * d0 / d1
 	if d0 < 1e-5 || d1 < 1e-5 {
 		h0 = 1e-6
 	}
-	h0 = math.Min(h0, e.set.DtMax)
-	for i := range e.g {
-		e.g[i] = e.y[i] + e.dir*h0*f0[i]
+	h0 = math.Min(h0, dtMax)
+	dd, err := d2(h0)
+	if err != nil {
+		return 0, err
 	}
-	f1 := e.errv
-	if err := e.eval(f1, e.t+e.dir*h0, e.g); err != nil {
-		return err
-	}
-	for i := range f1 {
-		f1[i] -= f0[i]
-	}
-	d2 := e.rms(f1, e.y, e.y) / h0
 	var h1 float64
-	if m := math.Max(d1, d2); m <= 1e-15 {
+	if m := math.Max(d1, dd); m <= 1e-15 {
 		h1 = math.Max(1e-6, h0*1e-3)
 	} else {
-		h1 = math.Pow(0.01/m, 1/float64(e.tab.Order))
+		h1 = math.Pow(0.01/m, 1/float64(order))
 	}
-	e.h = math.Min(math.Min(100*h0, h1), e.set.DtMax)
-	return nil
+	return math.Min(math.Min(100*h0, h1), dtMax), nil
 }
 
 // State returns the current time and state (live; copy to keep).

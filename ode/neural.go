@@ -1,0 +1,541 @@
+package ode
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/pdekit/pdekit/nn"
+)
+
+// Field is the right-hand side of a neural ODE dy/dt = f(y, t), recorded
+// on a tape. y has any shape (a batch of states is one state: the batch
+// shares the steps, as in the papers), t is
+// a scalar (shape []) that depends on the step sizes and so on the parameters; Eval returns a
+// tensor of y's shape.
+type Field[T nn.Float] interface {
+	Eval(tp *nn.Tape[T], y, t *nn.Tensor[T]) *nn.Tensor[T]
+}
+
+// TapeSolution is a neural ODE's solve recorded on a tape.
+type TapeSolution[T nn.Float] struct {
+	// Y holds the state at each of the requested times after the first.
+	Y []*nn.Tensor[T]
+	// ErrorReg is the mean over the accepted steps of EEst dt, the
+	// global error regulariser of "Opening the Blackbox" (ERNODE, as its
+	// code computes it); StiffReg is the maximum over the accepted steps
+	// of the eigenvalue estimate over the method's stability size
+	// (SRNODE); BothReg is the mean of EEst dt + 0.1 eig/stability, the
+	// code's combined quantity. Scalars (shape []) on the tape; zero
+	// for a method without an error estimate or a stability size.
+	ErrorReg, StiffReg, BothReg *nn.Tensor[T]
+	// Steps describes every accepted step (values).
+	Steps []StepInfo
+	// Stats counts the work: FEvals is the number of evaluations of the
+	// field (NFE), first-step selection included.
+	Stats Stats
+}
+
+// SolveTape integrates the neural ODE dy/dt = f(y, t) from y0 at ts[0]
+// through the times ts (monotone; the state at each is returned) with an
+// explicit tableau and the settings of Solve, recording every operation
+// on tp: a backward pass from any function of the returned states and
+// regularisers is the discrete adjoint (discretise, then optimise). The
+// integrator is the one of Explicit: the same tableau, error norm, PI
+// (or I) controller and first-step choice, and the steps land on every
+// time of ts. Everything the controller computes from the stages is
+// differentiated: the error estimates, the step sizes they choose (also
+// after rejected attempts, whose stages stay on the tape), and the times
+// the field sees, so the gradient is that of the whole adaptive solve;
+// only the accept/reject decisions and the bounds that clamp a step are
+// constants, as is the first step (Settings.Dt, or Hairer's choice
+// computed from values). The context is checked between steps.
+//
+// SolveTape returns an error for bad input and for an integration that
+// fails (a non-finite state, a step underflow, MaxIterations attempts):
+// no gradient exists then.
+func SolveTape[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau, f Field[T], y0 *nn.Tensor[T], ts []float64, s *Settings) (*TapeSolution[T], error) {
+	var set Settings
+	if s != nil {
+		set = *s
+	}
+	if len(ts) < 2 {
+		return nil, fmt.Errorf("ode: SolveTape needs at least two times, got %d", len(ts))
+	}
+	if len(set.Events) > 0 {
+		return nil, fmt.Errorf("ode: SolveTape does not locate events")
+	}
+	dir := math.Copysign(1, ts[len(ts)-1]-ts[0])
+	for i := 1; i < len(ts); i++ {
+		if !((ts[i]-ts[i-1])*dir > 0) {
+			return nil, fmt.Errorf("ode: times %g and %g are not strictly monotone", ts[i-1], ts[i])
+		}
+	}
+	fixed, err := set.prepare(tab, ts[0], ts[len(ts)-1])
+	if err != nil {
+		return nil, err
+	}
+	if err := y0.Check(); err != nil {
+		return nil, fmt.Errorf("ode: y0: %w", err)
+	}
+	sv := &tapeSolve[T]{tp: tp, tab: tab, f: f, set: &set, dir: dir, fixed: fixed, ctl: newController(tab, set.Controller)}
+	return sv.run(ctx, y0, ts)
+}
+
+// tapeSolve is the state of one SolveTape.
+type tapeSolve[T nn.Float] struct {
+	tp    *nn.Tape[T]
+	tab   *Tableau
+	f     Field[T]
+	set   *Settings
+	dir   float64
+	fixed bool
+	ctl   controller
+	stats Stats
+}
+
+func (sv *tapeSolve[T]) scalar(v float64) *nn.Tensor[T] { return nn.New([]T{T(v)}) }
+
+func (sv *tapeSolve[T]) eval(y, t *nn.Tensor[T]) (*nn.Tensor[T], error) {
+	k := sv.f.Eval(sv.tp, y, t)
+	sv.stats.FEvals++
+	if len(k.Data) != len(y.Data) {
+		return nil, fmt.Errorf("ode: the field returned %d values for a state of %d", len(k.Data), len(y.Data))
+	}
+	for i, v := range k.Data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, &Error{T: float64(t.Data[0]), Kind: NonFinite, Msg: fmt.Sprintf("the field returned %g in component %d", v, i)}
+		}
+	}
+	return k, nil
+}
+
+// firstStep is Hairer's choice from values: the second evaluation runs
+// without recording.
+func (sv *tapeSolve[T]) firstStep(y, k0 *nn.Tensor[T], t0 float64) (float64, error) {
+	atol, rtol := sv.set.AbsTolerance, sv.set.Tolerance
+	return hairerStep(sv.tab.Order, sv.set.DtMax, scaledRMS(y.Data, y.Data, y.Data, atol, rtol), scaledRMS(k0.Data, y.Data, y.Data, atol, rtol),
+		func(h0 float64) (float64, error) {
+			noGrad := sv.tp.NoGrad()
+			sv.tp.SetNoGrad(true)
+			defer sv.tp.SetNoGrad(noGrad)
+			g := nn.Zeros[T](y.Shape...)
+			for i := range g.Data {
+				g.Data[i] = y.Data[i] + T(sv.dir*h0)*k0.Data[i]
+			}
+			k1, err := sv.eval(g, sv.scalar(t0+sv.dir*h0))
+			if err != nil {
+				return 0, err
+			}
+			d := make([]T, len(k1.Data))
+			for i := range d {
+				d[i] = k1.Data[i] - k0.Data[i]
+			}
+			return scaledRMS(d, y.Data, y.Data, atol, rtol) / h0, nil
+		})
+}
+
+func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64) (*TapeSolution[T], error) {
+	tp, tab := sv.tp, sv.tab
+	st := tab.Stages()
+	sol := &TapeSolution[T]{}
+	y, tv := y0, ts[0]
+	tT := sv.scalar(tv)
+	k0, err := sv.eval(y, tT)
+	if err != nil {
+		return nil, err
+	}
+	hv := sv.set.Dt
+	if !sv.fixed && hv == 0 {
+		if hv, err = sv.firstStep(y, k0, tv); err != nil {
+			return nil, err
+		}
+	}
+	hT := sv.scalar(sv.dir * hv)     // the signed step, on the tape
+	errOld := sv.scalar(sv.ctl.errOld) // the last accepted EEst (floored)
+	var errTerms, stiffTerms []*nn.Tensor[T]
+	ks := make([]*nn.Tensor[T], st)
+	for seg := 1; seg < len(ts); seg++ {
+		t1 := ts[seg]
+		for tv != t1 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			h, last, err := nextStep(sv.stats, sv.set, tv, t1, sv.dir, hv)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case last:
+				hT = sv.sub(sv.scalar(t1), tT)
+			case h != hv:
+				hT = sv.scalar(sv.dir * h) // capped by DtMax: a constant
+			}
+			hs := sv.dir * h
+			ks[0] = k0
+			var g, gPrev *nn.Tensor[T]
+			for i := 1; i < st; i++ {
+				gPrev = g
+				g = sv.stageSum(y, hT, tab.A[i], ks[:i])
+				ti := tp.LinComb([]T{1, T(tab.C[i])}, tT, hT)
+				if ks[i], err = sv.eval(g, ti); err != nil {
+					return nil, err
+				}
+			}
+			y1 := g
+			if !tab.FSAL {
+				y1 = sv.stageSum(y, hT, tab.B, ks)
+			}
+			var eest *nn.Tensor[T]
+			if !sv.fixed {
+				errv := sv.stageSum(nil, hT, tab.E, ks)
+				eest = sv.errorNorm(errv, y, y1)
+				ev := float64(eest.Data[0])
+				if math.IsNaN(ev) {
+					return nil, &Error{T: tv, Kind: NonFinite, Msg: "the error estimate is NaN"}
+				}
+				if ev > 1 {
+					sv.stats.Rejected++
+					hT = sv.rejected(hT, eest)
+					hv = math.Abs(float64(hT.Data[0]))
+					continue
+				}
+			}
+			for i, v := range y1.Data {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return nil, &Error{T: tv, Kind: NonFinite, Msg: fmt.Sprintf("the state became %g in component %d", v, i)}
+				}
+			}
+			info := StepInfo{T0: tv}
+			if eest != nil {
+				info.ErrorEstimate = float64(eest.Data[0])
+				errTerms = append(errTerms, tp.Scale(tp.ScaleBy(eest, hT), T(sv.dir)))
+				if tab.Stability > 0 && st >= 2 && gPrev != nil {
+					eig := sv.eigen(ks[st-1], ks[st-2], g, gPrev)
+					info.EigenEstimate = float64(eig.Data[0])
+					info.StiffnessRatio = h * info.EigenEstimate / tab.Stability
+					stiffTerms = append(stiffTerms, tp.Scale(eig, T(1/tab.Stability)))
+				}
+			}
+			y = y1
+			if last {
+				tv, tT = t1, sv.scalar(t1)
+			} else {
+				tv += hs
+				tT = tp.Add(tT, hT)
+			}
+			info.T1 = tv
+			sol.Steps = append(sol.Steps, info)
+			sv.stats.Accepted++
+			if tab.FSAL {
+				k0 = ks[st-1]
+			} else if k0, err = sv.eval(y, tT); err != nil {
+				return nil, err
+			}
+			if !sv.fixed {
+				hT, errOld = sv.accepted(hT, eest, errOld)
+				hv = math.Abs(float64(hT.Data[0]))
+			}
+		}
+		sol.Y = append(sol.Y, y)
+	}
+	sol.Stats = sv.stats
+	sol.ErrorReg, sol.StiffReg, sol.BothReg = sv.scalar(0), sv.scalar(0), sv.scalar(0)
+	if n := len(errTerms); n > 0 {
+		sol.ErrorReg = tp.LinComb(fill[T](n, 1/float64(n)), errTerms...)
+		both := append(append([]*nn.Tensor[T](nil), errTerms...), stiffTerms...)
+		sol.BothReg = tp.LinComb(append(fill[T](n, 1/float64(n)), fill[T](len(stiffTerms), 0.1/float64(n))...), both...)
+	}
+	if len(stiffTerms) > 0 {
+		sol.StiffReg = maxOf(tp, stiffTerms)
+	}
+	return sol, nil
+}
+
+// stageSum records y + sum_j (h c_j) k_j (y nil: zero), summed in the
+// order and with the rounding of Explicit's steps.
+func (sv *tapeSolve[T]) stageSum(y, h *nn.Tensor[T], c []float64, ks []*nn.Tensor[T]) *nn.Tensor[T] {
+	in := []*nn.Tensor[T]{h}
+	if y != nil {
+		in = append(in, y)
+	}
+	in = append(in, ks...)
+	ks = in[len(in)-len(ks):] // the caller reuses its slice
+	ref := ks[0]
+	hv := h.Data[0]
+	return sv.tp.Op(ref.Shape, in, func(out []T) {
+		if y != nil {
+			copy(out, y.Data)
+		}
+		for j, a := range c {
+			if a != 0 {
+				axpyT(hv*T(a), ks[j].Data, out)
+			}
+		}
+	}, func(g []T, gin [][]T) {
+		off := 1
+		if y != nil {
+			if gin[1] != nil {
+				axpyT(1, g, gin[1])
+			}
+			off = 2
+		}
+		var dh float64
+		for j, a := range c {
+			if a == 0 {
+				continue
+			}
+			if gk := gin[off+j]; gk != nil {
+				axpyT(hv*T(a), g, gk)
+			}
+			if gin[0] != nil {
+				var d float64
+				for i, v := range ks[j].Data {
+					d += float64(v) * float64(g[i])
+				}
+				dh += a * d
+			}
+		}
+		if gin[0] != nil {
+			gin[0][0] += T(dh)
+		}
+	})
+}
+
+func axpyT[T nn.Float](a T, x, y []T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+func fill[T nn.Float](n int, v float64) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = T(v)
+	}
+	return out
+}
+
+// sub returns a - b of one-element tensors.
+func (sv *tapeSolve[T]) sub(a, b *nn.Tensor[T]) *nn.Tensor[T] {
+	return sv.tp.LinComb([]T{1, -1}, a, b)
+}
+
+// errorNorm records EEst = RMS(err / (atol + rtol max(|y0|, |y1|))).
+func (sv *tapeSolve[T]) errorNorm(errv, y0, y1 *nn.Tensor[T]) *nn.Tensor[T] {
+	atol, rtol := sv.set.AbsTolerance, sv.set.Tolerance
+	var e float64
+	return sv.tp.Op(nil, []*nn.Tensor[T]{errv, y0, y1}, func(out []T) {
+		e = scaledRMS(errv.Data, y0.Data, y1.Data, atol, rtol)
+		out[0] = T(e)
+	}, func(gout []T, gin [][]T) {
+		if e == 0 {
+			return
+		}
+		n := float64(len(errv.Data))
+		c := float64(gout[0]) / (n * e)
+		for i, x := range errv.Data {
+			a, b := float64(y0.Data[i]), float64(y1.Data[i])
+			sc := atol + rtol*math.Max(math.Abs(a), math.Abs(b))
+			r := float64(x) / sc
+			if gin[0] != nil {
+				gin[0][i] += T(c * r / sc)
+			}
+			// d r / d sc = -r / sc; sc depends on the larger of |a|, |b|.
+			ds := -c * r * r / sc * rtol
+			if math.Abs(a) >= math.Abs(b) {
+				if gin[1] != nil {
+					gin[1][i] += T(ds * sign(a))
+				}
+			} else if gin[2] != nil {
+				gin[2][i] += T(ds * sign(b))
+			}
+		}
+	})
+}
+
+func sign(v float64) float64 {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
+}
+
+// eigen records ||ka - kb|| / ||ga - gb||, the Jacobian's dominant
+// eigenvalue estimate from the last two stages.
+func (sv *tapeSolve[T]) eigen(ka, kb, ga, gb *nn.Tensor[T]) *nn.Tensor[T] {
+	var nk, ng float64
+	return sv.tp.Op(nil, []*nn.Tensor[T]{ka, kb, ga, gb}, func(out []T) {
+		for i := range ka.Data {
+			a := float64(ka.Data[i] - kb.Data[i])
+			b := float64(ga.Data[i] - gb.Data[i])
+			nk += a * a
+			ng += b * b
+		}
+		nk, ng = math.Sqrt(nk), math.Sqrt(ng)
+		if ng > 0 {
+			out[0] = T(nk / ng)
+		}
+	}, func(gout []T, gin [][]T) {
+		if ng == 0 || nk == 0 {
+			return
+		}
+		r := nk / ng
+		ck := float64(gout[0]) / (ng * nk) // d r / d ka = (ka - kb) / (ng nk)
+		cg := -float64(gout[0]) * r / (ng * ng)
+		for i := range ka.Data {
+			a := float64(ka.Data[i] - kb.Data[i])
+			b := float64(ga.Data[i] - gb.Data[i])
+			addSym(gin[0], gin[1], i, ck*a)
+			addSym(gin[2], gin[3], i, cg*b)
+		}
+	})
+}
+
+func addSym[T nn.Float](ga, gb []T, i int, v float64) {
+	if ga != nil {
+		ga[i] += T(v)
+	}
+	if gb != nil {
+		gb[i] -= T(v)
+	}
+}
+
+// accepted records the controller's next step after an accepted one,
+// h / q with q = EEst^beta1 / errOld^beta2 / 0.9 (clamped: a constant
+// ratio), and the new errOld = max(EEst, 1e-4).
+func (sv *tapeSolve[T]) accepted(h, eest, errOld *nn.Tensor[T]) (hNew, errNew *nn.Tensor[T]) {
+	ev := float64(eest.Data[0])
+	q, clamped, expE, expOld := sv.ctl.acceptQ(ev)
+	sv.ctl.errOld = math.Max(ev, 1e-4)
+	errNew = sv.scalar(sv.ctl.errOld)
+	if ev > 1e-4 {
+		errNew = eest
+	}
+	hv := float64(h.Data[0])
+	hNew = sv.tp.Op(nil, []*nn.Tensor[T]{h, eest, errOld}, func(out []T) { out[0] = T(hv / q) }, func(gout []T, gin [][]T) {
+		g := float64(gout[0])
+		if gin[0] != nil {
+			gin[0][0] += T(g / q)
+		}
+		if clamped {
+			return
+		}
+		hn := hv / q
+		if gin[1] != nil {
+			gin[1][0] += T(-g * expE * hn / ev)
+		}
+		if gin[2] != nil {
+			gin[2][0] += T(g * expOld * hn / float64(errOld.Data[0]))
+		}
+	})
+	return hNew, errNew
+}
+
+// rejected records the retry step h / q after a rejected attempt.
+func (sv *tapeSolve[T]) rejected(h, eest *nn.Tensor[T]) *nn.Tensor[T] {
+	ev := float64(eest.Data[0])
+	q, clamped, exp := sv.ctl.rejectQ(ev)
+	hv := float64(h.Data[0])
+	return sv.tp.Op(nil, []*nn.Tensor[T]{h, eest}, func(out []T) { out[0] = T(hv / q) }, func(gout []T, gin [][]T) {
+		g := float64(gout[0])
+		if gin[0] != nil {
+			gin[0][0] += T(g / q)
+		}
+		if !clamped && gin[1] != nil {
+			gin[1][0] += T(-g * exp * hv / q / ev)
+		}
+	})
+}
+
+// maxOf records the largest of one-element tensors (the gradient goes to
+// the first largest).
+func maxOf[T nn.Float](tp *nn.Tape[T], xs []*nn.Tensor[T]) *nn.Tensor[T] {
+	arg := 0
+	for i, x := range xs {
+		if x.Data[0] > xs[arg].Data[0] {
+			arg = i
+		}
+	}
+	return tp.Op(nil, xs, func(out []T) { out[0] = xs[arg].Data[0] }, func(gout []T, gin [][]T) {
+		if gin[arg] != nil {
+			gin[arg][0] += gout[0]
+		}
+	})
+}
+
+// TimeMLP is the dynamics network of the regularized neural-ODE papers:
+// a multilayer perceptron whose every layer takes the time as one more
+// input (concatenated), tanh between layers and, with OutTanh, after the
+// last one too (the global paper's MNIST dynamics). States are [batch,
+// sizes[0]].
+type TimeMLP[T nn.Float] struct {
+	// W[l] is [sizes[l+1], sizes[l]+1] (the last column multiplies t);
+	// B[l] is [sizes[l+1]].
+	W, B    []*nn.Tensor[T]
+	OutTanh bool
+}
+
+// NewTimeMLP returns a TimeMLP with PyTorch's default initialisation of
+// its linear layers (uniform in +-1/sqrt(fan in), the time included),
+// drawn from rnd.
+func NewTimeMLP[T nn.Float](rnd *rand.Rand, outTanh bool, sizes ...int) *TimeMLP[T] {
+	if len(sizes) < 2 {
+		panic(fmt.Sprintf("ode: TimeMLP with sizes %v; want at least input and output", sizes))
+	}
+	m := &TimeMLP[T]{OutTanh: outTanh}
+	for l := 0; l+1 < len(sizes); l++ {
+		in, out := sizes[l]+1, sizes[l+1]
+		bound := 1 / math.Sqrt(float64(in))
+		w, b := make([]T, out*in), make([]T, out)
+		for i := range w {
+			w[i] = T((2*rnd.Float64() - 1) * bound)
+		}
+		for i := range b {
+			b[i] = T((2*rnd.Float64() - 1) * bound)
+		}
+		m.W, m.B = append(m.W, nn.Param(w, out, in)), append(m.B, nn.Param(b, out))
+	}
+	return m
+}
+
+// Params returns the weights and biases, layer by layer.
+func (m *TimeMLP[T]) Params() []*nn.Tensor[T] {
+	var ps []*nn.Tensor[T]
+	for l := range m.W {
+		ps = append(ps, m.W[l], m.B[l])
+	}
+	return ps
+}
+
+// Eval returns f(y, t) for y [batch, n].
+func (m *TimeMLP[T]) Eval(tp *nn.Tape[T], y, t *nn.Tensor[T]) *nn.Tensor[T] {
+	if len(y.Shape) != 2 {
+		panic(fmt.Sprintf("ode: TimeMLP of a state of shape %v, want [batch, n]", y.Shape))
+	}
+	bs := y.Shape[0]
+	col := tp.Op([]int{bs, 1}, []*nn.Tensor[T]{t}, func(out []T) {
+		for i := range out {
+			out[i] = t.Data[0]
+		}
+	}, func(gout []T, gin [][]T) {
+		var s T
+		for _, g := range gout {
+			s += g
+		}
+		gin[0][0] += s
+	})
+	h := y
+	for l := range m.W {
+		h = tp.Linear(tp.Concat(1, h, col), m.W[l], m.B[l])
+		if l+1 < len(m.W) || m.OutTanh {
+			h = tp.Tanh(h)
+		}
+	}
+	return h
+}

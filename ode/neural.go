@@ -152,7 +152,7 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 			return nil, err
 		}
 	}
-	hT := sv.scalar(sv.dir * hv)     // the signed step, on the tape
+	hT := sv.scalar(sv.dir * hv)       // the signed step, on the tape
 	errOld := sv.scalar(sv.ctl.errOld) // the last accepted EEst (floored)
 	var errTerms, stiffTerms []*nn.Tensor[T]
 	ks := make([]*nn.Tensor[T], st)

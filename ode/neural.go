@@ -30,8 +30,11 @@ type TapeSolution[T nn.Float] struct {
 	// code's combined quantity. Scalars (shape []) on the tape; zero
 	// for a method without an error estimate or a stability size.
 	ErrorReg, StiffReg, BothReg *nn.Tensor[T]
-	// Steps describes every accepted step (values).
-	Steps []StepInfo
+	// Steps describes every accepted step (values), and States holds
+	// the state at the end of each (on the tape): the points the biased
+	// local regulariser samples.
+	Steps  []StepInfo
+	States []*nn.Tensor[T]
 	// Stats counts the work: FEvals is the number of evaluations of the
 	// field (NFE), first-step selection included.
 	Stats Stats
@@ -227,6 +230,7 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 			}
 			info.T1 = tv
 			sol.Steps = append(sol.Steps, info)
+			sol.States = append(sol.States, y)
 			sv.stats.Accepted++
 			if tab.FSAL {
 				k0 = ks[st-1]
@@ -538,4 +542,63 @@ func (m *TimeMLP[T]) Eval(tp *nn.Tape[T], y, t *nn.Tensor[T]) *nn.Tensor[T] {
 		}
 	}
 	return h
+}
+
+// LocalStep takes one step of the adaptive tableau tab from (t, y)
+// towards tEnd, its size the first step a fresh integrator would choose
+// there (Hairer's, from values: a constant), and records on tp the
+// step's EEst dt and its eigenvalue estimate over the stability size: the
+// local regularisers of Pal, Edelman and Rackauckas, "Locally Regularized
+// Neural Differential Equations" (ICML 2023), whose code takes this one
+// Tsit5 step by hand at a random time. The step is not tested for
+// acceptance. nfe counts its evaluations of f (the first-step choice's
+// included).
+func LocalStep[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau, f Field[T], y *nn.Tensor[T], t, tEnd float64, s *Settings) (errReg, stiffReg *nn.Tensor[T], nfe int, err error) {
+	var set Settings
+	if s != nil {
+		set = *s
+	}
+	if !tab.Adaptive() || tab.Stages() < 2 {
+		return nil, nil, 0, fmt.Errorf("ode: LocalStep needs an adaptive pair, not %s", tab.Name)
+	}
+	if _, err := set.prepare(tab, t, tEnd); err != nil {
+		return nil, nil, 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, 0, err
+	}
+	sv := &tapeSolve[T]{tp: tp, tab: tab, f: f, set: &set, dir: math.Copysign(1, tEnd-t), ctl: newController(tab, set.Controller)}
+	tT := sv.scalar(t)
+	k0, err := sv.eval(y, tT)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	h, err := sv.firstStep(y, k0, t)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	h = math.Min(h, math.Abs(tEnd-t))
+	hT := sv.scalar(sv.dir * h)
+	st := tab.Stages()
+	ks := make([]*nn.Tensor[T], st)
+	ks[0] = k0
+	var g, gPrev *nn.Tensor[T]
+	for i := 1; i < st; i++ {
+		gPrev = g
+		g = sv.stageSum(y, hT, tab.A[i], ks[:i])
+		if ks[i], err = sv.eval(g, sv.scalar(t+tab.C[i]*sv.dir*h)); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	y1 := g
+	if !tab.FSAL {
+		y1 = sv.stageSum(y, hT, tab.B, ks)
+	}
+	eest := sv.errorNorm(sv.stageSum(nil, hT, tab.E, ks), y, y1)
+	errReg = tp.Scale(eest, T(h))
+	stiffReg = sv.scalar(0)
+	if tab.Stability > 0 && gPrev != nil {
+		stiffReg = tp.Scale(sv.eigen(ks[st-1], ks[st-2], g, gPrev), T(1/tab.Stability))
+	}
+	return errReg, stiffReg, sv.stats.FEvals, nil
 }

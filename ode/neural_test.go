@@ -204,3 +204,91 @@ func TestSolveTapeGradient(t *testing.T) {
 		t.Errorf("stats %+v: the test should pass through a rejection and several steps", stats)
 	}
 }
+
+// BenchmarkSolveTape is one training step of the papers' MNIST neural ODE
+// (dynamics 784-100-784 with tanh and time inputs, batch 128, Tsit5 at
+// 1e-6 over [0, 1], float32): forward solve, backward pass.
+func BenchmarkSolveTape(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	m := NewTimeMLP[float32](rnd, true, 784, 100, 784)
+	x := nn.Zeros[float32](128, 784)
+	for i := range x.Data {
+		x.Data[i] = float32(rnd.Float64())
+	}
+	set := &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-6}}
+	tp := nn.NewTape[float32]()
+	var nfe int
+	for b.Loop() {
+		tp.Reset()
+		sol, err := SolveTape(context.Background(), tp, Tsit5, m, x, []float64{0, 1}, set)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tp.Backward(tp.Add(tp.Mean(sol.Y[0]), sol.ErrorReg))
+		nfe = sol.Stats.FEvals
+	}
+	b.ReportMetric(float64(nfe), "nfe")
+}
+
+// TestLocalStep: the local regularisers' step is the step a fresh
+// integrator takes at t (Hairer's first step): its EEst dt and stiffness
+// estimate, and their gradients, equal those of a one-step SolveTape given
+// that step size.
+func TestLocalStep(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	m := NewTimeMLP[float64](rnd, true, 3, 8, 3)
+	y := nn.Param([]float64{0.3, -0.8, 1.2, 0.1, 0.5, -0.4}, 2, 3)
+	set := &Settings{Control: iterate.Control{Tolerance: 1e-4, AbsTolerance: 1e-6}}
+	const t0, tEnd = 0.3, 1.0
+	e := NewExplicit(Tsit5, valueField(m, y.Shape), set)
+	if err := e.Init(t0, y.Data, tEnd); err != nil {
+		t.Fatal(err)
+	}
+	h := e.h
+	grads := func(loss func(tp *nn.Tape[float64]) *nn.Tensor[float64]) (float64, [][]float64) {
+		ps := append(m.Params(), y)
+		for _, p := range ps {
+			p.ZeroGrad()
+		}
+		tp := nn.NewTape[float64]()
+		l := loss(tp)
+		tp.Backward(l)
+		var g [][]float64
+		for _, p := range ps {
+			g = append(g, append([]float64(nil), p.Grad...))
+		}
+		return l.Item(), g
+	}
+	var nfe int
+	local, lg := grads(func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
+		er, sr, n, err := LocalStep(context.Background(), tp, Tsit5, m, y, t0, tEnd, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nfe = n
+		return tp.Add(tp.Scale(er, 100), sr)
+	})
+	one := *set
+	one.Dt = h
+	ref, rg := grads(func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
+		sol, err := SolveTape(context.Background(), tp, Tsit5, m, y, []float64{t0, t0 + h}, &one)
+		if err != nil || sol.Stats.Accepted != 1 || sol.Stats.Rejected != 0 {
+			t.Fatalf("%v %+v", err, sol.Stats)
+		}
+		return tp.Add(tp.Scale(sol.ErrorReg, 100), sol.StiffReg)
+	})
+	if nfe != 8 {
+		t.Errorf("%d evaluations, want 8 (first-step choice 2, stages 6)", nfe)
+	}
+	// The solve's step is (t0 + h) - t0, h rounded: agreement to ~1e-12.
+	if math.Abs(local-ref) > 1e-10*math.Abs(ref) {
+		t.Errorf("local regularisers %.16g, one-step solve %.16g", local, ref)
+	}
+	for i := range lg {
+		for j := range lg[i] {
+			if d := math.Abs(lg[i][j] - rg[i][j]); d > 1e-9*(1+math.Abs(rg[i][j])) {
+				t.Fatalf("gradient %d[%d]: %g, one-step solve %g", i, j, lg[i][j], rg[i][j])
+			}
+		}
+	}
+}

@@ -40,6 +40,7 @@ func init() {
 		"bench":    {"JSON-lines benchmark figures (suites: spmv, linsys, nn, pde, ode)", cmdBench},
 		"train":    {"train a neural operator (fno, mgno) on fields from HDF5; resumable", cmdTrain},
 		"eval":     {"errors of a trained operator on a data set (any grid), with plots", cmdEval},
+		"node":     {"train a neural ODE through its solver (fmnist, spiral), regularised by the solver's heuristics", cmdNode},
 		"predict":  {"apply a trained operator: input fields HDF5 in, predictions HDF5 out", cmdPredict},
 		"version":  {"versions of the toolkit and its native libraries", cmdVersion},
 	}

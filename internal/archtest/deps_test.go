@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"mesh":                 {"sparse"},
 	"io/h5":                {"sparse", "mesh"},
 	"io/mtx":               {"sparse", "mesh"},
+	"io/idx":               {},
 	"solvers":              {"iterate", "sparse"},
 	"solvers/mg":           {"iterate", "sparse", "mesh", "solvers"},
 	"solvers/relax":        {"iterate", "sparse", "mesh", "solvers"},

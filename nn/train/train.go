@@ -45,6 +45,14 @@ type Task[T nn.Float] interface {
 	Validate(ctx context.Context) (float64, error)
 }
 
+// Epocher is implemented by a task whose loss depends on the epoch (a
+// regulariser's weight schedule, per-epoch randomness): the loop calls
+// SetEpoch with the 0-based epoch and the number of epochs before the
+// epoch's first batch, and before the first batch a resumed run does.
+type Epocher interface {
+	SetEpoch(epoch, epochs int)
+}
+
 // ScheduleKind is the shape of the learning rate over the run.
 type ScheduleKind int
 
@@ -290,6 +298,9 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 			st.lossSum, st.lossN = 0, 0
 		}
 		epochLR := set.Schedule.rate(set.LR, st.epoch, total)
+		if e, ok := task.(Epocher); ok {
+			e.SetEpoch(st.epoch, epochs)
+		}
 		for st.batch < batches {
 			if ctx.Err() != nil {
 				return finish(iterate.Cancelled, ctx.Err())

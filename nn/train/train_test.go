@@ -168,3 +168,56 @@ func TestEarlyStopAndDivergence(t *testing.T) {
 		t.Errorf("NaN weight: %v, %v", err, res.Reason)
 	}
 }
+
+// epochTask is the regression whose loss weight halves every epoch (a
+// regulariser's schedule), recording the SetEpoch calls.
+type epochTask struct {
+	*regression
+	epoch int
+	calls [][2]int
+}
+
+func (e *epochTask) SetEpoch(epoch, epochs int) {
+	e.epoch = epoch
+	e.calls = append(e.calls, [2]int{epoch, epochs})
+}
+
+func (e *epochTask) Loss(tp *nn.Tape[float32], idx []int) *nn.Tensor[float32] {
+	return tp.Scale(e.regression.Loss(tp, idx), float32(math.Pow(0.5, float64(e.epoch))))
+}
+
+// TestEpocher: a task with SetEpoch hears every epoch before its batches,
+// and a run cancelled in an epoch and resumed hears that epoch again
+// first, so that the epoch-dependent loss resumes bit for bit.
+func TestEpocher(t *testing.T) {
+	dir := t.TempDir()
+	ref := &epochTask{regression: newRegression(4)}
+	if _, err := Run[float32](context.Background(), ref, settings(4, "")); err != nil {
+		t.Fatal(err)
+	}
+	if want := [][2]int{{0, 4}, {1, 4}, {2, 4}, {3, 4}}; !slices.Equal(ref.calls, want) {
+		t.Errorf("SetEpoch calls %v, want %v", ref.calls, want)
+	}
+	path := filepath.Join(dir, "run.h5")
+	r := &epochTask{regression: newRegression(4)}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := settings(4, path)
+	s.OnBatch = func(b BatchInfo) {
+		if b.Epoch == 3 && b.Batch == 2 {
+			cancel()
+		}
+	}
+	if _, err := Run[float32](ctx, r, s); err != nil {
+		t.Fatal(err)
+	}
+	fresh := &epochTask{regression: newRegression(4)}
+	if _, err := Resume[float32](context.Background(), path, fresh, settings(4, path)); err != nil {
+		t.Fatal(err)
+	}
+	if want := [][2]int{{2, 4}, {3, 4}}; !slices.Equal(fresh.calls, want) {
+		t.Errorf("resumed SetEpoch calls %v, want %v", fresh.calls, want)
+	}
+	if !slices.Equal(fresh.w.Data, ref.w.Data) {
+		t.Errorf("resumed parameters %v, uninterrupted %v", fresh.w.Data, ref.w.Data)
+	}
+}

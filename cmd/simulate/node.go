@@ -1,0 +1,679 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pdekit/pdekit/io/idx"
+	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/nn"
+	"github.com/pdekit/pdekit/nn/train"
+	"github.com/pdekit/pdekit/ode"
+)
+
+// nodeReg is a neural ODE's regulariser.
+type nodeReg int
+
+const (
+	regNone nodeReg = iota
+	regError
+	regStiff
+	regBoth
+	regLocalError
+	regLocalStiff
+)
+
+var (
+	nodeRegTable = []option[nodeReg]{{"none", regNone}, {"error", regError}, {"stiff", regStiff}, {"both", regBoth},
+		{"local-error", regLocalError}, {"local-stiff", regLocalStiff}}
+	samplingTable = []option[bool]{{"unbiased", false}, {"biased", true}}
+	nodeTaskTable = []option[string]{{"fmnist", "fmnist"}, {"spiral", "spiral"}}
+)
+
+// nodeConfig is the configuration of `simulate node`, stored in the
+// checkpoint so that --resume continues the same run.
+type nodeConfig struct {
+	common
+	Task      *choice[string]             `json:"task"`
+	Reg       *choice[nodeReg]            `json:"reg"`
+	Sampling  *choice[bool]               `json:"sampling"`
+	Lambda    float64                     `json:"lambda"`
+	LambdaEnd float64                     `json:"lambda_end"`
+	Epochs    int                         `json:"epochs"`
+	Batch     int                         `json:"batch"`
+	LR        float64                     `json:"lr"`
+	Schedule  *choice[train.ScheduleKind] `json:"schedule"`
+	Tol       float64                     `json:"tol"`
+	Hidden    int                         `json:"hidden"`
+	TrainN    int                         `json:"train_samples"`
+	TestN     int                         `json:"test_samples"`
+	Float64   bool                        `json:"float64"`
+	Seed      uint64                      `json:"seed"`
+	Data      string                      `json:"data"`
+	Out       string                      `json:"out"`
+	Log       string                      `json:"-"`
+	Resume    string                      `json:"-"`
+}
+
+func newNodeConfig() *nodeConfig {
+	return &nodeConfig{Task: newChoice("task", "fmnist", nodeTaskTable...), Reg: newChoice("reg", "none", nodeRegTable...),
+		Schedule: newChoice("schedule", "constant", scheduleTable...), Sampling: newChoice("sampling", "unbiased", samplingTable...)}
+}
+
+const fmnistDir = "/usr/share/datasets/fashion-mnist"
+
+func cmdNode(args []string, stdout, stderr io.Writer) error {
+	c := newNodeConfig()
+	fs := newFlags("node", `Train a neural ODE through its adaptive solver (Tsit5, discrete adjoint: every stage, error
+estimate and step size is differentiated), optionally regularised by the solver's own
+heuristics as in Pal et al., "Opening the Blackbox" (ICML 2021): --reg error adds the mean
+over accepted steps of EEst*dt (lambda from 100 decaying exponentially to 10 over the epochs),
+stiff the maximum of the stiffness estimate over the stability size (lambda 0.1), both the
+mean of EEst*dt + 0.1*stiffness (lambda 10). Tasks: fmnist classifies Fashion-MNIST (the
+Debian package dataset-fashion-mnist) with the papers' MNIST model: dynamics 784-H-784 with
+tanh and the time as an input of every layer, integrated over [0, 1], then a linear layer to
+10 classes; spiral fits the cubic spiral dy/dt = (y^3) A (DiffEqFlux's example, 30 points on
+[0, 1.5]) with dynamics 2-H-2 on y^3. Adam at --lr; the checkpoint (--out) is rewritten every
+epoch and on SIGINT/SIGTERM, --resume continues bit for bit. The summary gives the test
+accuracy (or loss), the evaluations of the dynamics (NFE) per solve at prediction, and the
+prediction and training times.`,
+		"simulate node --task spiral --epochs 100 --reg error --out spiral.h5\n  simulate node --task fmnist --train-samples 2048 --test-samples 1000 --epochs 1 --batch 256 --tol 1e-5 --out fmnist.h5", stderr)
+	c.common.register(fs)
+	fs.Var(c.Task, "task", "fmnist or spiral")
+	fs.Var(c.Reg, "reg", "regulariser: "+c.Reg.Names())
+	fs.Var(c.Sampling, "sampling", "local regularisers: unbiased (a uniform time, made a stop of the solve) or biased (an accepted step's time)")
+	fs.Float64Var(&c.Lambda, "lambda", 0, "regulariser weight at the first epoch (0: the papers': error 100, stiff 0.1, both 10, local-error 2.5, local-stiff 0.1)")
+	fs.Float64Var(&c.LambdaEnd, "lambda-end", 0, "weight at the last epoch, reached by exponential decay (0: error 10, local-error 1, others constant)")
+	fs.IntVar(&c.Epochs, "epochs", 0, "epochs (0: fmnist 10, spiral 300)")
+	fs.IntVar(&c.Batch, "batch", 512, "batch size (spiral: one trajectory)")
+	fs.Float64Var(&c.LR, "lr", 0, "Adam's learning rate (0: fmnist 1e-3, spiral 1e-2)")
+	fs.Var(c.Schedule, "schedule", "learning-rate schedule: "+c.Schedule.Names())
+	fs.Float64Var(&c.Tol, "tol", 0, "relative and absolute tolerance of the solver (0: fmnist the papers' 1.4e-8, spiral 1e-5)")
+	fs.IntVar(&c.Hidden, "hidden", 0, "hidden width of the dynamics (0: fmnist 100, spiral 50)")
+	fs.IntVar(&c.TrainN, "train-samples", 0, "fmnist: the first N training images (0: all 60000)")
+	fs.IntVar(&c.TestN, "test-samples", 0, "fmnist: the first N test images (0: all 10000)")
+	fs.BoolVar(&c.Float64, "float64", false, "train in float64 (default float32)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the weights and the shuffling")
+	fs.StringVar(&c.Data, "data", fmnistDir, "folder of the Fashion-MNIST IDX files")
+	fs.StringVar(&c.Out, "out", "", "checkpoint file (default node-TASK.h5)")
+	fs.StringVar(&c.Log, "log", "", "append one JSON line per epoch to this file")
+	fs.StringVar(&c.Resume, "resume", "", "continue the run of this checkpoint (then only --epochs, --out, --log, --json, --threads)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.Resume != "" {
+		stored, outs, err := resumeConfig(c.Resume, fs, func() any { return newNodeConfig() }, func(v any) bool { return v.(*nodeConfig).Epochs > 0 })
+		if err != nil {
+			return err
+		}
+		s := stored.(*nodeConfig)
+		s.common, s.Log, s.Resume = c.common, c.Log, c.Resume
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["epochs"] {
+			s.Epochs = c.Epochs
+		}
+		s.Out = c.Resume
+		if set["out"] {
+			s.Out = c.Out
+		}
+		return nodeRun(s, outs, stdout, stderr)
+	}
+	if c.Out == "" {
+		c.Out = "node-" + c.Task.String() + ".h5"
+	}
+	def := map[string][3]float64{"fmnist": {10, 1e-3, 1.4e-8}, "spiral": {300, 1e-2, 1e-5}}[c.Task.Get()]
+	if c.Epochs == 0 {
+		c.Epochs = int(def[0])
+	}
+	if c.LR == 0 {
+		c.LR = def[1]
+	}
+	if c.Tol == 0 {
+		c.Tol = def[2]
+	}
+	if c.Epochs < 1 || c.Batch < 1 || !(c.LR > 0) || !(c.Tol > 0) || c.Hidden < 0 || c.TrainN < 0 || c.TestN < 0 || c.Lambda < 0 || c.LambdaEnd < 0 {
+		return usageErr("--epochs %d, --batch %d, --lr %g, --tol %g, --hidden %d, --train-samples %d, --test-samples %d, --lambda %g, --lambda-end %g: want positive (sizes and lambdas >= 0)",
+			c.Epochs, c.Batch, c.LR, c.Tol, c.Hidden, c.TrainN, c.TestN, c.Lambda, c.LambdaEnd)
+	}
+	return nodeRun(c, []string{c.Out}, stdout, stderr)
+}
+
+// resumeConfig checks that only the flags a resumed run may change are
+// set and reads the stored configuration of the checkpoint at path (ok
+// tells a real configuration from an empty one); outs is the output list
+// of the resumed stage (the checkpoint itself is not a new output).
+func resumeConfig(path string, fs *flag.FlagSet, fresh func() any, ok func(any) bool) (any, []string, error) {
+	allowed := map[string]bool{"resume": true, "epochs": true, "out": true, "log": true, "json": true, "threads": true, "force": true}
+	var bad error
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) {
+		set[f.Name] = true
+		if !allowed[f.Name] && bad == nil {
+			bad = usageErr("--%s cannot change a resumed run (it continues with the checkpoint's configuration)", f.Name)
+		}
+	})
+	if bad != nil {
+		return nil, nil, bad
+	}
+	f, err := openInput(path)
+	if err != nil {
+		return nil, nil, usageErr("--resume: %v", err)
+	}
+	stored := fresh()
+	err = f.Config("/", stored)
+	f.Close()
+	if err != nil || !ok(stored) {
+		return nil, nil, usageErr("--resume %s is not a checkpoint of this command: %v", path, err)
+	}
+	var outs []string
+	if set["out"] {
+		if o := fs.Lookup("out").Value.String(); o != path {
+			outs = append(outs, o)
+		}
+	}
+	return stored, outs, nil
+}
+
+// lambda returns the regulariser's weights at the first and last epochs.
+func (c *nodeConfig) lambda() (first, last float64) {
+	first, last = c.Lambda, c.LambdaEnd
+	if first == 0 {
+		first = map[nodeReg]float64{regError: 100, regStiff: 0.1, regBoth: 10, regLocalError: 2.5, regLocalStiff: 0.1}[c.Reg.Get()]
+	}
+	if last == 0 {
+		last = first
+		if c.Lambda == 0 {
+			last = map[nodeReg]float64{regError: 10, regLocalError: 1}[c.Reg.Get()]
+			if last == 0 {
+				last = first
+			}
+		}
+	}
+	return first, last
+}
+
+func nodeRun(c *nodeConfig, outs []string, stdout, stderr io.Writer) error {
+	st, err := c.common.begin("node", c, stdout, stderr, outs...)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	if c.Float64 {
+		return nodeTrain[float64](st, c)
+	}
+	return nodeTrain[float32](st, c)
+}
+
+// nodeModel is a task's trainable part.
+type nodeModel[T nn.Float] struct {
+	f     *ode.TimeMLP[T]
+	cube  bool          // the dynamics see y^3 (spiral)
+	headW *nn.Tensor[T] // classifier head (fmnist), [10, n]
+	headB *nn.Tensor[T]
+}
+
+// Eval implements ode.Field.
+func (m *nodeModel[T]) Eval(tp *nn.Tape[T], y, t *nn.Tensor[T]) *nn.Tensor[T] {
+	if m.cube {
+		y = tp.Mul(tp.Mul(y, y), y)
+	}
+	return m.f.Eval(tp, y, t)
+}
+
+func (m *nodeModel[T]) params() []nn.Named[T] {
+	var ps []nn.Named[T]
+	for l := range m.f.W {
+		ps = append(ps, nn.Named[T]{Name: fmt.Sprintf("f.w%d", l), Tensor: m.f.W[l]}, nn.Named[T]{Name: fmt.Sprintf("f.b%d", l), Tensor: m.f.B[l]})
+	}
+	if m.headW != nil {
+		ps = append(ps, nn.Named[T]{Name: "head.w", Tensor: m.headW}, nn.Named[T]{Name: "head.b", Tensor: m.headB})
+	}
+	return ps
+}
+
+// nodeTask is train.Task for both tasks.
+type nodeTask[T nn.Float] struct {
+	c      *nodeConfig
+	ctx    context.Context
+	m      *nodeModel[T]
+	set    *ode.Settings
+	ts     []float64
+	reg    nodeReg
+	lam    float64 // this epoch's regulariser weight
+	epoch  int
+	l0, l1 float64
+
+	// fmnist: images [N, 784] in [0, 1] and labels; spiral: one
+	// trajectory (x the start, ys the states at ts[1:]).
+	x, xTest     []T
+	y, yTest     []int
+	traj         []T
+	nTrain, nDim int
+
+	nfeTrain, solves int // evaluations of the dynamics in training solves
+}
+
+func (t *nodeTask[T]) Params() []nn.Named[T] { return t.m.params() }
+func (t *nodeTask[T]) Samples() int          { return t.nTrain }
+
+// SetEpoch implements train.Epocher: the regulariser's weight decays
+// exponentially from l0 to l1 over the epochs.
+func (t *nodeTask[T]) SetEpoch(e, epochs int) {
+	t.epoch = e
+	t.lam = t.l0
+	if epochs > 1 && t.l1 != t.l0 {
+		t.lam = t.l0 * math.Pow(t.l1/t.l0, float64(e)/float64(epochs-1))
+	}
+}
+
+// regTerm returns the regulariser of a solve.
+func (t *nodeTask[T]) regTerm(sol *ode.TapeSolution[T]) *nn.Tensor[T] {
+	switch t.reg {
+	case regError:
+		return sol.ErrorReg
+	case regStiff:
+		return sol.StiffReg
+	case regBoth:
+		return sol.BothReg
+	}
+	return nil
+}
+
+// batch returns the inputs of the samples idx of x (rows of nDim).
+func (t *nodeTask[T]) batch(x []T, idx []int) *nn.Tensor[T] {
+	b := nn.Zeros[T](len(idx), t.nDim)
+	for k, i := range idx {
+		copy(b.Data[k*t.nDim:(k+1)*t.nDim], x[i*t.nDim:(i+1)*t.nDim])
+	}
+	return b
+}
+
+// forward solves from x and returns the solution and, for fmnist, the
+// logits.
+func (t *nodeTask[T]) forward(tp *nn.Tape[T], x *nn.Tensor[T]) (*ode.TapeSolution[T], *nn.Tensor[T], error) {
+	return t.forwardAt(tp, x, t.ts, -1)
+}
+
+// forwardAt solves through the times ts (the task's, with one more at
+// index extra when extra > 0).
+func (t *nodeTask[T]) forwardAt(tp *nn.Tape[T], x *nn.Tensor[T], ts []float64, extra int) (*ode.TapeSolution[T], *nn.Tensor[T], error) {
+	sol, err := ode.SolveTape(t.ctx, tp, ode.Tsit5, t.m, x, ts, t.set)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.m.headW == nil {
+		return sol, nil, nil
+	}
+	return sol, tp.Linear(sol.Y[len(sol.Y)-1], t.m.headW, t.m.headB), nil
+}
+
+func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
+	var x *nn.Tensor[T]
+	if t.m.headW != nil {
+		x = t.batch(t.x, idx)
+	} else {
+		x = nn.New(append([]T(nil), t.traj[:t.nDim]...), 1, t.nDim)
+	}
+	local := t.reg == regLocalError || t.reg == regLocalStiff
+	// The local regularisers' randomness comes from the epoch and the
+	// batch's samples, so that a resumed run draws the same times.
+	rnd := rand.New(rand.NewPCG(t.c.Seed^uint64(t.epoch)<<32, uint64(idx[0])*1000003+uint64(len(idx))))
+	ts, keep := t.ts, -1
+	if local && !t.c.Sampling.Get() {
+		// Unbiased: a uniform time, made a stop of the solve.
+		t1 := t.ts[0] + rnd.Float64()*(t.ts[len(t.ts)-1]-t.ts[0])
+		ts, keep = insertTime(t.ts, t1)
+	}
+	sol, logits, err := t.forwardAt(tp, x, ts, keep)
+	if err != nil {
+		// The loop reports a non-finite loss as a diverged run.
+		return nn.New([]T{T(math.NaN())})
+	}
+	t.nfeTrain += sol.Stats.FEvals
+	t.solves++
+	var localReg *nn.Tensor[T]
+	if local {
+		t1, y1 := t.ts[0], x
+		if keep >= 0 {
+			t1, y1 = ts[keep], sol.Y[keep-1]
+			sol.Y = append(sol.Y[:keep-1:keep-1], sol.Y[keep:]...)
+		} else if n := len(sol.Steps); n > 1 {
+			// Biased: the start or an accepted step's end, the last excepted.
+			if i := rnd.IntN(n); i > 0 {
+				t1, y1 = sol.Steps[i-1].T1, sol.States[i-1]
+			}
+		}
+		er, sr, nfe, err := ode.LocalStep(t.ctx, tp, ode.Tsit5, t.m, y1, t1, t.ts[len(t.ts)-1], t.set)
+		if err != nil {
+			return nn.New([]T{T(math.NaN())})
+		}
+		t.nfeTrain += nfe
+		localReg = er
+		if t.reg == regLocalStiff {
+			localReg = sr
+		}
+	}
+	var loss *nn.Tensor[T]
+	if logits != nil {
+		labels := make([]int, len(idx))
+		for k, i := range idx {
+			labels[k] = t.y[i]
+		}
+		loss = tp.CrossEntropy(logits, labels)
+	} else {
+		loss = t.spiralLoss(tp, sol)
+	}
+	if r := t.regTerm(sol); r != nil && t.lam > 0 {
+		loss = tp.Add(loss, tp.Scale(r, T(t.lam)))
+	}
+	if localReg != nil && t.lam > 0 {
+		loss = tp.Add(loss, tp.Scale(localReg, T(t.lam)))
+	}
+	return loss
+}
+
+// insertTime returns ts with t1 inserted in order and its index (-1 and
+// ts itself when t1 is already one of them or outside).
+func insertTime(ts []float64, t1 float64) ([]float64, int) {
+	for i := 1; i < len(ts); i++ {
+		if t1 == ts[i-1] || t1 == ts[i] {
+			return ts, -1
+		}
+		if t1 < ts[i] {
+			out := append(append(append([]float64(nil), ts[:i]...), t1), ts[i:]...)
+			return out, i
+		}
+	}
+	return ts, -1
+}
+
+// spiralLoss is the mean squared error over the saved states.
+func (t *nodeTask[T]) spiralLoss(tp *nn.Tape[T], sol *ode.TapeSolution[T]) *nn.Tensor[T] {
+	all := tp.Concat(0, sol.Y...)
+	want := nn.New(append([]T(nil), t.traj[t.nDim:]...), len(sol.Y), t.nDim)
+	return tp.MSE(all, want)
+}
+
+// evaluate returns the test error (1 - accuracy for fmnist, the MSE for
+// spiral), the mean NFE per solve and the seconds, forward only.
+func (t *nodeTask[T]) evaluate(ctx context.Context) (errRate, nfe, secs float64, err error) {
+	tp := nn.NewTape[T]()
+	tp.SetNoGrad(true)
+	start := time.Now()
+	if t.m.headW == nil {
+		sol, _, err := t.forward(tp, nn.New(append([]T(nil), t.traj[:t.nDim]...), 1, t.nDim))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		return float64(t.spiralLoss(tp, sol).Item()), float64(sol.Stats.FEvals), time.Since(start).Seconds(), nil
+	}
+	n := len(t.yTest)
+	var wrong, evals, solves int
+	for lo := 0; lo < n; lo += t.c.Batch {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, 0, err
+		}
+		tp.Reset()
+		idx := seq(lo, min(lo+t.c.Batch, n))
+		sol, logits, err := t.forward(tp, t.batch(t.xTest, idx))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		evals += sol.Stats.FEvals
+		solves++
+		for k, i := range idx {
+			row := logits.Data[k*10 : (k+1)*10]
+			best := 0
+			for j, v := range row {
+				if v > row[best] {
+					best = j
+				}
+			}
+			if best != t.yTest[i] {
+				wrong++
+			}
+		}
+	}
+	return float64(wrong) / float64(n), float64(evals) / float64(solves), time.Since(start).Seconds(), nil
+}
+
+func (t *nodeTask[T]) Validate(ctx context.Context) (float64, error) {
+	e, _, _, err := t.evaluate(ctx)
+	return e, err
+}
+
+func seq(lo, hi int) []int {
+	s := make([]int, hi-lo)
+	for i := range s {
+		s[i] = lo + i
+	}
+	return s
+}
+
+// newNodeTask builds the task and its data.
+func newNodeTask[T nn.Float](ctx context.Context, c *nodeConfig) (*nodeTask[T], error) {
+	rnd := rand.New(rand.NewPCG(c.Seed, 0x9e3779b97f4a7c15))
+	t := &nodeTask[T]{c: c, ctx: ctx, reg: c.Reg.Get(), set: &ode.Settings{Control: iterate.Control{Tolerance: c.Tol, AbsTolerance: c.Tol}}}
+	t.l0, t.l1 = c.lambda()
+	t.lam = t.l0
+	hidden := c.Hidden
+	switch c.Task.Get() {
+	case "fmnist":
+		if hidden == 0 {
+			hidden = 100
+		}
+		var err error
+		if t.x, t.y, err = readFashion[T](c.Data, "train", c.TrainN); err != nil {
+			return nil, err
+		}
+		if t.xTest, t.yTest, err = readFashion[T](c.Data, "t10k", c.TestN); err != nil {
+			return nil, err
+		}
+		t.nDim, t.nTrain, t.ts = 784, len(t.y), []float64{0, 1}
+		t.m = &nodeModel[T]{f: ode.NewTimeMLP[T](rnd, true, 784, hidden, 784)}
+		bound := 1 / math.Sqrt(784)
+		w, b := make([]T, 10*784), make([]T, 10)
+		for i := range w {
+			w[i] = T((2*rnd.Float64() - 1) * bound)
+		}
+		for i := range b {
+			b[i] = T((2*rnd.Float64() - 1) * bound)
+		}
+		t.m.headW, t.m.headB = nn.Param(w, 10, 784), nn.Param(b, 10)
+	case "spiral":
+		if hidden == 0 {
+			hidden = 50
+		}
+		t.nDim, t.nTrain = 2, 1
+		t.ts = make([]float64, 30)
+		for i := range t.ts {
+			t.ts[i] = 1.5 * float64(i) / 29
+		}
+		traj, err := spiralData(ctx, t.ts)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range traj {
+			t.traj = append(t.traj, T(v))
+		}
+		t.m = &nodeModel[T]{f: ode.NewTimeMLP[T](rnd, false, 2, hidden, 2), cube: true}
+	}
+	return t, nil
+}
+
+// spiralData returns the states of dy/dt = (y^3) A, A = [-0.1 2; -2
+// -0.1], y(0) = (2, 0) at ts (the first included), by Tsit5 at 1e-12.
+func spiralData(ctx context.Context, ts []float64) ([]float64, error) {
+	f := func(dy []float64, _ float64, y []float64) {
+		a, b := y[0]*y[0]*y[0], y[1]*y[1]*y[1]
+		dy[0] = -0.1*a - 2*b
+		dy[1] = 2*a - 0.1*b
+	}
+	sol, err := ode.Solve(ctx, ode.Tsit5, f, ts[0], ts[len(ts)-1], []float64{2, 0}, ts[1:],
+		&ode.Settings{Control: iterate.Control{Tolerance: 1e-12, AbsTolerance: 1e-12}})
+	if err != nil {
+		return nil, err
+	}
+	if err := sol.Err(); err != nil {
+		return nil, err
+	}
+	out := []float64{2, 0}
+	for _, y := range sol.Y {
+		out = append(out, y...)
+	}
+	return out, nil
+}
+
+// readFashion reads the first n (0: all) images, scaled to [0, 1], and
+// labels of a Fashion-MNIST split ("train" or "t10k").
+func readFashion[T nn.Float](dir, split string, n int) ([]T, []int, error) {
+	find := func(kind string) (string, error) {
+		for _, name := range []string{split + "-" + kind + "-ubyte.gz", split + "-" + kind + "-ubyte"} {
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+		}
+		return "", usageErr("--data %s has no %s-%s-ubyte[.gz] (Fashion-MNIST comes with the Debian package dataset-fashion-mnist; make installs it)", dir, split, kind)
+	}
+	ip, err := find("images-idx3")
+	if err != nil {
+		return nil, nil, err
+	}
+	lp, err := find("labels-idx1")
+	if err != nil {
+		return nil, nil, err
+	}
+	im, err := idx.Read(ip)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	lb, err := idx.Read(lp)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	if len(im.Dims) != 3 || im.Dims[1] != 28 || im.Dims[2] != 28 || len(lb.Dims) != 1 || lb.Dims[0] != im.Dims[0] {
+		return nil, nil, usageErr("%s and %s: images %v and labels %v, want [N, 28, 28] and [N]", ip, lp, im.Dims, lb.Dims)
+	}
+	total := im.Dims[0]
+	if n == 0 || n > total {
+		if n > total {
+			return nil, nil, usageErr("--%s-samples %d: the %s split has %d", map[string]string{"train": "train", "t10k": "test"}[split], n, split, total)
+		}
+		n = total
+	}
+	x := make([]T, n*784)
+	for i, v := range im.Bytes[:n*784] {
+		x[i] = T(float64(v) / 255)
+	}
+	y := make([]int, n)
+	for i, v := range lb.Bytes[:n] {
+		if v > 9 {
+			return nil, nil, usageErr("%s: label %d of sample %d is not a class 0-9", lp, v, i)
+		}
+		y[i] = int(v)
+	}
+	return x, y, nil
+}
+
+func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
+	task, err := newNodeTask[T](st.ctx, c)
+	if err != nil {
+		return err
+	}
+	var logw *os.File
+	if c.Log != "" {
+		if logw, err = os.OpenFile(c.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+			return usageErr("--log: %v", err)
+		}
+		defer logw.Close()
+	}
+	bar := newProgress(st.stderr, "node", 0)
+	s := &train.Settings{Control: iterate.Control{MaxIterations: c.Epochs}, Batch: c.Batch, LR: c.LR, Seed: c.Seed, Schedule: train.Schedule{Kind: c.Schedule.Get()},
+		Checkpoint: c.Out, Extra: st.stamp}
+	s.OnBatch = func(b train.BatchInfo) {
+		if b.Done == 0 {
+			return
+		}
+		left := (b.Epochs-b.Epoch)*b.Batches + b.Batches - b.Batch
+		eta := time.Duration(float64(b.Elapsed) / float64(b.Done) * float64(left))
+		bar.line(fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4g NFE/solve %.0f ETA %s", b.Epoch, b.Epochs, b.Batch, b.Batches, b.Loss,
+			float64(task.nfeTrain)/float64(max(1, task.solves)), eta.Round(time.Second)))
+	}
+	what := "test error rate"
+	if c.Task.Get() == "spiral" {
+		what = "test MSE"
+	}
+	s.OnEpoch = func(e train.Epoch) {
+		if logw != nil {
+			b, _ := json.Marshal(struct {
+				train.Epoch
+				Lambda float64 `json:"lambda"`
+				NFE    float64 `json:"train_nfe_per_solve"`
+			}{e, task.lam, float64(task.nfeTrain) / float64(max(1, task.solves))})
+			fmt.Fprintln(logw, string(b))
+		}
+		if !bar.terminal {
+			fmt.Fprintf(st.stderr, "epoch %d/%d: train loss %.5g, %s %.5g, %.1f s\n", e.Epoch, c.Epochs, e.TrainLoss, what, e.Validation, e.Seconds)
+		}
+	}
+	var res *train.Result[T]
+	if c.Resume != "" {
+		res, err = train.Resume[T](st.ctx, c.Resume, task, s)
+	} else {
+		res, err = train.Run[T](st.ctx, task, s)
+	}
+	bar.done()
+	if err != nil {
+		return st.fail(usageErr("%v", err))
+	}
+	if ie := st.interruption(); ie != nil {
+		return ie
+	}
+	st.keepOutput(c.Out)
+	if res.Reason == iterate.Diverged {
+		return st.fail(fmt.Errorf("%s", res.Message))
+	}
+	testErr, nfe, predSecs, err := task.evaluate(st.ctx)
+	if err != nil {
+		return st.fail(err)
+	}
+	var params int
+	for _, p := range task.Params() {
+		params += p.Tensor.Len()
+	}
+	sum := st.summary().set("task", c.Task.String(), "reg", c.Reg.String(), "params", params, "epochs", res.Iterations,
+		"tol", c.Tol, "nfe", nfe, "predict_seconds", predSecs, "train_seconds", res.Epochs[len(res.Epochs)-1].Seconds,
+		"train_nfe_per_solve", float64(task.nfeTrain)/float64(max(1, task.solves)), "seed", c.Seed, "float64", c.Float64)
+	if c.Task.Get() == "fmnist" {
+		sum.set("test_accuracy", 1-testErr, "train_samples", task.nTrain, "test_samples", len(task.yTest))
+	} else {
+		sum.set("test_mse", testErr)
+	}
+	if task.reg != regNone {
+		l0, l1 := c.lambda()
+		sum.set("lambda", []float64{l0, l1})
+	}
+	sum.outcome("", &res.Outcome)
+	sum.text = func(w io.Writer) {
+		if c.Task.Get() == "fmnist" {
+			fmt.Fprintf(w, "fmnist, reg %s: test accuracy %.4f on %d images; ", c.Reg, 1-testErr, len(task.yTest))
+		} else {
+			fmt.Fprintf(w, "spiral, reg %s: test MSE %.4g; ", c.Reg, testErr)
+		}
+		fmt.Fprintf(w, "NFE %.1f per solve at prediction, predicted in %.3g s; trained %d epochs in %.1f s\n", nfe, predSecs, res.Iterations, res.Epochs[len(res.Epochs)-1].Seconds)
+		for _, o := range st.outputs {
+			fmt.Fprintf(w, "wrote %s\n", o)
+		}
+	}
+	return st.report(sum)
+}

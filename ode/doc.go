@@ -55,4 +55,11 @@
 // ||k7 - k6|| / ||g7 - g6|| over the stability size (3.5068 for Tsit5;
 // SRNODE); BothReg, the mean of EEst dt + 0.1 eig/stability. The batch is
 // one state: all its samples share the steps, as in the papers.
+//
+// LocalStep gives the local regularisers of Pal, Edelman and Rackauckas
+// (ICML 2023): one step at a sampled time with the step size a fresh
+// integrator picks there. SolveAdjoint is the continuous adjoint (the
+// adjoint ODE solved backwards from a checkpoint per accepted step):
+// less memory than the discrete adjoint, gradients equal to the
+// tolerance, and no global regularisers.
 package ode

@@ -38,7 +38,14 @@ type TapeSolution[T nn.Float] struct {
 	// Stats counts the work: FEvals is the number of evaluations of the
 	// field (NFE), first-step selection included.
 	Stats Stats
+
+	backErr error
 }
+
+// BackwardErr reports a failure of the backward pass of SolveAdjoint
+// (its adjoint integration), whose gradients are then NaN: check it after
+// Backward. It is nil for SolveTape.
+func (s *TapeSolution[T]) BackwardErr() error { return s.backErr }
 
 // SolveTape integrates the neural ODE dy/dt = f(y, t) from y0 at ts[0]
 // through the times ts (monotone; the state at each is returned) with an
@@ -601,4 +608,175 @@ func LocalStep[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau, f 
 		stiffReg = tp.Scale(sv.eigen(ks[st-1], ks[st-2], g, gPrev), T(1/tab.Stability))
 	}
 	return errReg, stiffReg, sv.stats.FEvals, nil
+}
+
+// ParamField is a Field with trainable parameters, as the continuous
+// adjoint needs them.
+type ParamField[T nn.Float] interface {
+	Field[T]
+	Params() []*nn.Tensor[T]
+}
+
+// SolveAdjoint integrates dy/dt = f(y, t) like SolveTape (the same steps:
+// the forward solve is SolveTape's, on a tape of its own that records
+// nothing) but records the whole solve as one operation on tp whose
+// backward pass is the continuous adjoint (optimise, then discretise):
+// the adjoint a' = -a df/dy and the parameter gradient g' = -a df/dtheta
+// are integrated backwards with the state, by the same tableau and
+// tolerances, one accepted forward step at a time from the state saved at
+// its end (a backsolve adjoint with a checkpoint per step, which keeps
+// its error from growing over the interval). Memory is the states at the
+// accepted steps, not the stages and activations the discrete adjoint
+// keeps; the gradient agrees with the discrete one to the tolerances.
+// The regularisers of the solution are zero: the global ones need the
+// discrete adjoint (use LocalStep with this solver). The vector-Jacobian
+// products come from f on a fresh tape; time gradients are not formed
+// (t does not depend on the parameters in this solver).
+func SolveAdjoint[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau, f ParamField[T], y0 *nn.Tensor[T], ts []float64, s *Settings) (*TapeSolution[T], error) {
+	inner := nn.NewTape[T]()
+	inner.SetNoGrad(true)
+	fwd, err := SolveTape(ctx, inner, tab, f, y0, ts, s)
+	if err != nil {
+		return nil, err
+	}
+	var set Settings
+	if s != nil {
+		set = *s
+	}
+	set.Dt = 0
+	n := len(y0.Data)
+	// Checkpoints: the state at every accepted step's end.
+	ckpt := make([][]float64, len(fwd.States))
+	for i, y := range fwd.States {
+		ckpt[i] = make([]float64, n)
+		for j, v := range y.Data {
+			ckpt[i][j] = float64(v)
+		}
+	}
+	save := make([]int, len(ts)-1) // the step ending at each saved time
+	for j, k := 1, 0; j < len(ts); j++ {
+		for fwd.Steps[k].T1 != ts[j] {
+			k++
+		}
+		save[j-1] = k
+	}
+	out := make([]T, 0, n*len(fwd.Y))
+	for _, y := range fwd.Y {
+		out = append(out, y.Data...)
+	}
+	params := f.Params()
+	in := append([]*nn.Tensor[T]{y0}, params...)
+	sol := &TapeSolution[T]{Steps: fwd.Steps, Stats: fwd.Stats}
+	shape := append([]int{len(fwd.Y)}, y0.Shape...)
+	all := tp.Op(shape, in, func(o []T) { copy(o, out) }, func(gout []T, gin [][]T) {
+		g, err := adjointBackward(ctx, tab, f, params, y0, ts, fwd.Steps, ckpt, save, gout, &set)
+		if err != nil {
+			sol.backErr = fmt.Errorf("ode: the adjoint solve failed: %w", err)
+			for i := range g {
+				g[i] = math.NaN()
+			}
+		}
+		off := 0
+		for i, x := range in {
+			if gin[i] != nil {
+				for j := range x.Data {
+					gin[i][j] += T(g[off+j])
+				}
+			}
+			off += len(x.Data)
+		}
+	})
+	zero := nn.New([]T{0})
+	sol.ErrorReg, sol.StiffReg, sol.BothReg = zero, zero, zero
+	for j := range fwd.Y {
+		j := j
+		sol.Y = append(sol.Y, tp.Op(y0.Shape, []*nn.Tensor[T]{all}, func(o []T) { copy(o, all.Data[j*n:(j+1)*n]) }, func(g []T, gin [][]T) {
+			for i, v := range g {
+				gin[0][j*n+i] += v
+			}
+		}))
+	}
+	// The states of SolveTape's inner tape are not on tp.
+	sol.States = nil
+	return sol, nil
+}
+
+// adjointBackward integrates the augmented system (y, a, g) backwards
+// through the accepted steps and returns (dL/dy0, dL/dtheta...) flat.
+func adjointBackward[T nn.Float](ctx context.Context, tab *Tableau, f ParamField[T], params []*nn.Tensor[T], y0 *nn.Tensor[T], ts []float64,
+	steps []StepInfo, ckpt [][]float64, save []int, gout []T, set *Settings) ([]float64, error) {
+	n := len(y0.Data)
+	np := 0
+	for _, p := range params {
+		np += len(p.Data)
+	}
+	// Each parameter's gradient buffer is borrowed for the products and
+	// restored: the outer backward pass accumulates into it.
+	kept := make([][]T, len(params))
+	for i, p := range params {
+		kept[i] = append([]T(nil), p.Grad...)
+	}
+	defer func() {
+		for i, p := range params {
+			copy(p.Grad, kept[i])
+		}
+	}()
+	tp := nn.NewTape[T]()
+	yv := nn.Param(make([]T, n), y0.Shape...)
+	av := nn.New(make([]T, n), y0.Shape...)
+	aug := func(dz []float64, t float64, z []float64) {
+		tp.Reset()
+		for i := 0; i < n; i++ {
+			yv.Data[i], av.Data[i] = T(z[i]), T(z[n+i])
+		}
+		yv.ZeroGrad()
+		for _, p := range params {
+			p.ZeroGrad()
+		}
+		fy := f.Eval(tp, yv, nn.New([]T{T(t)}))
+		tp.Backward(tp.Sum(tp.Mul(fy, av)))
+		for i := 0; i < n; i++ {
+			dz[i] = float64(fy.Data[i])
+			dz[n+i] = -float64(yv.Grad[i])
+		}
+		off := 2 * n
+		for _, p := range params {
+			for j, v := range p.Grad {
+				dz[off+j] = -float64(v)
+			}
+			off += len(p.Data)
+		}
+	}
+	z := make([]float64, 2*n+np)
+	e := NewExplicit(tab, aug, set)
+	next := len(save) - 1
+	for k := len(steps) - 1; k >= 0; k-- {
+		copy(z[:n], ckpt[k])
+		for next >= 0 && save[next] == k {
+			for i := 0; i < n; i++ {
+				z[n+i] += float64(gout[next*n+i])
+			}
+			next--
+		}
+		if err := e.Init(steps[k].T1, z, steps[k].T0); err != nil {
+			return make([]float64, n+np), err
+		}
+		for !e.Done() {
+			if err := ctx.Err(); err != nil {
+				return make([]float64, n+np), err
+			}
+			if _, err := e.Step(); err != nil {
+				return make([]float64, n+np), err
+			}
+		}
+		_, zt := e.State()
+		copy(z, zt)
+	}
+	out := make([]float64, n+np)
+	if ctx.Err() != nil {
+		return out, ctx.Err()
+	}
+	copy(out, z[n:2*n])
+	copy(out[n:], z[2*n:])
+	return out, nil
 }

@@ -45,6 +45,7 @@ type nodeConfig struct {
 	Task      *choice[string]             `json:"task"`
 	Reg       *choice[nodeReg]            `json:"reg"`
 	Sampling  *choice[bool]               `json:"sampling"`
+	Adjoint   *choice[bool]               `json:"adjoint"`
 	Lambda    float64                     `json:"lambda"`
 	LambdaEnd float64                     `json:"lambda_end"`
 	Epochs    int                         `json:"epochs"`
@@ -65,7 +66,8 @@ type nodeConfig struct {
 
 func newNodeConfig() *nodeConfig {
 	return &nodeConfig{Task: newChoice("task", "fmnist", nodeTaskTable...), Reg: newChoice("reg", "none", nodeRegTable...),
-		Schedule: newChoice("schedule", "constant", scheduleTable...), Sampling: newChoice("sampling", "unbiased", samplingTable...)}
+		Schedule: newChoice("schedule", "constant", scheduleTable...), Sampling: newChoice("sampling", "unbiased", samplingTable...),
+		Adjoint: newChoice("adjoint", "discrete", option[bool]{"discrete", false}, option[bool]{"continuous", true})}
 }
 
 const fmnistDir = "/usr/share/datasets/fashion-mnist"
@@ -90,6 +92,7 @@ prediction and training times.`,
 	fs.Var(c.Task, "task", "fmnist or spiral")
 	fs.Var(c.Reg, "reg", "regulariser: "+c.Reg.Names())
 	fs.Var(c.Sampling, "sampling", "local regularisers: unbiased (a uniform time, made a stop of the solve) or biased (an accepted step's time)")
+	fs.Var(c.Adjoint, "adjoint", "discrete (reverse mode through every step; all regularisers) or continuous (the adjoint ODE solved backwards from per-step checkpoints: less memory; none and the local regularisers)")
 	fs.Float64Var(&c.Lambda, "lambda", 0, "regulariser weight at the first epoch (0: the papers': error 100, stiff 0.1, both 10, local-error 2.5, local-stiff 0.1)")
 	fs.Float64Var(&c.LambdaEnd, "lambda-end", 0, "weight at the last epoch, reached by exponential decay (0: error 10, local-error 1, others constant)")
 	fs.IntVar(&c.Epochs, "epochs", 0, "epochs (0: fmnist 10, spiral 300)")
@@ -143,6 +146,9 @@ prediction and training times.`,
 	if c.Epochs < 1 || c.Batch < 1 || !(c.LR > 0) || !(c.Tol > 0) || c.Hidden < 0 || c.TrainN < 0 || c.TestN < 0 || c.Lambda < 0 || c.LambdaEnd < 0 {
 		return usageErr("--epochs %d, --batch %d, --lr %g, --tol %g, --hidden %d, --train-samples %d, --test-samples %d, --lambda %g, --lambda-end %g: want positive (sizes and lambdas >= 0)",
 			c.Epochs, c.Batch, c.LR, c.Tol, c.Hidden, c.TrainN, c.TestN, c.Lambda, c.LambdaEnd)
+	}
+	if r := c.Reg.Get(); c.Adjoint.Get() && (r == regError || r == regStiff || r == regBoth) {
+		return usageErr("--reg %s needs --adjoint discrete: the global regularisers differentiate the solver's internals", c.Reg)
 	}
 	return nodeRun(c, []string{c.Out}, stdout, stderr)
 }
@@ -229,6 +235,9 @@ func (m *nodeModel[T]) Eval(tp *nn.Tape[T], y, t *nn.Tensor[T]) *nn.Tensor[T] {
 	return m.f.Eval(tp, y, t)
 }
 
+// Params implements ode.ParamField: the dynamics' parameters.
+func (m *nodeModel[T]) Params() []*nn.Tensor[T] { return m.f.Params() }
+
 func (m *nodeModel[T]) params() []nn.Named[T] {
 	var ps []nn.Named[T]
 	for l := range m.f.W {
@@ -306,7 +315,13 @@ func (t *nodeTask[T]) forward(tp *nn.Tape[T], x *nn.Tensor[T]) (*ode.TapeSolutio
 // forwardAt solves through the times ts (the task's, with one more at
 // index extra when extra > 0).
 func (t *nodeTask[T]) forwardAt(tp *nn.Tape[T], x *nn.Tensor[T], ts []float64, extra int) (*ode.TapeSolution[T], *nn.Tensor[T], error) {
-	sol, err := ode.SolveTape(t.ctx, tp, ode.Tsit5, t.m, x, ts, t.set)
+	solve := ode.SolveTape[T]
+	if t.c.Adjoint.Get() && !tp.NoGrad() {
+		solve = func(ctx context.Context, tp *nn.Tape[T], tab *ode.Tableau, f ode.Field[T], y0 *nn.Tensor[T], ts []float64, s *ode.Settings) (*ode.TapeSolution[T], error) {
+			return ode.SolveAdjoint(ctx, tp, tab, t.m, y0, ts, s)
+		}
+	}
+	sol, err := solve(t.ctx, tp, ode.Tsit5, t.m, x, ts, t.set)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -148,3 +148,27 @@ func TestNodeResumesAfterSIGTERM(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeAdjoints: the continuous adjoint trains the classifier as the
+// discrete one does (same accuracy on separable data) and refuses the
+// global regularisers.
+func TestNodeAdjoints(t *testing.T) {
+	dir := t.TempDir()
+	fakeFashion(t, dir, 100, 50)
+	var acc [2]float64
+	for i, adj := range []string{"discrete", "continuous"} {
+		code, out, errs := sim(t, "node", "--task", "fmnist", "--data", dir, "--hidden", "8", "--epochs", "3", "--batch", "20",
+			"--lr", "0.01", "--tol", "1e-5", "--float64", "--adjoint", adj, "--reg", "local-error", "--out", filepath.Join(dir, adj+".h5"), "--json")
+		require.Equal(t, 0, code, errs)
+		var s nodeSummary
+		require.NoError(t, json.Unmarshal([]byte(out), &s))
+		acc[i] = s.Accuracy
+	}
+	if acc[0] < 0.9 || acc[1] < 0.9 {
+		t.Errorf("accuracy discrete %g, continuous %g", acc[0], acc[1])
+	}
+	code, _, errs := sim(t, "node", "--task", "spiral", "--adjoint", "continuous", "--reg", "error", "--out", filepath.Join(dir, "x.h5"))
+	if code != 2 || !strings.Contains(errs, "--adjoint discrete") {
+		t.Errorf("continuous with the global regulariser: exit %d, %q", code, errs)
+	}
+}

@@ -48,13 +48,15 @@ type TapeSolution[T nn.Float] struct {
 func (s *TapeSolution[T]) BackwardErr() error { return s.backErr }
 
 // SolveTape integrates the neural ODE dy/dt = f(y, t) from y0 at ts[0]
-// through the times ts (monotone; the state at each is returned) with an
-// explicit tableau and the settings of Solve, recording every operation
-// on tp: a backward pass from any function of the returned states and
-// regularisers is the discrete adjoint (discretise, then optimise). The
-// integrator is the one of Explicit: the same tableau, error norm, PI
-// (or I) controller and first-step choice, and the steps land on every
-// time of ts. Everything the controller computes from the stages is
+// to the last of the times ts (monotone; the state at each later one is
+// returned) with an explicit tableau and the settings of Solve, recording
+// every operation on tp: a backward pass from any function of the
+// returned states and regularisers is the discrete adjoint (discretise,
+// then optimise). The integrator is the one of Explicit: the same
+// tableau, error norm, PI (or I) controller and first-step choice. The
+// states at intermediate times come from the method's own interpolant on
+// the tape, as Solve's (and OrdinaryDiffEq's saveat): they do not change
+// the steps (Tsit5 has one; other methods take two times only). Everything the controller computes from the stages is
 // differentiated: the error estimates, the step sizes they choose (also
 // after rejected attempts, whose stages stay on the tape), and the times
 // the field sees, so the gradient is that of the whole adaptive solve;
@@ -85,6 +87,9 @@ func SolveTape[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau, f 
 	fixed, err := set.prepare(tab, ts[0], ts[len(ts)-1])
 	if err != nil {
 		return nil, err
+	}
+	if len(ts) > 2 && tab.interpD == nil {
+		return nil, fmt.Errorf("ode: SolveTape saves at intermediate times with the method's interpolant, which %s lacks here (use Tsit5, or solve interval by interval)", tab.Name)
 	}
 	if err := y0.Check(); err != nil {
 		return nil, fmt.Errorf("ode: y0: %w", err)
@@ -166,8 +171,8 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 	errOld := sv.scalar(sv.ctl.errOld) // the last accepted EEst (floored)
 	var errTerms, stiffTerms []*nn.Tensor[T]
 	ks := make([]*nn.Tensor[T], st)
-	for seg := 1; seg < len(ts); seg++ {
-		t1 := ts[seg]
+	t1, next := ts[len(ts)-1], 1
+	{
 		for tv != t1 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -228,6 +233,7 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 					stiffTerms = append(stiffTerms, tp.Scale(eig, T(1/tab.Stability)))
 				}
 			}
+			yPrev, tPrev := y, tT
 			y = y1
 			if last {
 				tv, tT = t1, sv.scalar(t1)
@@ -238,6 +244,15 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 			info.T1 = tv
 			sol.Steps = append(sol.Steps, info)
 			sol.States = append(sol.States, y)
+			// The saved times in this step: its end, or the interpolant.
+			for next < len(ts) && (ts[next]-tv)*sv.dir <= 0 {
+				if ts[next] == tv {
+					sol.Y = append(sol.Y, y)
+				} else {
+					sol.Y = append(sol.Y, sv.interpolate(yPrev, tPrev, hT, ks, ts[next]))
+				}
+				next++
+			}
 			sv.stats.Accepted++
 			if tab.FSAL {
 				k0 = ks[st-1]
@@ -249,7 +264,6 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 				hv = math.Abs(float64(hT.Data[0]))
 			}
 		}
-		sol.Y = append(sol.Y, y)
 	}
 	sol.Stats = sv.stats
 	sol.ErrorReg, sol.StiffReg, sol.BothReg = sv.scalar(0), sv.scalar(0), sv.scalar(0)
@@ -327,6 +341,54 @@ func fill[T nn.Float](n int, v float64) []T {
 		out[i] = T(v)
 	}
 	return out
+}
+
+// interpolate records the method's dense output at time s inside the
+// step of size h from (t, y) with stages ks: y + h sum_i w_i(theta) k_i,
+// theta = (s - t) / h, differentiated in y, the stages, h and t.
+func (sv *tapeSolve[T]) interpolate(y, t, h *nn.Tensor[T], ks []*nn.Tensor[T], s float64) *nn.Tensor[T] {
+	tab := sv.tab
+	st := tab.Stages()
+	hv, tv := float64(h.Data[0]), float64(t.Data[0])
+	th := (s - tv) / hv
+	w, dw := make([]float64, st), make([]float64, st)
+	tab.interp(w, th)
+	tab.interpD(dw, th)
+	ks = append([]*nn.Tensor[T](nil), ks...)
+	in := append([]*nn.Tensor[T]{y, t, h}, ks...)
+	return sv.tp.Op(y.Shape, in, func(out []T) {
+		copy(out, y.Data)
+		for i, k := range ks {
+			if w[i] != 0 {
+				axpyT(T(hv*w[i]), k.Data, out)
+			}
+		}
+	}, func(g []T, gin [][]T) {
+		if gin[0] != nil {
+			axpyT(1, g, gin[0])
+		}
+		var gt, gh float64
+		for i, k := range ks {
+			if gk := gin[3+i]; gk != nil && w[i] != 0 {
+				axpyT(T(hv*w[i]), g, gk)
+			}
+			if gin[1] == nil && gin[2] == nil {
+				continue
+			}
+			var d float64
+			for j, v := range k.Data {
+				d += float64(v) * float64(g[j])
+			}
+			gh += (w[i] - th*dw[i]) * d
+			gt -= dw[i] * d
+		}
+		if gin[1] != nil {
+			gin[1][0] += T(gt)
+		}
+		if gin[2] != nil {
+			gin[2][0] += T(gh)
+		}
+	})
 }
 
 // sub returns a - b of one-element tensors.
@@ -625,7 +687,8 @@ type ParamField[T nn.Float] interface {
 // are integrated backwards with the state, by the same tableau and
 // tolerances, one accepted forward step at a time from the state saved at
 // its end (a backsolve adjoint with a checkpoint per step, which keeps
-// its error from growing over the interval). Memory is the states at the
+// its error from growing over the interval), the loss's gradients added
+// to a at the saved times. Memory is the states at the
 // accepted steps, not the stages and activations the discrete adjoint
 // keeps; the gradient agrees with the discrete one to the tolerances.
 // The regularisers of the solution are zero: the global ones need the
@@ -653,9 +716,9 @@ func SolveAdjoint[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau,
 			ckpt[i][j] = float64(v)
 		}
 	}
-	save := make([]int, len(ts)-1) // the step ending at each saved time
+	save := make([]int, len(ts)-1) // the step holding each saved time
 	for j, k := 1, 0; j < len(ts); j++ {
-		for fwd.Steps[k].T1 != ts[j] {
+		for (fwd.Steps[k].T1-ts[j])*math.Copysign(1, ts[len(ts)-1]-ts[0]) < 0 {
 			k++
 		}
 		save[j-1] = k
@@ -749,28 +812,42 @@ func adjointBackward[T nn.Float](ctx context.Context, tab *Tableau, f ParamField
 	}
 	z := make([]float64, 2*n+np)
 	e := NewExplicit(tab, aug, set)
-	next := len(save) - 1
-	for k := len(steps) - 1; k >= 0; k-- {
-		copy(z[:n], ckpt[k])
-		for next >= 0 && save[next] == k {
-			for i := 0; i < n; i++ {
-				z[n+i] += float64(gout[next*n+i])
-			}
-			next--
+	fail := func(err error) ([]float64, error) { return make([]float64, n+np), err }
+	integrate := func(from, to float64) error {
+		if from == to {
+			return nil
 		}
-		if err := e.Init(steps[k].T1, z, steps[k].T0); err != nil {
-			return make([]float64, n+np), err
+		if err := e.Init(from, z, to); err != nil {
+			return err
 		}
 		for !e.Done() {
 			if err := ctx.Err(); err != nil {
-				return make([]float64, n+np), err
+				return err
 			}
 			if _, err := e.Step(); err != nil {
-				return make([]float64, n+np), err
+				return err
 			}
 		}
 		_, zt := e.State()
 		copy(z, zt)
+		return nil
+	}
+	next := len(save) - 1
+	for k := len(steps) - 1; k >= 0; k-- {
+		copy(z[:n], ckpt[k])
+		t := steps[k].T1
+		for ; next >= 0 && save[next] == k; next-- {
+			if err := integrate(t, ts[next+1]); err != nil {
+				return fail(err)
+			}
+			t = ts[next+1]
+			for i := 0; i < n; i++ {
+				z[n+i] += float64(gout[next*n+i])
+			}
+		}
+		if err := integrate(t, steps[k].T0); err != nil {
+			return fail(err)
+		}
 	}
 	out := make([]float64, n+np)
 	if ctx.Err() != nil {

@@ -19,6 +19,9 @@ type Tableau struct {
 	// with y(t0 + theta h) = y0 + h sum_i b_i(theta) k_i; nil means cubic
 	// Hermite interpolation between the step's end points.
 	interp func(w []float64, theta float64)
+	// interpD gives the derivatives of interp's weights in theta (for a
+	// differentiated dense output); nil when not written.
+	interpD func(w []float64, theta float64)
 	// Stability is the size of the stability region along the negative
 	// real axis, for the stiffness estimate (0 when unknown).
 	Stability float64
@@ -80,7 +83,7 @@ var Tsit5 = &Tableau{Name: "Tsit5",
 	B: []float64{0.09646076681806523, 0.01, 0.4798896504144996, 1.379008574103742, -3.290069515436081, 2.324710524099774, 0},
 	E: []float64{-0.00178001105222577714, -0.0008164344596567469, 0.007880878010261995, -0.1447110071732629,
 		0.5823571654525552, -0.45808210592918697, 1. / 66},
-	Order: 5, ErrorOrder: 4, FSAL: true, Stability: 3.5068, interp: tsit5Interp}
+	Order: 5, ErrorOrder: 4, FSAL: true, Stability: 3.5068, interp: tsit5Interp, interpD: tsit5InterpD}
 
 // Vern6 is Verner's "most efficient" 6(5) pair IIIX-65 (Numer. Algorithms
 // 53 (2010) 383-396; coefficients from Verner's published 40-digit
@@ -133,6 +136,19 @@ func tsit5Interp(w []float64, th float64) {
 	w[4] = 37.50931341651104*t2 - 88.1789048947664*t3 + 47.37952196281928*t4
 	w[5] = -27.896526289197286*t2 + 65.09189467479366*t3 - 34.87065786149661*t4
 	w[6] = 1.5*t2 - 4*t3 + 2.5*t4
+}
+
+// tsit5InterpD gives the derivatives in theta of tsit5Interp's weights.
+func tsit5InterpD(w []float64, th float64) {
+	t2 := th * th
+	t3 := t2 * th
+	w[0] = 1 - 2*2.763706197274826*th + 3*2.9132554618219126*t2 - 4*1.0530884977290216*t3
+	w[1] = 2*0.13169999999999998*th - 3*0.2234*t2 + 4*0.1017*t3
+	w[2] = 2*3.9302962368947516*th - 3*5.941033872131505*t2 + 4*2.490627285651253*t3
+	w[3] = -2*12.411077166933676*th + 3*30.33818863028232*t2 - 4*16.548102889244902*t3
+	w[4] = 2*37.50931341651104*th - 3*88.1789048947664*t2 + 4*47.37952196281928*t3
+	w[5] = -2*27.896526289197286*th + 3*65.09189467479366*t2 - 4*34.87065786149661*t3
+	w[6] = 2*1.5*th - 3*4*t2 + 4*2.5*t3
 }
 
 // dp5Dense holds the coefficients of Dormand and Prince's continuous

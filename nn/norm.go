@@ -113,6 +113,7 @@ func (tp *Tape[T]) Concat(axis int, xs ...*Tensor[T]) *Tensor[T] {
 	if len(xs) == 0 {
 		panic("nn: Concat of nothing")
 	}
+	xs = append([]*Tensor[T](nil), xs...) // kept for the backward pass
 	rank := len(xs[0].Shape)
 	if axis < 0 || axis >= rank {
 		panic(fmt.Sprintf("nn: Concat along axis %d of rank-%d tensors", axis, rank))

@@ -508,6 +508,7 @@ func (tp *Tape[T]) LinComb(c []T, xs ...*Tensor[T]) *Tensor[T] {
 	if len(c) != len(xs) || len(xs) == 0 {
 		panic(fmt.Sprintf("nn: LinComb of %d coefficients and %d tensors", len(c), len(xs)))
 	}
+	xs = append([]*Tensor[T](nil), xs...) // the backward pass keeps them; the caller may reuse its slice
 	var in []*Tensor[T]
 	for i, x := range xs {
 		mustSame("LinComb", xs[0], x)

@@ -116,6 +116,7 @@ func (tp *Tape[T]) NoGrad() bool { return tp.noGrad }
 // (nil for an input that needs none). The output needs a gradient when
 // any input does.
 func (tp *Tape[T]) Op(shape []int, in []*Tensor[T], forward func(out []T), backward func(gout []T, gin [][]T)) *Tensor[T] {
+	in = append([]*Tensor[T](nil), in...) // kept for the backward pass
 	y := tp.out(shape, in...)
 	forward(y.Data)
 	tp.record(y, func() {

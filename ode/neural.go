@@ -30,6 +30,9 @@ type TapeSolution[T nn.Float] struct {
 	// code's combined quantity. Scalars (shape []) on the tape; zero
 	// for a method without an error estimate or a stability size.
 	ErrorReg, StiffReg, BothReg *nn.Tensor[T]
+	// KineticReg and JacobianReg are Finlay et al.'s integrals when
+	// TapeOptions.Kinetic asked for them (nil otherwise).
+	KineticReg, JacobianReg *nn.Tensor[T]
 	// Steps describes every accepted step (values), and States holds
 	// the state at the end of each (on the tape): the points the biased
 	// local regulariser samples.
@@ -46,6 +49,28 @@ type TapeSolution[T nn.Float] struct {
 // (its adjoint integration), whose gradients are then NaN: check it after
 // Backward. It is nil for SolveTape.
 func (s *TapeSolution[T]) BackwardErr() error { return s.backErr }
+
+// JVPField is a Field that also gives its Jacobian-vector product
+// (df/dy) v on the tape, for the Jacobian regulariser.
+type JVPField[T nn.Float] interface {
+	Field[T]
+	EvalJVP(tp *nn.Tape[T], y, t, v *nn.Tensor[T]) (f, jv *nn.Tensor[T])
+}
+
+// TapeOptions are SolveTapeWith's choices beyond the integration's.
+type TapeOptions struct {
+	// Kinetic also records the regularisers of Finlay et al., "How to
+	// train your neural ODE" (ICML 2020): the kinetic energy, the
+	// integral of ||f||^2, and the Jacobian's Frobenius norm, the
+	// integral of ||(df/dy) e||^2 with one Gaussian e per solve
+	// (Hutchinson's estimator; the field must be a JVPField), both
+	// averaged over the first axis (the batch). The integrals are the
+	// method's quadrature over the accepted steps (sum of h b_i q(k_i)),
+	// not components of the state, so they do not steer the steps.
+	Kinetic bool
+	// Noise draws e; nil means a source seeded with 1.
+	Noise *rand.Rand
+}
 
 // SolveTape integrates the neural ODE dy/dt = f(y, t) from y0 at ts[0]
 // to the last of the times ts (monotone; the state at each later one is
@@ -68,6 +93,11 @@ func (s *TapeSolution[T]) BackwardErr() error { return s.backErr }
 // fails (a non-finite state, a step underflow, MaxIterations attempts):
 // no gradient exists then.
 func SolveTape[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau, f Field[T], y0 *nn.Tensor[T], ts []float64, s *Settings) (*TapeSolution[T], error) {
+	return SolveTapeWith(ctx, tp, tab, f, y0, ts, s, nil)
+}
+
+// SolveTapeWith is SolveTape with options (nil: none).
+func SolveTapeWith[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau, f Field[T], y0 *nn.Tensor[T], ts []float64, s *Settings, o *TapeOptions) (*TapeSolution[T], error) {
 	var set Settings
 	if s != nil {
 		set = *s
@@ -95,6 +125,21 @@ func SolveTape[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau, f 
 		return nil, fmt.Errorf("ode: y0: %w", err)
 	}
 	sv := &tapeSolve[T]{tp: tp, tab: tab, f: f, set: &set, dir: dir, fixed: fixed, ctl: newController(tab, set.Controller)}
+	if o != nil && o.Kinetic {
+		jf, ok := f.(JVPField[T])
+		if !ok {
+			return nil, fmt.Errorf("ode: the kinetic regularisers need a field with a Jacobian-vector product (JVPField)")
+		}
+		rnd := o.Noise
+		if rnd == nil {
+			rnd = rand.New(rand.NewPCG(1, 1))
+		}
+		sv.jf = jf
+		sv.noise = nn.Zeros[T](y0.Shape...)
+		for i := range sv.noise.Data {
+			sv.noise.Data[i] = T(rnd.NormFloat64())
+		}
+	}
 	return sv.run(ctx, y0, ts)
 }
 
@@ -108,6 +153,29 @@ type tapeSolve[T nn.Float] struct {
 	fixed bool
 	ctl   controller
 	stats Stats
+
+	jf    JVPField[T]  // set for the kinetic regularisers
+	noise *nn.Tensor[T] // their Hutchinson vector
+}
+
+// stage evaluates f at a stage and, with the kinetic regularisers, the
+// batch means of ||f||^2 and ||(df/dy) e||^2 (nil otherwise).
+func (sv *tapeSolve[T]) stage(y, t *nn.Tensor[T]) (k, qk, qj *nn.Tensor[T], err error) {
+	if sv.jf == nil {
+		k, err = sv.eval(y, t)
+		return k, nil, nil, err
+	}
+	k, jv := sv.jf.EvalJVP(sv.tp, y, t, sv.noise)
+	sv.stats.FEvals++
+	if k, err = sv.check(k, y, t); err != nil {
+		return nil, nil, nil, err
+	}
+	b := T(1)
+	if len(y.Shape) > 1 {
+		b = T(y.Shape[0])
+	}
+	tp := sv.tp
+	return k, tp.Scale(tp.Sum(tp.Square(k)), 1/b), tp.Scale(tp.Sum(tp.Square(jv)), 1/b), nil
 }
 
 func (sv *tapeSolve[T]) scalar(v float64) *nn.Tensor[T] { return nn.New([]T{T(v)}) }
@@ -115,6 +183,11 @@ func (sv *tapeSolve[T]) scalar(v float64) *nn.Tensor[T] { return nn.New([]T{T(v)
 func (sv *tapeSolve[T]) eval(y, t *nn.Tensor[T]) (*nn.Tensor[T], error) {
 	k := sv.f.Eval(sv.tp, y, t)
 	sv.stats.FEvals++
+	return sv.check(k, y, t)
+}
+
+// check reports a field value of the wrong size or not finite.
+func (sv *tapeSolve[T]) check(k, y, t *nn.Tensor[T]) (*nn.Tensor[T], error) {
 	if len(k.Data) != len(y.Data) {
 		return nil, fmt.Errorf("ode: the field returned %d values for a state of %d", len(k.Data), len(y.Data))
 	}
@@ -157,7 +230,7 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 	sol := &TapeSolution[T]{}
 	y, tv := y0, ts[0]
 	tT := sv.scalar(tv)
-	k0, err := sv.eval(y, tT)
+	k0, qk0, qj0, err := sv.stage(y, tT)
 	if err != nil {
 		return nil, err
 	}
@@ -169,8 +242,9 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 	}
 	hT := sv.scalar(sv.dir * hv)       // the signed step, on the tape
 	errOld := sv.scalar(sv.ctl.errOld) // the last accepted EEst (floored)
-	var errTerms, stiffTerms []*nn.Tensor[T]
+	var errTerms, stiffTerms, kinTerms, jacTerms []*nn.Tensor[T]
 	ks := make([]*nn.Tensor[T], st)
+	qks, qjs := make([]*nn.Tensor[T], st), make([]*nn.Tensor[T], st)
 	t1, next := ts[len(ts)-1], 1
 	{
 		for tv != t1 {
@@ -188,13 +262,13 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 				hT = sv.scalar(sv.dir * h) // capped by DtMax: a constant
 			}
 			hs := sv.dir * h
-			ks[0] = k0
+			ks[0], qks[0], qjs[0] = k0, qk0, qj0
 			var g, gPrev *nn.Tensor[T]
 			for i := 1; i < st; i++ {
 				gPrev = g
 				g = sv.stageSum(y, hT, tab.A[i], ks[:i])
 				ti := tp.LinComb([]T{1, T(tab.C[i])}, tT, hT)
-				if ks[i], err = sv.eval(g, ti); err != nil {
+				if ks[i], qks[i], qjs[i], err = sv.stage(g, ti); err != nil {
 					return nil, err
 				}
 			}
@@ -254,9 +328,14 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 				next++
 			}
 			sv.stats.Accepted++
+			if sv.jf != nil {
+				// The quadrature of the kinetic integrals over the step.
+				kinTerms = append(kinTerms, tp.Scale(tp.ScaleBy(tp.LinComb(coefs[T](tab.B), qks...), hT), T(sv.dir)))
+				jacTerms = append(jacTerms, tp.Scale(tp.ScaleBy(tp.LinComb(coefs[T](tab.B), qjs...), hT), T(sv.dir)))
+			}
 			if tab.FSAL {
-				k0 = ks[st-1]
-			} else if k0, err = sv.eval(y, tT); err != nil {
+				k0, qk0, qj0 = ks[st-1], qks[st-1], qjs[st-1]
+			} else if k0, qk0, qj0, err = sv.stage(y, tT); err != nil {
 				return nil, err
 			}
 			if !sv.fixed {
@@ -274,6 +353,10 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 	}
 	if len(stiffTerms) > 0 {
 		sol.StiffReg = maxOf(tp, stiffTerms)
+	}
+	if sv.jf != nil {
+		sol.KineticReg = tp.LinComb(fill[T](len(kinTerms), 1), kinTerms...)
+		sol.JacobianReg = tp.LinComb(fill[T](len(jacTerms), 1), jacTerms...)
 	}
 	return sol, nil
 }
@@ -333,6 +416,14 @@ func axpyT[T nn.Float](a T, x, y []T) {
 	for i, v := range x {
 		y[i] += a * v
 	}
+}
+
+func coefs[T nn.Float](c []float64) []T {
+	out := make([]T, len(c))
+	for i, v := range c {
+		out[i] = T(v)
+	}
+	return out
 }
 
 func fill[T nn.Float](n int, v float64) []T {
@@ -591,18 +682,7 @@ func (m *TimeMLP[T]) Eval(tp *nn.Tape[T], y, t *nn.Tensor[T]) *nn.Tensor[T] {
 	if len(y.Shape) != 2 {
 		panic(fmt.Sprintf("ode: TimeMLP of a state of shape %v, want [batch, n]", y.Shape))
 	}
-	bs := y.Shape[0]
-	col := tp.Op([]int{bs, 1}, []*nn.Tensor[T]{t}, func(out []T) {
-		for i := range out {
-			out[i] = t.Data[0]
-		}
-	}, func(gout []T, gin [][]T) {
-		var s T
-		for _, g := range gout {
-			s += g
-		}
-		gin[0][0] += s
-	})
+	col := m.timeColumn(tp, t, y.Shape[0])
 	h := y
 	for l := range m.W {
 		h = tp.Linear(tp.Concat(1, h, col), m.W[l], m.B[l])
@@ -856,4 +936,39 @@ func adjointBackward[T nn.Float](ctx context.Context, tab *Tableau, f ParamField
 	copy(out, z[n:2*n])
 	copy(out[n:], z[2*n:])
 	return out, nil
+}
+
+// timeColumn records t as a [bs, 1] column.
+func (m *TimeMLP[T]) timeColumn(tp *nn.Tape[T], t *nn.Tensor[T], bs int) *nn.Tensor[T] {
+	return tp.Op([]int{bs, 1}, []*nn.Tensor[T]{t}, func(out []T) {
+		for i := range out {
+			out[i] = t.Data[0]
+		}
+	}, func(gout []T, gin [][]T) {
+		var s T
+		for _, g := range gout {
+			s += g
+		}
+		gin[0][0] += s
+	})
+}
+
+// EvalJVP returns f(y, t) and its Jacobian-vector product (df/dy) v by
+// forward-mode propagation on the tape (exact, and differentiable).
+func (m *TimeMLP[T]) EvalJVP(tp *nn.Tape[T], y, t, v *nn.Tensor[T]) (f, jv *nn.Tensor[T]) {
+	bs := y.Shape[0]
+	col := m.timeColumn(tp, t, bs)
+	zero := nn.Zeros[T](bs, 1) // v has no time component
+	h, dh := y, v
+	for l := range m.W {
+		z := tp.Linear(tp.Concat(1, h, col), m.W[l], m.B[l])
+		dz := tp.Linear(tp.Concat(1, dh, zero), m.W[l], nil)
+		if l+1 < len(m.W) || m.OutTanh {
+			h = tp.Tanh(z)
+			dh = tp.Mul(tp.AddScalar(tp.Scale(tp.Square(h), -1), 1), dz)
+		} else {
+			h, dh = z, dz
+		}
+	}
+	return h, dh
 }

@@ -29,11 +29,12 @@ const (
 	regBoth
 	regLocalError
 	regLocalStiff
+	regKinetic
 )
 
 var (
 	nodeRegTable = []option[nodeReg]{{"none", regNone}, {"error", regError}, {"stiff", regStiff}, {"both", regBoth},
-		{"local-error", regLocalError}, {"local-stiff", regLocalStiff}}
+		{"local-error", regLocalError}, {"local-stiff", regLocalStiff}, {"kinetic", regKinetic}}
 	samplingTable = []option[bool]{{"unbiased", false}, {"biased", true}}
 	nodeTaskTable = []option[string]{{"fmnist", "fmnist"}, {"spiral", "spiral"}}
 )
@@ -93,7 +94,7 @@ prediction and training times.`,
 	fs.Var(c.Reg, "reg", "regulariser: "+c.Reg.Names())
 	fs.Var(c.Sampling, "sampling", "local regularisers: unbiased (a uniform time, made a stop of the solve) or biased (an accepted step's time)")
 	fs.Var(c.Adjoint, "adjoint", "discrete (reverse mode through every step; all regularisers) or continuous (the adjoint ODE solved backwards from per-step checkpoints: less memory; none and the local regularisers)")
-	fs.Float64Var(&c.Lambda, "lambda", 0, "regulariser weight at the first epoch (0: the papers': error 100, stiff 0.1, both 10, local-error 2.5, local-stiff 0.1)")
+	fs.Float64Var(&c.Lambda, "lambda", 0, "regulariser weight at the first epoch (0: the papers': error 100, stiff 0.1, both 10, local-error 2.5, local-stiff 0.1, kinetic 0.01 on each term)")
 	fs.Float64Var(&c.LambdaEnd, "lambda-end", 0, "weight at the last epoch, reached by exponential decay (0: error 10, local-error 1, others constant)")
 	fs.IntVar(&c.Epochs, "epochs", 0, "epochs (0: fmnist 10, spiral 300)")
 	fs.IntVar(&c.Batch, "batch", 512, "batch size (spiral: one trajectory)")
@@ -147,7 +148,7 @@ prediction and training times.`,
 		return usageErr("--epochs %d, --batch %d, --lr %g, --tol %g, --hidden %d, --train-samples %d, --test-samples %d, --lambda %g, --lambda-end %g: want positive (sizes and lambdas >= 0)",
 			c.Epochs, c.Batch, c.LR, c.Tol, c.Hidden, c.TrainN, c.TestN, c.Lambda, c.LambdaEnd)
 	}
-	if r := c.Reg.Get(); c.Adjoint.Get() && (r == regError || r == regStiff || r == regBoth) {
+	if r := c.Reg.Get(); c.Adjoint.Get() && (r == regError || r == regStiff || r == regBoth || r == regKinetic) {
 		return usageErr("--reg %s needs --adjoint discrete: the global regularisers differentiate the solver's internals", c.Reg)
 	}
 	return nodeRun(c, []string{c.Out}, stdout, stderr)
@@ -193,7 +194,7 @@ func resumeConfig(path string, fs *flag.FlagSet, fresh func() any, ok func(any) 
 func (c *nodeConfig) lambda() (first, last float64) {
 	first, last = c.Lambda, c.LambdaEnd
 	if first == 0 {
-		first = map[nodeReg]float64{regError: 100, regStiff: 0.1, regBoth: 10, regLocalError: 2.5, regLocalStiff: 0.1}[c.Reg.Get()]
+		first = map[nodeReg]float64{regError: 100, regStiff: 0.1, regBoth: 10, regLocalError: 2.5, regLocalStiff: 0.1, regKinetic: 0.01}[c.Reg.Get()]
 	}
 	if last == 0 {
 		last = first
@@ -235,6 +236,16 @@ func (m *nodeModel[T]) Eval(tp *nn.Tape[T], y, t *nn.Tensor[T]) *nn.Tensor[T] {
 	return m.f.Eval(tp, y, t)
 }
 
+// EvalJVP implements ode.JVPField.
+func (m *nodeModel[T]) EvalJVP(tp *nn.Tape[T], y, t, v *nn.Tensor[T]) (*nn.Tensor[T], *nn.Tensor[T]) {
+	if m.cube {
+		y2 := tp.Mul(y, y)
+		v = tp.Mul(tp.Scale(y2, 3), v)
+		y = tp.Mul(y2, y)
+	}
+	return m.f.EvalJVP(tp, y, t, v)
+}
+
 // Params implements ode.ParamField: the dynamics' parameters.
 func (m *nodeModel[T]) Params() []*nn.Tensor[T] { return m.f.Params() }
 
@@ -258,6 +269,7 @@ type nodeTask[T nn.Float] struct {
 	ts     []float64
 	reg    nodeReg
 	lam    float64 // this epoch's regulariser weight
+	noise  *rand.Rand
 	epoch  int
 	l0, l1 float64
 
@@ -285,7 +297,7 @@ func (t *nodeTask[T]) SetEpoch(e, epochs int) {
 }
 
 // regTerm returns the regulariser of a solve.
-func (t *nodeTask[T]) regTerm(sol *ode.TapeSolution[T]) *nn.Tensor[T] {
+func (t *nodeTask[T]) regTerm(tp *nn.Tape[T], sol *ode.TapeSolution[T]) *nn.Tensor[T] {
 	switch t.reg {
 	case regError:
 		return sol.ErrorReg
@@ -293,6 +305,8 @@ func (t *nodeTask[T]) regTerm(sol *ode.TapeSolution[T]) *nn.Tensor[T] {
 		return sol.StiffReg
 	case regBoth:
 		return sol.BothReg
+	case regKinetic:
+		return tp.Add(sol.KineticReg, sol.JacobianReg)
 	}
 	return nil
 }
@@ -321,6 +335,12 @@ func (t *nodeTask[T]) forwardAt(tp *nn.Tape[T], x *nn.Tensor[T], ts []float64, e
 			return ode.SolveAdjoint(ctx, tp, tab, t.m, y0, ts, s)
 		}
 	}
+	if t.reg == regKinetic && !tp.NoGrad() {
+		noise := t.noise
+		solve = func(ctx context.Context, tp *nn.Tape[T], tab *ode.Tableau, f ode.Field[T], y0 *nn.Tensor[T], ts []float64, s *ode.Settings) (*ode.TapeSolution[T], error) {
+			return ode.SolveTapeWith(ctx, tp, tab, f, y0, ts, s, &ode.TapeOptions{Kinetic: true, Noise: noise})
+		}
+	}
 	sol, err := solve(t.ctx, tp, ode.Tsit5, t.m, x, ts, t.set)
 	if err != nil {
 		return nil, nil, err
@@ -342,6 +362,7 @@ func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
 	// The local regularisers' randomness comes from the epoch and the
 	// batch's samples, so that a resumed run draws the same times.
 	rnd := rand.New(rand.NewPCG(t.c.Seed^uint64(t.epoch)<<32, uint64(idx[0])*1000003+uint64(len(idx))))
+	t.noise = rnd // the kinetic regulariser's Hutchinson vector too
 	ts, keep := t.ts, -1
 	if local && !t.c.Sampling.Get() {
 		// Unbiased: a uniform time, made a stop of the solve.
@@ -387,7 +408,7 @@ func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
 	} else {
 		loss = t.spiralLoss(tp, sol)
 	}
-	if r := t.regTerm(sol); r != nil && t.lam > 0 {
+	if r := t.regTerm(tp, sol); r != nil && t.lam > 0 {
 		loss = tp.Add(loss, tp.Scale(r, T(t.lam)))
 	}
 	if localReg != nil && t.lam > 0 {

@@ -74,7 +74,7 @@ type nodeSummary struct {
 func TestNodeFashion(t *testing.T) {
 	dir := t.TempDir()
 	fakeFashion(t, dir, 200, 100)
-	for _, reg := range []string{"none", "both"} {
+	for _, reg := range []string{"none", "both", "kinetic"} {
 		log := filepath.Join(dir, reg+".jsonl")
 		code, out, errs := sim(t, "node", "--task", "fmnist", "--data", dir, "--hidden", "8", "--epochs", "4", "--batch", "20",
 			"--lr", "0.01", "--tol", "1e-4", "--reg", reg, "--out", filepath.Join(dir, reg+".h5"), "--log", log, "--json")

@@ -154,7 +154,7 @@ type tapeSolve[T nn.Float] struct {
 	ctl   controller
 	stats Stats
 
-	jf    JVPField[T]  // set for the kinetic regularisers
+	jf    JVPField[T]   // set for the kinetic regularisers
 	noise *nn.Tensor[T] // their Hutchinson vector
 }
 

@@ -34,11 +34,13 @@ func randn32(rnd *rand.Rand, shape ...int) *nn.Tensor[float32] {
 
 // uniformParam is PyTorch's default initialisation of a layer's weight or
 // bias: uniform in +-1/sqrt(fan_in).
-func uniformParam(rnd *rand.Rand, fanIn int, shape ...int) *nn.Tensor[float32] {
-	t := nn.Zeros[float32](shape...)
+// uniformParam returns a parameter of the shape drawn uniformly in
+// +-1/sqrt(fanIn) (PyTorch's default initialisation of linear layers).
+func uniformParam[T nn.Float](rnd *rand.Rand, fanIn int, shape ...int) *nn.Tensor[T] {
+	t := nn.Zeros[T](shape...)
 	bound := 1 / math.Sqrt(float64(fanIn))
 	for i := range t.Data {
-		t.Data[i] = float32((2*rnd.Float64() - 1) * bound)
+		t.Data[i] = T((2*rnd.Float64() - 1) * bound)
 	}
 	return nn.Param(t.Data, shape...)
 }
@@ -49,7 +51,7 @@ func makeNNCase(name string, rnd *rand.Rand) nnCase {
 	switch name {
 	case "conv2d-b8-c32-64x64-k3":
 		x, y := randn32(rnd, 8, 32, 64, 64), randn32(rnd, 8, 32, 64, 64)
-		w, b := uniformParam(rnd, 32*9, 32, 32, 3, 3), uniformParam(rnd, 32*9, 32)
+		w, b := uniformParam[float32](rnd, 32*9, 32, 32, 3, 3), uniformParam[float32](rnd, 32*9, 32)
 		params := []*nn.Tensor[float32]{w, b}
 		return nnCase{name, params, func() {
 			tp.Reset()

@@ -36,7 +36,7 @@ var (
 	nodeRegTable = []option[nodeReg]{{"none", regNone}, {"error", regError}, {"stiff", regStiff}, {"both", regBoth},
 		{"local-error", regLocalError}, {"local-stiff", regLocalStiff}, {"kinetic", regKinetic}}
 	samplingTable = []option[bool]{{"unbiased", false}, {"biased", true}}
-	nodeTaskTable = []option[string]{{"fmnist", "fmnist"}, {"spiral", "spiral"}}
+	nodeTaskTable = []option[string]{{"fmnist", "fmnist"}, {"spiral", "spiral"}, {"latent", "latent"}}
 )
 
 // nodeConfig is the configuration of `simulate node`, stored in the
@@ -84,7 +84,10 @@ mean of EEst*dt + 0.1*stiffness (lambda 10). Tasks: fmnist classifies Fashion-MN
 Debian package dataset-fashion-mnist) with the papers' MNIST model: dynamics 784-H-784 with
 tanh and the time as an input of every layer, integrated over [0, 1], then a linear layer to
 10 classes; spiral fits the cubic spiral dy/dt = (y^3) A (DiffEqFlux's example, 30 points on
-[0, 1.5]) with dynamics 2-H-2 on y^3. Adam at --lr; the checkpoint (--out) is rewritten every
+[0, 1.5]) with dynamics 2-H-2 on y^3; latent is a latent ODE (a GRU encoder reads 20
+irregular observations of a sine wave on [0, 2.5] backwards into the start of 8-dimensional
+dynamics 8-H-8, decoded linearly at 30 irregular times on [0, 5]: interpolation and
+extrapolation; synthetic, seeded). Adam at --lr; the checkpoint (--out) is rewritten every
 epoch and on SIGINT/SIGTERM, --resume continues bit for bit. The summary gives the test
 accuracy (or loss), the evaluations of the dynamics (NFE) per solve at prediction, and the
 prediction and training times.`,
@@ -96,14 +99,14 @@ prediction and training times.`,
 	fs.Var(c.Adjoint, "adjoint", "discrete (reverse mode through every step; all regularisers) or continuous (the adjoint ODE solved backwards from per-step checkpoints: less memory; none and the local regularisers)")
 	fs.Float64Var(&c.Lambda, "lambda", 0, "regulariser weight at the first epoch (0: the papers': error 100, stiff 0.1, both 10, local-error 2.5, local-stiff 0.1, kinetic 0.01 on each term)")
 	fs.Float64Var(&c.LambdaEnd, "lambda-end", 0, "weight at the last epoch, reached by exponential decay (0: error 10, local-error 1, others constant)")
-	fs.IntVar(&c.Epochs, "epochs", 0, "epochs (0: fmnist 10, spiral 300)")
-	fs.IntVar(&c.Batch, "batch", 512, "batch size (spiral: one trajectory)")
-	fs.Float64Var(&c.LR, "lr", 0, "Adam's learning rate (0: fmnist 1e-3, spiral 1e-2)")
+	fs.IntVar(&c.Epochs, "epochs", 0, "epochs (0: fmnist 10, spiral 300, latent 50)")
+	fs.IntVar(&c.Batch, "batch", 0, "batch size (0: fmnist 512, latent 100; spiral: one trajectory)")
+	fs.Float64Var(&c.LR, "lr", 0, "Adam's learning rate (0: fmnist 1e-3, spiral and latent 1e-2)")
 	fs.Var(c.Schedule, "schedule", "learning-rate schedule: "+c.Schedule.Names())
-	fs.Float64Var(&c.Tol, "tol", 0, "relative and absolute tolerance of the solver (0: fmnist the papers' 1.4e-8, spiral 1e-5)")
-	fs.IntVar(&c.Hidden, "hidden", 0, "hidden width of the dynamics (0: fmnist 100, spiral 50)")
-	fs.IntVar(&c.TrainN, "train-samples", 0, "fmnist: the first N training images (0: all 60000)")
-	fs.IntVar(&c.TestN, "test-samples", 0, "fmnist: the first N test images (0: all 10000)")
+	fs.Float64Var(&c.Tol, "tol", 0, "relative and absolute tolerance of the solver (0: fmnist the papers' 1.4e-8, spiral 1e-5, latent 1e-6)")
+	fs.IntVar(&c.Hidden, "hidden", 0, "hidden width of the dynamics (0: fmnist 100, spiral 50, latent 32)")
+	fs.IntVar(&c.TrainN, "train-samples", 0, "fmnist: the first N training images (0: all 60000); latent: series (0: 1000)")
+	fs.IntVar(&c.TestN, "test-samples", 0, "fmnist: the first N test images (0: all 10000); latent: series (0: 200)")
 	fs.BoolVar(&c.Float64, "float64", false, "train in float64 (default float32)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the weights and the shuffling")
 	fs.StringVar(&c.Data, "data", fmnistDir, "folder of the Fashion-MNIST IDX files")
@@ -134,7 +137,10 @@ prediction and training times.`,
 	if c.Out == "" {
 		c.Out = "node-" + c.Task.String() + ".h5"
 	}
-	def := map[string][3]float64{"fmnist": {10, 1e-3, 1.4e-8}, "spiral": {300, 1e-2, 1e-5}}[c.Task.Get()]
+	def := map[string][4]float64{"fmnist": {10, 1e-3, 1.4e-8, 512}, "spiral": {300, 1e-2, 1e-5, 1}, "latent": {50, 1e-2, 1e-6, 100}}[c.Task.Get()]
+	if c.Batch == 0 {
+		c.Batch = int(def[3])
+	}
 	if c.Epochs == 0 {
 		c.Epochs = int(def[0])
 	}
@@ -280,11 +286,19 @@ type nodeTask[T nn.Float] struct {
 	traj         []T
 	nTrain, nDim int
 
+	lat             *latentEncoder[T]
+	latTrain, latTe *latentSeries
+
 	nfeTrain, solves int // evaluations of the dynamics in training solves
 }
 
-func (t *nodeTask[T]) Params() []nn.Named[T] { return t.m.params() }
-func (t *nodeTask[T]) Samples() int          { return t.nTrain }
+func (t *nodeTask[T]) Params() []nn.Named[T] {
+	if t.lat != nil {
+		return append(t.m.params(), t.lat.params()...)
+	}
+	return t.m.params()
+}
+func (t *nodeTask[T]) Samples() int { return t.nTrain }
 
 // SetEpoch implements train.Epocher: the regulariser's weight decays
 // exponentially from l0 to l1 over the epochs.
@@ -351,23 +365,38 @@ func (t *nodeTask[T]) forwardAt(tp *nn.Tape[T], x *nn.Tensor[T], ts []float64, e
 	return sol, tp.Linear(sol.Y[len(sol.Y)-1], t.m.headW, t.m.headB), nil
 }
 
-func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
-	var x *nn.Tensor[T]
-	if t.m.headW != nil {
-		x = t.batch(t.x, idx)
-	} else {
-		x = nn.New(append([]T(nil), t.traj[:t.nDim]...), 1, t.nDim)
+// start returns the initial states of the samples idx (of the test set
+// with test) and the times of the solve.
+func (t *nodeTask[T]) start(tp *nn.Tape[T], idx []int, test bool) (*nn.Tensor[T], []float64) {
+	switch {
+	case t.lat != nil:
+		s := t.latTrain
+		if test {
+			s = t.latTe
+		}
+		return t.lat.encode(tp, s, idx), latentTimes(s, idx)
+	case t.m.headW != nil:
+		x := t.x
+		if test {
+			x = t.xTest
+		}
+		return t.batch(x, idx), t.ts
 	}
+	return nn.New(append([]T(nil), t.traj[:t.nDim]...), 1, t.nDim), t.ts
+}
+
+func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
+	x, ts0 := t.start(tp, idx, false)
 	local := t.reg == regLocalError || t.reg == regLocalStiff
 	// The local regularisers' randomness comes from the epoch and the
 	// batch's samples, so that a resumed run draws the same times.
 	rnd := rand.New(rand.NewPCG(t.c.Seed^uint64(t.epoch)<<32, uint64(idx[0])*1000003+uint64(len(idx))))
 	t.noise = rnd // the kinetic regulariser's Hutchinson vector too
-	ts, keep := t.ts, -1
+	ts, keep := ts0, -1
 	if local && !t.c.Sampling.Get() {
-		// Unbiased: a uniform time, made a stop of the solve.
-		t1 := t.ts[0] + rnd.Float64()*(t.ts[len(t.ts)-1]-t.ts[0])
-		ts, keep = insertTime(t.ts, t1)
+		// Unbiased: a uniform time added to the saved ones.
+		t1 := ts0[0] + rnd.Float64()*(ts0[len(ts0)-1]-ts0[0])
+		ts, keep = insertTime(ts0, t1)
 	}
 	sol, logits, err := t.forwardAt(tp, x, ts, keep)
 	if err != nil {
@@ -378,7 +407,7 @@ func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
 	t.solves++
 	var localReg *nn.Tensor[T]
 	if local {
-		t1, y1 := t.ts[0], x
+		t1, y1 := ts0[0], x
 		if keep >= 0 {
 			t1, y1 = ts[keep], sol.Y[keep-1]
 			sol.Y = append(sol.Y[:keep-1:keep-1], sol.Y[keep:]...)
@@ -388,7 +417,7 @@ func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
 				t1, y1 = sol.Steps[i-1].T1, sol.States[i-1]
 			}
 		}
-		er, sr, nfe, err := ode.LocalStep(t.ctx, tp, ode.Tsit5, t.m, y1, t1, t.ts[len(t.ts)-1], t.set)
+		er, sr, nfe, err := ode.LocalStep(t.ctx, tp, ode.Tsit5, t.m, y1, t1, ts0[len(ts0)-1], t.set)
 		if err != nil {
 			return nn.New([]T{T(math.NaN())})
 		}
@@ -399,13 +428,17 @@ func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
 		}
 	}
 	var loss *nn.Tensor[T]
-	if logits != nil {
+	switch {
+	case t.lat != nil:
+		sum, n := t.lat.latentLoss(tp, t.latTrain, idx, ts0, x, sol.Y)
+		loss = tp.Scale(sum, T(1/float64(n)))
+	case logits != nil:
 		labels := make([]int, len(idx))
 		for k, i := range idx {
 			labels[k] = t.y[i]
 		}
 		loss = tp.CrossEntropy(logits, labels)
-	} else {
+	default:
 		loss = t.spiralLoss(tp, sol)
 	}
 	if r := t.regTerm(tp, sol); r != nil && t.lam > 0 {
@@ -440,17 +473,40 @@ func (t *nodeTask[T]) spiralLoss(tp *nn.Tape[T], sol *ode.TapeSolution[T]) *nn.T
 }
 
 // evaluate returns the test error (1 - accuracy for fmnist, the MSE for
-// spiral), the mean NFE per solve and the seconds, forward only.
+// spiral and latent), the mean NFE per solve and the seconds, forward
+// only.
 func (t *nodeTask[T]) evaluate(ctx context.Context) (errRate, nfe, secs float64, err error) {
 	tp := nn.NewTape[T]()
 	tp.SetNoGrad(true)
 	start := time.Now()
-	if t.m.headW == nil {
+	if t.m.headW == nil && t.lat == nil {
 		sol, _, err := t.forward(tp, nn.New(append([]T(nil), t.traj[:t.nDim]...), 1, t.nDim))
 		if err != nil {
 			return 0, 0, 0, err
 		}
 		return float64(t.spiralLoss(tp, sol).Item()), float64(sol.Stats.FEvals), time.Since(start).Seconds(), nil
+	}
+	if t.lat != nil {
+		var sum float64
+		var count, evals, solves int
+		n := len(t.latTe.obsT)
+		for lo := 0; lo < n; lo += t.c.Batch {
+			if err := ctx.Err(); err != nil {
+				return 0, 0, 0, err
+			}
+			tp.Reset()
+			idx := seq(lo, min(lo+t.c.Batch, n))
+			z0, ts := t.start(tp, idx, true)
+			sol, _, err := t.forwardAt(tp, z0, ts, -1)
+			if err != nil {
+				return 0, 0, 0, err
+			}
+			s, c := t.lat.latentLoss(tp, t.latTe, idx, ts, z0, sol.Y)
+			sum, count = sum+float64(s.Item()), count+c
+			evals += sol.Stats.FEvals
+			solves++
+		}
+		return sum / float64(count), float64(evals) / float64(solves), time.Since(start).Seconds(), nil
 	}
 	n := len(t.yTest)
 	var wrong, evals, solves int
@@ -516,15 +572,7 @@ func newNodeTask[T nn.Float](ctx context.Context, c *nodeConfig) (*nodeTask[T], 
 		}
 		t.nDim, t.nTrain, t.ts = 784, len(t.y), []float64{0, 1}
 		t.m = &nodeModel[T]{f: ode.NewTimeMLP[T](rnd, true, 784, hidden, 784)}
-		bound := 1 / math.Sqrt(784)
-		w, b := make([]T, 10*784), make([]T, 10)
-		for i := range w {
-			w[i] = T((2*rnd.Float64() - 1) * bound)
-		}
-		for i := range b {
-			b[i] = T((2*rnd.Float64() - 1) * bound)
-		}
-		t.m.headW, t.m.headB = nn.Param(w, 10, 784), nn.Param(b, 10)
+		t.m.headW, t.m.headB = uniformParam[T](rnd, 784, 10, 784), uniformParam[T](rnd, 784, 10)
 	case "spiral":
 		if hidden == 0 {
 			hidden = 50
@@ -542,6 +590,21 @@ func newNodeTask[T nn.Float](ctx context.Context, c *nodeConfig) (*nodeTask[T], 
 			t.traj = append(t.traj, T(v))
 		}
 		t.m = &nodeModel[T]{f: ode.NewTimeMLP[T](rnd, false, 2, hidden, 2), cube: true}
+	case "latent":
+		if hidden == 0 {
+			hidden = 32
+		}
+		ntr, nte := c.TrainN, c.TestN
+		if ntr == 0 {
+			ntr = 1000
+		}
+		if nte == 0 {
+			nte = 200
+		}
+		t.latTrain, t.latTe = makeLatent(ntr, c.Seed), makeLatent(nte, c.Seed+1<<40)
+		t.nTrain, t.nDim = ntr, latentDim
+		t.m = &nodeModel[T]{f: ode.NewTimeMLP[T](rnd, false, latentDim, hidden, latentDim)}
+		t.lat = newLatentEncoder[T](rnd)
 	}
 	return t, nil
 }
@@ -646,7 +709,7 @@ func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
 			float64(task.nfeTrain)/float64(max(1, task.solves)), eta.Round(time.Second)))
 	}
 	what := "test error rate"
-	if c.Task.Get() == "spiral" {
+	if c.Task.Get() != "fmnist" {
 		what = "test MSE"
 	}
 	s.OnEpoch = func(e train.Epoch) {
@@ -690,9 +753,12 @@ func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
 	sum := st.summary().set("task", c.Task.String(), "reg", c.Reg.String(), "params", params, "epochs", res.Iterations,
 		"tol", c.Tol, "nfe", nfe, "predict_seconds", predSecs, "train_seconds", res.Epochs[len(res.Epochs)-1].Seconds,
 		"train_nfe_per_solve", float64(task.nfeTrain)/float64(max(1, task.solves)), "seed", c.Seed, "float64", c.Float64)
-	if c.Task.Get() == "fmnist" {
+	switch c.Task.Get() {
+	case "fmnist":
 		sum.set("test_accuracy", 1-testErr, "train_samples", task.nTrain, "test_samples", len(task.yTest))
-	} else {
+	case "latent":
+		sum.set("test_mse", testErr, "train_samples", task.nTrain, "test_samples", len(task.latTe.obsT))
+	default:
 		sum.set("test_mse", testErr)
 	}
 	if task.reg != regNone {
@@ -704,7 +770,7 @@ func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
 		if c.Task.Get() == "fmnist" {
 			fmt.Fprintf(w, "fmnist, reg %s: test accuracy %.4f on %d images; ", c.Reg, 1-testErr, len(task.yTest))
 		} else {
-			fmt.Fprintf(w, "spiral, reg %s: test MSE %.4g; ", c.Reg, testErr)
+			fmt.Fprintf(w, "%s, reg %s: test MSE %.4g; ", c.Task, c.Reg, testErr)
 		}
 		fmt.Fprintf(w, "NFE %.1f per solve at prediction, predicted in %.3g s; trained %d epochs in %.1f s\n", nfe, predSecs, res.Iterations, res.Epochs[len(res.Epochs)-1].Seconds)
 		for _, o := range st.outputs {

@@ -91,7 +91,7 @@ extrapolation; synthetic, seeded). Adam at --lr; the checkpoint (--out) is rewri
 epoch and on SIGINT/SIGTERM, --resume continues bit for bit. The summary gives the test
 accuracy (or loss), the evaluations of the dynamics (NFE) per solve at prediction, and the
 prediction and training times.`,
-		"simulate node --task spiral --epochs 100 --reg error --out spiral.h5\n  simulate node --task fmnist --train-samples 2048 --test-samples 1000 --epochs 1 --batch 256 --tol 1e-5 --out fmnist.h5", stderr)
+		"simulate node --task spiral --reg local-error --out spiral.h5\n  simulate node --task latent --reg error --lambda 1 --epochs 20 --out latent.h5\n  simulate node --task fmnist --train-samples 2048 --test-samples 1000 --epochs 1 --batch 256 --tol 1e-5 --out fmnist.h5", stderr)
 	c.common.register(fs)
 	fs.Var(c.Task, "task", "fmnist or spiral")
 	fs.Var(c.Reg, "reg", "regulariser: "+c.Reg.Names())

@@ -305,9 +305,28 @@ func (tp *Tape[T]) unary(x *Tensor[T], f func(float64) float64, df func(x, y flo
 	return y
 }
 
-// Tanh returns tanh(x) elementwise.
+// Tanh returns tanh(x) element-wise, in parallel (its backward pass too).
 func (tp *Tape[T]) Tanh(x *Tensor[T]) *Tensor[T] {
-	return tp.unary(x, math.Tanh, func(_, y float64) float64 { return 1 - y*y })
+	y := tp.outRaw(x.Shape, x)
+	const grain = 1 << 14
+	parallel.For(len(x.Data), grain, func(lo, hi int) {
+		yv := y.Data[lo:hi]
+		for i, v := range x.Data[lo:hi] {
+			yv[i] = T(math.Tanh(float64(v)))
+		}
+	})
+	tp.record(y, func() {
+		if y.Grad != nil && x.needGrad {
+			g := tp.grad(x)
+			parallel.For(len(g), grain, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					yi := y.Data[i]
+					g[i] += y.Grad[i] * (1 - yi*yi)
+				}
+			})
+		}
+	})
+	return y
 }
 
 // Sin returns sin(x) elementwise.

@@ -309,7 +309,12 @@ func nextStep(st Stats, set *Settings, t, t1, dir, h float64) (float64, bool, er
 	if st.Accepted+st.Rejected >= set.MaxIterations {
 		return 0, false, &Error{T: t, Kind: TooManySteps, Msg: fmt.Sprintf("%d steps taken, the MaxIterations cap", set.MaxIterations)}
 	}
-	h = math.Min(math.Min(h, set.DtMax), math.Abs(t1-t))
+	h = math.Min(h, set.DtMax)
+	if rest := math.Abs(t1 - t); rest <= h*(1+1e-10) {
+		// The end, also when rounding left it a hair beyond this step
+		// (ten steps of 0.1 do not sum to 1): no step of 1e-16 after it.
+		h = rest
+	}
 	if t+dir*h == t {
 		return 0, false, &Error{T: t, Kind: StepUnderflow, Msg: fmt.Sprintf("step %g is below the resolution of t", h)}
 	}

@@ -133,7 +133,7 @@ func (tp *Tape[T]) Concat(axis int, xs ...*Tensor[T]) *Tensor[T] {
 	}
 	outer := size(shape[:axis])
 	inner := size(shape[axis+1:])
-	y := tp.out(shape, xs...)
+	y := tp.outRaw(shape, xs...) // every element is written
 	rowY := shape[axis] * inner
 	off := 0
 	for _, x := range xs {

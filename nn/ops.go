@@ -120,13 +120,15 @@ func (tp *Tape[T]) Linear(x, w, b *Tensor[T]) *Tensor[T] {
 		}
 		inputs = append(inputs, b)
 	}
-	y := tp.out(shape, inputs...)
+	y := tp.outRaw(shape, inputs...)
+	var beta T // no bias: the product overwrites y
 	if b != nil {
 		for r := 0; r < m; r++ {
 			copy(y.Data[r*out:(r+1)*out], b.Data)
 		}
+		beta = 1
 	}
-	gemm(false, true, m, out, in, 1, x.Data, in, w.Data, in, 1, y.Data, out)
+	gemm(false, true, m, out, in, 1, x.Data, in, w.Data, in, beta, y.Data, out)
 	tp.record(y, func() {
 		dy := y.Grad
 		if dy == nil {

@@ -227,6 +227,7 @@ func TestSolveTapeGradient(t *testing.T) {
 // takes 10 Tsit5 steps (61 evaluations) at batch 512, the case of the
 // PyTorch peer script in the note; "tol1e-6-b128" is adaptive.
 func BenchmarkSolveTape(b *testing.B) {
+	nn.SetBLASThreads(1) // as simulate runs: nn's pool parallelises the products
 	for _, c := range []struct {
 		name  string
 		batch int

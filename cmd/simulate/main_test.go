@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func sim(t testing.TB, args ...string) (code int, stdout, stderr string) {
@@ -126,6 +128,10 @@ func TestRunDefaultConfig(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	nonSquare, nanA := filepath.Join(dir, "ns.mtx"), filepath.Join(dir, "nan.mtx")
+	require.NoError(t, os.WriteFile(nonSquare, []byte("%%MatrixMarket matrix coordinate real general\n2 3 2\n1 1 1.0\n2 2 2.0\n"), 0o644))
+	require.NoError(t, os.WriteFile(nanA, []byte("%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 nan\n2 2 2.0\n"), 0o644))
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -139,6 +145,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"solve", "--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"solve", "--n", "8", "extra"}, 2, "unexpected argument"},
 		{[]string{"solve", "--matrix", "/no/such.mtx"}, 2, "no such file"},
+		{[]string{"solve", "--matrix", nonSquare}, 2, "is 2 x 3: a linear system needs a square matrix"},
+		{[]string{"solve", "--matrix", nanA}, 2, "entry (0, 0) is NaN"},
 		{[]string{"solve", "--method", "nope"}, 2, "unknown --method"},
 		{[]string{"solve", "--pc", "amg"}, 2, "unknown --pc"},
 		{[]string{"solve", "--method", "pcg"}, 2, "pcg needs a --pc"},

@@ -110,7 +110,13 @@ func (c *solveConfig) system() (*system, error) {
 		return nil, err
 	}
 	s := &system{op: a, nnz: a.NNZ(), csr: a}
-	r, _ := a.Dims()
+	r, cols := a.Dims()
+	if r != cols {
+		return nil, usageErr("--matrix %s is %d x %d: a linear system needs a square matrix", c.Matrix, r, cols)
+	}
+	if err := a.CheckFinite(); err != nil {
+		return nil, usageErr("--matrix %s: %v", c.Matrix, err)
+	}
 	if c.RHS != "" {
 		f, err := os.Open(c.RHS)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/io/idx"
 	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/nn"
@@ -74,6 +75,9 @@ func newNodeConfig() *nodeConfig {
 const fmnistDir = "/usr/share/datasets/fashion-mnist"
 
 func cmdNode(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "eval" {
+		return cmdNodeEval(args[1:], stdout, stderr)
+	}
 	c := newNodeConfig()
 	fs := newFlags("node", `Train a neural ODE through its adaptive solver (Tsit5, discrete adjoint: every stage, error
 estimate and step size is differentiated), optionally regularised by the solver's own
@@ -776,6 +780,99 @@ func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
 		for _, o := range st.outputs {
 			fmt.Fprintf(w, "wrote %s\n", o)
 		}
+	}
+	return st.report(sum)
+}
+
+// nodeEvalConfig is the configuration of `simulate node eval`.
+type nodeEvalConfig struct {
+	common
+	Model string  `json:"model"`
+	Last  bool    `json:"last"`
+	Tol   float64 `json:"tol"`
+	Data  string  `json:"data"`
+}
+
+func cmdNodeEval(args []string, stdout, stderr io.Writer) error {
+	var c nodeEvalConfig
+	fs := newFlags("node eval", `Evaluate a checkpoint of simulate node on its task's test set, forward only: the test accuracy
+(fmnist) or mean squared error (spiral, latent), the evaluations of the dynamics per solve
+(NFE) and the prediction time. The task, model and data are the checkpoint's.`,
+		"simulate node --task spiral --epochs 30 --out spiral.h5\n  simulate node eval --model spiral.h5 --json", stderr)
+	c.common.register(fs)
+	fs.StringVar(&c.Model, "model", "", "checkpoint of simulate node (required)")
+	fs.BoolVar(&c.Last, "last", false, "use the last weights instead of the best-validation ones")
+	fs.Float64Var(&c.Tol, "tol", 0, "solver tolerance (0: the training's)")
+	fs.StringVar(&c.Data, "data", "", "fmnist: folder of the IDX files (default: the training's)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.Model == "" {
+		return usageErr("--model is required")
+	}
+	if c.Tol < 0 {
+		return usageErr("--tol %g must be positive", c.Tol)
+	}
+	if err := vetInput(c.Model); err != nil {
+		return err
+	}
+	f, err := openInput(c.Model)
+	if err != nil {
+		return usageErr("--model: %v", err)
+	}
+	stored := newNodeConfig()
+	err = f.Config("/", stored)
+	if err != nil || stored.Epochs == 0 {
+		f.Close()
+		return usageErr("--model %s is not a checkpoint of simulate node: %v", c.Model, err)
+	}
+	if c.Tol > 0 {
+		stored.Tol = c.Tol
+	}
+	if c.Data != "" {
+		stored.Data = c.Data
+	}
+	st, err := c.common.begin("node eval", &c, stdout, stderr)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	defer st.end()
+	if stored.Float64 {
+		return nodeEval[float64](st, &c, stored, f)
+	}
+	return nodeEval[float32](st, &c, stored, f)
+}
+
+func nodeEval[T nn.Float](st *stage, c *nodeEvalConfig, stored *nodeConfig, f *h5.File) error {
+	task, err := newNodeTask[T](st.ctx, stored)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	group := "best"
+	if c.Last {
+		group = "params"
+	}
+	data, err := nn.ReadParams(f, group, task.Params())
+	f.Close()
+	if err != nil {
+		return usageErr("--model: %v", err)
+	}
+	nn.SetParams(task.Params(), data)
+	testErr, nfe, secs, err := task.evaluate(st.ctx)
+	if err != nil {
+		return st.fail(err)
+	}
+	sum := st.summary().set("model", c.Model, "task", stored.Task.String(), "reg", stored.Reg.String(), "tol", stored.Tol,
+		"nfe", nfe, "predict_seconds", secs, "weights", group)
+	metric, v := "test_mse", testErr
+	if stored.Task.Get() == "fmnist" {
+		metric, v = "test_accuracy", 1-testErr
+	}
+	sum.set(metric, v)
+	sum.text = func(w io.Writer) {
+		fmt.Fprintf(w, "%s (%s, reg %s, %s weights): %s %.5g, NFE %.1f per solve, predicted in %.3g s\n", c.Model, stored.Task, stored.Reg, group, metric, v, nfe, secs)
 	}
 	return st.report(sum)
 }

@@ -96,7 +96,8 @@ func TestNodeFashion(t *testing.T) {
 }
 
 // TestNodeSpiral: the spiral fit's test MSE falls tenfold in 150 epochs
-// (the task's default learning rate and tolerance).
+// (the task's default learning rate and tolerance); node eval of the
+// checkpoint reports the same test MSE and NFE.
 func TestNodeSpiral(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "log.jsonl")
@@ -108,6 +109,17 @@ func TestNodeSpiral(t *testing.T) {
 	first := firstValidation(t, log)
 	if !(s.MSE < first/10) || math.IsNaN(s.MSE) {
 		t.Errorf("test MSE %g after 150 epochs, %g after the first", s.MSE, first)
+	}
+	// node eval reproduces the summary's figures from the checkpoint.
+	code, out, errs = sim(t, "node", "eval", "--model", filepath.Join(dir, "s.h5"), "--last", "--json")
+	require.Equal(t, 0, code, errs)
+	var e nodeSummary
+	require.NoError(t, json.Unmarshal([]byte(out), &e))
+	if e.MSE != s.MSE || e.NFE != s.NFE {
+		t.Errorf("node eval: MSE %g, NFE %g; the run reported %g, %g", e.MSE, e.NFE, s.MSE, s.NFE)
+	}
+	if code, _, errs := sim(t, "node", "eval", "--model", filepath.Join(dir, "log.jsonl")); code != 2 {
+		t.Errorf("node eval of a log: exit %d, %q", code, errs)
 	}
 }
 

@@ -147,7 +147,7 @@ func TestNodeResumesAfterSIGTERM(t *testing.T) {
 		cmd.Stderr = &stderr
 		require.NoError(t, cmd.Start())
 		time.Sleep(wait)
-		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		_ = cmd.Process.Signal(syscall.SIGTERM) // it may have ended
 		_ = cmd.Wait()
 		code := cmd.ProcessState.ExitCode()
 		if code == 143 {

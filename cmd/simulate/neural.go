@@ -341,6 +341,7 @@ func trainRun(st *stage, c *trainConfig, op *neuralop.Operator, tr, val, te *neu
 		}
 		defer logw.Close()
 	}
+	st.checkpoint = c.Out
 	bar := newProgress(st.stderr, "train", 0)
 	s.OnBatch = func(b train.BatchInfo) {
 		if b.Done == 0 {

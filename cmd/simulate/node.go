@@ -700,6 +700,7 @@ func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
 		}
 		defer logw.Close()
 	}
+	st.checkpoint = c.Out
 	bar := newProgress(st.stderr, "node", 0)
 	s := &train.Settings{Control: iterate.Control{MaxIterations: c.Epochs}, Batch: c.Batch, LR: c.LR, Seed: c.Seed, Schedule: train.Schedule{Kind: c.Schedule.Get()},
 		Checkpoint: c.Out, Extra: st.stamp}

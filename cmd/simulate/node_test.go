@@ -151,6 +151,9 @@ func TestNodeResumesAfterSIGTERM(t *testing.T) {
 		_ = cmd.Wait()
 		code := cmd.ProcessState.ExitCode()
 		if code == 143 {
+			if !strings.Contains(stderr.String(), "--resume") {
+				t.Errorf("the interrupted run's message does not say how to resume: %s", stderr.String())
+			}
 			break
 		}
 		if code != 0 || wait < 50*time.Millisecond {

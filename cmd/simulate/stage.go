@@ -66,9 +66,12 @@ type stage struct {
 	config   any
 	start    time.Time
 	outputs  []string
-	reported bool  // the work completed and report was reached
-	kept     int   // outputs[:kept] are never removed (checkpoints)
-	lines    []any // a line-printing stage's measurements under --json
+	reported bool // the work completed and report was reached
+	kept     int  // outputs[:kept] are never removed (checkpoints)
+	// checkpoint is the file a training loop writes (and keeps on an
+	// interrupt), named in the interruption's message.
+	checkpoint string
+	lines      []any // a line-printing stage's measurements under --json
 
 	mu     sync.Mutex
 	sig    os.Signal // the signal that interrupted the run, if any
@@ -198,9 +201,15 @@ func removeStale(path string, stderr io.Writer) {
 // interrupted is the error of a run stopped by a signal: the exit status is
 // 128 plus the signal's number, as a shell reports it (130 for SIGINT, 143
 // for SIGTERM).
-type interrupted struct{ sig syscall.Signal }
+type interrupted struct {
+	sig        syscall.Signal
+	checkpoint string // the checkpoint the run wrote, if any
+}
 
 func (e interrupted) Error() string {
+	if e.checkpoint != "" {
+		return fmt.Sprintf("interrupted by %v: the checkpoint %s holds the run (--resume %s continues it)", e.sig, e.checkpoint, e.checkpoint)
+	}
 	return fmt.Sprintf("interrupted by %v: no output was written", e.sig)
 }
 
@@ -212,7 +221,7 @@ func (st *stage) interruption() error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if s, ok := st.sig.(syscall.Signal); ok {
-		return interrupted{s}
+		return interrupted{s, st.checkpoint}
 	}
 	return nil
 }

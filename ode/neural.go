@@ -774,9 +774,10 @@ type ParamField[T nn.Float] interface {
 	Params() []*nn.Tensor[T]
 }
 
-// SolveAdjoint integrates dy/dt = f(y, t) like SolveTape (the same steps:
-// the forward solve is SolveTape's, on a tape of its own that records
-// nothing) but records the whole solve as one operation on tp whose
+// SolveAdjoint integrates dy/dt = f(y, t) like SolveTape (the same steps
+// in float64: the forward solve is Explicit's on values, f evaluated on a
+// scratch tape, so it keeps only the states at the accepted steps) but
+// records the whole solve as one operation on tp whose
 // backward pass is the continuous adjoint (optimise, then discretise):
 // the adjoint a' = -a df/dy and the parameter gradient g' = -a df/dtheta
 // are integrated backwards with the state, by the same tableau and
@@ -791,9 +792,7 @@ type ParamField[T nn.Float] interface {
 // products come from f on a fresh tape; time gradients are not formed
 // (t does not depend on the parameters in this solver).
 func SolveAdjoint[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau, f ParamField[T], y0 *nn.Tensor[T], ts []float64, s *Settings) (*TapeSolution[T], error) {
-	inner := nn.NewTape[T]()
-	inner.SetNoGrad(true)
-	fwd, err := SolveTape(ctx, inner, tab, f, y0, ts, s)
+	fwd, ckpt, err := adjointForward(ctx, tab, f, y0, ts, s)
 	if err != nil {
 		return nil, err
 	}
@@ -803,14 +802,6 @@ func SolveAdjoint[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau,
 	}
 	set.Dt = 0
 	n := len(y0.Data)
-	// Checkpoints: the state at every accepted step's end.
-	ckpt := make([][]float64, len(fwd.States))
-	for i, y := range fwd.States {
-		ckpt[i] = make([]float64, n)
-		for j, v := range y.Data {
-			ckpt[i][j] = float64(v)
-		}
-	}
 	save := make([]int, len(ts)-1) // the step holding each saved time
 	for j, k := 1, 0; j < len(ts); j++ {
 		for (fwd.Steps[k].T1-ts[j])*math.Copysign(1, ts[len(ts)-1]-ts[0]) < 0 {
@@ -857,6 +848,86 @@ func SolveAdjoint[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau,
 	// The states of SolveTape's inner tape are not on tp.
 	sol.States = nil
 	return sol, nil
+}
+
+// adjointForward integrates with Explicit on values (float64), f
+// evaluated on a scratch tape that records nothing and is reset every
+// time, keeping the states at the saved times (the dense output), the
+// steps and the state at every accepted step's end (the checkpoints):
+// memory O(steps x state). In float64 its steps are SolveTape's.
+func adjointForward[T nn.Float](ctx context.Context, tab *Tableau, f Field[T], y0 *nn.Tensor[T], ts []float64, s *Settings) (*TapeSolution[T], [][]float64, error) {
+	var set Settings
+	if s != nil {
+		set = *s
+	}
+	if len(ts) < 2 {
+		return nil, nil, fmt.Errorf("ode: SolveAdjoint needs at least two times, got %d", len(ts))
+	}
+	dir := math.Copysign(1, ts[len(ts)-1]-ts[0])
+	for i := 1; i < len(ts); i++ {
+		if !((ts[i]-ts[i-1])*dir > 0) {
+			return nil, nil, fmt.Errorf("ode: times %g and %g are not strictly monotone", ts[i-1], ts[i])
+		}
+	}
+	if err := y0.Check(); err != nil {
+		return nil, nil, fmt.Errorf("ode: y0: %w", err)
+	}
+	n := len(y0.Data)
+	tp := nn.NewTape[T]()
+	tp.SetNoGrad(true)
+	yv, tv := nn.Zeros[T](y0.Shape...), nn.New([]T{0})
+	fv := func(dy []float64, t float64, y []float64) {
+		tp.Reset()
+		for i, v := range y {
+			yv.Data[i] = T(v)
+		}
+		tv.Data[0] = T(t)
+		k := f.Eval(tp, yv, tv)
+		for i, v := range k.Data {
+			dy[i] = float64(v)
+		}
+	}
+	start := make([]float64, n)
+	for i, v := range y0.Data {
+		start[i] = float64(v)
+	}
+	e := NewExplicit(tab, fv, &set)
+	if err := e.Init(ts[0], start, ts[len(ts)-1]); err != nil {
+		return nil, nil, err
+	}
+	sol := &TapeSolution[T]{}
+	var ckpt [][]float64
+	dense := make([]float64, n)
+	next := 1
+	for !e.Done() {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		info, err := e.Step()
+		if err != nil {
+			return nil, nil, err
+		}
+		t, y := e.State()
+		sol.Steps = append(sol.Steps, info)
+		ckpt = append(ckpt, append([]float64(nil), y...))
+		for next < len(ts) && (ts[next]-t)*dir <= 0 {
+			src := y
+			if ts[next] != t {
+				if err := e.Dense(dense, ts[next]); err != nil {
+					return nil, nil, err
+				}
+				src = dense
+			}
+			out := nn.Zeros[T](y0.Shape...)
+			for i, v := range src {
+				out.Data[i] = T(v)
+			}
+			sol.Y = append(sol.Y, out)
+			next++
+		}
+	}
+	sol.Stats = e.Stats()
+	return sol, ckpt, nil
 }
 
 // adjointBackward integrates the augmented system (y, a, g) backwards

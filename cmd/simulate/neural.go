@@ -277,40 +277,10 @@ func (c *trainConfig) readSets(st *stage) (tr, val, te *neuralop.Data, err error
 
 // resumeTrain continues the run of c.Resume with its stored configuration.
 func resumeTrain(c *trainConfig, fs *flag.FlagSet, stdout, stderr io.Writer) error {
-	allowed := map[string]bool{"resume": true, "epochs": true, "out": true, "log": true, "json": true, "threads": true, "force": true}
-	var bad error
-	fs.Visit(func(f *flag.Flag) {
-		if !allowed[f.Name] && bad == nil {
-			bad = usageErr("--%s cannot change a resumed run (it continues with the checkpoint's configuration)", f.Name)
-		}
-	})
-	if bad != nil {
-		return bad
-	}
-	f, err := openInput(c.Resume)
-	if err != nil {
-		return usageErr("--resume: %v", err)
-	}
 	stored := newTrainConfig()
-	err = f.Config("/", stored)
-	f.Close()
-	if err != nil || stored.Model == "" {
-		return usageErr("--resume %s is not a checkpoint of simulate train: %v", c.Resume, err)
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	stored.common = c.common
-	stored.Log, stored.Resume = c.Log, c.Resume
-	if set["epochs"] {
-		stored.Epochs = c.Epochs
-	}
-	stored.Out = c.Resume
-	if set["out"] {
-		stored.Out = c.Out
-	}
-	var outs []string
-	if stored.Out != c.Resume {
-		outs = append(outs, stored.Out)
+	outs, err := resumeConfig("train", c, stored, fs)
+	if err != nil {
+		return err
 	}
 	st, err := stored.common.begin("train", stored, stdout, stderr, outs...)
 	if err != nil {
@@ -333,42 +303,17 @@ func trainRun(st *stage, c *trainConfig, op *neuralop.Operator, tr, val, te *neu
 	s := c.settings()
 	s.Checkpoint = c.Out
 	s.Extra = st.stamp
-	var logw *os.File
-	if c.Log != "" {
-		var err error
-		if logw, err = os.OpenFile(c.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
-			return usageErr("--log: %v", err)
-		}
-		defer logw.Close()
-	}
-	st.checkpoint = c.Out
-	bar := newProgress(st.stderr, "train", 0)
-	s.OnBatch = func(b train.BatchInfo) {
-		if b.Done == 0 {
-			return
-		}
-		left := (b.Epochs-b.Epoch)*b.Batches + b.Batches - b.Batch
-		eta := time.Duration(float64(b.Elapsed) / float64(b.Done) * float64(left))
-		bar.line(fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4g ETA %s", b.Epoch, b.Epochs, b.Batch, b.Batches, b.Loss, eta.Round(time.Second)))
-	}
-	s.OnEpoch = func(e train.Epoch) {
-		if logw != nil {
-			b, _ := json.Marshal(e)
-			fmt.Fprintln(logw, string(b))
-		}
-		if !bar.terminal {
-			fmt.Fprintf(st.stderr, "epoch %d/%d: train loss %.5g, validation rel L2 %.5g, lr %.3g, %.1f s\n",
-				e.Epoch, c.Epochs, e.TrainLoss, e.Validation, e.LR, e.Seconds)
-		}
+	done, err := trainProgress(st, &s.Settings, "train", c.Log, "validation rel L2", nil, nil)
+	if err != nil {
+		return err
 	}
 	var res *train.Result[float32]
-	var err error
 	if resume != "" {
 		res, err = neuralop.Resume(st.ctx, resume, op, tr, val, s)
 	} else {
 		res, err = neuralop.Train(st.ctx, op, tr, val, s)
 	}
-	bar.done()
+	done()
 	if err != nil {
 		return st.fail(usageErr("%v", err))
 	}
@@ -588,4 +533,109 @@ func predict(st *stage, op *neuralop.Operator, d *neuralop.Data, batch int) ([]f
 	op.Progress = func(done, _ int) { bar.add(done - prev); prev = done }
 	defer func() { op.Progress = nil; bar.done() }()
 	return op.Predict(st.ctx, d, batch)
+}
+
+// trainProgress wires a training loop to the stage: its checkpoint is
+// named if a signal stops the run; every batch draws a progress line with
+// an ETA (batchExtra, if set, adds to it); every epoch appends a JSON line
+// to the log at logPath (logLine, if set, gives the object; the epoch's
+// record otherwise) and, without a terminal, prints a plain line naming
+// the validation error as what. The returned function ends the progress
+// line and closes the log.
+func trainProgress(st *stage, s *train.Settings, label, logPath, what string, batchExtra func() string, logLine func(train.Epoch) any) (func(), error) {
+	var logw *os.File
+	if logPath != "" {
+		var err error
+		if logw, err = os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+			return nil, usageErr("--log: %v", err)
+		}
+	}
+	st.checkpoint = s.Checkpoint
+	bar := newProgress(st.stderr, label, 0)
+	s.OnBatch = func(b train.BatchInfo) {
+		if b.Done == 0 {
+			return
+		}
+		left := (b.Epochs-b.Epoch)*b.Batches + b.Batches - b.Batch
+		eta := time.Duration(float64(b.Elapsed) / float64(b.Done) * float64(left))
+		extra := ""
+		if batchExtra != nil {
+			extra = " " + batchExtra()
+		}
+		bar.line(fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4g%s ETA %s", b.Epoch, b.Epochs, b.Batch, b.Batches, b.Loss, extra, eta.Round(time.Second)))
+	}
+	s.OnEpoch = func(e train.Epoch) {
+		if logw != nil {
+			var v any = e
+			if logLine != nil {
+				v = logLine(e)
+			}
+			b, _ := json.Marshal(v)
+			fmt.Fprintln(logw, string(b))
+		}
+		if !bar.terminal {
+			fmt.Fprintf(st.stderr, "epoch %d/%d: train loss %.5g, %s %.5g, lr %.3g, %.1f s\n",
+				e.Epoch, s.MaxIterations, e.TrainLoss, what, e.Validation, e.LR, e.Seconds)
+		}
+	}
+	return func() {
+		bar.done()
+		if logw != nil {
+			logw.Close()
+		}
+	}, nil
+}
+
+// resumable is the configuration of a training command that --resume
+// continues: its common flags, epochs, checkpoint, log and resume path.
+type resumable interface {
+	resumeFields() (cm *common, epochs *int, out, log, resume *string)
+}
+
+func (c *trainConfig) resumeFields() (*common, *int, *string, *string, *string) {
+	return &c.common, &c.Epochs, &c.Out, &c.Log, &c.Resume
+}
+
+// resumeConfig reads into stored the configuration of the checkpoint
+// that c resumes, after checking that only the flags a resumed run may
+// change are set, and applies those: the common flags, the log, --epochs
+// (which may extend the run) and --out (default: the checkpoint itself).
+// outs is the resumed stage's new output, if any.
+func resumeConfig(command string, c, stored resumable, fs *flag.FlagSet) (outs []string, err error) {
+	allowed := map[string]bool{"resume": true, "epochs": true, "out": true, "log": true, "json": true, "threads": true, "force": true}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) {
+		set[f.Name] = true
+		if !allowed[f.Name] && err == nil {
+			err = usageErr("--%s cannot change a resumed run (it continues with the checkpoint's configuration)", f.Name)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	cm, epochs, out, log, resume := c.resumeFields()
+	f, err := openInput(*resume)
+	if err != nil {
+		return nil, usageErr("--resume: %v", err)
+	}
+	by, _ := f.AttrString("/", "command")
+	err = f.Config("/", stored)
+	f.Close()
+	scm, sEpochs, sOut, sLog, sResume := stored.resumeFields()
+	if err != nil {
+		return nil, usageErr("--resume %s is not a checkpoint of simulate %s: %v", *resume, command, err)
+	}
+	if by != "simulate "+command || *sEpochs < 1 {
+		return nil, usageErr("--resume %s is not a checkpoint of simulate %s (it was written by %q)", *resume, command, by)
+	}
+	*scm, *sLog, *sResume = *cm, *log, *resume
+	if set["epochs"] {
+		*sEpochs = *epochs
+	}
+	*sOut = *resume
+	if set["out"] && *out != *resume {
+		*sOut = *out
+		outs = append(outs, *out)
+	}
+	return outs, nil
 }

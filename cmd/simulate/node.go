@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -39,6 +37,10 @@ var (
 	samplingTable = []option[bool]{{"unbiased", false}, {"biased", true}}
 	nodeTaskTable = []option[string]{{"fmnist", "fmnist"}, {"spiral", "spiral"}, {"latent", "latent"}}
 )
+
+func (c *nodeConfig) resumeFields() (*common, *int, *string, *string, *string) {
+	return &c.common, &c.Epochs, &c.Out, &c.Log, &c.Resume
+}
 
 // nodeConfig is the configuration of `simulate node`, stored in the
 // checkpoint so that --resume continues the same run.
@@ -121,22 +123,12 @@ prediction and training times.`,
 		return err
 	}
 	if c.Resume != "" {
-		stored, outs, err := resumeConfig(c.Resume, fs, func() any { return newNodeConfig() }, func(v any) bool { return v.(*nodeConfig).Epochs > 0 })
+		stored := newNodeConfig()
+		outs, err := resumeConfig("node", c, stored, fs)
 		if err != nil {
 			return err
 		}
-		s := stored.(*nodeConfig)
-		s.common, s.Log, s.Resume = c.common, c.Log, c.Resume
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if set["epochs"] {
-			s.Epochs = c.Epochs
-		}
-		s.Out = c.Resume
-		if set["out"] {
-			s.Out = c.Out
-		}
-		return nodeRun(s, outs, stdout, stderr)
+		return nodeRun(stored, outs, stdout, stderr)
 	}
 	if c.Out == "" {
 		c.Out = "node-" + c.Task.String() + ".h5"
@@ -162,42 +154,6 @@ prediction and training times.`,
 		return usageErr("--reg %s needs --adjoint discrete: the global regularisers differentiate the solver's internals", c.Reg)
 	}
 	return nodeRun(c, []string{c.Out}, stdout, stderr)
-}
-
-// resumeConfig checks that only the flags a resumed run may change are
-// set and reads the stored configuration of the checkpoint at path (ok
-// tells a real configuration from an empty one); outs is the output list
-// of the resumed stage (the checkpoint itself is not a new output).
-func resumeConfig(path string, fs *flag.FlagSet, fresh func() any, ok func(any) bool) (any, []string, error) {
-	allowed := map[string]bool{"resume": true, "epochs": true, "out": true, "log": true, "json": true, "threads": true, "force": true}
-	var bad error
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) {
-		set[f.Name] = true
-		if !allowed[f.Name] && bad == nil {
-			bad = usageErr("--%s cannot change a resumed run (it continues with the checkpoint's configuration)", f.Name)
-		}
-	})
-	if bad != nil {
-		return nil, nil, bad
-	}
-	f, err := openInput(path)
-	if err != nil {
-		return nil, nil, usageErr("--resume: %v", err)
-	}
-	stored := fresh()
-	err = f.Config("/", stored)
-	f.Close()
-	if err != nil || !ok(stored) {
-		return nil, nil, usageErr("--resume %s is not a checkpoint of this command: %v", path, err)
-	}
-	var outs []string
-	if set["out"] {
-		if o := fs.Lookup("out").Value.String(); o != path {
-			outs = append(outs, o)
-		}
-	}
-	return stored, outs, nil
 }
 
 // lambda returns the regulariser's weights at the first and last epochs.
@@ -693,42 +649,23 @@ func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
 	if err != nil {
 		return err
 	}
-	var logw *os.File
-	if c.Log != "" {
-		if logw, err = os.OpenFile(c.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
-			return usageErr("--log: %v", err)
-		}
-		defer logw.Close()
-	}
-	st.checkpoint = c.Out
-	bar := newProgress(st.stderr, "node", 0)
 	s := &train.Settings{Control: iterate.Control{MaxIterations: c.Epochs}, Batch: c.Batch, LR: c.LR, Seed: c.Seed, Schedule: train.Schedule{Kind: c.Schedule.Get()},
 		Checkpoint: c.Out, Extra: st.stamp}
-	s.OnBatch = func(b train.BatchInfo) {
-		if b.Done == 0 {
-			return
-		}
-		left := (b.Epochs-b.Epoch)*b.Batches + b.Batches - b.Batch
-		eta := time.Duration(float64(b.Elapsed) / float64(b.Done) * float64(left))
-		bar.line(fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4g NFE/solve %.0f ETA %s", b.Epoch, b.Epochs, b.Batch, b.Batches, b.Loss,
-			float64(task.nfeTrain)/float64(max(1, task.solves)), eta.Round(time.Second)))
-	}
+	trainNFE := func() float64 { return float64(task.nfeTrain) / float64(max(1, task.solves)) }
 	what := "test error rate"
 	if c.Task.Get() != "fmnist" {
 		what = "test MSE"
 	}
-	s.OnEpoch = func(e train.Epoch) {
-		if logw != nil {
-			b, _ := json.Marshal(struct {
+	done, err := trainProgress(st, s, "node", c.Log, what, func() string { return fmt.Sprintf("NFE/solve %.0f", trainNFE()) },
+		func(e train.Epoch) any {
+			return struct {
 				train.Epoch
 				Lambda float64 `json:"lambda"`
 				NFE    float64 `json:"train_nfe_per_solve"`
-			}{e, task.lam, float64(task.nfeTrain) / float64(max(1, task.solves))})
-			fmt.Fprintln(logw, string(b))
-		}
-		if !bar.terminal {
-			fmt.Fprintf(st.stderr, "epoch %d/%d: train loss %.5g, %s %.5g, %.1f s\n", e.Epoch, c.Epochs, e.TrainLoss, what, e.Validation, e.Seconds)
-		}
+			}{e, task.lam, trainNFE()}
+		})
+	if err != nil {
+		return err
 	}
 	var res *train.Result[T]
 	if c.Resume != "" {
@@ -736,7 +673,7 @@ func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
 	} else {
 		res, err = train.Run[T](st.ctx, task, s)
 	}
-	bar.done()
+	done()
 	if err != nil {
 		return st.fail(usageErr("%v", err))
 	}
@@ -757,7 +694,7 @@ func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
 	}
 	sum := st.summary().set("task", c.Task.String(), "reg", c.Reg.String(), "params", params, "epochs", res.Iterations,
 		"tol", c.Tol, "nfe", nfe, "predict_seconds", predSecs, "train_seconds", res.Epochs[len(res.Epochs)-1].Seconds,
-		"train_nfe_per_solve", float64(task.nfeTrain)/float64(max(1, task.solves)), "seed", c.Seed, "float64", c.Float64)
+		"train_nfe_per_solve", trainNFE(), "seed", c.Seed, "float64", c.Float64)
 	switch c.Task.Get() {
 	case "fmnist":
 		sum.set("test_accuracy", 1-testErr, "train_samples", task.nTrain, "test_samples", len(task.yTest))

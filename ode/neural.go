@@ -34,8 +34,9 @@ type TapeSolution[T nn.Float] struct {
 	// TapeOptions.Kinetic asked for them (nil otherwise).
 	KineticReg, JacobianReg *nn.Tensor[T]
 	// Steps describes every accepted step (values), and States holds
-	// the state at the end of each (on the tape): the points the biased
-	// local regulariser samples.
+	// the state at the end of each (on the tape; nil for SolveAdjoint,
+	// whose states are not): the points the biased local regulariser
+	// samples.
 	Steps  []StepInfo
 	States []*nn.Tensor[T]
 	// Stats counts the work: FEvals is the number of evaluations of the
@@ -102,17 +103,12 @@ func SolveTapeWith[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau
 	if s != nil {
 		set = *s
 	}
-	if len(ts) < 2 {
-		return nil, fmt.Errorf("ode: SolveTape needs at least two times, got %d", len(ts))
-	}
 	if len(set.Events) > 0 {
 		return nil, fmt.Errorf("ode: SolveTape does not locate events")
 	}
-	dir := math.Copysign(1, ts[len(ts)-1]-ts[0])
-	for i := 1; i < len(ts); i++ {
-		if !((ts[i]-ts[i-1])*dir > 0) {
-			return nil, fmt.Errorf("ode: times %g and %g are not strictly monotone", ts[i-1], ts[i])
-		}
+	dir, err := checkTapeInput(y0, ts)
+	if err != nil {
+		return nil, err
 	}
 	fixed, err := set.prepare(tab, ts[0], ts[len(ts)-1])
 	if err != nil {
@@ -120,9 +116,6 @@ func SolveTapeWith[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau
 	}
 	if len(ts) > 2 && tab.interpD == nil {
 		return nil, fmt.Errorf("ode: SolveTape saves at intermediate times with the method's interpolant, which %s lacks here (use Tsit5, or solve interval by interval)", tab.Name)
-	}
-	if err := y0.Check(); err != nil {
-		return nil, fmt.Errorf("ode: y0: %w", err)
 	}
 	sv := &tapeSolve[T]{tp: tp, tab: tab, f: f, set: &set, dir: dir, fixed: fixed, ctl: newController(tab, set.Controller)}
 	if o != nil && o.Kinetic {
@@ -141,6 +134,25 @@ func SolveTapeWith[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau
 		}
 	}
 	return sv.run(ctx, y0, ts)
+}
+
+// checkTapeInput checks the times (at least two, strictly monotone) and
+// the initial state (finite) of a neural ODE's solve and returns the
+// direction of time.
+func checkTapeInput[T nn.Float](y0 *nn.Tensor[T], ts []float64) (float64, error) {
+	if len(ts) < 2 {
+		return 0, fmt.Errorf("ode: a neural ODE's solve needs at least two times, got %d", len(ts))
+	}
+	dir := math.Copysign(1, ts[len(ts)-1]-ts[0])
+	for i := 1; i < len(ts); i++ {
+		if !((ts[i]-ts[i-1])*dir > 0) {
+			return 0, fmt.Errorf("ode: times %g and %g are not strictly monotone", ts[i-1], ts[i])
+		}
+	}
+	if err := y0.Check(); err != nil {
+		return 0, fmt.Errorf("ode: y0: %w", err)
+	}
+	return dir, nil
 }
 
 // tapeSolve is the state of one SolveTape.
@@ -258,105 +270,104 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 	hT := sv.scalar(sv.dir * hv)       // the signed step, on the tape
 	errOld := sv.scalar(sv.ctl.errOld) // the last accepted EEst (floored)
 	var errTerms, stiffTerms, kinTerms, jacTerms []*nn.Tensor[T]
+	bw := coefs[T](tab.B) // the kinetic integrals' quadrature weights
 	ks := make([]*nn.Tensor[T], st)
 	qks, qjs := make([]*nn.Tensor[T], st), make([]*nn.Tensor[T], st)
 	t1, next := ts[len(ts)-1], 1
-	{
-		for tv != t1 {
-			if err := ctx.Err(); err != nil {
+	for tv != t1 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h, last, err := nextStep(sv.stats, sv.set, tv, t1, sv.dir, hv)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case last:
+			hT = sv.sub(sv.scalar(t1), tT)
+		case h != hv:
+			hT = sv.scalar(sv.dir * h) // capped by DtMax: a constant
+		}
+		hs := sv.dir * h
+		ks[0], qks[0], qjs[0] = k0, qk0, qj0
+		var g, gPrev *nn.Tensor[T]
+		for i := 1; i < st; i++ {
+			gPrev = g
+			g = sv.stageSum(y, hT, tab.A[i], ks[:i])
+			ti := tp.LinComb([]T{1, T(tab.C[i])}, tT, hT)
+			if ks[i], qks[i], qjs[i], err = sv.stage(g, ti); err != nil {
 				return nil, err
 			}
-			h, last, err := nextStep(sv.stats, sv.set, tv, t1, sv.dir, hv)
-			if err != nil {
-				return nil, err
+		}
+		y1 := g
+		if !tab.FSAL {
+			y1 = sv.stageSum(y, hT, tab.B, ks)
+		}
+		var eest *nn.Tensor[T]
+		if !sv.fixed {
+			errv := sv.stageSum(nil, hT, tab.E, ks)
+			eest = sv.errorNorm(errv, y, y1)
+			ev := float64(eest.Data[0])
+			if math.IsNaN(ev) {
+				return nil, &Error{T: tv, Kind: NonFinite, Msg: "the error estimate is NaN"}
 			}
-			switch {
-			case last:
-				hT = sv.sub(sv.scalar(t1), tT)
-			case h != hv:
-				hT = sv.scalar(sv.dir * h) // capped by DtMax: a constant
-			}
-			hs := sv.dir * h
-			ks[0], qks[0], qjs[0] = k0, qk0, qj0
-			var g, gPrev *nn.Tensor[T]
-			for i := 1; i < st; i++ {
-				gPrev = g
-				g = sv.stageSum(y, hT, tab.A[i], ks[:i])
-				ti := tp.LinComb([]T{1, T(tab.C[i])}, tT, hT)
-				if ks[i], qks[i], qjs[i], err = sv.stage(g, ti); err != nil {
-					return nil, err
-				}
-			}
-			y1 := g
-			if !tab.FSAL {
-				y1 = sv.stageSum(y, hT, tab.B, ks)
-			}
-			var eest *nn.Tensor[T]
-			if !sv.fixed {
-				errv := sv.stageSum(nil, hT, tab.E, ks)
-				eest = sv.errorNorm(errv, y, y1)
-				ev := float64(eest.Data[0])
-				if math.IsNaN(ev) {
-					return nil, &Error{T: tv, Kind: NonFinite, Msg: "the error estimate is NaN"}
-				}
-				if ev > 1 {
-					sv.stats.Rejected++
-					hT = sv.rejected(hT, eest)
-					hv = math.Abs(float64(hT.Data[0]))
-					continue
-				}
-			}
-			for i, v := range y1.Data {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return nil, &Error{T: tv, Kind: NonFinite, Msg: fmt.Sprintf("the state became %g in component %d", v, i)}
-				}
-			}
-			info := StepInfo{T0: tv}
-			if eest != nil {
-				info.ErrorEstimate = float64(eest.Data[0])
-				errTerms = append(errTerms, tp.Scale(tp.ScaleBy(eest, hT), T(sv.dir)))
-				if tab.Stability > 0 && st >= 2 && gPrev != nil {
-					eig := sv.eigen(ks[st-1], ks[st-2], g, gPrev)
-					info.EigenEstimate = float64(eig.Data[0])
-					info.StiffnessRatio = h * info.EigenEstimate / tab.Stability
-					stiffTerms = append(stiffTerms, tp.Scale(eig, T(1/tab.Stability)))
-				}
-			}
-			yPrev, tPrev := y, tT
-			y = y1
-			if last {
-				tv, tT = t1, sv.scalar(t1)
-			} else {
-				tv += hs
-				tT = tp.Add(tT, hT)
-			}
-			info.T1 = tv
-			sol.Steps = append(sol.Steps, info)
-			sol.States = append(sol.States, y)
-			// The saved times in this step: its end, or the interpolant.
-			for next < len(ts) && (ts[next]-tv)*sv.dir <= 0 {
-				if ts[next] == tv {
-					sol.Y = append(sol.Y, y)
-				} else {
-					sol.Y = append(sol.Y, sv.interpolate(yPrev, tPrev, hT, ks, ts[next]))
-				}
-				next++
-			}
-			sv.stats.Accepted++
-			if sv.jf != nil {
-				// The quadrature of the kinetic integrals over the step.
-				kinTerms = append(kinTerms, tp.Scale(tp.ScaleBy(tp.LinComb(coefs[T](tab.B), qks...), hT), T(sv.dir)))
-				jacTerms = append(jacTerms, tp.Scale(tp.ScaleBy(tp.LinComb(coefs[T](tab.B), qjs...), hT), T(sv.dir)))
-			}
-			if tab.FSAL {
-				k0, qk0, qj0 = ks[st-1], qks[st-1], qjs[st-1]
-			} else if k0, qk0, qj0, err = sv.stage(y, tT); err != nil {
-				return nil, err
-			}
-			if !sv.fixed {
-				hT, errOld = sv.accepted(hT, eest, errOld)
+			if ev > 1 {
+				sv.stats.Rejected++
+				hT = sv.rejected(hT, eest)
 				hv = math.Abs(float64(hT.Data[0]))
+				continue
 			}
+		}
+		for i, v := range y1.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, &Error{T: tv, Kind: NonFinite, Msg: fmt.Sprintf("the state became %g in component %d", v, i)}
+			}
+		}
+		info := StepInfo{T0: tv}
+		if eest != nil {
+			info.ErrorEstimate = float64(eest.Data[0])
+			errTerms = append(errTerms, tp.Scale(tp.ScaleBy(eest, hT), T(sv.dir)))
+			if tab.Stability > 0 && st >= 2 && gPrev != nil {
+				eig := sv.eigen(ks[st-1], ks[st-2], g, gPrev)
+				info.EigenEstimate = float64(eig.Data[0])
+				info.StiffnessRatio = h * info.EigenEstimate / tab.Stability
+				stiffTerms = append(stiffTerms, tp.Scale(eig, T(1/tab.Stability)))
+			}
+		}
+		yPrev, tPrev := y, tT
+		y = y1
+		if last {
+			tv, tT = t1, sv.scalar(t1)
+		} else {
+			tv += hs
+			tT = tp.Add(tT, hT)
+		}
+		info.T1 = tv
+		sol.Steps = append(sol.Steps, info)
+		sol.States = append(sol.States, y)
+		// The saved times in this step: its end, or the interpolant.
+		for next < len(ts) && (ts[next]-tv)*sv.dir <= 0 {
+			if ts[next] == tv {
+				sol.Y = append(sol.Y, y)
+			} else {
+				sol.Y = append(sol.Y, sv.interpolate(yPrev, tPrev, hT, ks, ts[next]))
+			}
+			next++
+		}
+		sv.stats.Accepted++
+		if sv.jf != nil {
+			// The quadrature of the kinetic integrals over the step.
+			kinTerms = append(kinTerms, tp.Scale(tp.ScaleBy(tp.LinComb(bw, qks...), hT), T(sv.dir)))
+			jacTerms = append(jacTerms, tp.Scale(tp.ScaleBy(tp.LinComb(bw, qjs...), hT), T(sv.dir)))
+		}
+		if tab.FSAL {
+			k0, qk0, qj0 = ks[st-1], qks[st-1], qjs[st-1]
+		} else if k0, qk0, qj0, err = sv.stage(y, tT); err != nil {
+			return nil, err
+		}
+		if !sv.fixed {
+			hT, errOld = sv.accepted(hT, eest, errOld)
+			hv = math.Abs(float64(hT.Data[0]))
 		}
 	}
 	sol.Stats = sv.stats
@@ -838,15 +849,12 @@ func SolveAdjoint[T nn.Float](ctx context.Context, tp *nn.Tape[T], tab *Tableau,
 	zero := nn.New([]T{0})
 	sol.ErrorReg, sol.StiffReg, sol.BothReg = zero, zero, zero
 	for j := range fwd.Y {
-		j := j
 		sol.Y = append(sol.Y, tp.Op(y0.Shape, []*nn.Tensor[T]{all}, func(o []T) { copy(o, all.Data[j*n:(j+1)*n]) }, func(g []T, gin [][]T) {
 			for i, v := range g {
 				gin[0][j*n+i] += v
 			}
 		}))
 	}
-	// The states of SolveTape's inner tape are not on tp.
-	sol.States = nil
 	return sol, nil
 }
 
@@ -860,17 +868,9 @@ func adjointForward[T nn.Float](ctx context.Context, tab *Tableau, f Field[T], y
 	if s != nil {
 		set = *s
 	}
-	if len(ts) < 2 {
-		return nil, nil, fmt.Errorf("ode: SolveAdjoint needs at least two times, got %d", len(ts))
-	}
-	dir := math.Copysign(1, ts[len(ts)-1]-ts[0])
-	for i := 1; i < len(ts); i++ {
-		if !((ts[i]-ts[i-1])*dir > 0) {
-			return nil, nil, fmt.Errorf("ode: times %g and %g are not strictly monotone", ts[i-1], ts[i])
-		}
-	}
-	if err := y0.Check(); err != nil {
-		return nil, nil, fmt.Errorf("ode: y0: %w", err)
+	dir, err := checkTapeInput(y0, ts)
+	if err != nil {
+		return nil, nil, err
 	}
 	n := len(y0.Data)
 	tp := nn.NewTape[T]()

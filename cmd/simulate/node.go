@@ -153,6 +153,9 @@ prediction and training times.`,
 	if r := c.Reg.Get(); c.Adjoint.Get() && (r == regError || r == regStiff || r == regBoth || r == regKinetic) {
 		return usageErr("--reg %s needs --adjoint discrete: the global regularisers differentiate the solver's internals", c.Reg)
 	}
+	if r := c.Reg.Get(); c.Adjoint.Get() && c.Sampling.Get() && (r == regLocalError || r == regLocalStiff) {
+		return usageErr("--sampling biased needs --adjoint discrete: it starts from an accepted step's state, which the continuous adjoint does not keep on the tape")
+	}
 	return nodeRun(c, []string{c.Out}, stdout, stderr)
 }
 

@@ -172,7 +172,7 @@ func TestNodeResumesAfterSIGTERM(t *testing.T) {
 
 // TestNodeAdjoints: the continuous adjoint trains the classifier as the
 // discrete one does (same accuracy on separable data) and refuses the
-// global regularisers.
+// global regularisers and the biased local sampling.
 func TestNodeAdjoints(t *testing.T) {
 	dir := t.TempDir()
 	fakeFashion(t, dir, 100, 50)
@@ -188,9 +188,11 @@ func TestNodeAdjoints(t *testing.T) {
 	if acc[0] < 0.9 || acc[1] < 0.9 {
 		t.Errorf("accuracy discrete %g, continuous %g", acc[0], acc[1])
 	}
-	code, _, errs := sim(t, "node", "--task", "spiral", "--adjoint", "continuous", "--reg", "error", "--out", filepath.Join(dir, "x.h5"))
-	if code != 2 || !strings.Contains(errs, "--adjoint discrete") {
-		t.Errorf("continuous with the global regulariser: exit %d, %q", code, errs)
+	for _, args := range [][]string{{"--reg", "error"}, {"--reg", "local-stiff", "--sampling", "biased"}} {
+		code, _, errs := sim(t, append([]string{"node", "--task", "spiral", "--adjoint", "continuous", "--out", filepath.Join(dir, "x.h5")}, args...)...)
+		if code != 2 || !strings.Contains(errs, "--adjoint discrete") {
+			t.Errorf("continuous with %v: exit %d, %q", args, code, errs)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/pdekit/pdekit/io/h5"
@@ -101,7 +102,7 @@ prediction and training times.`,
 	c.common.register(fs)
 	fs.Var(c.Task, "task", "fmnist or spiral")
 	fs.Var(c.Reg, "reg", "regulariser: "+c.Reg.Names())
-	fs.Var(c.Sampling, "sampling", "local regularisers: unbiased (a uniform time, made a stop of the solve) or biased (an accepted step's time)")
+	fs.Var(c.Sampling, "sampling", "local regularisers: unbiased (a uniform time, its state by the interpolant) or biased (the start or an accepted step's end)")
 	fs.Var(c.Adjoint, "adjoint", "discrete (reverse mode through every step; all regularisers) or continuous (the adjoint ODE solved backwards from per-step checkpoints: less memory; none and the local regularisers)")
 	fs.Float64Var(&c.Lambda, "lambda", 0, "regulariser weight at the first epoch (0: the papers': error 100, stiff 0.1, both 10, local-error 2.5, local-stiff 0.1, kinetic 0.01 on each term)")
 	fs.Float64Var(&c.LambdaEnd, "lambda-end", 0, "weight at the last epoch, reached by exponential decay (0: error 10, local-error 1, others constant)")
@@ -300,12 +301,11 @@ func (t *nodeTask[T]) batch(x []T, idx []int) *nn.Tensor[T] {
 // forward solves from x and returns the solution and, for fmnist, the
 // logits.
 func (t *nodeTask[T]) forward(tp *nn.Tape[T], x *nn.Tensor[T]) (*ode.TapeSolution[T], *nn.Tensor[T], error) {
-	return t.forwardAt(tp, x, t.ts, -1)
+	return t.forwardAt(tp, x, t.ts)
 }
 
-// forwardAt solves through the times ts (the task's, with one more at
-// index extra when extra > 0).
-func (t *nodeTask[T]) forwardAt(tp *nn.Tape[T], x *nn.Tensor[T], ts []float64, extra int) (*ode.TapeSolution[T], *nn.Tensor[T], error) {
+// forwardAt solves from x through the times ts.
+func (t *nodeTask[T]) forwardAt(tp *nn.Tape[T], x *nn.Tensor[T], ts []float64) (*ode.TapeSolution[T], *nn.Tensor[T], error) {
 	solve := ode.SolveTape[T]
 	if t.c.Adjoint.Get() && !tp.NoGrad() {
 		solve = func(ctx context.Context, tp *nn.Tape[T], tab *ode.Tableau, f ode.Field[T], y0 *nn.Tensor[T], ts []float64, s *ode.Settings) (*ode.TapeSolution[T], error) {
@@ -355,13 +355,12 @@ func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
 	// batch's samples, so that a resumed run draws the same times.
 	rnd := rand.New(rand.NewPCG(t.c.Seed^uint64(t.epoch)<<32, uint64(idx[0])*1000003+uint64(len(idx))))
 	t.noise = rnd // the kinetic regulariser's Hutchinson vector too
-	ts, keep := ts0, -1
+	ts, at, added := ts0, -1, false
 	if local && !t.c.Sampling.Get() {
 		// Unbiased: a uniform time added to the saved ones.
-		t1 := ts0[0] + rnd.Float64()*(ts0[len(ts0)-1]-ts0[0])
-		ts, keep = insertTime(ts0, t1)
+		ts, at, added = insertTime(ts0, ts0[0]+rnd.Float64()*(ts0[len(ts0)-1]-ts0[0]))
 	}
-	sol, logits, err := t.forwardAt(tp, x, ts, keep)
+	sol, logits, err := t.forwardAt(tp, x, ts)
 	if err != nil {
 		// The loop reports a non-finite loss as a diverged run.
 		return nn.New([]T{T(math.NaN())})
@@ -371,12 +370,15 @@ func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
 	var localReg *nn.Tensor[T]
 	if local {
 		t1, y1 := ts0[0], x
-		if keep >= 0 {
-			t1, y1 = ts[keep], sol.Y[keep-1]
-			sol.Y = append(sol.Y[:keep-1:keep-1], sol.Y[keep:]...)
-		} else if n := len(sol.Steps); n > 1 {
+		switch {
+		case at > 0:
+			t1, y1 = ts[at], sol.Y[at-1]
+			if added {
+				sol.Y = slices.Delete(sol.Y, at-1, at)
+			}
+		case at < 0 && len(sol.Steps) > 1:
 			// Biased: the start or an accepted step's end, the last excepted.
-			if i := rnd.IntN(n); i > 0 {
+			if i := rnd.IntN(len(sol.Steps)); i > 0 {
 				t1, y1 = sol.Steps[i-1].T1, sol.States[i-1]
 			}
 		}
@@ -413,19 +415,15 @@ func (t *nodeTask[T]) Loss(tp *nn.Tape[T], idx []int) *nn.Tensor[T] {
 	return loss
 }
 
-// insertTime returns ts with t1 inserted in order and its index (-1 and
-// ts itself when t1 is already one of them or outside).
-func insertTime(ts []float64, t1 float64) ([]float64, int) {
-	for i := 1; i < len(ts); i++ {
-		if t1 == ts[i-1] || t1 == ts[i] {
-			return ts, -1
-		}
-		if t1 < ts[i] {
-			out := append(append(append([]float64(nil), ts[:i]...), t1), ts[i:]...)
-			return out, i
-		}
+// insertTime returns ts with t1 (which lies in [ts[0], ts[last]]) put in
+// order, the index of t1 in the result, and whether it was added (false
+// when it is one of ts already).
+func insertTime(ts []float64, t1 float64) ([]float64, int, bool) {
+	i, found := slices.BinarySearch(ts, t1)
+	if found {
+		return ts, i, false
 	}
-	return ts, -1
+	return slices.Insert(slices.Clone(ts), i, t1), i, true
 }
 
 // spiralLoss is the mean squared error over the saved states.
@@ -460,7 +458,7 @@ func (t *nodeTask[T]) evaluate(ctx context.Context) (errRate, nfe, secs float64,
 			tp.Reset()
 			idx := seq(lo, min(lo+t.c.Batch, n))
 			z0, ts := t.start(tp, idx, true)
-			sol, _, err := t.forwardAt(tp, z0, ts, -1)
+			sol, _, err := t.forwardAt(tp, z0, ts)
 			if err != nil {
 				return 0, 0, 0, err
 			}

@@ -40,7 +40,7 @@ func helpExamples(t *testing.T, args ...string) [][]string {
 // a folder is a broken example.
 func TestHelpExamplesRun(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the binary")
+		t.Skip("builds and runs the binary on every --help example: skipped under -short")
 	}
 	bin := binary(t)
 	cmds := [][]string{{"bench", "spmv"}, {"bench", "linsys"}, {"bench", "nn"}, {"bench", "pde"}, {"bench", "ode"}}

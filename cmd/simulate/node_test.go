@@ -89,6 +89,23 @@ func TestNodeFashion(t *testing.T) {
 			t.Errorf("reg %s: %d log lines for 4 epochs", reg, n)
 		}
 	}
+	// A float32 model predicts in float64 with its weights converted: the
+	// same accuracy on separable data, the summary saying float64.
+	var e32, e64 struct {
+		nodeSummary
+		Float64 bool `json:"float64"`
+	}
+	for _, e := range []struct {
+		v    any
+		args []string
+	}{{&e32, nil}, {&e64, []string{"--float64"}}} {
+		code, out, errs := sim(t, append([]string{"node", "eval", "--model", filepath.Join(dir, "none.h5"), "--json"}, e.args...)...)
+		require.Equal(t, 0, code, errs)
+		require.NoError(t, json.Unmarshal([]byte(out), e.v))
+	}
+	if e32.Float64 || !e64.Float64 || math.Abs(e64.Accuracy-e32.Accuracy) > 0.02 || e64.NFE < 6 {
+		t.Errorf("node eval in float64 of a float32 model: %+v; in float32: %+v", e64, e32)
+	}
 	code, _, errs := sim(t, "node", "--task", "fmnist", "--data", t.TempDir(), "--out", filepath.Join(dir, "x.h5"))
 	if code != 2 || !strings.Contains(errs, "dataset-fashion-mnist") {
 		t.Errorf("missing data: exit %d, %q", code, errs)

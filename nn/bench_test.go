@@ -49,16 +49,34 @@ func BenchmarkConv2d(b *testing.B) {
 
 // BenchmarkSpectralConv2d is the specconv2d-b8-c32-64x64-m12 training step.
 func BenchmarkSpectralConv2d(b *testing.B) {
+	benchSpectral(b, []int{8, 32, 64, 64}, []int{32, 32, 12, 12, 2}, 2, func(tp *Tape[float32], x *Tensor[float32], w []*Tensor[float32]) *Tensor[float32] {
+		return tp.SpectralConv2d(x, w[0], w[1])
+	})
+}
+
+// BenchmarkSpectralConv3d is the specconv3d-b4-c20-64x64x40-m12x12x8
+// training step.
+func BenchmarkSpectralConv3d(b *testing.B) {
+	benchSpectral(b, []int{4, 20, 64, 64, 40}, []int{20, 20, 12, 12, 8, 2}, 4, func(tp *Tape[float32], x *Tensor[float32], w []*Tensor[float32]) *Tensor[float32] {
+		return tp.SpectralConv3d(x, 40, w[0], w[1], w[2], w[3])
+	})
+}
+
+// benchSpectral times training steps of a spectral layer on random data
+// of shape xs with nw weights of shape ws (the FNO code's initialisation).
+func benchSpectral(b *testing.B, xs, ws []int, nw int, layer func(*Tape[float32], *Tensor[float32], []*Tensor[float32]) *Tensor[float32]) {
 	rnd := rand.New(rand.NewPCG(3, 4))
-	x, y := Zeros[float32](8, 32, 64, 64), Zeros[float32](8, 32, 64, 64)
+	x, y := Zeros[float32](xs...), Zeros[float32](xs...)
 	for i := range x.Data {
 		x.Data[i], y.Data[i] = float32(rnd.NormFloat64()), float32(rnd.NormFloat64())
 	}
-	w1, w2 := Param(make([]float32, 32*32*12*12*2), 32, 32, 12, 12, 2), Param(make([]float32, 32*32*12*12*2), 32, 32, 12, 12, 2)
-	for i := range w1.Data {
-		w1.Data[i], w2.Data[i] = float32(rnd.Float64()/1024), float32(rnd.Float64()/1024)
+	params := make([]*Tensor[float32], nw)
+	for k := range params {
+		params[k] = Param(make([]float32, size(ws)), ws...)
+		for i := range params[k].Data {
+			params[k].Data[i] = float32(rnd.Float64() / float64(ws[0]*ws[1]))
+		}
 	}
-	params := []*Tensor[float32]{w1, w2}
 	tp := NewTape[float32]()
 	opt := &Adam[float32]{LR: 1e-3}
 	for b.Loop() {
@@ -66,7 +84,7 @@ func BenchmarkSpectralConv2d(b *testing.B) {
 		for _, p := range params {
 			p.ZeroGrad()
 		}
-		tp.Backward(tp.MSE(tp.SpectralConv2d(x, w1, w2), y))
+		tp.Backward(tp.MSE(layer(tp, x, params), y))
 		opt.Step(params)
 	}
 }

@@ -423,6 +423,88 @@ func TestSpectralConv2d(t *testing.T) {
 	}
 }
 
+// TestSpectralConv3d checks the FNO-3D layer against its definition with
+// a naive 3-D DFT (the four corner blocks multiplied, the rest dropped,
+// the inverse the real part of the Hermitian sum over an output last axis
+// of nt points, divided by X Y nt, as torch's irfftn(s=...) does), with
+// the last axis kept, zero-padded (6 -> 9) and truncated (6 -> 4, where
+// the top kept index is the output's Nyquist), and its gradients by
+// finite differences.
+func TestSpectralConv3d(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(13, 14))
+	const bs, cin, cout, X, Y, T, m1, m2, m3 = 2, 2, 3, 6, 5, 6, 2, 2, 3
+	for _, nt := range []int{T, 9, 4} {
+		x := randParam(rnd, bs, cin, X, Y, T)
+		var ws [4]*Tensor[float64]
+		for i := range ws {
+			ws[i] = randParam(rnd, cin, cout, m1, m2, m3, 2)
+		}
+		tp := NewTape[float64]()
+		y := tp.SpectralConv3d(x, nt, ws[0], ws[1], ws[2], ws[3])
+		if want := []int{bs, cout, X, Y, nt}; !slices.Equal(y.Shape, want) {
+			t.Fatalf("nt %d: shape %v, want %v", nt, y.Shape, want)
+		}
+		cis := func(th float64) complex128 { return complex(math.Cos(th), math.Sin(th)) }
+		var maxErr float64
+		for b := 0; b < bs; b++ {
+			for o := 0; o < cout; o++ {
+				S := map[[3]int]complex128{}
+				for i := 0; i < cin; i++ {
+					for blk, wt := range ws {
+						for r1 := 0; r1 < m1; r1++ {
+							for r2 := 0; r2 < m2; r2++ {
+								for c := 0; c < m3; c++ {
+									kx, ky := r1, r2
+									if blk&1 == 1 {
+										kx += X - m1
+									}
+									if blk&2 == 2 {
+										ky += Y - m2
+									}
+									var xk complex128
+									for n0 := 0; n0 < X; n0++ {
+										for n1 := 0; n1 < Y; n1++ {
+											for n2 := 0; n2 < T; n2++ {
+												th := -2 * math.Pi * (float64(kx*n0)/X + float64(ky*n1)/Y + float64(c*n2)/T)
+												xk += complex(x.Data[(((b*cin+i)*X+n0)*Y+n1)*T+n2], 0) * cis(th)
+											}
+										}
+									}
+									q := ((((i*cout+o)*m1+r1)*m2+r2)*m3 + c) * 2
+									S[[3]int{kx, ky, c}] += xk * complex(wt.Data[q], wt.Data[q+1])
+								}
+							}
+						}
+					}
+				}
+				for n0 := 0; n0 < X; n0++ {
+					for n1 := 0; n1 < Y; n1++ {
+						for n2 := 0; n2 < nt; n2++ {
+							var v float64
+							for k, sk := range S {
+								term := real(sk * cis(2*math.Pi*(float64(k[0]*n0)/X+float64(k[1]*n1)/Y+float64(k[2]*n2)/float64(nt))))
+								if k[2] > 0 && !(nt%2 == 0 && k[2] == nt/2) {
+									term *= 2
+								}
+								v += term
+							}
+							v /= float64(X * Y * nt)
+							maxErr = math.Max(maxErr, math.Abs(y.Data[(((b*cout+o)*X+n0)*Y+n1)*nt+n2]-v))
+						}
+					}
+				}
+			}
+		}
+		if maxErr > 1e-10 {
+			t.Errorf("nt %d: largest difference from the definition %g", nt, maxErr)
+		}
+		r := randTensor(rnd, y.Shape...)
+		gradCheck(t, fmt.Sprintf("SpectralConv3d to %d", nt), []*Tensor[float64]{x, ws[0], ws[1], ws[2], ws[3]}, func(tp *Tape[float64]) *Tensor[float64] {
+			return tp.Sum(tp.Mul(tp.SpectralConv3d(x, nt, ws[0], ws[1], ws[2], ws[3]), r))
+		})
+	}
+}
+
 // TestCheckpointResume trains 20 Adam steps straight, and 8 steps, a save,
 // a fresh model and optimizer loaded from the file, then 12 more; the
 // parameters must be bit-identical.

@@ -22,21 +22,30 @@ type r2c[T Float] struct {
 	nc  int // complex coefficients
 }
 
-var r2cCache sync.Map // [2]int{h, w} and precision -> *r2c
+var r2cCache sync.Map // shape and precision -> *r2c
 
-func getR2C[T Float](h, w int) *r2c[T] {
+// getR2C returns the cached real FFT of a 2-D or 3-D shape.
+func getR2C[T Float](shape ...int) *r2c[T] {
 	var zero T
-	key := [3]int{h, w, int(unsafe.Sizeof(zero))}
+	var key [5]int
+	key[0], key[1] = int(unsafe.Sizeof(zero)), len(shape)
+	copy(key[2:], shape)
 	if v, ok := r2cCache.Load(key); ok {
 		return v.(*r2c[T])
 	}
-	t := &r2c[T]{n: h * w, nc: h * (w/2 + 1)}
 	var err error
+	t := &r2c[T]{}
 	switch any(zero).(type) {
 	case float64:
-		t.p64, err = fft.NewR2C(h, w)
+		t.p64, err = fft.NewR2C(shape...)
+		if err == nil {
+			t.n, t.nc = t.p64.Len()
+		}
 	case float32:
-		t.p32, err = fft.NewR2C32(h, w)
+		t.p32, err = fft.NewR2C32(shape...)
+		if err == nil {
+			t.n, t.nc = t.p32.Len()
+		}
 	}
 	if err != nil {
 		panic(fmt.Sprintf("nn: spectral conv: %v", err))
@@ -79,51 +88,108 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 	if len(x.Shape) != 4 || len(w1.Shape) != 5 || !slices.Equal(w1.Shape, w2.Shape) || w1.Shape[0] != x.Shape[1] || w1.Shape[4] != 2 {
 		panic(fmt.Sprintf("nn: SpectralConv2d of input %v with weights %v and %v; want [B, Cin, H, W] and [Cin, Cout, m1, m2, 2]", x.Shape, w1.Shape, w2.Shape))
 	}
-	bs, cin, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	cout, m1, m2 := w1.Shape[1], w1.Shape[2], w1.Shape[3]
-	wc := wd/2 + 1
-	if 2*m1 > h || m2 > wc {
-		panic(fmt.Sprintf("nn: SpectralConv2d with %d x %d modes on a %d x %d grid", m1, m2, h, wd))
+	return tp.spectralConv("SpectralConv2d", x, x.Shape[3], []*Tensor[T]{w1, w2})
+}
+
+// SpectralConv3d is the Fourier layer of the FNO-3D (and of SFNO's
+// space-time layers) in its weight layout: x [B, Cin, X, Y, T] is
+// transformed by a 3-D rfft (the last axis halved), the modes of the four
+// corner blocks x in [0, m1) or [X-m1, X), y in [0, m2) or [Y-m2, Y),
+// t in [0, m3) are multiplied by w1 (+x, +y), w2 (-x, +y), w3 (+x, -y)
+// and w4 (-x, -y) (each [Cin, Cout, m1, m2, m3, 2], complex as (re, im)
+// pairs), the others are dropped, and the inverse 3-D rfft returns
+// [B, Cout, X, Y, nt]. With nt = T it is the FNO-3D layer; another nt
+// resamples the last axis as torch's irfftn(s=(X, Y, nt)) does (the half
+// spectrum truncated or zero-padded, divided by X Y nt), SFNO's time
+// resampling. Spectra follow numpy's norm="backward".
+func (tp *Tape[T]) SpectralConv3d(x *Tensor[T], nt int, w1, w2, w3, w4 *Tensor[T]) *Tensor[T] {
+	ws := []*Tensor[T]{w1, w2, w3, w4}
+	ok := len(x.Shape) == 5 && len(w1.Shape) == 6 && w1.Shape[0] == x.Shape[1] && w1.Shape[5] == 2 && nt > 0
+	for _, w := range ws[1:] {
+		ok = ok && slices.Equal(w.Shape, w1.Shape)
 	}
-	f := getR2C[T](h, wd)
-	nc2 := 2 * f.nc
-	xs := tp.buf(bs * cin * nc2)
-	f.forward(xs, x.Data)
-	// The kept modes, weight block by block: mode p is (blk, r, c) at
-	// spectrum offset modeAt[p]. Per mode the layer is a complex matrix
-	// product Y[b, o] = sum_i X[b, i] W[i, o], done by BLAS (cgemm/zgemm)
-	// on gathered [mode][row][col] arrays.
-	np := 2 * m1 * m2
-	modeAt := make([]int, np)
-	for blk := 0; blk < 2; blk++ {
-		for r := 0; r < m1; r++ {
-			row := r
-			if blk == 1 {
-				row = h - m1 + r
-			}
-			for c := 0; c < m2; c++ {
-				modeAt[(blk*m1+r)*m2+c] = row*wc + c
-			}
+	if !ok {
+		panic(fmt.Sprintf("nn: SpectralConv3d of input %v to length %d with weights %v, %v, %v and %v; want [B, Cin, X, Y, T], a positive length and [Cin, Cout, m1, m2, m3, 2]",
+			x.Shape, nt, w1.Shape, w2.Shape, w3.Shape, w4.Shape))
+	}
+	return tp.spectralConv("SpectralConv3d", x, nt, ws)
+}
+
+// spectralConv is the Fourier layer on the d = len(x.Shape)-2 trailing
+// axes of x [B, Cin, n...]: ws holds one weight [Cin, Cout, m..., 2] per
+// corner block (2^(d-1) of them; bit j of a block's index selects the
+// negative corner of axis j), and the output's last axis has nout points.
+func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws []*Tensor[T]) *Tensor[T] {
+	d := len(x.Shape) - 2
+	bs, cin := x.Shape[0], x.Shape[1]
+	in := x.Shape[2:]
+	out := append(slices.Clone(in[:d-1]), nout)
+	cout, m := ws[0].Shape[1], ws[0].Shape[2:2+d]
+	nin := in[d-1]
+	for j := 0; j < d-1; j++ {
+		if 2*m[j] > in[j] {
+			panic(fmt.Sprintf("nn: %s with modes %v on a grid %v: the corners overlap", name, m, in))
 		}
 	}
-	xg := tp.buf(2 * np * bs * cin)   // X per mode [bs][cin]
-	wg := tp.buf(2 * np * cin * cout) // W per mode [cin][cout]
-	yg := tp.buf(2 * np * bs * cout)  // Y per mode [bs][cout]
+	if m[d-1] > nin/2+1 || m[d-1] > nout/2+1 {
+		panic(fmt.Sprintf("nn: %s with modes %v on a grid %v to %d points: more modes than the last axis has", name, m, in, nout))
+	}
+	fi, fo := getR2C[T](in...), getR2C[T](out...)
+	nci, nco := 2*fi.nc, 2*fo.nc
+	// The kept modes, block by block: mode p is at offsets atIn[p] and
+	// atOut[p] of the input and output half spectra, with last-axis index
+	// last[p]. Per mode the layer is a complex matrix product
+	// Y[b, o] = sum_i X[b, i] W[i, o], done by BLAS (cgemm/zgemm) on
+	// gathered [mode][row][col] arrays.
+	nm := 1
+	for _, v := range m {
+		nm *= v
+	}
+	np := len(ws) * nm
+	atIn, atOut, last := make([]int, np), make([]int, np), make([]int, np)
+	for blk := range ws {
+		for p := 0; p < nm; p++ {
+			var idx [3]int
+			for j, rem := d-1, p; j >= 0; j-- {
+				idx[j], rem = rem%m[j], rem/m[j]
+			}
+			oi, oo := 0, 0
+			for j := 0; j < d-1; j++ {
+				r := idx[j]
+				if blk>>j&1 == 1 {
+					r += in[j] - m[j]
+				}
+				oi, oo = oi*in[j]+r, oo*in[j]+r
+			}
+			q := blk*nm + p
+			atIn[q] = oi*(nin/2+1) + idx[d-1]
+			atOut[q] = oo*(nout/2+1) + idx[d-1]
+			last[q] = idx[d-1]
+		}
+	}
+	// paired reports whether last-axis index c of an n-point real
+	// transform stands for itself and its conjugate mirror.
+	paired := func(c, n int) bool { return c > 0 && !(n%2 == 0 && c == n/2) }
+	xs := tp.bufRaw(bs * cin * nci)
+	fi.forward(xs, x.Data)
+	xg := tp.bufRaw(2 * np * bs * cin)   // X per mode [bs][cin]
+	wg := tp.bufRaw(2 * np * cin * cout) // W per mode [cin][cout]
+	yg := tp.bufRaw(2 * np * bs * cout)  // Y per mode [bs][cout]
 	for b := 0; b < bs; b++ {
 		for i := 0; i < cin; i++ {
-			in := xs[(b*cin+i)*nc2:]
-			for p, k := range modeAt {
+			src := xs[(b*cin+i)*nci:]
+			for p, k := range atIn {
 				q := 2 * ((p*bs+b)*cin + i)
-				xg[q], xg[q+1] = in[2*k], in[2*k+1]
+				xg[q], xg[q+1] = src[2*k], src[2*k+1]
 			}
 		}
 	}
-	for blk, wt := range []*Tensor[T]{w1, w2} {
+	for blk, wt := range ws {
 		for io := 0; io < cin*cout; io++ {
-			src := wt.Data[io*m1*m2*2:]
-			for rc := 0; rc < m1*m2; rc++ {
-				q := 2 * ((blk*m1*m2+rc)*cin*cout + io)
-				wg[q], wg[q+1] = src[2*rc], src[2*rc+1]
+			src := wt.Data[io*nm*2:]
+			for p := 0; p < nm; p++ {
+				q := 2 * ((blk*nm+p)*cin*cout + io)
+				wg[q], wg[q+1] = src[2*p], src[2*p+1]
 			}
 		}
 	}
@@ -132,62 +198,67 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 			cgemm(false, false, false, false, bs, cout, cin, xg[2*p*bs*cin:], cin, wg[2*p*cin*cout:], cout, yg[2*p*bs*cout:], cout)
 		}
 	})
-	ys := tp.buf(bs * cout * nc2)
-	clear(ys)
+	ys := tp.buf(bs * cout * nco)
 	for b := 0; b < bs; b++ {
 		for o := 0; o < cout; o++ {
-			out := ys[(b*cout+o)*nc2:]
-			for p, k := range modeAt {
+			dst := ys[(b*cout+o)*nco:]
+			for p, k := range atOut {
 				q := 2 * ((p*bs+b)*cout + o)
-				out[2*k], out[2*k+1] = yg[q], yg[q+1]
+				dst[2*k], dst[2*k+1] = yg[q], yg[q+1]
 			}
 		}
 	}
-	y := tp.out([]int{bs, cout, h, wd}, x, w1, w2)
-	f.inverse(y.Data, ys)
+	yShape := append([]int{bs, cout}, out...)
+	y := tp.outRaw(yShape, append([]*Tensor[T]{x}, ws...)...)
+	fo.inverse(y.Data, ys)
 	tp.record(y, func() {
 		if y.Grad == nil {
 			return
 		}
-		// The adjoint of irfft2 (divided by N): dS = rfft2(dy)/N, doubled on
-		// the columns that stand for a conjugate pair too. Only the kept
-		// modes matter: gather them, scaled, per mode [bs][cout].
+		// The adjoint of the inverse rfft (divided by N): dS = rfft(dy)/N,
+		// doubled on the last-axis indices that stand for a conjugate pair
+		// too. Only the kept modes matter: gather them, scaled, per mode
+		// [bs][cout].
 		dys := ys
-		f.forward(dys, y.Grad)
-		scale := T(1) / T(h*wd)
+		fo.forward(dys, y.Grad)
+		scale := T(1) / T(fo.n)
 		dg := yg
 		for b := 0; b < bs; b++ {
 			for o := 0; o < cout; o++ {
-				s := dys[(b*cout+o)*nc2:]
-				for p, k := range modeAt {
-					m := 2 * scale
-					if c := k % wc; c == 0 || (wd%2 == 0 && c == wd/2) {
-						m = scale
+				src := dys[(b*cout+o)*nco:]
+				for p, k := range atOut {
+					s := scale
+					if paired(last[p], nout) {
+						s *= 2
 					}
 					q := 2 * ((p*bs+b)*cout + o)
-					dg[q], dg[q+1] = m*s[2*k], m*s[2*k+1]
+					dg[q], dg[q+1] = s*src[2*k], s*src[2*k+1]
 				}
 			}
 		}
-		if w1.needGrad || w2.needGrad {
+		needW := false
+		for _, wt := range ws {
+			needW = needW || wt.needGrad
+		}
+		if needW {
 			// dW = X^H dS per mode.
-			gwg := tp.buf(2 * np * cin * cout)
+			gwg := tp.bufRaw(2 * np * cin * cout)
 			parallel.For(np, 8, func(lo, hi int) {
 				for p := lo; p < hi; p++ {
 					cgemm(true, true, false, false, cin, cout, bs, xg[2*p*bs*cin:], cin, dg[2*p*bs*cout:], cout, gwg[2*p*cin*cout:], cout)
 				}
 			})
-			for blk, wt := range []*Tensor[T]{w1, w2} {
+			for blk, wt := range ws {
 				if !wt.needGrad {
 					continue
 				}
 				gw := tp.grad(wt)
 				for io := 0; io < cin*cout; io++ {
-					dst := gw[io*m1*m2*2:]
-					for rc := 0; rc < m1*m2; rc++ {
-						q := 2 * ((blk*m1*m2+rc)*cin*cout + io)
-						dst[2*rc] += gwg[q]
-						dst[2*rc+1] += gwg[q+1]
+					dst := gw[io*nm*2:]
+					for p := 0; p < nm; p++ {
+						q := 2 * ((blk*nm+p)*cin*cout + io)
+						dst[2*p] += gwg[q]
+						dst[2*p+1] += gwg[q+1]
 					}
 				}
 			}
@@ -195,9 +266,9 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 		if !x.needGrad {
 			return
 		}
-		// dX = dS W^H per mode; then the adjoint of rfft2: dx = sum_k
-		// Re(dX_k e^{+i theta}), which is N irfft2 of dX with the paired
-		// columns halved.
+		// dX = dS W^H per mode; then the adjoint of the forward rfft:
+		// dx = sum_k Re(dX_k e^{+i theta}), which is N times the inverse
+		// rfft of dX with the paired indices halved.
 		dxg := xg
 		parallel.For(np, 8, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
@@ -208,20 +279,20 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 		clear(dxs)
 		for b := 0; b < bs; b++ {
 			for i := 0; i < cin; i++ {
-				out := dxs[(b*cin+i)*nc2:]
-				for p, k := range modeAt {
-					m := T(h*wd) / 2
-					if c := k % wc; c == 0 || (wd%2 == 0 && c == wd/2) {
-						m = T(h * wd)
+				dst := dxs[(b*cin+i)*nci:]
+				for p, k := range atIn {
+					s := T(fi.n)
+					if paired(last[p], nin) {
+						s /= 2
 					}
 					q := 2 * ((p*bs+b)*cin + i)
-					out[2*k] += m * dxg[q]
-					out[2*k+1] += m * dxg[q+1]
+					dst[2*k] += s * dxg[q]
+					dst[2*k+1] += s * dxg[q+1]
 				}
 			}
 		}
-		dx := tp.buf(len(x.Data))
-		f.inverse(dx, dxs)
+		dx := tp.bufRaw(len(x.Data))
+		fi.inverse(dx, dxs)
 		g := tp.grad(x)
 		for i, v := range dx {
 			g[i] += v

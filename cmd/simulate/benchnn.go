@@ -22,7 +22,7 @@ type nnCase struct {
 	step   func()
 }
 
-var nnCaseNames = []string{"conv2d-b8-c32-64x64-k3", "specconv2d-b8-c32-64x64-m12", "fno2d-b8-64x64-w32-m12", "mgno2d-b8-64x64-c24-l5-v5", "pinn-mlp-2x64x4-n2000-laplace"}
+var nnCaseNames = []string{"conv2d-b8-c32-64x64-k3", "specconv2d-b8-c32-64x64-m12", "specconv3d-b4-c20-64x64x40-m12x12x8", "fno2d-b8-64x64-w32-m12", "mgno2d-b8-64x64-c24-l5-v5", "pinn-mlp-2x64x4-n2000-laplace"}
 
 func randn32(rnd *rand.Rand, shape ...int) *nn.Tensor[float32] {
 	t := nn.Zeros[float32](shape...)
@@ -32,8 +32,6 @@ func randn32(rnd *rand.Rand, shape ...int) *nn.Tensor[float32] {
 	return t
 }
 
-// uniformParam is PyTorch's default initialisation of a layer's weight or
-// bias: uniform in +-1/sqrt(fan_in).
 // uniformParam returns a parameter of the shape drawn uniformly in
 // +-1/sqrt(fanIn) (PyTorch's default initialisation of linear layers).
 func uniformParam[T nn.Float](rnd *rand.Rand, fanIn int, shape ...int) *nn.Tensor[T] {
@@ -62,26 +60,38 @@ func makeNNCase(name string, rnd *rand.Rand) nnCase {
 			tp.Backward(loss)
 			opt.Step(params)
 		}}
-	case "specconv2d-b8-c32-64x64-m12":
-		x, y := randn32(rnd, 8, 32, 64, 64), randn32(rnd, 8, 32, 64, 64)
+	case "specconv2d-b8-c32-64x64-m12", "specconv3d-b4-c20-64x64x40-m12x12x8":
 		// The FNO code's initialisation: scale 1/(cin cout) times uniform
 		// [0, 1) real and imaginary parts.
-		weight := func() *nn.Tensor[float32] {
-			t := nn.Zeros[float32](32, 32, 12, 12, 2)
+		weight := func(shape ...int) *nn.Tensor[float32] {
+			t := nn.Zeros[float32](shape...)
 			for i := range t.Data {
-				t.Data[i] = float32(rnd.Float64() / (32 * 32))
+				t.Data[i] = float32(rnd.Float64() / float64(shape[0]*shape[1]))
 			}
 			return nn.Param(t.Data, t.Shape...)
 		}
-		w1, w2 := weight(), weight()
-		params := []*nn.Tensor[float32]{w1, w2}
+		var x, y *nn.Tensor[float32]
+		var params []*nn.Tensor[float32]
+		var layer func() *nn.Tensor[float32]
+		if name[9] == '2' {
+			x, y = randn32(rnd, 8, 32, 64, 64), randn32(rnd, 8, 32, 64, 64)
+			params = []*nn.Tensor[float32]{weight(32, 32, 12, 12, 2), weight(32, 32, 12, 12, 2)}
+			layer = func() *nn.Tensor[float32] { return tp.SpectralConv2d(x, params[0], params[1]) }
+		} else {
+			x, y = randn32(rnd, 4, 20, 64, 64, 40), randn32(rnd, 4, 20, 64, 64, 40)
+			for range 4 {
+				params = append(params, weight(20, 20, 12, 12, 8, 2))
+			}
+			layer = func() *nn.Tensor[float32] {
+				return tp.SpectralConv3d(x, 40, params[0], params[1], params[2], params[3])
+			}
+		}
 		return nnCase{name, params, func() {
 			tp.Reset()
 			for _, p := range params {
 				p.ZeroGrad()
 			}
-			loss := tp.MSE(tp.SpectralConv2d(x, w1, w2), y)
-			tp.Backward(loss)
+			tp.Backward(tp.MSE(layer(), y))
 			opt.Step(params)
 		}}
 	case "fno2d-b8-64x64-w32-m12", "mgno2d-b8-64x64-c24-l5-v5":

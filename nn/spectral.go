@@ -167,9 +167,6 @@ func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws []*Tenso
 			last[q] = idx[d-1]
 		}
 	}
-	// paired reports whether last-axis index c of an n-point real
-	// transform stands for itself and its conjugate mirror.
-	paired := func(c, n int) bool { return c > 0 && !(n%2 == 0 && c == n/2) }
 	xs := tp.bufRaw(bs * cin * nci)
 	fi.forward(xs, x.Data)
 	xg := tp.bufRaw(2 * np * bs * cin)   // X per mode [bs][cin]

@@ -58,7 +58,7 @@ func BenchmarkSpectralConv2d(b *testing.B) {
 // training step.
 func BenchmarkSpectralConv3d(b *testing.B) {
 	benchSpectral(b, []int{4, 20, 64, 64, 40}, []int{20, 20, 12, 12, 8, 2}, 4, func(tp *Tape[float32], x *Tensor[float32], w []*Tensor[float32]) *Tensor[float32] {
-		return tp.SpectralConv3d(x, 40, w[0], w[1], w[2], w[3])
+		return tp.SpectralConv3d(x, 40, [4]*Tensor[float32](w))
 	})
 }
 

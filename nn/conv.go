@@ -76,6 +76,9 @@ func (tp *Tape[T]) Conv3d(x, w, b *Tensor[T], o Conv2dOpts) *Tensor[T] {
 	if len(x.Shape) != 5 || len(w.Shape) != 5 || x.Shape[1] != w.Shape[1] {
 		panic(fmt.Sprintf("nn: Conv3d of input %v with weight %v; want [B, Cin, D, H, W] and [Cout, Cin, kd, kh, kw]", x.Shape, w.Shape))
 	}
+	if w.Shape[2] == 1 && w.Shape[3] == 1 && w.Shape[4] == 1 && o.Stride <= 1 && o.Padding == 0 && (b == nil || len(b.Data) == w.Shape[0]) {
+		return tp.conv1x1(x, w, b)
+	}
 	return tp.convND(x, w, b, o, x.Shape[2:], w.Shape[2:])
 }
 

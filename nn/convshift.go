@@ -360,17 +360,17 @@ func (tp *Tape[T]) convTranspose2dShift(x, w, b *Tensor[T], s, p, ho, wo int) *T
 	return y
 }
 
-// conv1x1 is Conv2d with a 1x1 kernel, stride 1 and no padding: per
-// sample one product W [cout, cin] x_b [cin, H*W], on the tensors
-// themselves (no copy of the input, no work buffer).
+// conv1x1 is Conv2d or Conv3d with a 1x1(x1) kernel, stride 1 and no
+// padding: per sample one product W [cout, cin] x_b [cin, points], on the
+// tensors themselves (no copy of the input, no work buffer).
 func (tp *Tape[T]) conv1x1(x, w, b *Tensor[T]) *Tensor[T] {
-	bs, cin, hw := x.Shape[0], x.Shape[1], x.Shape[2]*x.Shape[3]
+	bs, cin, hw := x.Shape[0], x.Shape[1], size(x.Shape[2:])
 	cout := w.Shape[0]
 	inputs := []*Tensor[T]{x, w}
 	if b != nil {
 		inputs = append(inputs, b)
 	}
-	y := tp.outRaw([]int{bs, cout, x.Shape[2], x.Shape[3]}, inputs...)
+	y := tp.outRaw(append([]int{bs, cout}, x.Shape[2:]...), inputs...)
 	// The products split themselves across the pool (gemm); the loops
 	// around them stay serial, as the pool does not nest.
 	for bi := 0; bi < bs; bi++ {

@@ -429,18 +429,22 @@ func TestSpectralConv2d(t *testing.T) {
 // of nt points, divided by X Y nt, as torch's irfftn(s=...) does), with
 // the last axis kept, zero-padded (6 -> 9) and truncated (6 -> 4, where
 // the top kept index is the output's Nyquist), and its gradients by
-// finite differences.
+// finite differences; in the zero-padded case with SFNO's spectral bias.
 func TestSpectralConv3d(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(13, 14))
 	const bs, cin, cout, X, Y, T, m1, m2, m3 = 2, 2, 3, 6, 5, 6, 2, 2, 3
 	for _, nt := range []int{T, 9, 4} {
 		x := randParam(rnd, bs, cin, X, Y, T)
-		var ws [4]*Tensor[float64]
+		var ws, bias [4]*Tensor[float64]
 		for i := range ws {
 			ws[i] = randParam(rnd, cin, cout, m1, m2, m3, 2)
+			if nt == 9 { // with SFNO's spectral bias
+				bias[i] = randParam(rnd, m1, m2, m3, 2)
+			}
 		}
+		const delta = 0.3
 		tp := NewTape[float64]()
-		y := tp.SpectralConv3d(x, nt, ws[0], ws[1], ws[2], ws[3])
+		y := tp.SpectralConv3dBias(x, nt, ws, bias, delta)
 		if want := []int{bs, cout, X, Y, nt}; !slices.Equal(y.Shape, want) {
 			t.Fatalf("nt %d: shape %v, want %v", nt, y.Shape, want)
 		}
@@ -472,6 +476,10 @@ func TestSpectralConv3d(t *testing.T) {
 									}
 									q := ((((i*cout+o)*m1+r1)*m2+r2)*m3 + c) * 2
 									S[[3]int{kx, ky, c}] += xk * complex(wt.Data[q], wt.Data[q+1])
+									if i == 0 && bias[blk] != nil {
+										q := ((r1*m2+r2)*m3 + c) * 2
+										S[[3]int{kx, ky, c}] += delta * complex(bias[blk].Data[q], bias[blk].Data[q+1])
+									}
 								}
 							}
 						}
@@ -499,8 +507,12 @@ func TestSpectralConv3d(t *testing.T) {
 			t.Errorf("nt %d: largest difference from the definition %g", nt, maxErr)
 		}
 		r := randTensor(rnd, y.Shape...)
-		gradCheck(t, fmt.Sprintf("SpectralConv3d to %d", nt), []*Tensor[float64]{x, ws[0], ws[1], ws[2], ws[3]}, func(tp *Tape[float64]) *Tensor[float64] {
-			return tp.Sum(tp.Mul(tp.SpectralConv3d(x, nt, ws[0], ws[1], ws[2], ws[3]), r))
+		params := []*Tensor[float64]{x, ws[0], ws[1], ws[2], ws[3]}
+		if bias[0] != nil {
+			params = append(params, bias[:]...)
+		}
+		gradCheck(t, fmt.Sprintf("SpectralConv3d to %d", nt), params, func(tp *Tape[float64]) *Tensor[float64] {
+			return tp.Sum(tp.Mul(tp.SpectralConv3dBias(x, nt, ws, bias, delta), r))
 		})
 	}
 }

@@ -94,3 +94,155 @@ func copyWindow[T Float](big, small []T, n, h, w, bh, bw int, toSmall bool) {
 		}
 	}
 }
+
+// strided walks the n elements of a row-major shape in order and calls
+// f(i, offs) with, for each operand k, the offset sum_a idx[a] strides[k][a]
+// (a stride 0 broadcasts an axis). It works a row of the last axis at a
+// time; f is called for every element.
+func strided(shape []int, strides [][]int, f func(i int, offs []int)) {
+	r := len(shape)
+	n := size(shape)
+	if n == 0 {
+		return
+	}
+	idx := make([]int, r)
+	offs := make([]int, len(strides))
+	for i := 0; ; {
+		f(i, offs)
+		i++
+		if i == n {
+			return
+		}
+		for a := r - 1; a >= 0; a-- {
+			idx[a]++
+			for k := range offs {
+				offs[k] += strides[k][a]
+			}
+			if idx[a] < shape[a] {
+				break
+			}
+			for k := range offs {
+				offs[k] -= strides[k][a] * shape[a]
+			}
+			idx[a] = 0
+		}
+	}
+}
+
+// rowStrides returns the row-major strides of shape.
+func rowStrides(shape []int) []int {
+	st := make([]int, len(shape))
+	s := 1
+	for a := len(shape) - 1; a >= 0; a-- {
+		st[a] = s
+		s *= shape[a]
+	}
+	return st
+}
+
+// Permute returns x with its axes reordered, axis a of the result being
+// axis perm[a] of x (torch.permute), as a new row-major tensor.
+func (tp *Tape[T]) Permute(x *Tensor[T], perm ...int) *Tensor[T] {
+	r := len(x.Shape)
+	seen := make([]bool, r)
+	ok := len(perm) == r
+	for _, p := range perm {
+		ok = ok && p >= 0 && p < r && !seen[p]
+		if ok {
+			seen[p] = true
+		}
+	}
+	if !ok {
+		panic(fmt.Sprintf("nn: Permute of shape %v by %v", x.Shape, perm))
+	}
+	shape := make([]int, r)
+	xs := rowStrides(x.Shape)
+	st := make([]int, r) // x's stride along each axis of the result
+	for a, p := range perm {
+		shape[a], st[a] = x.Shape[p], xs[p]
+	}
+	y := tp.outRaw(shape, x)
+	strided(shape, [][]int{st}, func(i int, offs []int) { y.Data[i] = x.Data[offs[0]] })
+	tp.record(y, func() {
+		if y.Grad == nil || !x.needGrad {
+			return
+		}
+		g := tp.grad(x)
+		strided(shape, [][]int{st}, func(i int, offs []int) { g[offs[0]] += y.Grad[i] })
+	})
+	return y
+}
+
+// Narrow returns the elements [start, start+n) of x along axis (a copy;
+// torch.narrow).
+func (tp *Tape[T]) Narrow(x *Tensor[T], axis, start, n int) *Tensor[T] {
+	if axis < 0 || axis >= len(x.Shape) || start < 0 || n < 1 || start+n > x.Shape[axis] {
+		panic(fmt.Sprintf("nn: Narrow of shape %v along axis %d from %d, %d elements", x.Shape, axis, start, n))
+	}
+	shape := append([]int(nil), x.Shape...)
+	shape[axis] = n
+	outer, inner := size(x.Shape[:axis]), size(x.Shape[axis+1:])
+	row, w := x.Shape[axis]*inner, n*inner
+	y := tp.outRaw(shape, x)
+	for o := 0; o < outer; o++ {
+		copy(y.Data[o*w:(o+1)*w], x.Data[o*row+start*inner:])
+	}
+	tp.record(y, func() {
+		if y.Grad == nil || !x.needGrad {
+			return
+		}
+		g := tp.grad(x)
+		for o := 0; o < outer; o++ {
+			gr := g[o*row+start*inner : o*row+start*inner+w]
+			for i, v := range y.Grad[o*w : (o+1)*w] {
+				gr[i] += v
+			}
+		}
+	})
+	return y
+}
+
+// AddBroadcast returns a + b for tensors of equal rank whose lengths agree
+// on every axis or are 1 in one of them, which is then repeated (numpy's
+// broadcasting): adding a positional encoding [1, C, ...] to a batch, or
+// a last frame [..., 1] to every frame.
+func (tp *Tape[T]) AddBroadcast(a, b *Tensor[T]) *Tensor[T] {
+	r := len(a.Shape)
+	ok := len(b.Shape) == r
+	shape := make([]int, r)
+	sa, sb := rowStrides(a.Shape), make([]int, r)
+	if ok {
+		sb = rowStrides(b.Shape)
+	}
+	for ax := 0; ok && ax < r; ax++ {
+		na, nb := a.Shape[ax], b.Shape[ax]
+		switch {
+		case na == nb:
+			shape[ax] = na
+		case na == 1:
+			shape[ax], sa[ax] = nb, 0
+		case nb == 1:
+			shape[ax], sb[ax] = na, 0
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		panic(fmt.Sprintf("nn: AddBroadcast of shapes %v and %v", a.Shape, b.Shape))
+	}
+	st := [][]int{sa, sb}
+	y := tp.outRaw(shape, a, b)
+	strided(shape, st, func(i int, offs []int) { y.Data[i] = a.Data[offs[0]] + b.Data[offs[1]] })
+	tp.record(y, func() {
+		if y.Grad == nil {
+			return
+		}
+		for k, x := range []*Tensor[T]{a, b} {
+			if x.needGrad {
+				g := tp.grad(x)
+				strided(shape, st, func(i int, offs []int) { g[offs[k]] += y.Grad[i] })
+			}
+		}
+	})
+	return y
+}

@@ -88,38 +88,62 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 	if len(x.Shape) != 4 || len(w1.Shape) != 5 || !slices.Equal(w1.Shape, w2.Shape) || w1.Shape[0] != x.Shape[1] || w1.Shape[4] != 2 {
 		panic(fmt.Sprintf("nn: SpectralConv2d of input %v with weights %v and %v; want [B, Cin, H, W] and [Cin, Cout, m1, m2, 2]", x.Shape, w1.Shape, w2.Shape))
 	}
-	return tp.spectralConv("SpectralConv2d", x, x.Shape[3], []*Tensor[T]{w1, w2})
+	return tp.spectralConv("SpectralConv2d", x, x.Shape[3], []*Tensor[T]{w1, w2}, nil, 0)
 }
 
 // SpectralConv3d is the Fourier layer of the FNO-3D (and of SFNO's
 // space-time layers) in its weight layout: x [B, Cin, X, Y, T] is
 // transformed by a 3-D rfft (the last axis halved), the modes of the four
 // corner blocks x in [0, m1) or [X-m1, X), y in [0, m2) or [Y-m2, Y),
-// t in [0, m3) are multiplied by w1 (+x, +y), w2 (-x, +y), w3 (+x, -y)
-// and w4 (-x, -y) (each [Cin, Cout, m1, m2, m3, 2], complex as (re, im)
-// pairs), the others are dropped, and the inverse 3-D rfft returns
-// [B, Cout, X, Y, nt]. With nt = T it is the FNO-3D layer; another nt
-// resamples the last axis as torch's irfftn(s=(X, Y, nt)) does (the half
-// spectrum truncated or zero-padded, divided by X Y nt), SFNO's time
+// t in [0, m3) are multiplied by w[0] (+x, +y), w[1] (-x, +y), w[2]
+// (+x, -y) and w[3] (-x, -y) (each [Cin, Cout, m1, m2, m3, 2], complex as
+// (re, im) pairs), the others are dropped, and the inverse 3-D rfft
+// returns [B, Cout, X, Y, nt]. With nt = T it is the FNO-3D layer; another
+// nt resamples the last axis as torch's irfftn(s=(X, Y, nt)) does (the
+// half spectrum truncated or zero-padded, divided by X Y nt), SFNO's time
 // resampling. Spectra follow numpy's norm="backward".
-func (tp *Tape[T]) SpectralConv3d(x *Tensor[T], nt int, w1, w2, w3, w4 *Tensor[T]) *Tensor[T] {
-	ws := []*Tensor[T]{w1, w2, w3, w4}
-	ok := len(x.Shape) == 5 && len(w1.Shape) == 6 && w1.Shape[0] == x.Shape[1] && w1.Shape[5] == 2 && nt > 0
-	for _, w := range ws[1:] {
-		ok = ok && slices.Equal(w.Shape, w1.Shape)
+func (tp *Tape[T]) SpectralConv3d(x *Tensor[T], nt int, w [4]*Tensor[T]) *Tensor[T] {
+	return tp.SpectralConv3dBias(x, nt, w, [4]*Tensor[T]{}, 0)
+}
+
+// SpectralConv3dBias is SpectralConv3d with SFNO's spectral bias: delta
+// times b[k] ([m1, m2, m3, 2], complex) is added to the kept modes of
+// block k of every output channel. Nil biases are none.
+func (tp *Tape[T]) SpectralConv3dBias(x *Tensor[T], nt int, w, b [4]*Tensor[T], delta T) *Tensor[T] {
+	ok := len(x.Shape) == 5 && w[0] != nil && len(w[0].Shape) == 6 && w[0].Shape[0] == x.Shape[1] && w[0].Shape[5] == 2 && nt > 0
+	for k := range w {
+		ok = ok && w[k] != nil && slices.Equal(w[k].Shape, w[0].Shape) &&
+			(b[k] == nil) == (b[0] == nil) && (b[k] == nil || slices.Equal(b[k].Shape, w[0].Shape[2:]))
 	}
 	if !ok {
-		panic(fmt.Sprintf("nn: SpectralConv3d of input %v to length %d with weights %v, %v, %v and %v; want [B, Cin, X, Y, T], a positive length and [Cin, Cout, m1, m2, m3, 2]",
-			x.Shape, nt, w1.Shape, w2.Shape, w3.Shape, w4.Shape))
+		panic(fmt.Sprintf("nn: SpectralConv3d of input %v to length %d with weights %v and biases %v; want [B, Cin, X, Y, T], a positive length, four [Cin, Cout, m1, m2, m3, 2] and none or four [m1, m2, m3, 2]",
+			x.Shape, nt, shapes(w[:]), shapes(b[:])))
 	}
-	return tp.spectralConv("SpectralConv3d", x, nt, ws)
+	var bs []*Tensor[T]
+	if b[0] != nil {
+		bs = b[:]
+	}
+	return tp.spectralConv("SpectralConv3d", x, nt, w[:], bs, delta)
+}
+
+// shapes lists the tensors' shapes (nil for a missing one), for messages.
+func shapes[T Float](ts []*Tensor[T]) [][]int {
+	out := make([][]int, len(ts))
+	for i, t := range ts {
+		if t != nil {
+			out[i] = t.Shape
+		}
+	}
+	return out
 }
 
 // spectralConv is the Fourier layer on the d = len(x.Shape)-2 trailing
 // axes of x [B, Cin, n...]: ws holds one weight [Cin, Cout, m..., 2] per
 // corner block (2^(d-1) of them; bit j of a block's index selects the
 // negative corner of axis j), and the output's last axis has nout points.
-func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws []*Tensor[T]) *Tensor[T] {
+// bias, when not nil, holds one [m..., 2] per block, added times delta to
+// the block's modes of every output channel.
+func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws, bias []*Tensor[T], delta T) *Tensor[T] {
 	d := len(x.Shape) - 2
 	bs, cin := x.Shape[0], x.Shape[1]
 	in := x.Shape[2:]
@@ -195,6 +219,17 @@ func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws []*Tenso
 			cgemm(false, false, false, false, bs, cout, cin, xg[2*p*bs*cin:], cin, wg[2*p*cin*cout:], cout, yg[2*p*bs*cout:], cout)
 		}
 	})
+	if bias != nil {
+		for p := 0; p < np; p++ {
+			bv := bias[p/nm].Data[2*(p%nm):]
+			br, bi := delta*bv[0], delta*bv[1]
+			y := yg[2*p*bs*cout : 2*(p+1)*bs*cout]
+			for q := 0; q < len(y); q += 2 {
+				y[q] += br
+				y[q+1] += bi
+			}
+		}
+	}
 	ys := tp.buf(bs * cout * nco)
 	for b := 0; b < bs; b++ {
 		for o := 0; o < cout; o++ {
@@ -206,7 +241,8 @@ func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws []*Tenso
 		}
 	}
 	yShape := append([]int{bs, cout}, out...)
-	y := tp.outRaw(yShape, append([]*Tensor[T]{x}, ws...)...)
+	inputs := append([]*Tensor[T]{x}, ws...)
+	y := tp.outRaw(yShape, append(inputs, bias...)...)
 	fo.inverse(y.Data, ys)
 	tp.record(y, func() {
 		if y.Grad == nil {
@@ -231,6 +267,22 @@ func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws []*Tenso
 					q := 2 * ((p*bs+b)*cout + o)
 					dg[q], dg[q+1] = s*src[2*k], s*src[2*k+1]
 				}
+			}
+		}
+		for blk, bt := range bias {
+			if !bt.needGrad {
+				continue
+			}
+			gb := tp.grad(bt)
+			for p := 0; p < nm; p++ {
+				var sr, si T
+				d := dg[2*(blk*nm+p)*bs*cout : 2*(blk*nm+p+1)*bs*cout]
+				for q := 0; q < len(d); q += 2 {
+					sr += d[q]
+					si += d[q+1]
+				}
+				gb[2*p] += delta * sr
+				gb[2*p+1] += delta * si
 			}
 		}
 		needW := false

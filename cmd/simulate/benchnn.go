@@ -83,7 +83,7 @@ func makeNNCase(name string, rnd *rand.Rand) nnCase {
 				params = append(params, weight(20, 20, 12, 12, 8, 2))
 			}
 			layer = func() *nn.Tensor[float32] {
-				return tp.SpectralConv3d(x, 40, params[0], params[1], params[2], params[3])
+				return tp.SpectralConv3d(x, 40, [4]*nn.Tensor[float32](params))
 			}
 		}
 		return nnCase{name, params, func() {

@@ -1,8 +1,14 @@
 // Package neuralop holds neural operators for 2-D fields on structured
-// grids, trained from data: the Fourier neural operator (FNO2d) and the
-// multigrid neural operator (MgNO), both satisfying one Model interface;
-// normalisers; data sets read from HDF5; and Train, the training loop on
-// nn/train with checkpoints that resume bit for bit.
+// grids, trained from data: the Fourier neural operator (FNO2d), the
+// multigrid neural operator (MgNO) and the space-time FNO of
+// Spectral-Refiner (SFNO, frames in, frames out), all satisfying one Model
+// interface; normalisers; data sets read from HDF5; Train, the training
+// loop on nn/train with checkpoints that resume bit for bit; and
+// NSSpectral, the Navier-Stokes vorticity operator on the tape that
+// SFNO's fine-tuning differentiates.
+//
+// SFNO's frames are the channels of the Model's fields: 10 input frames
+// are In = 10 channels, 40 predicted frames Out = 40.
 //
 // Fields are [B, C, H, W] tensors (row-major, the last axis fastest), as
 // the PDEBench files store Darcy flow: the input coefficient "nu"

@@ -72,7 +72,7 @@ func newFNO2d[T nn.Float](cfg Config, s FNOSettings, rnd *rand.Rand) (*FNO2d[T],
 	if s.Modes < 1 || s.Width < 1 || s.Layers < 1 || s.Padding < 0 || s.Projection < 1 {
 		return nil, fmt.Errorf("neuralop: FNO settings %+v out of range", s)
 	}
-	cfg.FNO, cfg.MgNO = &s, nil
+	cfg.FNO, cfg.MgNO, cfg.SFNO = &s, nil, nil
 	m := &FNO2d[T]{cfg: cfg, s: s}
 	m.liftW, m.liftB = conv[T](rnd, s.Width, cfg.In+2, 1, true)
 	scale := 1 / float64(s.Width*s.Width)

@@ -130,7 +130,7 @@ func newMgNO[T nn.Float](cfg Config, s MgNOSettings, rnd *rand.Rand) (*MgNO[T], 
 	if err := s.defaults(); err != nil {
 		return nil, err
 	}
-	cfg.MgNO, cfg.FNO = &s, nil
+	cfg.MgNO, cfg.FNO, cfg.SFNO = &s, nil, nil
 	m := &MgNO[T]{cfg: cfg, s: s}
 	if err := m.levels(cfg.H, cfg.W); err != nil {
 		return nil, err

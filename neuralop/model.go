@@ -30,7 +30,7 @@ type Model[T nn.Float] interface {
 // checkpoint can rebuild it. The zero value of each kind's settings means
 // that kind's documented defaults.
 type Config struct {
-	// Kind is "fno" or "mgno".
+	// Kind is "fno", "mgno" or "sfno".
 	Kind string `json:"kind"`
 	// In and Out are the channels of the input and output fields; zero
 	// means 1.
@@ -40,9 +40,10 @@ type Config struct {
 	// kernels follow it; SetGrid adapts them to another grid).
 	H int `json:"h"`
 	W int `json:"w"`
-	// FNO and MgNO hold the settings of their kind.
+	// FNO, MgNO and SFNO hold the settings of their kind.
 	FNO  *FNOSettings  `json:"fno,omitempty"`
 	MgNO *MgNOSettings `json:"mgno,omitempty"`
+	SFNO *SFNOSettings `json:"sfno,omitempty"`
 }
 
 // New builds the model cfg describes with weights drawn from rnd
@@ -76,8 +77,14 @@ func New[T nn.Float](cfg Config, rnd *rand.Rand) (Model[T], error) {
 			s = *cfg.MgNO
 		}
 		m, err = newMgNO[T](cfg, s, rnd)
+	case "sfno":
+		var s SFNOSettings
+		if cfg.SFNO != nil {
+			s = *cfg.SFNO
+		}
+		m, err = newSFNO[T](cfg, s, rnd)
 	default:
-		return nil, fmt.Errorf("neuralop: unknown model kind %q (fno or mgno)", cfg.Kind)
+		return nil, fmt.Errorf("neuralop: unknown model kind %q (fno, mgno or sfno)", cfg.Kind)
 	}
 	if err != nil {
 		return nil, err

@@ -18,6 +18,12 @@ type DataSpec struct {
 	From, To int
 	// NoOutput reads the input alone (for prediction).
 	NoOutput bool
+	// InFrames, when positive, reads a time-dependent set: the Output
+	// dataset holds trajectories [N, T, H, W] (ns2d's "tensor"), the
+	// inputs are the InFrames frames from FirstFrame and the outputs the
+	// OutFrames frames after them (SFNO's 10 in, 40 out), frames as
+	// channels. Input is then not read.
+	InFrames, OutFrames, FirstFrame int
 }
 
 // Data is a set of input and output fields in memory, float32:
@@ -55,6 +61,9 @@ func ReadData(path string, s DataSpec) (*Data, error) {
 	if s.Output == "" {
 		s.Output = "tensor"
 	}
+	if s.InFrames > 0 && (s.OutFrames < 0 || s.FirstFrame < 0 || (s.OutFrames == 0 && !s.NoOutput)) {
+		return nil, fmt.Errorf("neuralop: %s: %d input frames from frame %d and %d output frames", path, s.InFrames, s.FirstFrame, s.OutFrames)
+	}
 	f, err := h5.Open(path)
 	if err != nil {
 		return nil, err
@@ -62,7 +71,23 @@ func ReadData(path string, s DataSpec) (*Data, error) {
 	defer f.Close()
 	d := &Data{}
 	var n int
-	if d.X, n, d.In, d.H, d.W, err = readFields(f, s.Input, s.From, s.To, &d.Converted); err != nil {
+	if s.InFrames > 0 {
+		// Both from the trajectories: check the frames exist first.
+		if d.X, n, d.In, d.H, d.W, err = readFields(f, s.Output, s.From, s.To, s.FirstFrame, s.InFrames+s.OutFrames, &d.Converted); err != nil {
+			return nil, err
+		}
+		if s.NoOutput {
+			d.X = frameRange(d.X, n, s.InFrames+s.OutFrames, d.H*d.W, 0, s.InFrames)
+			d.N, d.In = n, s.InFrames
+			return d, nil
+		}
+		all := d.X
+		d.X = frameRange(all, n, s.InFrames+s.OutFrames, d.H*d.W, 0, s.InFrames)
+		d.Y = frameRange(all, n, s.InFrames+s.OutFrames, d.H*d.W, s.InFrames, s.OutFrames)
+		d.N, d.In, d.Out = n, s.InFrames, s.OutFrames
+		return d, nil
+	}
+	if d.X, n, d.In, d.H, d.W, err = readFields(f, s.Input, s.From, s.To, 0, 0, &d.Converted); err != nil {
 		return nil, err
 	}
 	d.N = n
@@ -70,7 +95,7 @@ func ReadData(path string, s DataSpec) (*Data, error) {
 		return d, nil
 	}
 	var m, h, w int
-	if d.Y, m, d.Out, h, w, err = readFields(f, s.Output, s.From, s.To, &d.Converted); err != nil {
+	if d.Y, m, d.Out, h, w, err = readFields(f, s.Output, s.From, s.To, 0, 0, &d.Converted); err != nil {
 		return nil, err
 	}
 	if m != n || h != d.H || w != d.W {
@@ -80,9 +105,19 @@ func ReadData(path string, s DataSpec) (*Data, error) {
 	return d, nil
 }
 
+// frameRange copies frames [k0, k0+nk) of each of n samples of nf frames
+// of np points.
+func frameRange(x []float32, n, nf, np, k0, nk int) []float32 {
+	out := make([]float32, n*nk*np)
+	for i := 0; i < n; i++ {
+		copy(out[i*nk*np:(i+1)*nk*np], x[(i*nf+k0)*np:])
+	}
+	return out
+}
+
 // readFields reads samples [from, to) of a [N, H, W] or [N, C, H, W]
-// dataset as float32.
-func readFields(f *h5.File, name string, from, to int, converted *string) (data []float32, n, c, h, w int, err error) {
+// dataset as float32: all channels, or nc of them from c0 when nc > 0.
+func readFields(f *h5.File, name string, from, to, c0, nc int, converted *string) (data []float32, n, c, h, w int, err error) {
 	info, err := f.Stat(name)
 	if err != nil {
 		return nil, 0, 0, 0, 0, fmt.Errorf("neuralop: %s: no dataset %q", f.Path(), name)
@@ -105,6 +140,12 @@ func readFields(f *h5.File, name string, from, to int, converted *string) (data 
 	off := make([]int, len(dims))
 	cnt := append([]int{to - from}, dims[1:]...)
 	off[0] = from
+	if nc > 0 {
+		if len(dims) != 4 || c0+nc > c {
+			return nil, 0, 0, 0, 0, fmt.Errorf("neuralop: %s: frames %d:%d of dataset %q %v, which has %d", f.Path(), c0, c0+nc, name, dims, c)
+		}
+		off[1], cnt[1], c = c0, nc, nc
+	}
 	switch info.Type {
 	case "float32":
 		data, err = h5.ReadSlab[float32](f, name, off, cnt, nil)

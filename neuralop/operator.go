@@ -196,6 +196,10 @@ type Errors struct {
 	// ||pred - y|| / ||y|| and relative H1 error (MgNO's spectral
 	// definition, integer wavenumbers truncated at 20).
 	RelL2, RelH1 []float64
+	// Sobolev holds every sample's error in the Spectral-Refiner code's
+	// relative Sobolev metric (SobolevRel, order 0; the "relative L2"
+	// its notebooks report), on square grids (nil otherwise).
+	Sobolev []float64
 }
 
 // Summary is the mean, median and maximum of errors.
@@ -261,6 +265,9 @@ func Compare(d *Data, pred []float32) (*Errors, error) {
 		e.RelL2[i] = math.Sqrt(num / den)
 		tp.Reset()
 		e.RelH1[i] = tp.RelH1(p64, y64).Item()
+		if d.H == d.W {
+			e.Sobolev = append(e.Sobolev, SobolevRel(tp, SobolevNorm{}, p64, y64).Item())
+		}
 	}
 	return e, nil
 }
@@ -274,6 +281,10 @@ const (
 	// RelH1 is MgNO's relative H1 error per sample, averaged over the
 	// batch.
 	RelH1
+	// RelSobolev is the Spectral-Refiner code's training loss (SobolevRel
+	// of order 0, an H1-type relative error over the frames divided by
+	// the square root of their number), on square grids.
+	RelSobolev
 )
 
 // task is the training problem of an operator on a data set.
@@ -291,8 +302,11 @@ func (t *task) Samples() int                { return t.tr.d.N }
 func (t *task) Loss(tp *nn.Tape[float32], idx []int) *nn.Tensor[float32] {
 	x, y := t.tr.get(idx)
 	pred := t.op.forward(tp, x, &t.op.Y)
-	if t.loss == RelH1 {
+	switch t.loss {
+	case RelH1:
 		return tp.RelH1(pred, y)
+	case RelSobolev:
+		return SobolevRel(tp, SobolevNorm{}, pred, y)
 	}
 	return tp.RelL2(pred, y)
 }

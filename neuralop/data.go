@@ -22,7 +22,8 @@ type DataSpec struct {
 	// dataset holds trajectories [N, T, H, W] (ns2d's "tensor"), the
 	// inputs are the InFrames frames from FirstFrame and the outputs the
 	// OutFrames frames after them (SFNO's 10 in, 40 out), frames as
-	// channels. Input is then not read.
+	// channels. Input is then not read; with NoOutput only the input
+	// frames need to exist.
 	InFrames, OutFrames, FirstFrame int
 }
 
@@ -72,13 +73,16 @@ func ReadData(path string, s DataSpec) (*Data, error) {
 	d := &Data{}
 	var n int
 	if s.InFrames > 0 {
-		// Both from the trajectories: check the frames exist first.
-		if d.X, n, d.In, d.H, d.W, err = readFields(f, s.Output, s.From, s.To, s.FirstFrame, s.InFrames+s.OutFrames, &d.Converted); err != nil {
+		// Both from the trajectories, in one read.
+		nf := s.InFrames + s.OutFrames
+		if s.NoOutput {
+			nf = s.InFrames
+		}
+		if d.X, n, d.In, d.H, d.W, err = readFields(f, s.Output, s.From, s.To, s.FirstFrame, nf, &d.Converted); err != nil {
 			return nil, err
 		}
+		d.N = n
 		if s.NoOutput {
-			d.X = frameRange(d.X, n, s.InFrames+s.OutFrames, d.H*d.W, 0, s.InFrames)
-			d.N, d.In = n, s.InFrames
 			return d, nil
 		}
 		all := d.X

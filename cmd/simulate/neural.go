@@ -25,9 +25,9 @@ type dataFlags struct {
 	Samples string `json:"samples,omitempty"`
 }
 
-// spec returns the neuralop.DataSpec of the flags.
-func (d dataFlags) spec(flag, input, output string, noOutput bool) (neuralop.DataSpec, error) {
-	s := neuralop.DataSpec{Input: input, Output: output, NoOutput: noOutput}
+// spec returns base with the flags' sample range.
+func (d dataFlags) spec(flag string, base neuralop.DataSpec) (neuralop.DataSpec, error) {
+	s := base
 	if d.Samples == "" {
 		return s, nil
 	}
@@ -41,13 +41,13 @@ func (d dataFlags) spec(flag, input, output string, noOutput bool) (neuralop.Dat
 	return s, nil
 }
 
-// read reads the data set, naming the flag in errors, and notes a
-// conversion on stderr once.
-func (d dataFlags) read(st *stage, flag, input, output string, noOutput bool) (*neuralop.Data, error) {
+// read reads the data set base describes (datasets, frames), naming the
+// flag in errors, and notes a conversion on stderr once.
+func (d dataFlags) read(st *stage, flag string, base neuralop.DataSpec) (*neuralop.Data, error) {
 	if d.File == "" {
 		return nil, usageErr("--%s is required", flag)
 	}
-	s, err := d.spec(flag, input, output, noOutput)
+	s, err := d.spec(flag, base)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +90,18 @@ type trainConfig struct {
 	Resume    string                      `json:"-"`
 	FNO       neuralop.FNOSettings        `json:"fno"`
 	MgNO      mgnoFlags                   `json:"mgno"`
+	SFNO      neuralop.SFNOSettings       `json:"sfno"`
+	Frames    frameFlags                  `json:"frames"`
+	DivFactor float64                     `json:"div_factor"`
+	FinalDiv  float64                     `json:"final_div_factor"`
+}
+
+// frameFlags select the frames of trajectory files (sfno): In frames from
+// First as the input, the Out frames after them as the output.
+type frameFlags struct {
+	In    int `json:"in"`
+	Out   int `json:"out"`
+	First int `json:"first"`
 }
 
 // mgnoFlags are MgNO's settings as flags.
@@ -125,10 +137,10 @@ func (m mgnoFlags) settings() (*neuralop.MgNOSettings, error) {
 
 var (
 	scheduleTable = []option[train.ScheduleKind]{{"cosine", train.Cosine}, {"onecycle", train.OneCycle}, {"step", train.StepDecay}, {"constant", train.Constant}}
-	lossTable     = []option[neuralop.Loss]{{"l2", neuralop.RelL2}, {"h1", neuralop.RelH1}}
+	lossTable     = []option[neuralop.Loss]{{"l2", neuralop.RelL2}, {"h1", neuralop.RelH1}, {"sobolev", neuralop.RelSobolev}}
 	normTable     = []option[neuralop.Norm]{{"unit", neuralop.UnitGaussian}, {"gaussian", neuralop.Gaussian}, {"none", neuralop.Identity}}
 	bcTable       = []option[nn.PadMode]{{"zeros", nn.PadZeros}, {"circular", nn.PadCircular}, {"reflect", nn.PadReflect}}
-	modelTable    = []option[string]{{"fno", "fno"}, {"mgno", "mgno"}}
+	modelTable    = []option[string]{{"fno", "fno"}, {"mgno", "mgno"}, {"sfno", "sfno"}}
 )
 
 func newTrainConfig() *trainConfig {
@@ -171,15 +183,86 @@ func (c *trainConfig) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.MgNO.NoLift, "no-lift", false, "mgno: no lifting (the paper's MgNO_DC)")
 	fs.BoolVar(&c.MgNO.NoHeadBias, "no-head-bias", false, "mgno: no bias in the head (MgNO_DC)")
 	fs.Var(c.MgNO.BC, "bc", "mgno: boundary condition as padding: zeros (Dirichlet), circular (periodic), reflect")
-	fs.IntVar(&c.FNO.Layers, "layers", 0, "layers (0: 4 for fno, 5 for mgno)")
+	fs.IntVar(&c.FNO.Layers, "layers", 0, "layers (0: 4 for fno and sfno, 5 for mgno)")
+	fs.IntVar(&c.SFNO.ModesT, "modes-t", 0, "sfno: Fourier modes in time (0: 5); --modes sets both space axes (0: 12), --width the channels (0: 20)")
+	fs.IntVar(&c.SFNO.Latent, "latent", 0, "sfno: frames of the hidden layers (0: 10)")
+	fs.IntVar(&c.SFNO.Expansion, "expansion", 0, "sfno: FFN width over the channels (0: 4)")
+	fs.Float64Var(&c.SFNO.Beta, "beta", 0, "sfno: time rate of the positional encoding (0: 0.01)")
+	fs.Float64Var(&c.SFNO.Delta, "delta", 0, "sfno: scale of the output's spectral bias (0: 0.1)")
+	fs.StringVar(&c.SFNO.Activation, "activation", "", "sfno: relu (default, as the paper's notebooks) or gelu")
+	fs.IntVar(&c.Frames.In, "in-frames", 10, "sfno: input frames of each trajectory of --output")
+	fs.IntVar(&c.Frames.Out, "out-frames", 40, "sfno: output frames, the ones after the input frames")
+	fs.IntVar(&c.Frames.First, "first-frame", 0, "sfno: the first input frame")
+	fs.Float64Var(&c.DivFactor, "div-factor", 0, "onecycle: the first rate is lr/div-factor (0: 25; sfno 1e3)")
+	fs.Float64Var(&c.FinalDiv, "final-div-factor", 0, "onecycle: the last rate is lr/(div-factor final-div-factor) (0: 1e4)")
+}
+
+// sfnoRecipe gives the flags a user did not set Spectral-Refiner's
+// training recipe: 10 epochs, batch 4, Adam at 1e-2 without weight decay,
+// OneCycle stepped per batch from lr/1e3 to lr/1e7, the code's Sobolev
+// loss, no normalisers (the model normalises its input itself).
+func (c *trainConfig) sfnoRecipe(set map[string]bool) {
+	if !set["epochs"] {
+		c.Epochs = 10
+	}
+	if !set["batch"] {
+		c.Batch = 4
+	}
+	if !set["lr"] {
+		c.LR = 1e-2
+	}
+	if !set["weight-decay"] {
+		c.Decay = 0
+	}
+	if !set["schedule"] {
+		c.Schedule.Set("onecycle")
+	}
+	if !set["schedule-per-batch"] {
+		c.PerBatch = true
+	}
+	if !set["div-factor"] && c.Schedule.Get() == train.OneCycle {
+		c.DivFactor = 1e3
+	}
+	if !set["loss"] {
+		c.Loss.Set("sobolev")
+	}
+	if !set["norm-in"] {
+		c.NormIn.Set("none")
+	}
+	if !set["norm-out"] {
+		c.NormOut.Set("none")
+	}
+}
+
+// dataSpec returns the data sets' layout: the datasets, and for sfno the
+// frames of the trajectories in --output.
+func (c *trainConfig) dataSpec() neuralop.DataSpec {
+	s := neuralop.DataSpec{Input: c.Input, Output: c.Output}
+	if c.Model == "sfno" {
+		s.InFrames, s.OutFrames, s.FirstFrame = c.Frames.In, c.Frames.Out, c.Frames.First
+	}
+	return s
+}
+
+// given returns the names of the flags set on the command line.
+func given(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }
 
 // modelConfig returns the model configuration of the flags.
 func (c *trainConfig) modelConfig() (neuralop.Config, error) {
 	cfg := neuralop.Config{Kind: c.Model}
-	if c.Model == "fno" {
+	switch c.Model {
+	case "fno":
 		s := c.FNO
 		cfg.FNO = &s
+		return cfg, nil
+	case "sfno":
+		s := c.SFNO
+		s.ModesX, s.ModesY, s.Width, s.Layers = c.FNO.Modes, c.FNO.Modes, c.FNO.Width, c.FNO.Layers
+		cfg.SFNO = &s
 		return cfg, nil
 	}
 	s, err := c.MgNO.settings()
@@ -195,18 +278,23 @@ func (c *trainConfig) modelConfig() (neuralop.Config, error) {
 func (c *trainConfig) settings() *neuralop.TrainSettings {
 	return &neuralop.TrainSettings{Settings: train.Settings{Control: iterate.Control{MaxIterations: c.Epochs},
 		Batch: c.Batch, LR: c.LR, WeightDecay: c.Decay, Decoupled: c.Optimizer.Get(),
-		Schedule: train.Schedule{Kind: c.Schedule.Get(), PerBatch: c.PerBatch}, Seed: c.Seed}, Loss: c.Loss.Get()}
+		Schedule: train.Schedule{Kind: c.Schedule.Get(), PerBatch: c.PerBatch, DivFactor: c.DivFactor, FinalDivFactor: c.FinalDiv},
+		Seed:     c.Seed}, Loss: c.Loss.Get()}
 }
 
 func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	c := newTrainConfig()
-	fs := newFlags("train MODEL", `Train a neural operator (MODEL: fno or mgno) on input/output fields from HDF5 files
+	fs := newFlags("train MODEL", `Train a neural operator (MODEL: fno, mgno or sfno) on input/output fields from HDF5 files
 (default: PDEBench's Darcy layout, input "nu" [N, H, W], output "tensor" [N, 1, H, W], as
 'simulate generate darcy' writes them; any tool's files, float32 or float64). Inputs and
 outputs are normalised point-wise on the training set; the loss is the relative L2 error
-per sample averaged over the batch (or MgNO's H1). The checkpoint (--out) is rewritten
-after every epoch and on SIGINT/SIGTERM; --resume continues a run bit for bit. It holds
-the last and the best-validation weights, the normalisers and the whole training state.`,
+per sample averaged over the batch (or MgNO's H1). sfno (Spectral-Refiner's space-time
+FNO) reads trajectories [N, T, H, W] from --output ('simulate generate ns2d'): --in-frames
+frames from --first-frame in, the --out-frames after them out; flags left unset take the
+paper's recipe (10 epochs, batch 4, Adam 1e-2, OneCycle per batch from lr/1e3, the
+code's Sobolev loss, no normalisers). The checkpoint (--out) is rewritten after every
+epoch and on SIGINT/SIGTERM; --resume continues a run bit for bit. It holds the last and
+the best-validation weights, the normalisers and the whole training state.`,
 		"simulate generate darcy --samples 200 --n 65 --seed 1 --out darcy-train.h5\n  simulate generate darcy --samples 20 --n 65 --seed 2 --out darcy-test.h5\n  simulate train mgno --train darcy-train.h5 --test darcy-test.h5 --epochs 30 --out mgno.h5", stderr)
 	c.common.register(fs)
 	c.register(fs)
@@ -220,7 +308,16 @@ the last and the best-validation weights, the normalisers and the whole training
 		return resumeTrain(c, fs, stdout, stderr)
 	}
 	if _, err := index("MODEL", c.Model, modelTable); err != nil {
-		return usageErr("train needs a MODEL first: fno or mgno (%v)", err)
+		return usageErr("train needs a MODEL first: fno, mgno or sfno (%v)", err)
+	}
+	if c.Model == "sfno" {
+		c.sfnoRecipe(given(fs))
+		if c.Frames.In < 1 || c.Frames.Out < 1 || c.Frames.First < 0 {
+			return usageErr("--in-frames %d, --out-frames %d, --first-frame %d: want positive counts and a first frame >= 0", c.Frames.In, c.Frames.Out, c.Frames.First)
+		}
+	}
+	if c.DivFactor < 0 || c.FinalDiv < 0 {
+		return usageErr("--div-factor %g, --final-div-factor %g: want positive (0: the defaults)", c.DivFactor, c.FinalDiv)
 	}
 	if c.Out == "" {
 		c.Out = c.Model + ".h5"
@@ -254,15 +351,16 @@ the last and the best-validation weights, the normalisers and the whole training
 // readSets reads the training, validation and test sets (the validation
 // set is the test set when none is given).
 func (c *trainConfig) readSets(st *stage) (tr, val, te *neuralop.Data, err error) {
-	if tr, err = c.Train.read(st, "train", c.Input, c.Output, false); err != nil {
+	spec := c.dataSpec()
+	if tr, err = c.Train.read(st, "train", spec); err != nil {
 		return
 	}
-	if te, err = c.Test.read(st, "test", c.Input, c.Output, false); err != nil {
+	if te, err = c.Test.read(st, "test", spec); err != nil {
 		return
 	}
 	val = te
 	if c.Val.File != "" {
-		if val, err = c.Val.read(st, "val", c.Input, c.Output, false); err != nil {
+		if val, err = c.Val.read(st, "val", spec); err != nil {
 			return
 		}
 	}
@@ -338,6 +436,9 @@ func trainRun(st *stage, c *trainConfig, op *neuralop.Operator, tr, val, te *neu
 		"final_test_rel_l2", neuralop.Summarize(final.RelL2).Mean, "final_test_rel_h1", neuralop.Summarize(final.RelH1).Mean,
 		"best_epoch", res.BestEpoch, "best_validation_rel_l2", res.BestValidation,
 		"best_test_rel_l2", neuralop.Summarize(best.RelL2).Mean, "train_seconds", res.Epochs[len(res.Epochs)-1].Seconds, "seed", c.Seed)
+	if final.Sobolev != nil {
+		sum.set("final_test_rel_sobolev", neuralop.Summarize(final.Sobolev).Mean)
+	}
 	if c.Val.File == "" {
 		sum.set("validation", "the test set")
 	}
@@ -367,6 +468,7 @@ type useFlags struct {
 	Output string `json:"output"`
 	Last   bool   `json:"last"`
 	Batch  int    `json:"batch"`
+	First  int    `json:"first_frame"`
 }
 
 func (u *useFlags) register(fs *flag.FlagSet, output string) {
@@ -375,6 +477,21 @@ func (u *useFlags) register(fs *flag.FlagSet, output string) {
 	fs.StringVar(&u.Output, "output", "tensor", output)
 	fs.BoolVar(&u.Last, "last", false, "use the last weights instead of the best-validation ones")
 	fs.IntVar(&u.Batch, "batch", 20, "batch size")
+	fs.IntVar(&u.First, "first-frame", 0, "sfno: the first input frame of each trajectory (the model's input and output frame counts are its own)")
+}
+
+// spec returns the layout of the data for op: the named datasets, or for
+// sfno the frames of the trajectories in traj (frames in and, unless
+// noOutput, out).
+func (u *useFlags) spec(op *neuralop.Operator, input, output, traj string, noOutput bool) (neuralop.DataSpec, error) {
+	cfg := op.Model.Config()
+	if cfg.Kind != "sfno" {
+		return neuralop.DataSpec{Input: input, Output: output, NoOutput: noOutput}, nil
+	}
+	if u.First < 0 {
+		return neuralop.DataSpec{}, usageErr("--first-frame %d must be >= 0", u.First)
+	}
+	return neuralop.DataSpec{Output: traj, InFrames: cfg.In, OutFrames: cfg.Out, FirstFrame: u.First, NoOutput: noOutput}, nil
 }
 
 // load checks the flags and reads the checkpoint.
@@ -432,7 +549,11 @@ interpolated). --plot draws input, truth, prediction and error of a few samples.
 		return err
 	}
 	defer st.end()
-	d, err := c.Data.read(st, "data", c.Input, c.Output, false)
+	spec, err := c.spec(op, c.Input, c.Output, c.Output, false)
+	if err != nil {
+		return err
+	}
+	d, err := c.Data.read(st, "data", spec)
 	if err != nil {
 		return err
 	}
@@ -447,6 +568,9 @@ interpolated). --plot draws input, truth, prediction and error of a few samples.
 	cfg := op.Model.Config()
 	sum := st.summary().set("model", c.Model, "kind", cfg.Kind, "samples", d.N, "grid", []int{d.H, d.W},
 		"trained_grid", []int{cfg.H, cfg.W}, "rel_l2", neuralop.Summarize(e.RelL2), "rel_h1", neuralop.Summarize(e.RelH1))
+	if e.Sobolev != nil {
+		sum.set("rel_sobolev", neuralop.Summarize(e.Sobolev))
+	}
 	if c.Plot != "" {
 		if err := plotFields(st, c.Plot, d, pred, min(c.PlotSamples, d.N), e.RelL2); err != nil {
 			return st.fail(err)
@@ -457,6 +581,10 @@ interpolated). --plot draws input, truth, prediction and error of a few samples.
 		fmt.Fprintf(w, "%s (%s, trained on %d x %d) on %d samples of %d x %d:\n", c.Model, cfg.Kind, cfg.H, cfg.W, d.N, d.H, d.W)
 		fmt.Fprintf(w, "relative L2: mean %.5g, median %.5g, max %.5g\n", l2.Mean, l2.Median, l2.Max)
 		fmt.Fprintf(w, "relative H1: mean %.5g, median %.5g, max %.5g\n", h1.Mean, h1.Median, h1.Max)
+		if e.Sobolev != nil {
+			sb := neuralop.Summarize(e.Sobolev)
+			fmt.Fprintf(w, "relative Sobolev (Spectral-Refiner's metric): mean %.5g, median %.5g, max %.5g\n", sb.Mean, sb.Median, sb.Max)
+		}
 		for _, o := range st.outputs {
 			fmt.Fprintf(w, "wrote %s\n", o)
 		}
@@ -499,7 +627,15 @@ configuration (with the model's and the input file's names) and the model's own.
 		return err
 	}
 	defer st.end()
-	d, err := c.In.read(st, "in", c.Input, "", true)
+	traj := "tensor"
+	if given(fs)["input"] {
+		traj = c.Input
+	}
+	spec, err := c.spec(op, c.Input, "", traj, true)
+	if err != nil {
+		return err
+	}
+	d, err := c.In.read(st, "in", spec)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/neuralop"
 )
 
 // darcySets writes small Darcy training and test files with generate.
@@ -136,5 +139,54 @@ func TestNeuralBadInput(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errs, tc.want)
 		}
+	}
+}
+
+// TestTrainSFNOCommand: train sfno reads frames in and out of ns2d
+// trajectories, reports the Sobolev metric, and its checkpoint evaluates
+// (eval, the same test error) and predicts the frames after the input
+// ones from a trajectory file (predict, [N, out frames, H, W]).
+func TestTrainSFNOCommand(t *testing.T) {
+	dir := t.TempDir()
+	data := func(name string, n, seed int) string {
+		p := filepath.Join(dir, name)
+		require.Equal(t, 0, first(sim(t, "generate", "ns2d", "--samples", strconv.Itoa(n), "--n", "32", "--sub", "2", "--dt", "0.01",
+			"--frames", "15", "--t-start", "2", "--t-end", "5", "--seed", strconv.Itoa(seed), "--out", p)))
+		return p
+	}
+	tr, te := data("tr.h5", 8, 1), data("te.h5", 3, 2)
+	model := filepath.Join(dir, "sf.h5")
+	code, out, errs := sim(t, "train", "sfno", "--train", tr, "--test", te, "--in-frames", "6", "--out-frames", "8", "--first-frame", "1",
+		"--modes", "3", "--modes-t", "3", "--width", "6", "--latent", "6", "--epochs", "3", "--out", model, "--json")
+	require.Equal(t, 0, code, errs)
+	var s struct {
+		L2      float64 `json:"final_test_rel_l2"`
+		Sobolev float64 `json:"final_test_rel_sobolev"`
+		Epochs  int     `json:"epochs"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &s))
+	if s.Epochs != 3 || !(s.L2 > 0) || !(s.Sobolev > 0) {
+		t.Errorf("summary %s", out)
+	}
+	code, out, errs = sim(t, "eval", "--model", model, "--last", "--data", te, "--first-frame", "1", "--json")
+	require.Equal(t, 0, code, errs)
+	var e struct {
+		L2      neuralop.Summary `json:"rel_l2"`
+		Sobolev neuralop.Summary `json:"rel_sobolev"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &e))
+	if e.L2.Mean != s.L2 || e.Sobolev.Mean != s.Sobolev {
+		t.Errorf("eval: rel L2 %g, Sobolev %g; train reported %g, %g", e.L2.Mean, e.Sobolev.Mean, s.L2, s.Sobolev)
+	}
+	pred := filepath.Join(dir, "pred.h5")
+	code, _, errs = sim(t, "predict", "--model", model, "--in", te, "--first-frame", "1", "--out", pred)
+	require.Equal(t, 0, code, errs)
+	f, err := h5.Open(pred)
+	require.NoError(t, err)
+	defer f.Close()
+	_, dims, err := h5.Read[float32](f, "tensor")
+	require.NoError(t, err)
+	if !slices.Equal(dims, []int{3, 8, 16, 16}) {
+		t.Errorf("predicted %v, want [3 8 16 16]", dims)
 	}
 }

@@ -150,7 +150,7 @@ type Epoch struct {
 	Epoch      int     `json:"epoch"`
 	TrainLoss  float64 `json:"train_loss"`
 	Validation float64 `json:"validation"`
-	LR         float64 `json:"lr"`
+	LR         float64 `json:"lr"`      // the rate of the epoch's last batch
 	Seconds    float64 `json:"seconds"` // since the run started, resumed time included
 }
 
@@ -341,7 +341,11 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 		}
 		st.epoch++
 		st.batch = 0
-		rec := Epoch{Epoch: st.epoch, TrainLoss: st.lossSum / float64(st.lossN), Validation: val, LR: epochLR, Seconds: elapsedSince(st, start)}
+		lastLR := epochLR
+		if set.Schedule.PerBatch {
+			lastLR = set.Schedule.rate(set.LR, st.step-1, total)
+		}
+		rec := Epoch{Epoch: st.epoch, TrainLoss: st.lossSum / float64(st.lossN), Validation: val, LR: lastLR, Seconds: elapsedSince(st, start)}
 		st.epochs = append(st.epochs, rec)
 		if val < st.bestVal || st.best == nil {
 			st.bestVal, st.bestEp = val, st.epoch

@@ -82,6 +82,11 @@ func TestLearns(t *testing.T) {
 	if first, last := res.Epochs[0].Validation, res.Epochs[39].Validation; !(last < first/100) {
 		t.Errorf("validation loss %g after the first epoch, %g after the last", first, last)
 	}
+	// The records give the rate of each epoch's last batch: OneCycle's
+	// last is Max/(25 1e4).
+	if got, want := res.Epochs[39].LR, 0.05/25/1e4; math.Abs(got-want) > 1e-12 {
+		t.Errorf("last epoch's learning rate %g, OneCycle ends at %g", got, want)
+	}
 	for _, e := range res.Epochs {
 		if e.Validation < res.BestValidation {
 			t.Errorf("epoch %d has %g below the best %g (epoch %d)", e.Epoch, e.Validation, res.BestValidation, res.BestEpoch)

@@ -249,14 +249,22 @@ func (m *SFNO[T]) SetGrid(h, w int) error {
 
 // Forward implements Model.
 func (m *SFNO[T]) Forward(tp *nn.Tape[T], x *nn.Tensor[T]) *nn.Tensor[T] {
+	r, last := m.latent(tp, x)
+	return m.output(tp, r, last, m.outW, m.outBias, T(m.s.Delta))
+}
+
+// latent returns the reduction's output r [B, 1, H, W, Latent] and the
+// last input frame [B, 1, H, W, 1]: everything before the output layer,
+// which fine-tuning keeps.
+func (m *SFNO[T]) latent(tp *nn.Tape[T], x *nn.Tensor[T]) (r, last *nn.Tensor[T]) {
 	if len(x.Shape) != 4 || x.Shape[1] != m.cfg.In || x.Shape[2] != m.h || x.Shape[3] != m.w {
 		panic(fmt.Sprintf("neuralop: SFNO on input %v; want [B, %d, %d, %d]", x.Shape, m.cfg.In, m.h, m.w))
 	}
 	b, nin, h, w := x.Shape[0], m.cfg.In, m.h, m.w
-	lat, out := m.s.Latent, m.cfg.Out
+	lat := m.s.Latent
 	// [B, T, H, W] -> [B, 1, H, W, T]
 	u := tp.Reshape(tp.Permute(x, 0, 2, 3, 1), b, 1, h, w, nin)
-	last := tp.Narrow(u, 4, nin-1, 1)
+	last = tp.Narrow(u, 4, nin-1, 1)
 	ffn := func(l int, v *nn.Tensor[T]) *nn.Tensor[T] {
 		v = m.act(tp, tp.Conv3d(v, m.ffn1W[l], m.ffn1B[l], nn.Conv2dOpts{}))
 		return tp.Conv3d(v, m.ffn2W[l], m.ffn2B[l], nn.Conv2dOpts{})
@@ -269,14 +277,21 @@ func (m *SFNO[T]) Forward(tp *nn.Tape[T], x *nn.Tensor[T]) *nn.Tensor[T] {
 	for l := 1; l < len(m.spec); l++ {
 		v = m.act(tp, tp.Add(ffn(l, tp.SpectralConv3d(v, lat, m.spec[l])), tp.Conv3d(v, m.skipW[l-1], m.skipB[l-1], nn.Conv2dOpts{})))
 	}
-	r := tp.Conv3d(v, m.redW, m.redB, nn.Conv2dOpts{}) // [B, 1, H, W, Latent]
-	// Output: [last, r] left-padded to twice its length, resampled to
-	// Out+1 frames after the padding; the last Out plus the last input.
-	if m.zeros == nil || m.zeros.Shape[0] != b {
-		m.zeros = nn.Zeros[T](b, 1, h, w, lat+1)
+	return tp.Conv3d(v, m.redW, m.redB, nn.Conv2dOpts{}), last
+}
+
+// output is the output layer with spectral weights w and biases bias
+// (scaled by delta): [last, r] left-padded with zeros to twice its
+// length, resampled to Out+1 frames after the padding, the last Out of
+// them plus the last input frame, as [B, Out, H, W].
+func (m *SFNO[T]) output(tp *nn.Tape[T], r, last *nn.Tensor[T], w, bias [4]*nn.Tensor[T], delta T) *nn.Tensor[T] {
+	b, h, wd := r.Shape[0], r.Shape[2], r.Shape[3]
+	lat, out := m.s.Latent, m.cfg.Out
+	if m.zeros == nil || m.zeros.Shape[0] != b || m.zeros.Shape[2] != h || m.zeros.Shape[3] != wd {
+		m.zeros = nn.Zeros[T](b, 1, h, wd, lat+1)
 	}
 	p := tp.Concat(4, m.zeros, last, r)
-	y := tp.SpectralConv3dBias(p, out+1+lat+1, m.outW, m.outBias, T(m.s.Delta))
+	y := tp.SpectralConv3dBias(p, out+1+lat+1, w, bias, delta)
 	y = tp.AddBroadcast(last, tp.Narrow(y, 4, lat+1+1, out))
-	return tp.Permute(tp.Reshape(y, b, h, w, out), 0, 3, 1, 2)
+	return tp.Permute(tp.Reshape(y, b, h, wd, out), 0, 3, 1, 2)
 }

@@ -2,6 +2,7 @@ package neuralop
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -237,5 +238,65 @@ func TestTrainSFNO(t *testing.T) {
 	t.Logf("relative L2 %.4f (Sobolev %.4f); persistence %.4f (%.4f)", got, Summarize(e.Sobolev).Mean, ref, Summarize(base.Sobolev).Mean)
 	if !(got < ref/2) {
 		t.Errorf("relative L2 error %.4f, persistence %.4f", got, ref)
+	}
+}
+
+// TestFineTune: fine-tuning starts from the trained model's prediction
+// (the biases rescaled, the new weights of size 1e-6), lowers its loss
+// over 30 iterations, and leaves the model unchanged; bad settings and a
+// model that is not an SFNO are errors.
+func TestFineTune(t *testing.T) {
+	tr, te := nsWindows(t, 16, 0, 1, 4, 6), nsWindows(t, 2, 0, 2, 4, 6)
+	cfg := Config{Kind: "sfno", SFNO: &SFNOSettings{ModesX: 3, ModesY: 3, ModesT: 2, Width: 6, Layers: 2, Expansion: 2, Latent: 4}}
+	op, err := NewOperator(cfg, tr, Identity, Identity, rand.New(rand.NewPCG(4, 4)))
+	require.NoError(t, err)
+	_, err = Train(context.Background(), op, tr, te, &TrainSettings{Loss: RelSobolev, Settings: train.Settings{
+		Control: iterate.Control{MaxIterations: 10}, Batch: 4, LR: 1e-2, Seed: 1}})
+	require.NoError(t, err)
+	var before [][]float32
+	for _, p := range op.Model.Params() {
+		before = append(before, append([]float32(nil), p.Tensor.Data...))
+	}
+	x, y := te.Sample(0)
+	res, err := FineTune(context.Background(), op.Model, x, 16, &FineTuneSettings{Iterations: 30, ModesX: 5, ModesY: 4, ModesT: 3})
+	require.NoError(t, err)
+	own := op.Model.Forward(nn.NewTape[float32](), nn.New(append([]float32(nil), x...), 1, 4, 16, 16))
+	for i, v := range res.Before {
+		if math.Abs(v-float64(own.Data[i])) > 1e-4*(1+math.Abs(v)) {
+			t.Fatalf("prediction %d before fine-tuning %g, the model's %g", i, v, own.Data[i])
+		}
+	}
+	if len(res.Loss) != 31 || !(res.Loss[30] < res.Loss[0]) {
+		t.Errorf("loss %v", res.Loss)
+	}
+	// The first loss is the trained prediction's.
+	ns, _ := NewNSSpectral[float64](16, 1e-3)
+	tp := nn.NewTape[float64]()
+	fh := append([]float64(nil), tp.RFFT2(nn.New(pde.FNOForcing(16), 16, 16)).Data...)
+	next, wt := ns.CNStep(tp, tp.RFFT2(nn.New(res.Before, 1, 6, 16, 16)), fh, 1e-6)
+	own0 := SobolevAbs(tp, SobolevNorm{Order: -1, Alpha: math.Pow(10, -1.5)}, tp.IRFFT2(ns.Residual(tp, next, wt, fh), 16)).Item()
+	if math.Abs(res.Loss[0]-own0) > 1e-3*own0 {
+		t.Errorf("first loss %g, the trained prediction's %g", res.Loss[0], own0)
+	}
+	relErr := func(p []float64) float64 {
+		var num, den float64
+		for i, v := range y {
+			num += (p[i] - float64(v)) * (p[i] - float64(v))
+			den += float64(v) * float64(v)
+		}
+		return math.Sqrt(num / den)
+	}
+	t.Logf("loss %.4g -> %.4g; relative L2 against the truth %.4g -> %.4g", res.Loss[0], res.Loss[30], relErr(res.Before), relErr(res.After))
+	for i, p := range op.Model.Params() {
+		if !slices.Equal(p.Tensor.Data, before[i]) {
+			t.Fatalf("fine-tuning changed the model's %s", p.Name)
+		}
+	}
+	if _, err := FineTune(context.Background(), op.Model, x, 16, &FineTuneSettings{ModesX: 2}); err == nil {
+		t.Error("fewer modes than the trained layer's accepted")
+	}
+	fno, _ := New[float32](Config{Kind: "fno", H: 16, W: 16, FNO: &FNOSettings{Modes: 2, Width: 2, Layers: 1, Projection: 2}}, rand.New(rand.NewPCG(1, 1)))
+	if _, err := FineTune(context.Background(), fno, x, 16, nil); err == nil {
+		t.Error("an FNO fine-tuned")
 	}
 }

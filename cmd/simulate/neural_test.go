@@ -189,4 +189,28 @@ func TestTrainSFNOCommand(t *testing.T) {
 	if !slices.Equal(dims, []int{3, 8, 16, 16}) {
 		t.Errorf("predicted %v, want [3 8 16 16]", dims)
 	}
+	// finetune: each trajectory's output layer refined against the
+	// equation; the errors before are the model's own.
+	tuned := filepath.Join(dir, "tuned.h5")
+	code, out, errs = sim(t, "finetune", "--model", model, "--last", "--data", te, "--first-frame", "1", "--iterations", "5", "--out", tuned, "--json")
+	require.Equal(t, 0, code, errs)
+	var ft struct {
+		Before neuralop.Summary `json:"rel_l2_before"`
+		After  neuralop.Summary `json:"rel_l2_after"`
+		LossB  float64          `json:"loss_before"`
+		LossA  float64          `json:"loss_after"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &ft))
+	if math.Abs(ft.Before.Mean-s.L2) > 1e-4*s.L2 || !(ft.After.Mean > 0) || !(ft.LossA < ft.LossB) {
+		t.Errorf("finetune: %s (the model's test error %g)", out, s.L2)
+	}
+	g, err := h5.Open(tuned)
+	require.NoError(t, err)
+	defer g.Close()
+	if _, dims, err := h5.Read[float32](g, "tensor"); err != nil || !slices.Equal(dims, []int{3, 8, 16, 16}) {
+		t.Errorf("fine-tuned %v, %v", dims, err)
+	}
+	if code, _, errs := sim(t, "finetune", "--model", model, "--data", te, "--dt", "-1"); code != 2 || !strings.Contains(errs, "--dt") {
+		t.Errorf("negative --dt: exit %d, %q", code, errs)
+	}
 }

@@ -67,7 +67,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		x := ones(prob.grid.Len())
+		x := ones(len(prob.rhs))
 		y := make([]float64, len(x))
 		for _, impl := range []struct {
 			name string

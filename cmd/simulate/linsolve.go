@@ -140,7 +140,7 @@ func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscre
 
 func (m *methodFlags) multigrid(a *sparse.CSR, grid *mesh.Grid, rediscretize func(*mesh.Grid) *sparse.CSR) (*mg.Multigrid, error) {
 	if grid == nil {
-		return nil, usageErr("multigrid needs a grid: use --problem, not --matrix")
+		return nil, usageErr("multigrid needs a grid: use a --problem on a plain grid (not --matrix, not the obstacle systems)")
 	}
 	if m.PreSmooth < 1 {
 		return nil, usageErr("--sweeps must be at least 1, got %d", m.PreSmooth)

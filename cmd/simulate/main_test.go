@@ -200,6 +200,36 @@ func TestExportSolveRoundTrip(t *testing.T) {
 	}
 }
 
+// TestObstacleProblems: the obstacle systems solve by name (CG, and
+// faster with IC(0)), export with their right-hand side so that the file
+// gives the same solve, refuse geometric multigrid, and differ by seed.
+func TestObstacleProblems(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "A.mtx"), filepath.Join(dir, "b.mtx")
+	require.Equal(t, 0, first(sim(t, "export", "--problem", "obstacles2d", "--n", "40", "--seed", "5", "--out", a, "--rhs", b)))
+	iters := func(args ...string) float64 {
+		code, out, errs := sim(t, append([]string{"solve", "--rtol", "1e-8", "--json"}, args...)...)
+		require.Equal(t, 0, code, errs)
+		var s map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &s))
+		return s["iterations"].(float64)
+	}
+	named := iters("--problem", "obstacles2d", "--n", "40", "--seed", "5")
+	if file := iters("--matrix", a, "--rhs", b); file != named {
+		t.Errorf("from the file %g iterations, by name %g", file, named)
+	}
+	if ic := iters("--problem", "obstacles2d", "--n", "40", "--seed", "5", "--pc", "ic0"); !(ic < named) {
+		t.Errorf("IC(0)-PCG %g iterations, CG %g", ic, named)
+	}
+	iters("--problem", "obstacles3d", "--n", "12", "--shape", "spheres")
+	if code, _, errs := sim(t, "solve", "--problem", "obstacles2d", "--n", "16", "--pc", "mg"); code != 2 || !strings.Contains(errs, "obstacle") {
+		t.Errorf("multigrid on obstacles: exit %d, %q", code, errs)
+	}
+	if code, _, errs := sim(t, "solve", "--problem", "obstacles2d", "--n", "16", "--shape", "cones"); code != 2 || !strings.Contains(errs, "cones") {
+		t.Errorf("unknown shape: exit %d, %q", code, errs)
+	}
+}
+
 func TestBenchPrintsJSONLines(t *testing.T) {
 	code, out, errs := sim(t, "bench", "spmv", "--sizes", "16")
 	if code != 0 {

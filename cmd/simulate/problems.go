@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pdekit/pdekit/mesh"
+	"github.com/pdekit/pdekit/pde"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -17,22 +18,28 @@ type problemFlags struct {
 	Eps     float64 `json:"eps,omitempty"`
 	Peclet  float64 `json:"peclet,omitempty"`
 	K       float64 `json:"k,omitempty"`
+	Seed    uint64  `json:"seed,omitempty"`
+	Shape   string  `json:"shape,omitempty"`
 }
 
 func (p *problemFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.Problem, "problem", "poisson2d", "named problem: "+strings.Join(problemNames(), ", "))
-	fs.IntVar(&p.N, "n", 64, "unknowns per side (Dirichlet interior points)")
+	fs.IntVar(&p.N, "n", 64, "unknowns per side (Dirichlet interior points; cells for obstacles2d/3d)")
 	fs.Float64Var(&p.Eps, "eps", 0.01, "anisotropic2d: diffusion in x relative to y")
 	fs.Float64Var(&p.Peclet, "peclet", 10, "convdiff2d: Peclet number |b|/nu with nu = 1")
 	fs.Float64Var(&p.K, "k", 10, "helmholtz2d: wave number")
+	fs.Uint64Var(&p.Seed, "seed", 0, "obstacles2d/3d: seed of the obstacles and the right-hand side")
+	fs.StringVar(&p.Shape, "shape", "mixed", "obstacles2d/3d: spheres, boxes or mixed")
 }
 
-// problem is a built system: the matrix-free operator, its grid and the
-// right-hand side (a unit source, f = 1).
+// problem is a built system: the operator (matrix-free on a plain grid),
+// its grid (nil for the obstacle systems, which are assembled) and the
+// right-hand side (a unit source, f = 1, on a plain grid).
 type problem struct {
-	name string
-	grid *mesh.Grid
-	op   interface {
+	name  string
+	grid  *mesh.Grid
+	shape []int // cells per axis, the last fastest
+	op    interface {
 		Dims() (int, int)
 		MulVecTo(dst, x []float64)
 		ToCSR() *sparse.CSR
@@ -67,17 +74,51 @@ var problems = map[string]struct {
 		func(g *mesh.Grid, p *problemFlags) *mesh.Stencil { return mesh.NewHelmholtz(g, p.K) }},
 }
 
+// matrixProblems are the named problems assembled as matrices on grids
+// with obstacles (the deep conjugate-direction method's systems).
+var matrixProblems = map[string]struct {
+	dim int
+	doc string
+}{
+	"obstacles2d": {2, "pressure Poisson on n x n cells with solid obstacles (--shape, --seed), open top, b = -div of a plume"},
+	"obstacles3d": {3, "the same on n^3 cells"},
+}
+
+// csrOp is an assembled matrix as a problem's operator.
+type csrOp struct{ *sparse.CSR }
+
+// ToCSR returns the matrix.
+func (a csrOp) ToCSR() *sparse.CSR { return a.CSR }
+
 func problemNames() []string {
 	var s []string
 	for k := range problems {
+		s = append(s, k)
+	}
+	for k := range matrixProblems {
 		s = append(s, k)
 	}
 	sort.Strings(s)
 	return s
 }
 
+// buildObstacles builds an obstacle system.
+func (p *problemFlags) buildObstacles(dim int) (*problem, error) {
+	if p.N > map[int]int{2: 4096, 3: 256}[dim] {
+		return nil, usageErr("--n %d is too large for %s", p.N, p.Problem)
+	}
+	sys, err := pde.Obstacles{Dim: dim, N: p.N, Shape: p.Shape, Seed: p.Seed}.Build()
+	if err != nil {
+		return nil, usageErr("%s: %v", p.Problem, err)
+	}
+	return &problem{name: p.Problem, shape: sys.Shape, op: csrOp{sys.A}, rhs: sys.B, symmetric: true}, nil
+}
+
 // build validates the flags and builds the problem.
 func (p *problemFlags) build() (*problem, error) {
+	if mp, ok := matrixProblems[p.Problem]; ok {
+		return p.buildObstacles(mp.dim)
+	}
 	spec, ok := problems[p.Problem]
 	if !ok {
 		if p.Problem == "darcy2d" {
@@ -101,7 +142,7 @@ func (p *problemFlags) build() (*problem, error) {
 	g := mesh.NewGrid(mesh.Dirichlet, n...)
 	rhs := ones(g.Len())
 	redis := func(g *mesh.Grid) *sparse.CSR { return spec.build(g, p).ToCSR() }
-	return &problem{name: p.Problem, grid: g, op: spec.build(g, p), rhs: rhs, symmetric: spec.sym, rediscretize: redis}, nil
+	return &problem{name: p.Problem, grid: g, shape: n, op: spec.build(g, p), rhs: rhs, symmetric: spec.sym, rediscretize: redis}, nil
 }
 
 // usageError is bad usage or bad input: exit status 2.

@@ -95,13 +95,12 @@ func (c *solveConfig) system() (*system, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &system{b: p.rhs, op: p.op, grid: p.grid, redis: p.rediscretize}
-		if c.Assembled {
+		s := &system{b: p.rhs, op: p.op, grid: p.grid, redis: p.rediscretize, shape: p.shape}
+		if a, ok := p.op.(csrOp); ok {
+			s.nnz, s.csr = a.NNZ(), a.CSR
+		} else if c.Assembled {
 			a := p.op.ToCSR()
 			s.op, s.nnz, s.csr = a, a.NNZ(), a
-		}
-		for d := p.grid.Dim() - 1; d >= 0; d-- {
-			s.shape = append(s.shape, p.grid.N(d))
 		}
 		return s, nil
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pdekit/pdekit/nn"
-	"github.com/pdekit/pdekit/pde"
 )
 
 // FineTuneSettings control FineTune. Zero fields take the values of the
@@ -33,8 +32,8 @@ type FineTuneSettings struct {
 	// Alpha is the Sobolev shift of the loss (order -1); zero means
 	// 10^-1.5.
 	Alpha float64
-	// Forcing is the forcing on the n x n grid; nil means FNO's,
-	// 0.1 (sin 2 pi (x+y) + cos 2 pi (x+y)).
+	// Forcing is the forcing on the n x n grid (pde.FNOForcing gives the
+	// FNO data's, 0.1 (sin 2 pi (x+y) + cos 2 pi (x+y))); nil means none.
 	Forcing []float64 `json:",omitempty"`
 	// Seed seeds the new weights' initialisation.
 	Seed uint64
@@ -80,7 +79,7 @@ type FineTuneResult struct {
 // gain 1e-6, the new biases zero) and trained alone, by Adam with one rate
 // for the weights and one for the biases, to minimise the code's H^-1
 // loss (SobolevAbs, order -1) of the Navier-Stokes residual of its
-// prediction. As in the code, the time derivative is that of one IMEX
+// prediction (forcing in s.Forcing). As in the code, the time derivative is that of one IMEX
 // Crank-Nicolson step of size Dt from each predicted frame
 // (NSSpectral.CNStep) and the residual is taken at the stepped frame.
 // Only the equation is used: no data. x holds the trajectory's In input
@@ -114,7 +113,7 @@ func FineTune(ctx context.Context, m Model[float32], x []float32, n int, s *Fine
 			set, n, n, old.ModesX, old.ModesY, old.ModesT, old.Latent)
 	}
 	if set.Forcing == nil {
-		set.Forcing = pde.FNOForcing(n)
+		set.Forcing = make([]float64, n*n)
 	}
 	if len(set.Forcing) != n*n {
 		return nil, fmt.Errorf("neuralop: fine-tuning forcing of %d values on %d x %d", len(set.Forcing), n, n)

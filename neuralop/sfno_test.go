@@ -258,7 +258,7 @@ func TestFineTune(t *testing.T) {
 		before = append(before, append([]float32(nil), p.Tensor.Data...))
 	}
 	x, y := te.Sample(0)
-	res, err := FineTune(context.Background(), op.Model, x, 16, &FineTuneSettings{Iterations: 30, ModesX: 5, ModesY: 4, ModesT: 3})
+	res, err := FineTune(context.Background(), op.Model, x, 16, &FineTuneSettings{Iterations: 30, ModesX: 5, ModesY: 4, ModesT: 3, Forcing: pde.FNOForcing(16)})
 	require.NoError(t, err)
 	own := op.Model.Forward(nn.NewTape[float32](), nn.New(append([]float32(nil), x...), 1, 4, 16, 16))
 	for i, v := range res.Before {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/neuralop"
+	"github.com/pdekit/pdekit/pde"
 )
 
 // finetuneConfig is the configuration of `simulate finetune`.
@@ -96,6 +97,7 @@ the relative L2 errors before and after are reported.`,
 		return usageErr("--data: %v", err)
 	}
 	n := d.H
+	forcing := pde.FNOForcing(n) // the ns2d data's
 	bar := newProgress(st.stderr, "finetune", d.N)
 	after := make([]float32, 0, d.N*cfg.Out*n*n)
 	var before32 []float32
@@ -103,6 +105,7 @@ the relative L2 errors before and after are reported.`,
 	for i := 0; i < d.N; i++ {
 		x, _ := d.Sample(i)
 		set := c.Set
+		set.Forcing = forcing
 		res, err := neuralop.FineTune(st.ctx, op.Model, x, n, &set)
 		if err != nil {
 			bar.done()

@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"solvers/relax":        {"iterate", "sparse", "mesh", "solvers"},
 	"solvers/halpern":      {"iterate", "sparse", "mesh", "solvers"},
 	"solvers/sketchnewton": {"iterate", "sparse", "mesh", "solvers"},
+	"solvers/dcdm":         {"iterate", "sparse", "mesh", "solvers", "nn", "nn/train", "io/h5"},
 	"transport":            {"iterate"},
 	"nn":                   {"iterate", "fft", "io/h5"},
 	"nn/train":             {"iterate", "nn", "io/h5"},

@@ -246,3 +246,84 @@ func (tp *Tape[T]) AddBroadcast(a, b *Tensor[T]) *Tensor[T] {
 	})
 	return y
 }
+
+// AvgPool2 returns the means of 2 x 2 (x 2) blocks of x [B, C, spatial...]
+// with 2 or 3 spatial axes of even length (Keras' AveragePooling with
+// pool size and stride 2).
+func (tp *Tape[T]) AvgPool2(x *Tensor[T]) *Tensor[T] {
+	in, out := pool2Shapes("AvgPool2", x.Shape, false)
+	y := tp.out(out, x)
+	w := T(1) / T(int(1)<<(len(in)-2))
+	pool2Walk(in, out, func(o, i int) { y.Data[o] += w * x.Data[i] })
+	tp.record(y, func() {
+		if y.Grad == nil || !x.needGrad {
+			return
+		}
+		g := tp.grad(x)
+		pool2Walk(in, out, func(o, i int) { g[i] += w * y.Grad[o] })
+	})
+	return y
+}
+
+// Upsample2 repeats every point of x [B, C, spatial...] (2 or 3 spatial
+// axes) into a 2 x 2 (x 2) block (Keras' UpSampling, nearest).
+func (tp *Tape[T]) Upsample2(x *Tensor[T]) *Tensor[T] {
+	big, small := pool2Shapes("Upsample2", x.Shape, true)
+	y := tp.outRaw(big, x)
+	pool2Walk(big, small, func(o, i int) { y.Data[i] = x.Data[o] })
+	tp.record(y, func() {
+		if y.Grad == nil || !x.needGrad {
+			return
+		}
+		g := tp.grad(x)
+		pool2Walk(big, small, func(o, i int) { g[o] += y.Grad[i] })
+	})
+	return y
+}
+
+// pool2Shapes returns the fine and coarse shapes ([B, C] included) of a
+// factor-2 pooling of shape (up: shape is the coarse one).
+func pool2Shapes(name string, shape []int, up bool) (fine, coarse []int) {
+	d := len(shape) - 2
+	if d != 2 && d != 3 {
+		panic(fmt.Sprintf("nn: %s of shape %v, want [B, C] and 2 or 3 spatial axes", name, shape))
+	}
+	fine, coarse = append([]int(nil), shape...), append([]int(nil), shape...)
+	for a := 2; a < len(shape); a++ {
+		if up {
+			fine[a] = 2 * shape[a]
+		} else {
+			if shape[a]%2 != 0 {
+				panic(fmt.Sprintf("nn: %s of shape %v: the spatial lengths must be even", name, shape))
+			}
+			coarse[a] = shape[a] / 2
+		}
+	}
+	return fine, coarse
+}
+
+// pool2Walk calls f(o, i) for every fine point i with o its coarse point.
+func pool2Walk(fine, coarse []int, f func(o, i int)) {
+	st := rowStrides(coarse)
+	r := len(fine)
+	idx := make([]int, r)
+	n := size(fine)
+	for i := 0; i < n; i++ {
+		o := 0
+		for a := 0; a < r; a++ {
+			k := idx[a]
+			if a >= 2 {
+				k /= 2
+			}
+			o += k * st[a]
+		}
+		f(o, i)
+		for a := r - 1; a >= 0; a-- {
+			idx[a]++
+			if idx[a] < fine[a] {
+				break
+			}
+			idx[a] = 0
+		}
+	}
+}

@@ -94,3 +94,54 @@ func TestConv3d1x1(t *testing.T) {
 		return tp.Sum(tp.Mul(tp.Conv3d(x, w, b, Conv2dOpts{}), r))
 	})
 }
+
+// TestPool2: AvgPool2 averages 2 x 2 (x 2) blocks and Upsample2 repeats
+// points, by definition in 2-D and 3-D; Upsample2 is 2^d times the
+// adjoint of AvgPool2; both pass gradient checks.
+func TestPool2(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(35, 36))
+	for _, shape := range [][]int{{2, 3, 4, 6}, {1, 2, 4, 2, 6}} {
+		d := len(shape) - 2
+		x := randParam(rnd, shape...)
+		tp := NewTape[float64]()
+		p := tp.AvgPool2(x)
+		u := tp.Upsample2(p)
+		if !slices.Equal(u.Shape, x.Shape) {
+			t.Fatalf("%v: pooled %v, upsampled %v", shape, p.Shape, u.Shape)
+		}
+		// Every fine point's upsampled value is the mean of its block.
+		fine := rowStrides(shape)
+		for i := range x.Data {
+			var idx [5]int
+			for a, rem := 0, i; a < len(shape); a++ {
+				idx[a], rem = rem/fine[a], rem%fine[a]
+			}
+			var sum float64
+			for corner := 0; corner < 1<<d; corner++ {
+				j := idx[0]*fine[0] + idx[1]*fine[1]
+				for a := 0; a < d; a++ {
+					j += (idx[a+2]/2*2 + corner>>a&1) * fine[a+2]
+				}
+				sum += x.Data[j]
+			}
+			if want := sum / float64(int(1)<<d); math.Abs(u.Data[i]-want) > 1e-14 {
+				t.Fatalf("%v: block mean at %d = %g, want %g", shape, i, u.Data[i], want)
+			}
+		}
+		y := randTensor(rnd, p.Shape...)
+		var lhs, rhs float64
+		for i, v := range tp.Upsample2(y).Data {
+			lhs += v * x.Data[i]
+		}
+		for i, v := range p.Data {
+			rhs += v * y.Data[i]
+		}
+		if math.Abs(lhs-float64(int(1)<<d)*rhs) > 1e-12*math.Abs(lhs) {
+			t.Errorf("%v: <Up y, x> = %g, 2^d <y, Avg x> = %g", shape, lhs, float64(int(1)<<d)*rhs)
+		}
+		r := randTensor(rnd, shape...)
+		gradCheck(t, "AvgPool2 and Upsample2", []*Tensor[float64]{x}, func(tp *Tape[float64]) *Tensor[float64] {
+			return tp.Sum(tp.Mul(tp.Upsample2(tp.Square(tp.AvgPool2(x))), r))
+		})
+	}
+}

@@ -87,9 +87,12 @@ type DataSettings struct {
 	MinRitz float64
 	// Seed seeds the start vector and the coefficients.
 	Seed uint64
+	// Skip marks unknowns outside the network's support (Problem.Skip):
+	// the start vector, and so every sample, is zero there.
+	Skip []bool
 }
 
-// TrainingSet makes the network's training vectors as the paper does,
+// TrainingSet makes the network's training vectors as the paper does
 // without holding the Lanczos basis: Lanczos from A times a Gaussian
 // vector gives the tridiagonal matrix and its Ritz pairs; each sample is
 // b = V c / ||V c|| for Ritz vectors V and Gaussian coefficients c, those
@@ -128,9 +131,15 @@ func TrainingSet(ctx context.Context, a solvers.Operator, s *DataSettings) ([][]
 		return nil, fmt.Errorf("dcdm: training-set settings %+v", set)
 	}
 	rnd := rand.New(rand.NewPCG(set.Seed, 0xdcd))
+	if set.Skip != nil && len(set.Skip) != n {
+		return nil, fmt.Errorf("dcdm: %d skip flags for %d unknowns", len(set.Skip), n)
+	}
 	g := make([]float64, n)
 	for i := range g {
 		g[i] = rnd.NormFloat64()
+		if set.Skip != nil && set.Skip[i] {
+			g[i] = 0
+		}
 	}
 	start := make([]float64, n)
 	a.MulVecTo(start, g)

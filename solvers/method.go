@@ -2,6 +2,7 @@ package solvers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -92,7 +93,9 @@ type Method interface {
 	Init(ctx *Context, x, r []float64)
 	// Iterate performs the next step and returns the operation it needs.
 	// A non-nil error is a breakdown: the method cannot continue, ctx.X
-	// holds the last good iterate, and the error says why.
+	// holds the last good iterate, and the error says why (one wrapping
+	// iterate.ErrStagnated ends the solve with reason Stagnated instead:
+	// the method sees it makes no more progress).
 	Iterate(ctx *Context) (Operation, error)
 }
 
@@ -193,7 +196,11 @@ func solve(ctx context.Context, x []float64, a Operator, b []float64, m Method, 
 	for {
 		op, err := m.Iterate(c)
 		if err != nil {
-			mon.Stop(iterate.Breakdown, err)
+			why := iterate.Breakdown
+			if errors.Is(err, iterate.ErrStagnated) {
+				why = iterate.Stagnated
+			}
+			mon.Stop(why, err)
 			return finish(false)
 		}
 		switch op {

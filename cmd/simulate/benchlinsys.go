@@ -97,7 +97,7 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 				f := im.flags
 				line := map[string]any{"case": caseName, "impl": im.name, "n": len(b), "nnz": a.NNZ(), "threads": cm.Threads}
 				start := time.Now()
-				method, pc, err := f.build(func() *sparse.CSR { return a }, prob.grid, prob.rediscretize)
+				method, pc, err := f.build(func() *sparse.CSR { return a }, prob.grid, prob.rediscretize, prob.shape)
 				if err != nil {
 					line["error"] = err.Error()
 				} else {

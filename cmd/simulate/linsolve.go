@@ -5,6 +5,7 @@ import (
 
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/solvers/dcdm"
 	"github.com/pdekit/pdekit/solvers/mg"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -21,6 +22,7 @@ type methodFlags struct {
 	Coarse    *choice[bool]             `json:"coarse"`
 	Interp    *choice[mg.Interpolation] `json:"interpolation"`
 	PreSmooth int                       `json:"presmooth"`
+	Model     string                    `json:"model,omitempty"`
 }
 
 // methodSpec says how a --method is built: a Krylov method, or a
@@ -30,6 +32,7 @@ type methodSpec struct {
 	krylov     func(m *methodFlags) (solvers.Method, error)
 	needsPC    bool
 	stationary bool
+	learned    bool // its directions come from --model, not a --pc
 }
 
 func krylov(f func(m *methodFlags) (solvers.Method, error)) methodSpec { return methodSpec{krylov: f} }
@@ -50,6 +53,7 @@ var methodTable = []option[methodSpec]{
 	{"sor", methodSpec{stationary: true}},
 	{"ssor", methodSpec{stationary: true}},
 	{"mg", methodSpec{stationary: true}},
+	{"dcdm", methodSpec{krylov: func(*methodFlags) (solvers.Method, error) { return &dcdm.Method{}, nil }, learned: true}},
 }
 
 // pcNames are the preconditioners --pc offers (gs and sor are stationary
@@ -82,16 +86,30 @@ func (m *methodFlags) register(fs *flag.FlagSet) {
 	fs.Var(m.Coarse, "coarse", "multigrid coarse operators: galerkin (R A P) or rediscretize")
 	fs.Var(m.Interp, "interp", "multigrid interpolation: auto, geometric, operator (operator-dependent)")
 	fs.IntVar(&m.PreSmooth, "sweeps", m.PreSmooth, "multigrid pre- and post-smoothing sweeps")
+	fs.StringVar(&m.Model, "model", "", "dcdm: the trained network (a checkpoint of 'simulate train dcdm')")
 }
 
 // build returns the method and preconditioner for A. matrix assembles A,
 // called only when a preconditioner needs it; grid is nil for a matrix
 // read from a file; rediscretize builds the problem on a coarser grid (nil
-// for files).
-func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscretize func(*mesh.Grid) *sparse.CSR) (solvers.Method, solvers.Preconditioner, error) {
+// for files); shape is the grid of the unknowns (nil for files).
+func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscretize func(*mesh.Grid) *sparse.CSR, shape []int) (solvers.Method, solvers.Preconditioner, error) {
 	spec, pcName := m.Method.Get(), m.PC.Get()
+	if m.Model != "" && !spec.learned {
+		return nil, nil, usageErr("--model is for --method dcdm")
+	}
 	var method solvers.Method
 	switch {
+	case spec.learned:
+		if pcName != "none" {
+			return nil, nil, usageErr("--method %s takes its directions from --model and no --pc", m.Method)
+		}
+		pc, err := dcdmModel(m.Model, matrix(), shape)
+		if err != nil {
+			return nil, nil, err
+		}
+		method, _ := spec.krylov(m)
+		return method, pc, nil
 	case spec.stationary:
 		if pcName != "none" {
 			return nil, nil, usageErr("--method %s is a stationary iteration and takes no --pc", m.Method)

@@ -38,7 +38,7 @@ func init() {
 		"nlp":      {"equality-constrained optimization by sketched inexact Newton", cmdNLP},
 		"sequence": {"a sequence of related systems with omega tuned online per policy", cmdSequence},
 		"bench":    {"JSON-lines benchmark figures (suites: spmv, linsys, nn, pde, ode)", cmdBench},
-		"train":    {"train a neural operator (fno, mgno, sfno) on fields from HDF5; resumable", cmdTrain},
+		"train":    {"train a neural operator (fno, mgno, sfno) on fields from HDF5, or the dcdm network; resumable", cmdTrain},
 		"eval":     {"errors of a trained operator on a data set (any grid), with plots", cmdEval},
 		"finetune": {"fine-tune a trained sfno on each trajectory against the Navier-Stokes equation", cmdFinetune},
 		"node":     {"train a neural ODE through its solver (fmnist, spiral), regularised by the solver's heuristics", cmdNode},

@@ -298,6 +298,9 @@ the best-validation weights, the normalisers and the whole training state.`,
 		"simulate generate darcy --samples 200 --n 65 --seed 1 --out darcy-train.h5\n  simulate generate darcy --samples 20 --n 65 --seed 2 --out darcy-test.h5\n  simulate train mgno --train darcy-train.h5 --test darcy-test.h5 --epochs 30 --out mgno.h5", stderr)
 	c.common.register(fs)
 	c.register(fs)
+	if len(args) > 0 && args[0] == "dcdm" {
+		return cmdTrainDCDM(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		c.Model, args = args[0], args[1:]
 	}
@@ -308,7 +311,7 @@ the best-validation weights, the normalisers and the whole training state.`,
 		return resumeTrain(c, fs, stdout, stderr)
 	}
 	if _, err := index("MODEL", c.Model, modelTable); err != nil {
-		return usageErr("train needs a MODEL first: fno, mgno or sfno (%v)", err)
+		return usageErr("train needs a MODEL first: fno, mgno, sfno or dcdm (%v)", err)
 	}
 	if c.Model == "sfno" {
 		c.sfnoRecipe(given(fs))

@@ -179,7 +179,7 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 		return nil, nil, err
 	}
 	start := time.Now()
-	method, pc, err := c.methodFlags.build(sys.matrix, sys.grid, sys.redis)
+	method, pc, err := c.methodFlags.build(sys.matrix, sys.grid, sys.redis, sys.shape)
 	if err != nil {
 		return nil, nil, err
 	}

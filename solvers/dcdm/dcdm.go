@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers"
 )
 
@@ -21,10 +22,20 @@ import (
 // Each iteration costs one model application and two products with A.
 //
 // A direction with p^T A p <= 0 (the model proposed nothing new, or A is
-// not positive definite) ends the solve with reason Breakdown.
+// not positive definite) ends the solve with reason Breakdown. The
+// directions are a fixed function of the normalised residual, so once a
+// step makes no progress none will: a residual that has not fallen below
+// 0.999 of its best for Patience iterations ends the solve with reason
+// Stagnated.
 //
 // The zero value is ready to use.
 type Method struct {
+	// Patience is the stall window; zero means 50, negative never stop.
+	Patience int
+
+	best  float64
+	since int
+
 	x, r, rn, q []float64
 	p, ap       [2][]float64 // the last two directions (p[1] the newest) and A p
 	pap         [2]float64   // their p^T A p; 0 while a slot is empty
@@ -46,6 +57,7 @@ func (m *Method) Init(ctx *solvers.Context, x, r []float64) {
 	m.pap = [2]float64{}
 	m.pre = ctx.Preconditioned
 	m.resume = 0
+	m.best, m.since = floats.Norm(r, 2), 0
 	ctx.X = m.x
 	ctx.TrueResidual = true
 }
@@ -102,10 +114,23 @@ func (m *Method) Iterate(ctx *solvers.Context) (solvers.Operation, error) {
 		return solvers.ComputeResidual, nil
 	case 3:
 		ctx.ResidualNorm = floats.Norm(m.r, 2)
+		if ctx.ResidualNorm < 0.999*m.best {
+			m.best, m.since = ctx.ResidualNorm, 0
+		} else {
+			m.since++
+		}
 		m.resume = 4
 		return solvers.CheckResidualNorm, nil
 	case 4:
 		m.resume = 0
+		patience := m.Patience
+		if patience == 0 {
+			patience = 50
+		}
+		if !ctx.Stop && patience > 0 && m.since >= patience {
+			return solvers.NoOperation, fmt.Errorf("dcdm: the residual has not fallen below 0.999 of its best %.3g in %d iterations: the model's directions make no progress: %w",
+				m.best, m.since, iterate.ErrStagnated)
+		}
 		return solvers.MajorIteration, nil
 	}
 	panic("dcdm: bad state")

@@ -3,6 +3,7 @@ package dcdm
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
@@ -110,12 +111,39 @@ type zero struct{}
 
 func (zero) PreconSolve(dst, _ []float64) { clear(dst) }
 
+// stuck is a model whose proposals ignore the residual: a fixed vector
+// plus noise of 1e-9.
+type stuck struct {
+	rnd *rand.Rand
+	v   []float64
+}
+
+func (s *stuck) PreconSolve(dst, _ []float64) {
+	for i := range dst {
+		dst[i] = s.v[i] + 1e-9*s.rnd.NormFloat64()
+	}
+}
+
 // TestBreakdown: a model that proposes nothing ends the solve with reason
-// Breakdown, naming the cause.
+// Breakdown, naming the cause; one whose proposals ignore the residual
+// makes no progress and ends with reason Stagnated after Patience
+// iterations, the returned x's true residual the one reported.
 func TestBreakdown(t *testing.T) {
 	a, b := system(t, 8, 3)
 	res := solve(t, a, b, &Method{}, zero{}, 1e-8, nil)
 	if res.Reason != iterate.Breakdown || res.Err() == nil {
 		t.Errorf("reason %v, %v", res.Reason, res.Err())
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	st := &stuck{rnd: rnd, v: make([]float64, len(b))}
+	for i := range st.v {
+		st.v[i] = rnd.NormFloat64()
+	}
+	res = solve(t, a, b, &Method{Patience: 20}, st, 1e-8, nil)
+	r := make([]float64, len(b))
+	a.MulVecTo(r, res.X)
+	floats.Sub(r, b)
+	if res.Reason != iterate.Stagnated || res.Iterations > 200 || math.Abs(floats.Norm(r, 2)-res.Residual) > 1e-12*res.Residual {
+		t.Errorf("reason %v after %d iterations (%v); true residual %g, reported %g", res.Reason, res.Iterations, res.Err(), floats.Norm(r, 2), res.Residual)
 	}
 }

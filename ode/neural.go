@@ -252,6 +252,15 @@ func (sv *tapeSolve[T]) firstStep(y, k0 *nn.Tensor[T], t0 float64) (float64, err
 }
 
 func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64) (*TapeSolution[T], error) {
+	// Without gradients (prediction) the solve runs on a tape of its own,
+	// emptied after every accepted step once what the next step needs is
+	// copied out: memory is one step's, not the whole solve's, and the
+	// arithmetic is the same.
+	lean := sv.tp.NoGrad() && sv.jf == nil
+	if lean {
+		sv.tp = nn.NewTape[T]()
+		sv.tp.SetNoGrad(true)
+	}
 	tp, tab := sv.tp, sv.tab
 	st := tab.Stages()
 	sol := &TapeSolution[T]{}
@@ -274,6 +283,7 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 	ks := make([]*nn.Tensor[T], st)
 	qks, qjs := make([]*nn.Tensor[T], st), make([]*nn.Tensor[T], st)
 	t1, next := ts[len(ts)-1], 1
+	saved := 0 // the saves already copied off a lean solve's tape
 	for tv != t1 {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -369,6 +379,20 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 			hT, errOld = sv.accepted(hT, eest, errOld)
 			hv = math.Abs(float64(hT.Data[0]))
 		}
+		if lean {
+			y, tT, hT, errOld, k0 = keep(y), keep(tT), keep(hT), keep(errOld), keep(k0)
+			sol.States[len(sol.States)-1] = y
+			for i := saved; i < len(sol.Y); i++ {
+				sol.Y[i] = keep(sol.Y[i])
+			}
+			for _, terms := range [][]*nn.Tensor[T]{errTerms, stiffTerms} {
+				if len(terms) > 0 {
+					terms[len(terms)-1] = keep(terms[len(terms)-1])
+				}
+			}
+			tp.Reset()
+		}
+		saved = len(sol.Y)
 	}
 	sol.Stats = sv.stats
 	sol.ErrorReg, sol.StiffReg, sol.BothReg = sv.scalar(0), sv.scalar(0), sv.scalar(0)
@@ -385,6 +409,14 @@ func (sv *tapeSolve[T]) run(ctx context.Context, y0 *nn.Tensor[T], ts []float64)
 		sol.JacobianReg = tp.LinComb(fill[T](len(jacTerms), 1), jacTerms...)
 	}
 	return sol, nil
+}
+
+// keep returns a copy of t off any tape.
+func keep[T nn.Float](t *nn.Tensor[T]) *nn.Tensor[T] {
+	if t == nil {
+		return nil
+	}
+	return nn.New(append([]T(nil), t.Data...), t.Shape...)
 }
 
 // stageSum records y + sum_j (h c_j) k_j (y nil: zero), summed in the

@@ -2,8 +2,10 @@ package ode
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/pdekit/pdekit/iterate"
@@ -467,4 +469,48 @@ func TestKinetic(t *testing.T) {
 	if err := nn.CheckGradients(m.Params(), loss, 1e-5, 1e-6); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestSolveTapeLean: without gradients the solve runs on a tape of its
+// own, emptied step by step: the same saves, states, regularisers and
+// counts bit for bit as with gradients (float32, rejections, saves inside
+// steps), and the caller's tape holds none of the solve's buffers.
+func TestSolveTapeLean(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	m := NewTimeMLP[float32](rnd, true, 4, 12, 4)
+	for _, w := range m.W {
+		for i := range w.Data {
+			w.Data[i] *= 10 // lively dynamics: rejections happen
+		}
+	}
+	y0 := nn.New([]float32{0.5, -1, 2, 1, 0.3, -0.7, 0.1, 0.9}, 2, 4)
+	ts := []float64{0, 0.4, 1.1, 2}
+	set := &Settings{Control: iterate.Control{Tolerance: 1e-5, AbsTolerance: 1e-6}}
+	full, err := SolveTape(context.Background(), nn.NewTape[float32](), Tsit5, m, y0, ts, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := nn.NewTape[float32]()
+	tp.SetNoGrad(true)
+	lean, err := SolveTape(context.Background(), tp, Tsit5, m, y0, ts, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Stats != lean.Stats || full.Stats.Rejected == 0 || len(full.States) != len(lean.States) {
+		t.Fatalf("stats %+v and %+v, %d and %d states", full.Stats, lean.Stats, len(full.States), len(lean.States))
+	}
+	same := func(what string, a, b *nn.Tensor[float32]) {
+		if !slices.Equal(a.Data, b.Data) {
+			t.Errorf("%s: %v with gradients, %v without", what, a.Data, b.Data)
+		}
+	}
+	for i := range full.Y {
+		same(fmt.Sprintf("y(%g)", ts[i+1]), full.Y[i], lean.Y[i])
+	}
+	for i := range full.States {
+		same(fmt.Sprintf("state %d", i), full.States[i], lean.States[i])
+	}
+	same("ErrorReg", full.ErrorReg, lean.ErrorReg)
+	same("StiffReg", full.StiffReg, lean.StiffReg)
+	same("BothReg", full.BothReg, lean.BothReg)
 }

@@ -295,7 +295,7 @@ paper's recipe (10 epochs, batch 4, Adam 1e-2, OneCycle per batch from lr/1e3, t
 code's Sobolev loss, no normalisers). The checkpoint (--out) is rewritten after every
 epoch and on SIGINT/SIGTERM; --resume continues a run bit for bit. It holds the last and
 the best-validation weights, the normalisers and the whole training state.`,
-		"simulate generate darcy --samples 200 --n 65 --seed 1 --out darcy-train.h5\n  simulate generate darcy --samples 20 --n 65 --seed 2 --out darcy-test.h5\n  simulate train mgno --train darcy-train.h5 --test darcy-test.h5 --epochs 30 --out mgno.h5", stderr)
+		"simulate generate darcy --samples 100 --n 33 --seed 1 --out darcy-train.h5\n  simulate generate darcy --samples 20 --n 33 --seed 2 --out darcy-test.h5\n  simulate train mgno --train darcy-train.h5 --test darcy-test.h5 --epochs 30 --out mgno.h5", stderr)
 	c.common.register(fs)
 	c.register(fs)
 	if len(args) > 0 && args[0] == "dcdm" {

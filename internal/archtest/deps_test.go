@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	"nn":                   {"iterate", "fft", "io/h5"},
 	"nn/train":             {"iterate", "nn", "io/h5"},
 	"neuralop":             {"iterate", "nn", "nn/train", "io/h5"},
+	"pinn":                 {"iterate", "nn", "nn/train", "io/h5"},
 	"ode":                  {"iterate", "sparse", "solvers", "nn"},
 	"pde":                  {"iterate", "sparse", "mesh", "fft", "solvers", "solvers/mg"},
 }

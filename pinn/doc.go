@@ -1,0 +1,16 @@
+// Package pinn holds physics-informed neural networks: the test problems
+// of the adaptive-sampling papers (DAS, Tang, Wan and Yang, J. Comput.
+// Phys. 2023; AAS, Tang, Zhai, Wan and Yang, ICLR 2024), the residual of
+// a network through nn's forward Taylor mode (values, gradients and
+// Laplacians with respect to the inputs, on the tape), and the training
+// of a PINN on collocation points with a boundary loss.
+//
+// A Problem is a linear second-order PDE on the box [-1, 1]^d with
+// Dirichlet data from its exact solution; Residual gives the network's
+// residual at interior points; Error measures the trained network against
+// the exact solution on a grid (or on uniform points in high dimension).
+//
+// The samplers of the papers (uniform, RAR, RAD, DAS, AAS) choose the
+// collocation points; this first part of the package has the problems,
+// the PINN and uniform sampling.
+package pinn

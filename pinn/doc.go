@@ -10,7 +10,9 @@
 // residual at interior points; Error measures the trained network against
 // the exact solution on a grid (or on uniform points in high dimension).
 //
-// The samplers of the papers (uniform, RAR, RAD, DAS, AAS) choose the
-// collocation points; this first part of the package has the problems,
-// the PINN and uniform sampling.
+// A Sampler chooses each training stage's collocation points from the
+// network trained on the last ones (TrainStages, the DAS papers' loop):
+// UniformSampler, RAR (the largest residuals among candidates added) and
+// RAD (points drawn with probability |r|^k/mean + c). DAS and AAS, with
+// their normalizing flow (KRnet), are still to come.
 package pinn

@@ -148,6 +148,42 @@ func (t *task) Loss(tp *nn.Tape[float64], idx []int) *nn.Tensor[float64] {
 // Validate returns the relative L2 error on the validation points.
 func (t *task) Validate(context.Context) (float64, error) { return t.m.Error(t.val), nil }
 
+// newTask fills in s's defaults and draws the first points.
+func newTask(m *PINN, s *Settings) (*task, error) {
+	d := m.P.Dim()
+	if s.Interior == 0 {
+		s.Interior = 1000
+	}
+	if s.Boundary == 0 {
+		s.Boundary = 200 * d
+	}
+	if s.BoundaryWeight == 0 {
+		s.BoundaryWeight = 1
+	}
+	if s.LR == 0 {
+		s.LR = 1e-4
+	}
+	if s.Batch == 0 {
+		s.Batch = s.Interior
+	}
+	if s.Interior < 1 || s.Boundary < 0 || s.BoundaryWeight < 0 {
+		return nil, fmt.Errorf("pinn: %d interior and %d boundary points, boundary weight %g", s.Interior, s.Boundary, s.BoundaryWeight)
+	}
+	rnd := rand.New(rand.NewPCG(s.Seed, 0x9147))
+	t := &task{m: m, x: Uniform(d, s.Interior, rnd), weight: s.BoundaryWeight, val: s.Validation}
+	if s.Boundary > 0 {
+		t.xb = Boundary(d, s.Boundary, rnd)
+	}
+	if t.val == nil {
+		if d <= 2 {
+			t.val = Grid(d, 101)
+		} else {
+			t.val = Uniform(d, 10000, rnd)
+		}
+	}
+	return t, nil
+}
+
 // Train trains the PINN on uniform collocation points (seeded by
 // s.Seed) with Adam, validating by the relative L2 error after every
 // epoch.
@@ -156,36 +192,9 @@ func Train(ctx context.Context, m *PINN, s *Settings) (*train.Result[float64], e
 	if s != nil {
 		set = *s
 	}
-	d := m.P.Dim()
-	if set.Interior == 0 {
-		set.Interior = 1000
-	}
-	if set.Boundary == 0 {
-		set.Boundary = 200 * d
-	}
-	if set.BoundaryWeight == 0 {
-		set.BoundaryWeight = 1
-	}
-	if set.LR == 0 {
-		set.LR = 1e-4
-	}
-	if set.Batch == 0 {
-		set.Batch = set.Interior
-	}
-	if set.Interior < 1 || set.Boundary < 0 || set.BoundaryWeight < 0 {
-		return nil, fmt.Errorf("pinn: %d interior and %d boundary points, boundary weight %g", set.Interior, set.Boundary, set.BoundaryWeight)
-	}
-	rnd := rand.New(rand.NewPCG(set.Seed, 0x9147))
-	t := &task{m: m, x: Uniform(d, set.Interior, rnd), weight: set.BoundaryWeight, val: set.Validation}
-	if set.Boundary > 0 {
-		t.xb = Boundary(d, set.Boundary, rnd)
-	}
-	if t.val == nil {
-		if d <= 2 {
-			t.val = Grid(d, 101)
-		} else {
-			t.val = Uniform(d, 10000, rnd)
-		}
+	t, err := newTask(m, &set)
+	if err != nil {
+		return nil, err
 	}
 	return train.Run[float64](ctx, t, &set.Settings)
 }

@@ -292,7 +292,7 @@ func (tp *Tape[T]) Reshape(x *Tensor[T], shape ...int) *Tensor[T] {
 
 // unary applies f elementwise; df(x, y) is f'(x) given y = f(x).
 func (tp *Tape[T]) unary(x *Tensor[T], f func(float64) float64, df func(x, y float64) float64) *Tensor[T] {
-	y := tp.out(x.Shape, x)
+	y := tp.outRaw(x.Shape, x) // every element is written
 	for i, v := range x.Data {
 		y.Data[i] = T(f(float64(v)))
 	}
@@ -356,14 +356,35 @@ func (tp *Tape[T]) Softplus(x *Tensor[T]) *Tensor[T] {
 	return tp.unary(x, softplus, func(x, _ float64) float64 { return sigmoid(x) })
 }
 
-// ReLU returns max(x, 0) elementwise.
+// ReLU returns max(x, 0) elementwise (NaN stays NaN), in parallel (its
+// backward pass too).
 func (tp *Tape[T]) ReLU(x *Tensor[T]) *Tensor[T] {
-	return tp.unary(x, func(v float64) float64 { return math.Max(v, 0) }, func(x, _ float64) float64 {
-		if x > 0 {
-			return 1
+	y := tp.outRaw(x.Shape, x)
+	const grain = 1 << 14
+	parallel.For(len(x.Data), grain, func(lo, hi int) {
+		ys := y.Data[lo:hi]
+		for i, v := range x.Data[lo:hi] {
+			if v > 0 || v != v {
+				ys[i] = v
+			} else {
+				ys[i] = 0
+			}
 		}
-		return 0
 	})
+	tp.record(y, func() {
+		if y.Grad == nil || !x.needGrad {
+			return
+		}
+		g := tp.grad(x)
+		parallel.For(len(g), grain, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if x.Data[i] > 0 {
+					g[i] += y.Grad[i]
+				}
+			}
+		})
+	})
+	return y
 }
 
 // GELU returns x Phi(x) elementwise, with Phi the standard normal CDF (the

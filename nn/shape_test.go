@@ -145,3 +145,15 @@ func TestPool2(t *testing.T) {
 		})
 	}
 }
+
+// TestReLUValues: max(x, 0) with NaN kept (as math.Max keeps it).
+func TestReLUValues(t *testing.T) {
+	x := New([]float64{-1, 0, 2, math.NaN(), math.Copysign(0, -1), math.Inf(1)}, 6)
+	y := NewTape[float64]().ReLU(x)
+	want := []float64{0, 0, 2, math.NaN(), 0, math.Inf(1)}
+	for i, v := range y.Data {
+		if v != want[i] && !(math.IsNaN(v) && math.IsNaN(want[i])) {
+			t.Errorf("ReLU(%g) = %g, want %g", x.Data[i], v, want[i])
+		}
+	}
+}

@@ -82,13 +82,15 @@ the relative L2 errors before and after are reported.`,
 	if err != nil {
 		return err
 	}
+	// Without the frames after the input ones, fine-tune and report no
+	// errors.
+	if err := vetInput(c.Data.File); err != nil {
+		return err
+	}
+	spec.NoOutput = !hasFrames(c.Data.File, traj, spec.FirstFrame+spec.InFrames+spec.OutFrames)
 	d, err := c.Data.read(st, "data", spec)
 	if err != nil {
-		// Without the frames after the input ones: fine-tune, report no errors.
-		spec.NoOutput = true
-		if d, err = c.Data.read(st, "data", spec); err != nil {
-			return err
-		}
+		return err
 	}
 	if d.H != d.W {
 		return usageErr("--data: %d x %d frames; finetune needs a square grid", d.H, d.W)
@@ -153,4 +155,17 @@ the relative L2 errors before and after are reported.`,
 		}
 	}
 	return st.report(sum)
+}
+
+// hasFrames reports whether the dataset name of the HDF5 file path holds
+// trajectories [N, T, H, W] of at least n frames (false when it cannot
+// tell: the read that follows names the problem).
+func hasFrames(path, name string, n int) bool {
+	f, err := h5.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	info, err := f.Stat(name)
+	return err == nil && len(info.Dims) == 4 && info.Dims[1] >= n
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,15 +27,28 @@ var vetDeadline = 10 * time.Second
 // vetAttrs are the attributes the toolkit's readers look at.
 var vetAttrs = []string{"config", "seed", "version", "command", "shard", "first-sample", "shape", "x_eps", "y_eps", "rng"}
 
+// vetted holds the files (path, size, modification time) vetInput passed
+// in this run, so that a file read twice is vetted once.
+var vetted sync.Map
+
 // vetInput reads path in a child process and returns a usage error if the
 // HDF5 library crashed or did not finish by the deadline (10 s plus a
 // second per 20 MB). Errors the library reports cleanly are left to the
 // caller's own reading, which names them.
-func vetInput(path string) error {
+func vetInput(path string) (verr error) {
 	fi, err := os.Stat(path)
 	if err != nil || fi.IsDir() {
 		return nil // the caller's open names the problem
 	}
+	key := fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano())
+	if _, ok := vetted.Load(key); ok {
+		return nil // this run read the same file already
+	}
+	defer func() {
+		if verr == nil {
+			vetted.Store(key, true)
+		}
+	}()
 	exe, err := os.Executable()
 	if err != nil {
 		return nil

@@ -3,6 +3,7 @@ package neuralop
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pdekit/pdekit/nn"
 )
@@ -14,16 +15,30 @@ import (
 // fine-tuning residual). The conventions are pde.NS2D's (the generator of
 // the data): x is the first grid axis, wavenumbers are 2 pi k, and the
 // convection term obeys the 2/3 rule. Spectra are nn.RFFT2's,
-// [..., N, N/2+1, 2]; the frames may be batched in the leading axes.
+// [..., N, N/2+1, 2]; the frames may be batched in the leading axes. An
+// NSSpectral keeps the factors of its last step: it is not safe for
+// concurrent use.
 type NSSpectral[T nn.Float] struct {
 	n    int
 	visc float64
 	// Constant multipliers on the half spectrum, as (re, im) pairs:
 	// i kx, i ky, the velocity's i ky / |k|^2 and -i kx / |k|^2 (0 at
 	// k = 0); as real scales, duplicated for (re, im): the Laplacian
-	// -|k|^2 and the 2/3-rule mask.
+	// -|k|^2, the 2/3-rule mask, zeros and -visc Lap.
 	ikx, iky, iu, iv []T
 	lap, keep        []T
+	zero, viscLap    []T // zeros, and -visc Lap as a scale
+
+	// The factors of the last step (CNStep) and the last forcing's
+	// negation (Residual), kept because fine-tuning repeats them.
+	cn struct {
+		dt      float64
+		f       []T // the forcing they were made for (a copy; nil: none)
+		a, b, c []T
+	}
+	res struct {
+		f, neg []T
+	}
 }
 
 // NewNSSpectral returns the operator on an n x n grid (n even, at least 4)
@@ -38,7 +53,7 @@ func NewNSSpectral[T nn.Float](n int, visc float64) (*NSSpectral[T], error) {
 	h := n/2 + 1
 	m := 2 * n * h
 	e := &NSSpectral[T]{n: n, visc: visc, ikx: make([]T, m), iky: make([]T, m), iu: make([]T, m), iv: make([]T, m),
-		lap: make([]T, m), keep: make([]T, m)}
+		lap: make([]T, m), keep: make([]T, m), zero: make([]T, m), viscLap: make([]T, m)}
 	cut := 2.0 / 3 * float64(n/2)
 	for i := 0; i < n; i++ {
 		fx := float64(i)
@@ -55,6 +70,7 @@ func NewNSSpectral[T nn.Float](n int, visc float64) (*NSSpectral[T], error) {
 				e.iu[p+1], e.iv[p+1] = T(ky/k2), T(-kx/k2)
 			}
 			e.lap[p], e.lap[p+1] = T(-k2), T(-k2)
+			e.viscLap[p], e.viscLap[p+1] = T(visc*k2), T(visc*k2)
 			if math.Abs(fx) <= cut && math.Abs(fy) <= cut {
 				e.keep[p], e.keep[p+1] = 1, 1
 			}
@@ -84,7 +100,7 @@ func (e *NSSpectral[T]) Convection(tp *nn.Tape[T], wh *nn.Tensor[T]) *nn.Tensor[
 	wx := tp.IRFFT2(tp.CMul(wh, e.ikx), n)
 	wy := tp.IRFFT2(tp.CMul(wh, e.iky), n)
 	c := tp.RFFT2(tp.Add(tp.Mul(u, wx), tp.Mul(v, wy)))
-	return tp.Affine(c, e.keep, make([]T, len(e.keep)))
+	return tp.Affine(c, e.keep, e.zero)
 }
 
 // Residual returns the equation's residual wth + (u . grad w)^ - visc
@@ -95,14 +111,13 @@ func (e *NSSpectral[T]) Residual(tp *nn.Tape[T], wh, wth *nn.Tensor[T], fh []T) 
 	e.check("Residual", wh)
 	e.check("Residual", wth)
 	e.checkForcing("Residual", fh)
-	scale, shift := make([]T, len(e.lap)), make([]T, len(e.lap))
-	for p, l := range e.lap {
-		scale[p] = T(-e.visc * float64(l))
-		if fh != nil {
-			shift[p] = -fh[p]
+	if e.res.neg == nil || !sameForcing(e.res.f, fh) {
+		e.res.f, e.res.neg = slices.Clone(fh), make([]T, len(e.lap))
+		for p, v := range fh {
+			e.res.neg[p] = -v
 		}
 	}
-	return tp.Add(tp.Add(wth, e.Convection(tp, wh)), tp.Affine(wh, scale, shift))
+	return tp.Add(tp.Add(wth, e.Convection(tp, wh)), tp.Affine(wh, e.viscLap, e.res.neg))
 }
 
 // CNStep takes one step of size dt from the vorticity spectra wh as the
@@ -113,19 +128,25 @@ func (e *NSSpectral[T]) CNStep(tp *nn.Tape[T], wh *nn.Tensor[T], fh []T, dt floa
 	e.check("CNStep", wh)
 	e.checkForcing("CNStep", fh)
 	// next = (-dt C + dt f + (1 + dt visc Lap/2) w) / (1 - dt visc Lap/2).
-	m := len(e.lap)
-	a, b, shift := make([]T, m), make([]T, m), make([]T, m)
-	for p, l := range e.lap {
-		den := 1 - 0.5*dt*e.visc*float64(l)
-		a[p] = T(-dt / den)
-		b[p] = T((1 + 0.5*dt*e.visc*float64(l)) / den)
-		if fh != nil {
-			shift[p] = T(dt * float64(fh[p]) / den)
+	cn := &e.cn
+	if cn.a == nil || cn.dt != dt || !sameForcing(cn.f, fh) {
+		m := len(e.lap)
+		cn.dt, cn.f, cn.a, cn.b, cn.c = dt, slices.Clone(fh), make([]T, m), make([]T, m), make([]T, m)
+		for p, l := range e.lap {
+			den := 1 - 0.5*dt*e.visc*float64(l)
+			cn.a[p] = T(-dt / den)
+			cn.b[p] = T((1 + 0.5*dt*e.visc*float64(l)) / den)
+			if fh != nil {
+				cn.c[p] = T(dt * float64(fh[p]) / den)
+			}
 		}
 	}
-	next = tp.Add(tp.Affine(e.Convection(tp, wh), a, make([]T, m)), tp.Affine(wh, b, shift))
+	next = tp.Add(tp.Affine(e.Convection(tp, wh), cn.a, e.zero), tp.Affine(wh, cn.b, cn.c))
 	return next, tp.LinComb([]T{T(1 / dt), T(-1 / dt)}, next, wh)
 }
+
+// sameForcing reports whether f (a kept copy) is the forcing g.
+func sameForcing[T nn.Float](f, g []T) bool { return (f == nil) == (g == nil) && slices.Equal(f, g) }
 
 // checkForcing panics unless fh is nil or one frame's half spectrum.
 func (e *NSSpectral[T]) checkForcing(what string, fh []T) {

@@ -212,7 +212,7 @@ func nsWindows(t *testing.T, n, first int, seed uint64, in, out int) *Data {
 // predictor its skip connection starts from.
 func TestTrainSFNO(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains a model")
+		t.Skip("trains an SFNO for 30 epochs (a few seconds): skipped under -short")
 	}
 	tr, te := nsWindows(t, 32, 0, 1, 4, 6), nsWindows(t, 8, 0, 2, 4, 6)
 	persist := make([]float32, len(te.Y))

@@ -53,7 +53,7 @@ func TestRead(t *testing.T) {
 func TestFashionMNIST(t *testing.T) {
 	const path = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"
 	if _, err := os.Stat(path); err != nil {
-		t.Skip("dataset-fashion-mnist is not installed")
+		t.Skip("dataset-fashion-mnist is not installed (make test installs it; a bare go test may run where it is not)")
 	}
 	d, err := Read(path)
 	if err != nil {

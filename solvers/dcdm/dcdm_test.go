@@ -25,6 +25,21 @@ func system(t *testing.T, n int, seed uint64) (*sparse.CSR, []float64) {
 	return sys.A, sys.B
 }
 
+// denseSym returns the symmetric matrix a densely.
+func denseSym(a *sparse.CSR) *mat.SymDense {
+	n, _ := a.Dims()
+	dense := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		cols, vals := a.Row(i)
+		for k, j := range cols {
+			if j >= i {
+				dense.SetSym(i, j, vals[k])
+			}
+		}
+	}
+	return dense
+}
+
 // exact is a "model" that returns A^-1 r.
 type exact struct{ chol mat.Cholesky }
 
@@ -47,15 +62,8 @@ func solve(t *testing.T, a *sparse.CSR, b []float64, m solvers.Method, pc solver
 // iteration (the line search takes the exact step).
 func TestExactModel(t *testing.T) {
 	a, b := system(t, 10, 1)
-	n, _ := a.Dims()
-	dense := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			dense.SetSym(i, j, a.At(i, j))
-		}
-	}
 	var e exact
-	if !e.chol.Factorize(dense) {
+	if !e.chol.Factorize(denseSym(a)) {
 		t.Fatal("the obstacle matrix is not positive definite")
 	}
 	res := solve(t, a, b, &Method{}, &e, 1e-12, nil)

@@ -19,12 +19,7 @@ import (
 func TestLanczosRitz(t *testing.T) {
 	a, _ := system(t, 8, 4)
 	n, _ := a.Dims()
-	dense := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			dense.SetSym(i, j, a.At(i, j))
-		}
-	}
+	dense := denseSym(a)
 	var eig mat.EigenSym
 	if !eig.Factorize(dense, false) {
 		t.Fatal("dense eigendecomposition failed")

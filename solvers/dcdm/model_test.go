@@ -24,7 +24,7 @@ import (
 // changing.)
 func TestTrainedModel(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains a network")
+		t.Skip("makes Lanczos vectors and trains a network for 20 epochs (about 10 s): skipped under -short")
 	}
 	sys, err := pde.Obstacles{Dim: 2, N: 24, Seed: 1}.Build()
 	if err != nil {

@@ -171,7 +171,12 @@ func Loss[T nn.Float](tp *nn.Tape[T], a solvers.Operator, q, b *nn.Tensor[T]) *n
 	if r, c := a.Dims(); r != n || c != n || len(b.Data) != len(q.Data) {
 		panic(fmt.Sprintf("dcdm: loss of outputs %v and right-hand sides %v with a %d x %d matrix", q.Shape, b.Shape, r, c))
 	}
-	qv, bv, aq, res, ag := make([]float64, n), make([]float64, n), make([][]float64, bs), make([][]float64, bs), make([]float64, n)
+	qv, bv, ag := make([]float64, n), make([]float64, n), make([]float64, n)
+	aqAll, resAll := make([]float64, bs*n), make([]float64, bs*n)
+	aq, res := make([][]float64, bs), make([][]float64, bs)
+	for k := range aq {
+		aq[k], res[k] = aqAll[k*n:(k+1)*n], resAll[k*n:(k+1)*n]
+	}
 	scal := make([][2]float64, bs) // q^T A q and s per sample
 	return tp.Op(nil, []*nn.Tensor[T]{q}, func(out []T) {
 		var total float64
@@ -179,7 +184,6 @@ func Loss[T nn.Float](tp *nn.Tape[T], a solvers.Operator, q, b *nn.Tensor[T]) *n
 			for i := 0; i < n; i++ {
 				qv[i], bv[i] = float64(q.Data[k*n+i]), float64(b.Data[k*n+i])
 			}
-			aq[k], res[k] = make([]float64, n), make([]float64, n)
 			a.MulVecTo(aq[k], qv)
 			var qb, qaq float64
 			for i := range qv {

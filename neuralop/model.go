@@ -102,13 +102,7 @@ func ParseConfig(s string) (Config, error) {
 }
 
 // CountParams returns the number of trainable reals of m.
-func CountParams[T nn.Float](m Model[T]) int {
-	n := 0
-	for _, p := range m.Params() {
-		n += p.Tensor.Len()
-	}
-	return n
-}
+func CountParams[T nn.Float](m Model[T]) int { return nn.Count(m.Params()) }
 
 // uniform returns a parameter of the given shape, uniform in +-bound: the
 // initialisation PyTorch gives nn.Linear and nn.Conv2d (bound 1/sqrt(fan

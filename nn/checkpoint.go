@@ -192,6 +192,15 @@ func ReadParams[T Float](f *h5.File, group string, params []Named[T]) ([][]T, er
 	return data, nil
 }
 
+// Count returns the number of reals in params.
+func Count[T Float](params []Named[T]) int {
+	n := 0
+	for _, p := range params {
+		n += p.Tensor.Len()
+	}
+	return n
+}
+
 // SetParams copies data (as ReadParams returned it) into the parameters.
 func SetParams[T Float](params []Named[T], data [][]T) {
 	for i, p := range params {

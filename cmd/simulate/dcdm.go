@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/nn"
 	"github.com/pdekit/pdekit/nn/train"
 	"github.com/pdekit/pdekit/pde"
 	"github.com/pdekit/pdekit/solvers"
@@ -118,12 +119,8 @@ applies it to other systems of the same dimension, larger grids included. The ch
 		return ie
 	}
 	st.keepOutput(c.Out)
-	var params int
-	for _, p := range net.Params() {
-		params += p.Tensor.Len()
-	}
 	last := res.Epochs[len(res.Epochs)-1]
-	sum := st.summary().set("dim", c.Dim, "n", c.N, "params", params, "samples", c.Samples, "epochs", res.Iterations,
+	sum := st.summary().set("dim", c.Dim, "n", c.N, "params", nn.Count(net.Params()), "samples", c.Samples, "epochs", res.Iterations,
 		"train_loss", last.TrainLoss, "validation_loss", last.Validation, "best_epoch", res.BestEpoch, "best_validation_loss", res.BestValidation,
 		"data_seconds", dataSecs, "train_seconds", last.Seconds, "seed", c.Seed)
 	sum.outcome("", &res.Outcome)

@@ -689,11 +689,7 @@ func nodeTrain[T nn.Float](st *stage, c *nodeConfig) error {
 	if err != nil {
 		return st.fail(err)
 	}
-	var params int
-	for _, p := range task.Params() {
-		params += p.Tensor.Len()
-	}
-	sum := st.summary().set("task", c.Task.String(), "reg", c.Reg.String(), "params", params, "epochs", res.Iterations,
+	sum := st.summary().set("task", c.Task.String(), "reg", c.Reg.String(), "params", nn.Count(task.Params()), "epochs", res.Iterations,
 		"tol", c.Tol, "nfe", nfe, "predict_seconds", predSecs, "train_seconds", res.Epochs[len(res.Epochs)-1].Seconds,
 		"train_nfe_per_solve", trainNFE(), "seed", c.Seed, "float64", c.Float64)
 	switch c.Task.Get() {

@@ -24,12 +24,8 @@ func TestNetParams(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := 0
-		for _, p := range m.Params() {
-			n += p.Tensor.Len()
-		}
-		if n != tc.want {
-			t.Errorf("%d-D: %d parameters, want %d", tc.dim, n, tc.want)
+		if n := nn.Count(m.Params()); n != tc.want {
+			t.Errorf("%d-D: %d parameters, want %d", tc.dim, nn.Count(m.Params()), tc.want)
 		}
 		if y := m.Forward(nn.NewTape[float32](), nn.Zeros[float32](tc.grid...)); !slices.Equal(y.Shape, tc.grid) {
 			t.Errorf("%d-D: output %v for input %v", tc.dim, y.Shape, tc.grid)

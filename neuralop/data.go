@@ -25,6 +25,11 @@ type DataSpec struct {
 	// channels. Input is then not read; with NoOutput only the input
 	// frames need to exist.
 	InFrames, OutFrames, FirstFrame int
+	// Windows, with InFrames, also keeps every trajectory's frames from
+	// FirstFrame to its end (Data.Traj), from which Train draws each
+	// sample's window of InFrames+OutFrames frames at random every epoch
+	// (Spectral-Refiner's training items); X and Y hold the first window.
+	Windows bool
 }
 
 // Data is a set of input and output fields in memory, float32:
@@ -37,6 +42,24 @@ type Data struct {
 	// Converted names the element type of datasets stored as float64 and
 	// converted to float32 on reading (empty when none was).
 	Converted string
+	// Traj, when not nil (DataSpec.Windows), holds the trajectories
+	// [N, Frames, H, W] whose first In+Out frames are X and Y; Train draws
+	// its windows from them.
+	Traj   []float32
+	Frames int
+}
+
+// window copies sample i's frames [k, k+In) into x and [k+In, k+In+Out)
+// into y (either may be nil) from Traj.
+func (d *Data) window(x, y []float32, i, k int) {
+	np := d.H * d.W
+	t := d.Traj[(i*d.Frames+k)*np:]
+	if x != nil {
+		copy(x[:d.In*np], t)
+	}
+	if y != nil {
+		copy(y[:d.Out*np], t[d.In*np:])
+	}
 }
 
 // Sample returns sample i's input and output fields.
@@ -77,6 +100,10 @@ func ReadData(path string, s DataSpec) (*Data, error) {
 		nf := s.InFrames + s.OutFrames
 		if s.NoOutput {
 			nf = s.InFrames
+		} else if s.Windows {
+			if info, err := f.Stat(s.Output); err == nil && len(info.Dims) == 4 && info.Dims[1]-s.FirstFrame > nf {
+				nf = info.Dims[1] - s.FirstFrame
+			}
 		}
 		if d.X, n, d.In, d.H, d.W, err = readFields(f, s.Output, s.From, s.To, s.FirstFrame, nf, &d.Converted); err != nil {
 			return nil, err
@@ -86,9 +113,12 @@ func ReadData(path string, s DataSpec) (*Data, error) {
 			return d, nil
 		}
 		all := d.X
-		d.X = frameRange(all, n, s.InFrames+s.OutFrames, d.H*d.W, 0, s.InFrames)
-		d.Y = frameRange(all, n, s.InFrames+s.OutFrames, d.H*d.W, s.InFrames, s.OutFrames)
+		d.X = frameRange(all, n, nf, d.H*d.W, 0, s.InFrames)
+		d.Y = frameRange(all, n, nf, d.H*d.W, s.InFrames, s.OutFrames)
 		d.N, d.In, d.Out = n, s.InFrames, s.OutFrames
+		if s.Windows {
+			d.Traj, d.Frames = all, nf
+		}
 		return d, nil
 	}
 	if d.X, n, d.In, d.H, d.W, err = readFields(f, s.Input, s.From, s.To, 0, 0, &d.Converted); err != nil {

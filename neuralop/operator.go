@@ -116,10 +116,12 @@ func (z Normalizer) resample(c, h0, w0, h, w int) Normalizer {
 }
 
 // batcher gathers samples into batch tensors, encoded, reusing them.
+// With off set, sample i is the window of d.Traj from frame off[i].
 type batcher struct {
 	d    *Data
 	xn   Normalizer
 	x, y map[int]*nn.Tensor[float32]
+	off  []int
 }
 
 func (b *batcher) get(idx []int) (x, y *nn.Tensor[float32]) {
@@ -136,11 +138,19 @@ func (b *batcher) get(idx []int) (x, y *nn.Tensor[float32]) {
 	x, y = b.x[n], b.y[n]
 	px, py := d.In*d.H*d.W, d.Out*d.H*d.W
 	for k, i := range idx {
-		xs, ys := d.Sample(i)
-		b.xn.Encode(x.Data[k*px:(k+1)*px], xs)
+		xk := x.Data[k*px : (k+1)*px]
+		var yk []float32
 		if y != nil {
-			copy(y.Data[k*py:(k+1)*py], ys)
+			yk = y.Data[k*py : (k+1)*py]
 		}
+		if b.off != nil {
+			d.window(xk, yk, i, b.off[i])
+			b.xn.Encode(xk, xk)
+			continue
+		}
+		xs, ys := d.Sample(i)
+		b.xn.Encode(xk, xs)
+		copy(yk, ys)
 	}
 	return x, y
 }
@@ -294,6 +304,27 @@ type task struct {
 	val      *Data
 	loss     Loss
 	valBatch int
+	seed     uint64
+}
+
+// windowStream keys the random windows' streams apart from the shuffling's.
+const windowStream = 0x77696e646f7773
+
+// SetEpoch implements train.Epocher: with trajectories, it draws every
+// training sample's window for the epoch from a stream keyed by the seed
+// and the epoch alone, so that a resumed run draws the same windows.
+func (t *task) SetEpoch(epoch, _ int) {
+	d := t.tr.d
+	if d.Traj == nil || d.Frames <= d.In+d.Out {
+		return
+	}
+	if t.tr.off == nil {
+		t.tr.off = make([]int, d.N)
+	}
+	rnd := rand.New(rand.NewPCG(t.seed^windowStream, uint64(epoch)))
+	for i := range t.tr.off {
+		t.tr.off[i] = rnd.IntN(d.Frames - d.In - d.Out + 1)
+	}
 }
 
 func (t *task) Params() []nn.Named[float32] { return t.op.Model.Params() }
@@ -363,7 +394,7 @@ func run(ctx context.Context, op *Operator, tr, val *Data, s *TrainSettings, res
 	if batch == 0 {
 		batch = 20
 	}
-	t := &task{op: op, tr: &batcher{d: tr, xn: op.X}, val: val, loss: set.Loss, valBatch: batch}
+	t := &task{op: op, tr: &batcher{d: tr, xn: op.X}, val: val, loss: set.Loss, valBatch: batch, seed: set.Seed}
 	ts := set.Settings
 	prev := ts.Extra
 	ts.Extra = func(f *h5.File) error {

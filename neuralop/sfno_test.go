@@ -181,6 +181,34 @@ func TestTrajectoryWindows(t *testing.T) {
 	if _, err := ReadData(p, DataSpec{InFrames: 4, OutFrames: 3}); err == nil || !strings.Contains(err.Error(), "frames 0:7") {
 		t.Errorf("7 frames of 6: %v", err)
 	}
+
+	// Random windows: 2 + 2 frames from frame 1 of 6 start at frame 1 or 2
+	// (offset 0 or 1), the same ones for the same seed and epoch, both
+	// drawn over the epochs, and a batch holds the window's frames.
+	d, err = ReadData(p, DataSpec{InFrames: 2, OutFrames: 2, FirstFrame: 1, Windows: true})
+	require.NoError(t, err)
+	if d.Frames != 5 || len(d.Traj) != 3*5*4 || d.X[0] != 1 || d.Y[2*8+7] != 204 {
+		t.Fatalf("windows: %d frames, %d values, first input %g, last output %g", d.Frames, len(d.Traj), d.X[0], d.Y[2*8+7])
+	}
+	tk := &task{tr: &batcher{d: d, xn: Normalizer{Mean: []float32{0}, Std: []float32{1}}}, seed: 7}
+	seen := map[int]bool{}
+	for epoch := 0; epoch < 10; epoch++ {
+		tk.SetEpoch(epoch, 10)
+		off := append([]int(nil), tk.tr.off...)
+		tk.SetEpoch(epoch, 10)
+		require.Equal(t, off, tk.tr.off, "epoch %d drew other windows the second time", epoch)
+		x, y := tk.tr.get([]int{0, 1, 2})
+		for i, k := range off {
+			seen[k] = true
+			first := float32(100*i + 1 + k)
+			if x.Data[i*8] != first || x.Data[i*8+7] != first+1 || y.Data[i*8] != first+2 || y.Data[i*8+7] != first+3 {
+				t.Fatalf("epoch %d sample %d offset %d: input %v, output %v", epoch, i, k, x.Data[i*8:i*8+8], y.Data[i*8:i*8+8])
+			}
+		}
+	}
+	if len(seen) != 2 || !seen[0] || !seen[1] {
+		t.Errorf("window offsets drawn in 10 epochs: %v, want 0 and 1", seen)
+	}
 }
 
 // nsWindows makes n Navier-Stokes trajectories (FNO's forcing and initial

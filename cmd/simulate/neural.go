@@ -97,11 +97,14 @@ type trainConfig struct {
 }
 
 // frameFlags select the frames of trajectory files (sfno): In frames from
-// First as the input, the Out frames after them as the output.
+// First as the input, the Out frames after them as the output; in
+// training, a window of In+Out frames drawn at random from First on for
+// every sample and epoch unless Fixed.
 type frameFlags struct {
-	In    int `json:"in"`
-	Out   int `json:"out"`
-	First int `json:"first"`
+	In    int  `json:"in"`
+	Out   int  `json:"out"`
+	First int  `json:"first"`
+	Fixed bool `json:"fixed_window"`
 }
 
 // mgnoFlags are MgNO's settings as flags.
@@ -193,6 +196,7 @@ func (c *trainConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.Frames.In, "in-frames", 10, "sfno: input frames of each trajectory of --output")
 	fs.IntVar(&c.Frames.Out, "out-frames", 40, "sfno: output frames, the ones after the input frames")
 	fs.IntVar(&c.Frames.First, "first-frame", 0, "sfno: the first input frame")
+	fs.BoolVar(&c.Frames.Fixed, "fixed-window", false, "sfno: train on the frames from --first-frame alone, not on a window drawn at random from there on for every trajectory and epoch")
 	fs.Float64Var(&c.DivFactor, "div-factor", 0, "onecycle: the first rate is lr/div-factor (0: 25; sfno 1e3)")
 	fs.Float64Var(&c.FinalDiv, "final-div-factor", 0, "onecycle: the last rate is lr/(div-factor final-div-factor) (0: 1e4)")
 }
@@ -290,9 +294,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 outputs are normalised point-wise on the training set; the loss is the relative L2 error
 per sample averaged over the batch (or MgNO's H1). sfno (Spectral-Refiner's space-time
 FNO) reads trajectories [N, T, H, W] from --output ('simulate generate ns2d'): --in-frames
-frames from --first-frame in, the --out-frames after them out; flags left unset take the
-paper's recipe (10 epochs, batch 4, Adam 1e-2, OneCycle per batch from lr/1e3, the
-code's Sobolev loss, no normalisers). The checkpoint (--out) is rewritten after every
+frames from --first-frame in, the --out-frames after them out (training draws each
+trajectory's window of in+out frames at random from --first-frame on every epoch, as the
+paper; validation and test use the first); flags left unset take the paper's recipe (10
+epochs, batch 4, Adam 1e-2, OneCycle per batch from lr/1e3, the code's Sobolev loss, no
+normalisers). The checkpoint (--out) is rewritten after every
 epoch and on SIGINT/SIGTERM; --resume continues a run bit for bit. It holds the last and
 the best-validation weights, the normalisers and the whole training state.`,
 		"simulate generate darcy --samples 100 --n 33 --seed 1 --out darcy-train.h5\n  simulate generate darcy --samples 20 --n 33 --seed 2 --out darcy-test.h5\n  simulate train mgno --train darcy-train.h5 --test darcy-test.h5 --epochs 30 --out mgno.h5", stderr)
@@ -355,7 +361,9 @@ the best-validation weights, the normalisers and the whole training state.`,
 // set is the test set when none is given).
 func (c *trainConfig) readSets(st *stage) (tr, val, te *neuralop.Data, err error) {
 	spec := c.dataSpec()
-	if tr, err = c.Train.read(st, "train", spec); err != nil {
+	trSpec := spec
+	trSpec.Windows = c.Model == "sfno" && !c.Frames.Fixed
+	if tr, err = c.Train.read(st, "train", trSpec); err != nil {
 		return
 	}
 	if te, err = c.Test.read(st, "test", spec); err != nil {

@@ -201,6 +201,16 @@ func Count[T Float](params []Named[T]) int {
 	return n
 }
 
+// Tensors returns the tensors of params, in order (what an optimizer
+// steps).
+func Tensors[T Float](params []Named[T]) []*Tensor[T] {
+	out := make([]*Tensor[T], len(params))
+	for i, p := range params {
+		out[i] = p.Tensor
+	}
+	return out
+}
+
 // SetParams copies data (as ReadParams returned it) into the parameters.
 func SetParams[T Float](params []Named[T], data [][]T) {
 	for i, p := range params {

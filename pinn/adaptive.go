@@ -49,10 +49,7 @@ func (f *flowState) init(d int, s KRnetSettings, rnd *rand.Rand) error {
 	if err != nil {
 		return err
 	}
-	f.flow = k
-	for _, p := range k.Params() {
-		f.params = append(f.params, p.Tensor)
-	}
+	f.flow, f.params = k, nn.Tensors(k.Params())
 	return nil
 }
 

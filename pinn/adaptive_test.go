@@ -1,6 +1,7 @@
 package pinn
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -8,7 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/nn"
+	"github.com/pdekit/pdekit/nn/train"
 )
 
 // zeroPINN returns a PINN of the 2-D Exp problem whose network is zero,
@@ -56,6 +59,7 @@ func TestDAS(t *testing.T) {
 		} else {
 			require.Equal(t, 1000, next.Shape[0])
 		}
+		inDomain(t, next)
 		frac := nearOrigin(fresh)
 		t.Logf("%s: %.3f of the new points within 0.3 of the origin (uniform: %.3f)", s.Name(), frac, nearOrigin(cur))
 		if frac < 5*math.Pi*0.09/4 {
@@ -80,10 +84,55 @@ func TestAAS(t *testing.T) {
 		next, err := s.Next(m, cur, rand.New(rand.NewPCG(3, 3)))
 		require.NoError(t, err)
 		require.Equal(t, 1000, next.Shape[0])
+		inDomain(t, next)
 		fr = append(fr, nearOrigin(next))
 		t.Logf("beta %g: %.3f of the points within 0.3 of the origin", beta, fr[len(fr)-1])
 	}
 	if fr[0] < 3*math.Pi*0.09/4 || !(fr[1] < fr[0]) {
 		t.Errorf("fractions near the peak %v", fr)
+	}
+}
+
+// inDomain fails the test if a point of x lies outside [-1, 1]^d.
+func inDomain(t *testing.T, x *nn.Tensor[float64]) {
+	t.Helper()
+	for i, v := range x.Data {
+		if !(v >= -1 && v <= 1) {
+			t.Fatalf("point %d has coordinate %g outside [-1, 1]", i/x.Shape[1], v)
+		}
+	}
+}
+
+// TestStagesRepeat: two runs of the stage loop with the same seed (DAS
+// and AAS samplers, an L-BFGS refinement) end with the same network, bit
+// for bit, and the same points.
+func TestStagesRepeat(t *testing.T) {
+	for _, mk := range []func() Sampler{
+		func() Sampler {
+			return &DAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}}}
+		},
+		func() Sampler {
+			return &AAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}}, Penalty: 20}
+		},
+	} {
+		var nets [][]float64
+		var pts [][]float64
+		for run := 0; run < 2; run++ {
+			m, err := New(Exp{D: 2}, 6, 2, rand.New(rand.NewPCG(7, 7)))
+			require.NoError(t, err)
+			var last []float64
+			_, err = TrainStages(context.Background(), m, mk(), &StageSettings{Stages: 3, LBFGS: 3,
+				OnStage: func(_ StageResult, x *nn.Tensor[float64]) { last = append([]float64(nil), x.Data...) },
+				Settings: Settings{Interior: 50, Boundary: 20, Validation: Grid(2, 11),
+					Settings: train.Settings{Control: iterate.Control{MaxIterations: 4}, LR: 1e-2, Seed: 3}}})
+			require.NoError(t, err)
+			var w []float64
+			for _, p := range m.Params() {
+				w = append(w, p.Tensor.Data...)
+			}
+			nets, pts = append(nets, w), append(pts, last)
+		}
+		require.Equal(t, nets[0], nets[1], "the networks of two runs differ")
+		require.Equal(t, pts[0], pts[1], "the last points of two runs differ")
 	}
 }

@@ -11,8 +11,16 @@
 // the exact solution on a grid (or on uniform points in high dimension).
 //
 // A Sampler chooses each training stage's collocation points from the
-// network trained on the last ones (TrainStages, the DAS papers' loop):
-// UniformSampler, RAR (the largest residuals among candidates added) and
-// RAD (points drawn with probability |r|^k/mean + c). DAS and AAS, with
-// their normalizing flow (KRnet), are still to come.
+// network trained on the last ones (TrainStages, the DAS papers' loop,
+// with an optional L-BFGS refinement at the end): UniformSampler, RAR
+// (the largest residuals among candidates added), RAD (points drawn with
+// probability |r|^k/mean + c), DAS (a KRnet fitted to the squared
+// residual, its points added or replacing the set) and AAS (a KRnet
+// trained adversarially to maximise the mean squared residual under a
+// Sobolev penalty; the objective is reconstructed from the paper's
+// abstract, see AAS).
+//
+// KRnet is the DAS papers' bounded normalizing flow on a box: exact
+// log-density on the tape (for its training) and sampling by its
+// inverse.
 package pinn

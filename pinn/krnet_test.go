@@ -103,11 +103,7 @@ func TestKRnetDensity(t *testing.T) {
 func TestKRnetGradients(t *testing.T) {
 	k := randomKRnet(t, 3, KRnetSettings{Depth: 2, Width: 4, Bins: 4}, 0.3, 5)
 	x := Uniform(3, 7, rand.New(rand.NewPCG(2, 2)))
-	var params []*nn.Tensor[float64]
-	for _, p := range k.Params() {
-		params = append(params, p.Tensor)
-	}
-	require.NoError(t, nn.CheckGradients(params, func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
+	require.NoError(t, nn.CheckGradients(nn.Tensors(k.Params()), func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
 		return tp.Mean(k.LogProb(tp, x))
 	}, 1e-6, 1e-6))
 }

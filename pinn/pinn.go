@@ -124,6 +124,9 @@ type Settings struct {
 	// Validation are the points of the validation error (zero: the
 	// 101^d grid for d <= 2, 10,000 uniform points above).
 	Validation *nn.Tensor[float64]
+	// ValidateEvery computes the validation error every so many epochs
+	// (and at the last), the last value standing in between (zero: 1).
+	ValidateEvery int
 }
 
 // task trains a PINN on fixed collocation points.
@@ -131,7 +134,13 @@ type task struct {
 	m          *PINN
 	x, xb, val *nn.Tensor[float64]
 	weight     float64
+	every      int
+	epoch, of  int
+	last       float64
 }
+
+// SetEpoch implements train.Epocher (the validation cadence).
+func (t *task) SetEpoch(epoch, epochs int) { t.epoch, t.of = epoch, epochs }
 
 func (t *task) Params() []nn.Named[float64] { return t.m.Params() }
 func (t *task) Samples() int                { return t.x.Shape[0] }
@@ -145,8 +154,14 @@ func (t *task) Loss(tp *nn.Tape[float64], idx []int) *nn.Tensor[float64] {
 	return t.m.Loss(tp, x, t.xb, t.weight)
 }
 
-// Validate returns the relative L2 error on the validation points.
-func (t *task) Validate(context.Context) (float64, error) { return t.m.Error(t.val), nil }
+// Validate returns the relative L2 error on the validation points, every
+// t.every epochs.
+func (t *task) Validate(context.Context) (float64, error) {
+	if t.every <= 1 || (t.epoch+1)%t.every == 0 || t.epoch+1 == t.of || t.last == 0 {
+		t.last = t.m.Error(t.val)
+	}
+	return t.last, nil
+}
 
 // newTask fills in s's defaults and draws the first points.
 func newTask(m *PINN, s *Settings) (*task, error) {
@@ -166,11 +181,11 @@ func newTask(m *PINN, s *Settings) (*task, error) {
 	if s.Batch == 0 {
 		s.Batch = s.Interior
 	}
-	if s.Interior < 1 || s.Boundary < 0 || s.BoundaryWeight < 0 {
-		return nil, fmt.Errorf("pinn: %d interior and %d boundary points, boundary weight %g", s.Interior, s.Boundary, s.BoundaryWeight)
+	if s.Interior < 1 || s.Boundary < 0 || s.BoundaryWeight < 0 || s.ValidateEvery < 0 {
+		return nil, fmt.Errorf("pinn: %d interior and %d boundary points, boundary weight %g, validation every %d epochs", s.Interior, s.Boundary, s.BoundaryWeight, s.ValidateEvery)
 	}
 	rnd := rand.New(rand.NewPCG(s.Seed, 0x9147))
-	t := &task{m: m, x: Uniform(d, s.Interior, rnd), weight: s.BoundaryWeight, val: s.Validation}
+	t := &task{m: m, x: Uniform(d, s.Interior, rnd), weight: s.BoundaryWeight, val: s.Validation, every: s.ValidateEvery}
 	if s.Boundary > 0 {
 		t.xb = Boundary(d, s.Boundary, rnd)
 	}

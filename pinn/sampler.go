@@ -6,6 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"time"
+
+	"gonum.org/v1/gonum/optimize"
 
 	"github.com/pdekit/pdekit/nn"
 	"github.com/pdekit/pdekit/nn/train"
@@ -145,13 +148,24 @@ type StageSettings struct {
 	// Stages is the number of training stages; zero means 5 (the DAS
 	// code's max_stage).
 	Stages int
+	// LBFGS, if positive, runs so many L-BFGS iterations on the whole
+	// loss (interior and boundary points) after the last stage's Adam.
+	LBFGS int
+	// OnStage, if set, is called after every stage with its result and
+	// the stage's collocation points (before the sampler draws the next).
+	OnStage func(StageResult, *nn.Tensor[float64])
 }
 
 // StageResult is a stage's outcome.
 type StageResult struct {
-	Points int
-	Error  float64 // the validation error at the stage's end
-	Result *train.Result[float64]
+	Stage   int     // 1-based
+	Points  int     // interior collocation points of the stage
+	Error   float64 // the validation error at the stage's end
+	Seconds float64 // the stage's training time (Adam and L-BFGS)
+	Result  *train.Result[float64]
+	// LBFGS is the outcome of the L-BFGS refinement (the last stage's
+	// result, nil without it).
+	LBFGS *optimize.Result
 }
 
 // TrainStages trains the PINN in stages, the sampler choosing each next
@@ -172,19 +186,40 @@ func TrainStages(ctx context.Context, m *PINN, smp Sampler, s *StageSettings) ([
 	if err != nil {
 		return nil, err
 	}
+	if set.LBFGS < 0 {
+		return nil, fmt.Errorf("pinn: %d L-BFGS iterations", set.LBFGS)
+	}
 	rnd := rand.New(rand.NewPCG(set.Seed, 0x57a9e))
 	var out []StageResult
 	for st := 0; st < set.Stages; st++ {
+		start := time.Now()
 		ts := set.Settings.Settings
 		ts.Seed += uint64(st)
 		if ts.Batch == 0 || ts.Batch > t.x.Shape[0] {
 			ts.Batch = t.x.Shape[0]
 		}
+		t.last = 0
 		res, err := train.Run[float64](ctx, t, &ts)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, StageResult{Points: t.x.Shape[0], Error: m.Error(t.val), Result: res})
+		r := StageResult{Stage: st + 1, Points: t.x.Shape[0], Result: res}
+		if st+1 == set.Stages && set.LBFGS > 0 && ctx.Err() == nil {
+			params := nn.Tensors(m.Params())
+			if r.LBFGS, err = nn.LBFGS(params, func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
+				return m.Loss(tp, t.x, t.xb, t.weight)
+			}, &nn.LBFGSSettings{MaxIterations: set.LBFGS}); err != nil && r.LBFGS == nil {
+				return out, err
+			}
+		}
+		r.Error, r.Seconds = m.Error(t.val), time.Since(start).Seconds()
+		if set.OnStage != nil {
+			set.OnStage(r, t.x)
+		}
+		out = append(out, r)
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
 		if st+1 < set.Stages {
 			if t.x, err = smp.Next(m, t.x, rnd); err != nil {
 				return out, err

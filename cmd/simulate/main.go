@@ -42,6 +42,7 @@ func init() {
 		"eval":     {"errors of a trained operator on a data set (any grid), with plots", cmdEval},
 		"finetune": {"fine-tune a trained sfno on each trajectory against the Navier-Stokes equation", cmdFinetune},
 		"node":     {"train a neural ODE through its solver (fmnist, spiral), regularised by the solver's heuristics", cmdNode},
+		"pinn":     {"train a physics-informed network with adaptive collocation (uniform, rar, rad, das, aas)", cmdPINN},
 		"predict":  {"apply a trained operator: input fields HDF5 in, predictions HDF5 out", cmdPredict},
 		"version":  {"versions of the toolkit and its native libraries", cmdVersion},
 	}

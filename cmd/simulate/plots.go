@@ -24,12 +24,22 @@ type field struct {
 	u      []float64
 	ny, nx int
 	nodes  bool
+	// box, if not zero, maps the unit square onto [x0, x1] x [y0, y1].
+	box [4]float64
 }
 
 func (f field) Dims() (c, r int)   { return f.nx, f.ny }
 func (f field) Z(c, r int) float64 { return f.u[r*f.nx+c] }
-func (f field) X(c int) float64    { return f.coord(c, f.nx) }
-func (f field) Y(r int) float64    { return f.coord(r, f.ny) }
+func (f field) X(c int) float64    { return f.scale(f.coord(c, f.nx), 0) }
+func (f field) Y(r int) float64    { return f.scale(f.coord(r, f.ny), 2) }
+
+// scale maps t in [0, 1] onto the box's side from index k.
+func (f field) scale(t float64, k int) float64 {
+	if f.box == [4]float64{} {
+		return t
+	}
+	return f.box[k] + (f.box[k+1]-f.box[k])*t
+}
 
 func (f field) coord(i, n int) float64 {
 	if f.nodes {
@@ -45,10 +55,15 @@ func linspaceAt(i, n int) float64 {
 	return float64(i) / float64(n-1)
 }
 
-// panel is one heat map with a title and a colour bar.
+// panel is one heat map with a title and a colour bar, or, with points,
+// a scatter plot of them over the box of f.
 type panel struct {
-	title string
-	f     field
+	title  string
+	f      field
+	points plotter.XYs
+	// xlabel and ylabel name the axes (empty: "y" across, "x" down, the
+	// operators' fields).
+	xlabel, ylabel string
 }
 
 // writePanels writes rows x cols panels as one PNG, each a heat map with
@@ -61,6 +76,23 @@ func (st *stage) writePanels(path string, rows, cols int, panels []panel) error 
 	for k, pn := range panels {
 		r, c := k/cols, k%cols
 		x0, y0 := vg.Length(c)*cellW, vg.Length(rows-1-r)*cellH
+		p := plot.New()
+		p.Title.Text = pn.title
+		p.X.Label.Text, p.Y.Label.Text = "y", "x"
+		if pn.xlabel != "" {
+			p.X.Label.Text, p.Y.Label.Text = pn.xlabel, pn.ylabel
+		}
+		if pn.points != nil {
+			sc, err := plotter.NewScatter(pn.points)
+			if err != nil {
+				return err
+			}
+			sc.GlyphStyle.Radius = vg.Points(1)
+			p.Add(sc)
+			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = pn.f.box[0], pn.f.box[1], pn.f.box[2], pn.f.box[3]
+			p.Draw(draw.Canvas{Canvas: dc, Rectangle: vg.Rectangle{Min: vg.Point{X: x0, Y: y0}, Max: vg.Point{X: x0 + cellW*0.8, Y: y0 + cellH}}})
+			continue
+		}
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, v := range pn.f.u {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -71,9 +103,6 @@ func (st *stage) writePanels(path string, rows, cols int, panels []panel) error 
 		cmap := moreland.SmoothBlueRed()
 		cmap.SetMin(lo)
 		cmap.SetMax(hi)
-		p := plot.New()
-		p.Title.Text = pn.title
-		p.X.Label.Text, p.Y.Label.Text = "y", "x"
 		hm := plotter.NewHeatMap(pn.f, cmap.Palette(255))
 		hm.Min, hm.Max = lo, hi
 		hm.Rasterized = true // no seams between cells
@@ -117,7 +146,9 @@ func plotFields(st *stage, path string, d *neuralop.Data, pred []float32, n int,
 		for k := range e {
 			e[k] = float64(yp[k] - y[k])
 		}
-		mk := func(title string, u []float64) panel { return panel{title, field{u, d.H, d.W, true}} }
+		mk := func(title string, u []float64) panel {
+			return panel{title: title, f: field{u: u, ny: d.H, nx: d.W, nodes: true}}
+		}
 		panels = append(panels, mk(fmt.Sprintf("sample %d: input", i), to64(x[:p])), mk("truth", to64(y[:p])),
 			mk("prediction", to64(yp)), mk(fmt.Sprintf("error (rel. L2 %.3g)", relL2[i]), e))
 	}

@@ -180,7 +180,7 @@ func maxOf(v []float64) float64 {
 
 // heatMap writes a PNG picture of u (interior points) atomically.
 func heatMap(st *stage, path string, u []float64, ny, nx int, title string) error {
-	return st.writePanels(path, 1, 1, []panel{{title, field{u, ny, nx, false}}})
+	return st.writePanels(path, 1, 1, []panel{{title: title, f: field{u: u, ny: ny, nx: nx}}})
 }
 
 func cmdVersion(args []string, stdout, stderr io.Writer) error {

@@ -257,10 +257,7 @@ func Resume[T nn.Float](ctx context.Context, path string, task Task[T], s *Setti
 
 func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state[T], opt *nn.Adam[T]) (*Result[T], error) {
 	params := task.Params()
-	tensors := make([]*nn.Tensor[T], len(params))
-	for i, p := range params {
-		tensors[i] = p.Tensor
-	}
+	tensors := nn.Tensors(params)
 	n := task.Samples()
 	batches := (n + set.Batch - 1) / set.Batch
 	epochs := set.MaxIterations

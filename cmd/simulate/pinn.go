@@ -1,0 +1,284 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"time"
+
+	"gonum.org/v1/plot/plotter"
+
+	"github.com/pdekit/pdekit/io/h5"
+	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/nn"
+	"github.com/pdekit/pdekit/nn/train"
+	"github.com/pdekit/pdekit/pinn"
+)
+
+// pinnConfig is the configuration of `simulate pinn`, stored in its
+// checkpoint.
+type pinnConfig struct {
+	common
+	Problem   string  `json:"problem"`
+	Sampler   string  `json:"sampler"`
+	Points    int     `json:"points"`
+	Boundary  int     `json:"boundary"`
+	Epochs    int     `json:"epochs"`
+	Stages    int     `json:"stages"`
+	LBFGS     int     `json:"lbfgs"`
+	Width     int     `json:"width"`
+	Depth     int     `json:"depth"`
+	LR        float64 `json:"lr"`
+	Batch     int     `json:"batch"`
+	FlowSteps int     `json:"flow_steps"`
+	FlowLR    float64 `json:"flow_lr"`
+	FlowBatch int     `json:"flow_batch"`
+	Beta      float64 `json:"beta"`
+	Every     int     `json:"validate_every"`
+	Seed      uint64  `json:"seed"`
+	Out       string  `json:"out"`
+	Plot      string  `json:"-"`
+	Log       string  `json:"-"`
+}
+
+// pinnProblem returns the problem of a --problem name: peak, two-peak,
+// or expD ("exp10d", D the dimension).
+func pinnProblem(name string) (pinn.Problem, error) {
+	switch name {
+	case "peak":
+		return pinn.Peak{}, nil
+	case "two-peak":
+		return pinn.TwoPeak{}, nil
+	}
+	var d int
+	if n, err := fmt.Sscanf(name, "exp%dd", &d); err == nil && n == 1 && d >= 1 && name == fmt.Sprintf("exp%dd", d) {
+		return pinn.Exp{D: d}, nil
+	}
+	return nil, usageErr("--problem %q: want peak, two-peak or expDd (exp10d, exp2d, ...)", name)
+}
+
+// sampler returns the sampler of the configuration.
+func (c *pinnConfig) sampler() (pinn.Sampler, error) {
+	flow := pinn.FlowSettings{Steps: c.FlowSteps, LR: c.FlowLR, Batch: c.FlowBatch, N: c.Points}
+	switch c.Sampler {
+	case "uniform":
+		return pinn.UniformSampler{N: c.Points}, nil
+	case "rar":
+		return pinn.RAR{Candidates: 10 * c.Points, Add: c.Points}, nil
+	case "rad":
+		return pinn.RAD{N: c.Points, Candidates: 10 * c.Points}, nil
+	case "das", "das-g":
+		return &pinn.DAS{Flow: flow}, nil
+	case "das-r":
+		return &pinn.DAS{Flow: flow, Replace: true}, nil
+	case "aas":
+		return &pinn.AAS{Flow: flow, Beta: c.Beta}, nil
+	}
+	return nil, usageErr("--sampler %q: want uniform, rar, rad, das (das-g), das-r or aas", c.Sampler)
+}
+
+func cmdPINN(args []string, stdout, stderr io.Writer) error {
+	c := &pinnConfig{}
+	fs := newFlags("pinn", `Train a physics-informed network on a test problem of the adaptive-sampling papers (DAS,
+AAS) in stages, a sampler choosing each stage's interior collocation points from the
+network trained on the last: uniform (fresh uniform points), rar (the --points largest
+residuals of 10x as many uniform candidates added), rad (points drawn with probability
+|r|/mean + 1), das / das-g and das-r (a KRnet flow fitted to the squared residual, its
+points added or replacing the set), aas (a KRnet trained adversarially to maximise the
+mean squared residual under a Sobolev penalty --beta; reconstructed from the paper's
+abstract, see the pinn package). Problems on [-1, 1]^d with Dirichlet data from the
+exact solution: peak (-Lap u = f, u = exp(-1000 |x - (0.5, 0.5)|^2)), two-peak
+(Lap u - div(u grad(x^2 + y^2)) = f), expDd (-Lap u = f, u = exp(-10 |x|^2) in D
+dimensions, e.g. exp10d). Adam with the DAS code's rate; --lbfgs refines the last stage
+with L-BFGS. Every stage writes one JSON line to --log; the final relative L2 error is
+measured on a 256^2 grid (2-D) or 100,000 uniform points; --out holds the network, the
+last points and every stage's error; --plot draws the solution, the error and the last
+collocation points.`,
+		"simulate pinn --problem peak --sampler das --points 1000 --epochs 3000 --stages 5 --seed 1 --out peak.h5 --plot peak.png --json", stderr)
+	c.common.register(fs)
+	fs.StringVar(&c.Problem, "problem", "peak", "peak, two-peak or expDd (exp10d)")
+	fs.StringVar(&c.Sampler, "sampler", "uniform", "uniform, rar, rad, das (das-g), das-r or aas")
+	fs.IntVar(&c.Points, "points", 1000, "interior collocation points of the first stage, and drawn per stage")
+	fs.IntVar(&c.Boundary, "boundary", 0, "boundary points (0: 200 per dimension)")
+	fs.IntVar(&c.Epochs, "epochs", 3000, "Adam epochs per stage (the DAS code: 3000)")
+	fs.IntVar(&c.Stages, "stages", 5, "training stages (the DAS code: 5)")
+	fs.IntVar(&c.LBFGS, "lbfgs", 0, "L-BFGS iterations after the last stage's Adam")
+	fs.IntVar(&c.Width, "width", 32, "hidden units per layer (the DAS code: 32)")
+	fs.IntVar(&c.Depth, "depth", 6, "hidden layers (the DAS code: 6)")
+	fs.Float64Var(&c.LR, "lr", 1e-4, "Adam's learning rate (the DAS code: 1e-4)")
+	fs.IntVar(&c.Batch, "batch", 0, "mini-batch of interior points (0: all)")
+	fs.IntVar(&c.FlowSteps, "flow-steps", 0, "das, aas: Adam steps of the flow per stage (0: das 3000, aas 200)")
+	fs.Float64Var(&c.FlowLR, "flow-lr", 0, "das, aas: the flow's learning rate (0: 1e-4)")
+	fs.IntVar(&c.FlowBatch, "flow-batch", 0, "das, aas: points per flow step (0: 1000)")
+	fs.Float64Var(&c.Beta, "beta", 0, "aas: weight of the density's gradient penalty (0: 1e-2)")
+	fs.IntVar(&c.Every, "validate-every", 100, "compute the validation error every so many epochs")
+	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the network, the points and the samplers")
+	fs.StringVar(&c.Out, "out", "", "write the trained network, its last points and the stage errors here (HDF5)")
+	fs.StringVar(&c.Plot, "plot", "", "write a PNG of the solution, the error and the last collocation points")
+	fs.StringVar(&c.Log, "log", "", "append one JSON line per stage to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	prob, err := pinnProblem(c.Problem)
+	if err != nil {
+		return err
+	}
+	smp, err := c.sampler()
+	if err != nil {
+		return err
+	}
+	if c.Points < 1 || c.Boundary < 0 || c.Epochs < 1 || c.Stages < 1 || c.LBFGS < 0 || c.Width < 1 || c.Depth < 1 || !(c.LR > 0) || c.Batch < 0 ||
+		c.FlowSteps < 0 || c.FlowLR < 0 || c.FlowBatch < 0 || c.Beta < 0 || c.Every < 1 {
+		return usageErr("--points %d, --boundary %d, --epochs %d, --stages %d, --lbfgs %d, --width %d, --depth %d, --lr %g, --batch %d, --flow-steps %d, --flow-lr %g, --flow-batch %d, --beta %g, --validate-every %d: want positive sizes and rates",
+			c.Points, c.Boundary, c.Epochs, c.Stages, c.LBFGS, c.Width, c.Depth, c.LR, c.Batch, c.FlowSteps, c.FlowLR, c.FlowBatch, c.Beta, c.Every)
+	}
+	var outs []string
+	for _, p := range []string{c.Out, c.Plot} {
+		if p != "" {
+			outs = append(outs, p)
+		}
+	}
+	st, err := c.common.begin("pinn", c, stdout, stderr, outs...)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	var logw *os.File
+	if c.Log != "" {
+		if logw, err = os.OpenFile(c.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+			return usageErr("--log: %v", err)
+		}
+		defer logw.Close()
+	}
+	d := prob.Dim()
+	m, err := pinn.New(prob, c.Width, c.Depth, rand.New(rand.NewPCG(c.Seed, 0x7171)))
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	// The final error: a 256^2 grid in 2-D, 100,000 uniform points above.
+	final := pinn.Grid(d, 256)
+	if d > 2 {
+		final = pinn.Uniform(d, 100000, rand.New(rand.NewPCG(c.Seed, 0xe77)))
+	}
+	bar := newProgress(st.stderr, "pinn", 0)
+	stage := 1
+	start := time.Now()
+	var last *nn.Tensor[float64]
+	var stages []map[string]any
+	s := &pinn.StageSettings{Stages: c.Stages, LBFGS: c.LBFGS, Settings: pinn.Settings{
+		Interior: c.Points, Boundary: c.Boundary, ValidateEvery: c.Every,
+		Settings: train.Settings{Control: iterate.Control{MaxIterations: c.Epochs}, Batch: c.Batch, LR: c.LR, Seed: c.Seed}}}
+	s.OnEpoch = func(e train.Epoch) {
+		bar.line(fmt.Sprintf("stage %d/%d epoch %d/%d loss %.4g error %.4g elapsed %s", stage, c.Stages, e.Epoch, c.Epochs, e.TrainLoss, e.Validation,
+			time.Since(start).Round(time.Second)))
+	}
+	s.OnStage = func(r pinn.StageResult, x *nn.Tensor[float64]) {
+		last = x
+		rec := map[string]any{"stage": r.Stage, "points": r.Points, "rel_l2": r.Error, "train_loss": r.Result.Epochs[len(r.Result.Epochs)-1].TrainLoss,
+			"train_seconds": r.Seconds, "elapsed": time.Since(start).Seconds()}
+		if r.LBFGS != nil {
+			rec["lbfgs_iterations"] = r.LBFGS.Stats.MajorIterations
+			rec["lbfgs_loss"] = r.LBFGS.F
+		}
+		stages = append(stages, rec)
+		if logw != nil {
+			b, _ := json.Marshal(jsonSafe(reflect.ValueOf(rec)))
+			fmt.Fprintln(logw, string(b))
+		}
+		if !bar.terminal {
+			fmt.Fprintf(st.stderr, "stage %d/%d: %d points, relative L2 %.4g, %.1f s\n", r.Stage, c.Stages, r.Points, r.Error, r.Seconds)
+		}
+		stage++
+	}
+	res, err := pinn.TrainStages(st.ctx, m, smp, s)
+	bar.done()
+	if err != nil && st.ctx.Err() == nil {
+		return st.fail(usageErr("%v", err))
+	}
+	if ie := st.interruption(); ie != nil {
+		return ie
+	}
+	relL2 := m.Error(final)
+	secs := time.Since(start).Seconds()
+	if c.Out != "" {
+		if err := writePINN(st, c.Out, m, last, stages); err != nil {
+			return st.fail(err)
+		}
+	}
+	if c.Plot != "" {
+		if err := plotPINN(st, c.Plot, m, last); err != nil {
+			return st.fail(err)
+		}
+	}
+	sum := st.summary().set("problem", prob.Name(), "sampler", smp.Name(), "dim", d, "params", nn.Count(m.Params()), "stages", len(res),
+		"points", last.Shape[0], "rel_l2", relL2, "stage_rel_l2", stageErrors(res), "seconds", secs, "seed", c.Seed)
+	return st.report(sum)
+}
+
+func stageErrors(res []pinn.StageResult) []float64 {
+	out := make([]float64, len(res))
+	for i, r := range res {
+		out[i] = r.Error
+	}
+	return out
+}
+
+// writePINN writes the network (params/...), the last collocation points
+// and the per-stage records (the JSON attribute "stages").
+func writePINN(st *stage, path string, m *pinn.PINN, pts *nn.Tensor[float64], stages []map[string]any) error {
+	f, err := st.createH5(path)
+	if err != nil {
+		return err
+	}
+	if err := nn.WriteParams(f, "params", m.Params()); err != nil {
+		f.Abort()
+		return err
+	}
+	if err := h5.Write(f, "points", pts.Shape, pts.Data, nil); err != nil {
+		f.Abort()
+		return err
+	}
+	b, _ := json.Marshal(jsonSafe(reflect.ValueOf(stages)))
+	if err := f.SetAttr("/", "stages", string(b)); err != nil {
+		f.Abort()
+		return err
+	}
+	return st.closeH5(f, path)
+}
+
+// plotPINN draws the network's solution and error on a 201^2 grid of the
+// first two coordinates (the others zero) and the last collocation points
+// (their first two coordinates).
+func plotPINN(st *stage, path string, m *pinn.PINN, pts *nn.Tensor[float64]) error {
+	const n = 201
+	d := m.P.Dim()
+	x := nn.Zeros[float64](n*n, d)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			k := i*n + j
+			x.Data[k*d], x.Data[k*d+1] = -1+2*float64(j)/(n-1), -1+2*float64(i)/(n-1)
+		}
+	}
+	u := m.Predict(x)
+	e := make([]float64, len(u))
+	for k := range u {
+		e[k] = u[k] - m.P.Exact(x.Data[k*d:(k+1)*d])
+	}
+	xy := make(plotter.XYs, pts.Shape[0])
+	for i := range xy {
+		xy[i].X, xy[i].Y = pts.Data[i*d], pts.Data[i*d+1]
+	}
+	slice := ""
+	if d > 2 {
+		slice = fmt.Sprintf(" (x3..x%d = 0)", d)
+	}
+	box := [4]float64{-1, 1, -1, 1}
+	return st.writePanels(path, 1, 3, []panel{
+		{title: "PINN solution" + slice, f: field{u: u, ny: n, nx: n, nodes: true, box: box}, xlabel: "x1", ylabel: "x2"},
+		{title: "error (PINN - exact)" + slice, f: field{u: e, ny: n, nx: n, nodes: true, box: box}, xlabel: "x1", ylabel: "x2"},
+		{title: fmt.Sprintf("last %d collocation points", len(xy)), f: field{box: box}, points: xy, xlabel: "x1", ylabel: "x2"},
+	})
+}

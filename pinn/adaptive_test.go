@@ -2,8 +2,10 @@ package pinn
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -134,5 +136,65 @@ func TestStagesRepeat(t *testing.T) {
 		}
 		require.Equal(t, nets[0], nets[1], "the networks of two runs differ")
 		require.Equal(t, pts[0], pts[1], "the last points of two runs differ")
+	}
+}
+
+// TestStagesResume: a run interrupted in its third stage and resumed from
+// its checkpoint ends with the network, points and errors of the
+// uninterrupted run, bit for bit (DAS, whose flow, Adam state and fitting
+// points are in the checkpoint; AAS; RAD).
+func TestStagesResume(t *testing.T) {
+	dir := t.TempDir()
+	for i, mk := range []func() Sampler{
+		func() Sampler {
+			return &DAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}}}
+		},
+		func() Sampler {
+			return &AAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}}, Penalty: 20}
+		},
+		func() Sampler { return RAD{Candidates: 200} },
+	} {
+		ck := filepath.Join(dir, fmt.Sprintf("ck%d.h5", i))
+		run := func(cancelAt int, resume bool) ([]float64, []StageResult) {
+			m, err := New(Exp{D: 2}, 6, 2, rand.New(rand.NewPCG(7, 7)))
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stage := 0
+			s := &StageSettings{Stages: 4, LBFGS: 3, Checkpoint: ck,
+				OnStage: func(StageResult, *nn.Tensor[float64]) { stage++ },
+				Settings: Settings{Interior: 50, Boundary: 20, Validation: Grid(2, 11),
+					Settings: train.Settings{Control: iterate.Control{MaxIterations: 4}, LR: 1e-2, Seed: 3}}}
+			s.OnEpoch = func(e train.Epoch) {
+				if stage == cancelAt && e.Epoch == 2 {
+					cancel()
+				}
+			}
+			var res []StageResult
+			if resume {
+				res, err = ResumeStages(ctx, ck, m, mk(), s)
+			} else {
+				res, err = TrainStages(ctx, m, mk(), s)
+			}
+			if cancelAt >= 0 {
+				require.ErrorIs(t, err, context.Canceled)
+			} else {
+				require.NoError(t, err)
+			}
+			var w []float64
+			for _, p := range m.Params() {
+				w = append(w, p.Tensor.Data...)
+			}
+			return w, res
+		}
+		want, wantRes := run(-1, false)
+		_, part := run(2, false) // stopped in the third stage
+		require.Len(t, part, 2)
+		got, res := run(-1, true)
+		assert.Equal(t, want, got, "%s: the resumed network differs", mk().Name())
+		require.Len(t, res, 4)
+		for k := range res {
+			require.Equal(t, wantRes[k].Error, res[k].Error, "%s: stage %d error", mk().Name(), k+1)
+		}
 	}
 }

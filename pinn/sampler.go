@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/optimize"
 
+	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/nn"
 	"github.com/pdekit/pdekit/nn/train"
 )
@@ -154,6 +155,11 @@ type StageSettings struct {
 	// OnStage, if set, is called after every stage with its result and
 	// the stage's collocation points (before the sampler draws the next).
 	OnStage func(StageResult, *nn.Tensor[float64])
+	// Checkpoint, if set, is the file the loop's state is written to
+	// after every stage (atomically); Extra, if set, adds the caller's
+	// data (a configuration) to it. Settings.Checkpoint is not used.
+	Checkpoint string
+	Extra      func(*h5.File) error
 }
 
 // StageResult is a stage's outcome.
@@ -170,8 +176,14 @@ type StageResult struct {
 
 // TrainStages trains the PINN in stages, the sampler choosing each next
 // stage's interior points from the network (the DAS papers' loop; the
-// boundary points stay).
+// boundary points stay). With s.Checkpoint set, the loop's whole state is
+// written there after every stage (ResumeStages continues it); a stage
+// interrupted by ctx is not recorded, so a resumed run redoes it.
 func TrainStages(ctx context.Context, m *PINN, smp Sampler, s *StageSettings) ([]StageResult, error) {
+	return stages(ctx, m, smp, s, "")
+}
+
+func stages(ctx context.Context, m *PINN, smp Sampler, s *StageSettings, resume string) ([]StageResult, error) {
 	var set StageSettings
 	if s != nil {
 		set = *s
@@ -179,22 +191,26 @@ func TrainStages(ctx context.Context, m *PINN, smp Sampler, s *StageSettings) ([
 	if set.Stages == 0 {
 		set.Stages = 5
 	}
-	if set.Stages < 1 {
-		return nil, fmt.Errorf("pinn: %d stages", set.Stages)
+	if set.Stages < 1 || set.LBFGS < 0 {
+		return nil, fmt.Errorf("pinn: %d stages, %d L-BFGS iterations", set.Stages, set.LBFGS)
 	}
 	t, err := newTask(m, &set.Settings)
 	if err != nil {
 		return nil, err
 	}
-	if set.LBFGS < 0 {
-		return nil, fmt.Errorf("pinn: %d L-BFGS iterations", set.LBFGS)
-	}
-	rnd := rand.New(rand.NewPCG(set.Seed, 0x57a9e))
+	pcg := rand.NewPCG(set.Seed, 0x57a9e)
 	var out []StageResult
-	for st := 0; st < set.Stages; st++ {
+	if resume != "" {
+		if t.x, out, pcg, err = readStages(resume, m, smp); err != nil {
+			return nil, err
+		}
+	}
+	rnd := rand.New(pcg)
+	for st := len(out); st < set.Stages; st++ {
 		start := time.Now()
 		ts := set.Settings.Settings
 		ts.Seed += uint64(st)
+		ts.Checkpoint = ""
 		if ts.Batch == 0 || ts.Batch > t.x.Shape[0] {
 			ts.Batch = t.x.Shape[0]
 		}
@@ -203,8 +219,11 @@ func TrainStages(ctx context.Context, m *PINN, smp Sampler, s *StageSettings) ([
 		if err != nil {
 			return out, err
 		}
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
 		r := StageResult{Stage: st + 1, Points: t.x.Shape[0], Result: res}
-		if st+1 == set.Stages && set.LBFGS > 0 && ctx.Err() == nil {
+		if st+1 == set.Stages && set.LBFGS > 0 {
 			params := nn.Tensors(m.Params())
 			if r.LBFGS, err = nn.LBFGS(params, func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
 				return m.Loss(tp, t.x, t.xb, t.weight)
@@ -217,11 +236,13 @@ func TrainStages(ctx context.Context, m *PINN, smp Sampler, s *StageSettings) ([
 			set.OnStage(r, t.x)
 		}
 		out = append(out, r)
-		if ctx.Err() != nil {
-			return out, ctx.Err()
-		}
 		if st+1 < set.Stages {
 			if t.x, err = smp.Next(m, t.x, rnd); err != nil {
+				return out, err
+			}
+		}
+		if set.Checkpoint != "" {
+			if err := writeStages(set.Checkpoint, m, smp, t.x, out, pcg, set.Extra); err != nil {
 				return out, err
 			}
 		}

@@ -42,6 +42,11 @@ type pinnConfig struct {
 	Out       string  `json:"out"`
 	Plot      string  `json:"-"`
 	Log       string  `json:"-"`
+	Resume    string  `json:"-"`
+}
+
+func (c *pinnConfig) resumeFields() (*common, *int, *string, *string, *string) {
+	return &c.common, &c.Epochs, &c.Out, &c.Log, &c.Resume
 }
 
 // pinnProblem returns the problem of a --problem name: peak, two-peak,
@@ -94,9 +99,11 @@ exact solution: peak (-Lap u = f, u = exp(-1000 |x - (0.5, 0.5)|^2)), two-peak
 (Lap u - div(u grad(x^2 + y^2)) = f), expDd (-Lap u = f, u = exp(-10 |x|^2) in D
 dimensions, e.g. exp10d). Adam with the DAS code's rate; --lbfgs refines the last stage
 with L-BFGS. Every stage writes one JSON line to --log; the final relative L2 error is
-measured on a 256^2 grid (2-D) or 100,000 uniform points; --out holds the network, the
-last points and every stage's error; --plot draws the solution, the error and the last
-collocation points.`,
+measured on a 256^2 grid (2-D) or 100,000 uniform points. The checkpoint (--out: the
+network, the next stage's points, every stage's error, the sampler's flow and optimiser,
+the random stream) is rewritten after every stage; --resume continues a run, an
+interrupted stage from its start, bit for bit. --plot draws the solution, the error and
+the last collocation points.`,
 		"simulate pinn --problem peak --sampler das --points 1000 --epochs 3000 --stages 5 --seed 1 --out peak.h5 --plot peak.png --json", stderr)
 	c.common.register(fs)
 	fs.StringVar(&c.Problem, "problem", "peak", "peak, two-peak or expDd (exp10d)")
@@ -116,11 +123,25 @@ collocation points.`,
 	fs.Float64Var(&c.Beta, "beta", 0, "aas: weight of the density's gradient penalty (0: 1e-2)")
 	fs.IntVar(&c.Every, "validate-every", 100, "compute the validation error every so many epochs")
 	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the network, the points and the samplers")
-	fs.StringVar(&c.Out, "out", "", "write the trained network, its last points and the stage errors here (HDF5)")
+	fs.StringVar(&c.Out, "out", "pinn.h5", "checkpoint: the network, the points, the stage errors, the sampler's state (HDF5), rewritten after every stage")
 	fs.StringVar(&c.Plot, "plot", "", "write a PNG of the solution, the error and the last collocation points")
 	fs.StringVar(&c.Log, "log", "", "append one JSON line per stage to this file")
+	fs.StringVar(&c.Resume, "resume", "", "continue the run of this checkpoint (then only --epochs, --out, --log, --json, --threads)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	plot := c.Plot
+	outs := []string{c.Out}
+	if c.Resume != "" {
+		stored := &pinnConfig{}
+		var err error
+		if outs, err = resumeConfig("pinn", c, stored, fs); err != nil {
+			return err
+		}
+		c = stored
+	}
+	if plot != "" {
+		outs = append(outs, plot)
 	}
 	prob, err := pinnProblem(c.Problem)
 	if err != nil {
@@ -134,12 +155,6 @@ collocation points.`,
 		c.FlowSteps < 0 || c.FlowLR < 0 || c.FlowBatch < 0 || c.Beta < 0 || c.Every < 1 {
 		return usageErr("--points %d, --boundary %d, --epochs %d, --stages %d, --lbfgs %d, --width %d, --depth %d, --lr %g, --batch %d, --flow-steps %d, --flow-lr %g, --flow-batch %d, --beta %g, --validate-every %d: want positive sizes and rates",
 			c.Points, c.Boundary, c.Epochs, c.Stages, c.LBFGS, c.Width, c.Depth, c.LR, c.Batch, c.FlowSteps, c.FlowLR, c.FlowBatch, c.Beta, c.Every)
-	}
-	var outs []string
-	for _, p := range []string{c.Out, c.Plot} {
-		if p != "" {
-			outs = append(outs, p)
-		}
 	}
 	st, err := c.common.begin("pinn", c, stdout, stderr, outs...)
 	if err != nil {
@@ -168,7 +183,7 @@ collocation points.`,
 	start := time.Now()
 	var last *nn.Tensor[float64]
 	var stages []map[string]any
-	s := &pinn.StageSettings{Stages: c.Stages, LBFGS: c.LBFGS, Settings: pinn.Settings{
+	s := &pinn.StageSettings{Stages: c.Stages, LBFGS: c.LBFGS, Checkpoint: c.Out, Extra: st.stamp, Settings: pinn.Settings{
 		Interior: c.Points, Boundary: c.Boundary, ValidateEvery: c.Every,
 		Settings: train.Settings{Control: iterate.Control{MaxIterations: c.Epochs}, Batch: c.Batch, LR: c.LR, Seed: c.Seed}}}
 	s.OnEpoch = func(e train.Epoch) {
@@ -193,7 +208,13 @@ collocation points.`,
 		}
 		stage++
 	}
-	res, err := pinn.TrainStages(st.ctx, m, smp, s)
+	st.checkpoint = c.Out
+	var res []pinn.StageResult
+	if c.Resume != "" {
+		res, err = pinn.ResumeStages(st.ctx, c.Resume, m, smp, s)
+	} else {
+		res, err = pinn.TrainStages(st.ctx, m, smp, s)
+	}
 	bar.done()
 	if err != nil && st.ctx.Err() == nil {
 		return st.fail(usageErr("%v", err))
@@ -201,15 +222,23 @@ collocation points.`,
 	if ie := st.interruption(); ie != nil {
 		return ie
 	}
+	st.keepOutput(c.Out)
 	relL2 := m.Error(final)
 	secs := time.Since(start).Seconds()
-	if c.Out != "" {
-		if err := writePINN(st, c.Out, m, last, stages); err != nil {
+	if last == nil { // a resumed run with no stage left: the checkpoint's points
+		f, err := h5.Open(c.Out)
+		if err != nil {
 			return st.fail(err)
 		}
+		x, dims, err := h5.Read[float64](f, "points")
+		f.Close()
+		if err != nil {
+			return st.fail(err)
+		}
+		last = nn.New(x, dims...)
 	}
-	if c.Plot != "" {
-		if err := plotPINN(st, c.Plot, m, last); err != nil {
+	if plot != "" {
+		if err := plotPINN(st, plot, m, last); err != nil {
 			return st.fail(err)
 		}
 	}
@@ -224,29 +253,6 @@ func stageErrors(res []pinn.StageResult) []float64 {
 		out[i] = r.Error
 	}
 	return out
-}
-
-// writePINN writes the network (params/...), the last collocation points
-// and the per-stage records (the JSON attribute "stages").
-func writePINN(st *stage, path string, m *pinn.PINN, pts *nn.Tensor[float64], stages []map[string]any) error {
-	f, err := st.createH5(path)
-	if err != nil {
-		return err
-	}
-	if err := nn.WriteParams(f, "params", m.Params()); err != nil {
-		f.Abort()
-		return err
-	}
-	if err := h5.Write(f, "points", pts.Shape, pts.Data, nil); err != nil {
-		f.Abort()
-		return err
-	}
-	b, _ := json.Marshal(jsonSafe(reflect.ValueOf(stages)))
-	if err := f.SetAttr("/", "stages", string(b)); err != nil {
-		f.Abort()
-		return err
-	}
-	return st.closeH5(f, path)
 }
 
 // plotPINN draws the network's solution and error on a 201^2 grid of the

@@ -50,6 +50,21 @@ func TestPINNCommand(t *testing.T) {
 	if fi, err := os.Stat(png); err != nil || fi.Size() < 1000 {
 		t.Errorf("plot: %v", err)
 	}
+	// --resume of a finished run has no stage left: the same network, so
+	// the same errors; a setting of the run cannot change.
+	code, again, errs := sim(t, "pinn", "--resume", out, "--json")
+	require.Equal(t, 0, code, errs)
+	var r struct {
+		RelL2  float64   `json:"rel_l2"`
+		Errors []float64 `json:"stage_rel_l2"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(again), &r))
+	if r.RelL2 != s.RelL2 || len(r.Errors) != 3 || r.Errors[2] != s.Errors[2] {
+		t.Errorf("resumed: %s; first: %s", again, stdout)
+	}
+	if code, _, errs := sim(t, "pinn", "--resume", out, "--sampler", "rar"); code != 2 || !strings.Contains(errs, "--sampler cannot change") {
+		t.Errorf("--sampler with --resume: exit %d, %q", code, errs)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string

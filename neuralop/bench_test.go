@@ -22,10 +22,7 @@ func benchStep(b *testing.B, kind string) {
 	for i := range x.Data {
 		x.Data[i], y.Data[i] = float32(rnd.NormFloat64()), float32(rnd.NormFloat64())
 	}
-	var ps []*nn.Tensor[float32]
-	for _, p := range m.Params() {
-		ps = append(ps, p.Tensor)
-	}
+	ps := nn.Tensors(m.Params())
 	tp := nn.NewTape[float32]()
 	opt := &nn.Adam[float32]{LR: 1e-3}
 	step := func() {

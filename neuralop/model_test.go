@@ -139,10 +139,7 @@ func TestModelGradients(t *testing.T) {
 		for i := range x.Data {
 			x.Data[i], y.Data[i] = rnd.NormFloat64(), rnd.NormFloat64()
 		}
-		var ps []*nn.Tensor[float64]
-		for _, p := range m.Params() {
-			ps = append(ps, p.Tensor)
-		}
+		ps := nn.Tensors(m.Params())
 		if err := nn.CheckGradients(ps, func(tp *nn.Tape[float64]) *nn.Tensor[float64] { return tp.RelL2(m.Forward(tp, x), y) }, 0, 1e-5); err != nil {
 			t.Errorf("%s: %v", cfg.Kind, err)
 		}

@@ -102,10 +102,7 @@ func makeNNCase(name string, rnd *rand.Rand) nnCase {
 			panic(err)
 		}
 		x, y := randn32(rnd, 8, 1, 64, 64), randn32(rnd, 8, 1, 64, 64)
-		var params []*nn.Tensor[float32]
-		for _, p := range m.Params() {
-			params = append(params, p.Tensor)
-		}
+		params := nn.Tensors(m.Params())
 		return nnCase{name, params, func() {
 			tp.Reset()
 			for _, p := range params {

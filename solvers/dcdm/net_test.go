@@ -55,10 +55,7 @@ func TestNetGradients(t *testing.T) {
 		for i := range r.Data {
 			r.Data[i] = rnd.NormFloat64()
 		}
-		var ps []*nn.Tensor[float64]
-		for _, p := range m.Params() {
-			ps = append(ps, p.Tensor)
-		}
+		ps := nn.Tensors(m.Params())
 		if err := nn.CheckGradients(ps, func(tp *nn.Tape[float64]) *nn.Tensor[float64] { return tp.Sum(tp.Mul(m.Forward(tp, x), r)) }, 0, 1e-5); err != nil {
 			t.Errorf("network %v: %v", grid, err)
 		}

@@ -18,7 +18,7 @@ type FlowSettings struct {
 	Steps, Batch int
 	LR           float64
 	// N is the number of points drawn per stage (zero: as many as the
-	// current set).
+	// first stage's set, the DAS code's n_train).
 	N int
 }
 
@@ -126,6 +126,7 @@ type DAS struct {
 
 	st          flowState
 	train, pold []float64 // the next fit's points and their old density
+	n0          int       // the first stage's number of points
 }
 
 // Name implements Sampler.
@@ -173,9 +174,12 @@ func (s *DAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 			return weighted(tp, s.st.flow.LogProb(tp, xb), w)
 		})
 	}
+	if s.n0 == 0 {
+		s.n0 = current.Shape[0]
+	}
 	n := set.N
 	if n == 0 {
-		n = current.Shape[0]
+		n = s.n0
 	}
 	fresh := s.st.draw(n, rnd)
 	next := fresh

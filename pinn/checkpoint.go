@@ -246,6 +246,9 @@ func (s *DAS) SaveState(f *h5.File, group string) error {
 	if err := s.st.save(f, group); err != nil {
 		return err
 	}
+	if err := f.SetAttr(group, "first_points", s.n0); err != nil {
+		return err
+	}
 	if s.train == nil {
 		return nil
 	}
@@ -261,6 +264,9 @@ func (s *DAS) LoadState(f *h5.File, group string, d int) error {
 	set.defaults(3000)
 	if err := s.st.load(f, group, d, set.KRnetSettings, set.LR); err != nil {
 		return err
+	}
+	if n0, err := f.AttrInt64(group, "first_points"); err == nil {
+		s.n0 = int(n0)
 	}
 	s.train, s.pold = nil, nil
 	if _, err := f.Stat(group + "/train"); err != nil {

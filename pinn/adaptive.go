@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/pdekit/pdekit/nn"
 )
@@ -184,7 +185,7 @@ func (s *DAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 	fresh := s.st.draw(n, rnd)
 	next := fresh
 	if !s.Replace {
-		next = rows(current, fresh, seq(fresh.Shape[0]))
+		next = nn.New(append(slices.Clip(current.Data), fresh.Data...), current.Shape[0]+n, d)
 	}
 	// The next fit's points come from this flow, with its density.
 	nx := s.st.draw(next.Shape[0], rnd)
@@ -193,14 +194,6 @@ func (s *DAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 		s.pold[i] = math.Max(1e-10, math.Min(148.4131, p))
 	}
 	return next, nil
-}
-
-func seq(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
 }
 
 // AAS is adversarial adaptive sampling (Tang, Zhai, Wan and Yang, ICLR
@@ -212,17 +205,21 @@ func seq(n int) []int {
 // the Kantorovich-Rubinstein duality it names. The PINN minimises and the
 // flow p maximises
 //
-//	J = E_{x~p}[r^2(x)] / E_U[r^2] - Beta |Omega| E_U[|grad p|^2],
+//	J = E_{x~p}[r^2(x)] - Beta m |Omega| E_U[|grad p|^2]:
 //
-// whose maximum over densities with p - 1/|Omega| 1-Lipschitz is the
-// uniform mean of r^2 times 1 + W1(r^2/Z, U). The residual term's
+// over densities p with p - 1/|Omega| 1-Lipschitz, the maximum of the
+// first term is (Z/|Omega|)(1 + |Omega| W1(r^2/Z, U)), Z the integral of
+// r^2, so minimising it over the network lowers both the residual and the
+// Wasserstein distance of its normalised square from the uniform density;
+// the penalty is the soft form of the Lipschitz constraint. Each flow step
+// scales J by 1/m, m the mean of r^2 over the step's flow points, so that
+// Beta does not depend on the residual's scale. The residual term's
 // gradient is the score-function (REINFORCE) one, E[(r^2/m - 1) grad log p]
-// over points of the current flow (m their mean square residual, a
-// baseline that keeps it unbiased); grad p is by central differences of
-// step 1e-3 at Penalty uniform points. Each stage takes Flow.Steps Adam
-// steps on the flow, then N points drawn from it replace the set, on
-// which the PINN trains the next stage: alternating updates of the
-// min-max.
+// over points of the current flow (the 1 a baseline that keeps it
+// unbiased); grad p is by central differences of step 1e-3 at Penalty
+// uniform points. Each stage takes Flow.Steps Adam steps on the flow, then
+// N points drawn from it replace the set, on which the PINN trains the
+// next stage: alternating updates of the min-max.
 type AAS struct {
 	Flow FlowSettings
 	// Beta weighs the gradient penalty (zero: 1e-2); Penalty is the

@@ -214,10 +214,13 @@ func (s *DAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 // the penalty is the soft form of the Lipschitz constraint. Each flow step
 // scales J by 1/m, m the mean of r^2 over the step's flow points, so that
 // Beta does not depend on the residual's scale. The residual term's
-// gradient is the score-function (REINFORCE) one, E[(r^2/m - 1) grad log p]
-// over points of the current flow (the 1 a baseline that keeps it
-// unbiased); grad p is by central differences of step 1e-3 at Penalty
-// uniform points. Each stage takes Flow.Steps Adam steps on the flow, then
+// gradient is the score-function (REINFORCE) one, E_q[(p/q)(r^2/m - 1)
+// grad log p], estimated at points of the defensive mixture
+// q = (p + U)/2, half drawn from the current flow and half uniform (the 1 a
+// baseline that keeps it unbiased; the uniform half lets the flow see a
+// residual growing where it has no points, without it the flow collapses
+// onto the first peak it finds); grad p is by central differences of step
+// 1e-3 at Penalty uniform points. Each stage takes Flow.Steps Adam steps on the flow, then
 // N points drawn from it replace the set, on which the PINN trains the
 // next stage: alternating updates of the min-max.
 type AAS struct {
@@ -257,16 +260,26 @@ func (s *AAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 	vol := math.Pow(2, float64(d))
 	const h = 1e-3
 	for k := 0; k < set.Steps; k++ {
-		x := s.st.draw(set.Batch, rnd)
-		q := residuals(m, x)
+		// Half the points from the flow, half uniform: the defensive
+		// mixture q = (p + U)/2 sees the residual where the flow does
+		// not, so the flow cannot lose a region it left.
+		nf := set.Batch - set.Batch/2
+		x := s.st.draw(nf, rnd)
+		x = nn.New(append(x.Data, Uniform(d, set.Batch-nf, rnd).Data...), set.Batch, d)
+		c := residuals(m, x)
+		p := s.st.flow.Density(x)
 		var mean float64
-		for i, r := range q {
-			q[i] = r * r
-			mean += q[i] / float64(len(q))
+		for i, r := range c {
+			p[i] /= (p[i] + 1/vol) / 2 // p/q
+			c[i] = r * r
+			mean += c[i] * p[i] / float64(len(c))
 		}
-		for i := range q {
-			q[i] = q[i]/mean - 1
+		// (p/q)(r^2/m - 1): the score-function coefficients of E_p[r^2]/m
+		// with the baseline 1, unbiased under q.
+		for i := range c {
+			c[i] = p[i] * (c[i]/mean - 1)
 		}
+		q := c
 		u := Uniform(d, np, rnd)
 		// The 2d shifted copies of the penalty points, one batch.
 		sh := nn.Zeros[float64](2*d*np, d)

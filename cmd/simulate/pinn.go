@@ -182,7 +182,14 @@ the last collocation points.`,
 	stage := 1
 	start := time.Now()
 	var last *nn.Tensor[float64]
-	var stages []map[string]any
+	if c.Resume != "" {
+		if f, err := h5.Open(c.Resume); err == nil {
+			if done, err := f.AttrInt64("stages", "done"); err == nil {
+				stage = int(done) + 1
+			}
+			f.Close()
+		}
+	}
 	s := &pinn.StageSettings{Stages: c.Stages, LBFGS: c.LBFGS, Checkpoint: c.Out, Extra: st.stamp, Settings: pinn.Settings{
 		Interior: c.Points, Boundary: c.Boundary, ValidateEvery: c.Every,
 		Settings: train.Settings{Control: iterate.Control{MaxIterations: c.Epochs}, Batch: c.Batch, LR: c.LR, Seed: c.Seed}}}
@@ -198,7 +205,6 @@ the last collocation points.`,
 			rec["lbfgs_iterations"] = r.LBFGS.Stats.MajorIterations
 			rec["lbfgs_loss"] = r.LBFGS.F
 		}
-		stages = append(stages, rec)
 		if logw != nil {
 			b, _ := json.Marshal(jsonSafe(reflect.ValueOf(rec)))
 			fmt.Fprintln(logw, string(b))
@@ -212,12 +218,15 @@ the last collocation points.`,
 	var res []pinn.StageResult
 	if c.Resume != "" {
 		res, err = pinn.ResumeStages(st.ctx, c.Resume, m, smp, s)
+		if err != nil && res == nil && st.ctx.Err() == nil {
+			return st.fail(usageErr("--resume: %v", err)) // the checkpoint did not fit
+		}
 	} else {
 		res, err = pinn.TrainStages(st.ctx, m, smp, s)
 	}
 	bar.done()
 	if err != nil && st.ctx.Err() == nil {
-		return st.fail(usageErr("%v", err))
+		return st.fail(err)
 	}
 	if ie := st.interruption(); ie != nil {
 		return ie

@@ -388,6 +388,15 @@ func (c *cdfLayer) nodes(j int, v, a []float64) {
 	}
 }
 
+// cumulative sets f[k] to the mass of the cells before k for the node
+// values v.
+func (c *cdfLayer) cumulative(f, v []float64) {
+	f[0] = 0
+	for l := range c.h {
+		f[l+1] = f[l] + (v[l]+v[l+1])/2*c.h[l]
+	}
+}
+
 // cell returns the mesh cell of t in [0, 1].
 func (c *cdfLayer) cell(t float64) int {
 	k := sort.SearchFloat64s(c.mesh, t) - 1
@@ -400,9 +409,10 @@ func (c *cdfLayer) forward(tp *nn.Tape[float64], x *nn.Tensor[float64]) (*nn.Ten
 	bins := len(c.h)
 	b := c.bound
 	out := tp.Op([]int{rows, n + 1}, []*nn.Tensor[float64]{x, c.p}, func(out []float64) {
-		v, a := make([]float64, bins+1), make([]float64, bins+1)
+		v, a, f := make([]float64, bins+1), make([]float64, bins+1), make([]float64, bins+1)
 		for j := 0; j < n; j++ {
 			c.nodes(j, v, a)
+			c.cumulative(f, v)
 			for i := 0; i < rows; i++ {
 				xi := x.Data[i*n+j]
 				if math.Abs(xi) > b {
@@ -411,21 +421,19 @@ func (c *cdfLayer) forward(tp *nn.Tape[float64], x *nn.Tensor[float64]) (*nn.Ten
 				}
 				t := (xi + b) / (2 * b)
 				k := c.cell(t)
-				var f float64
-				for l := 0; l < k; l++ {
-					f += (v[l] + v[l+1]) / 2 * c.h[l]
-				}
 				xm := t - c.mesh[k]
-				y := f + xm*xm/2*(v[k+1]-v[k])/c.h[k] + xm*v[k]
+				y := f[k] + xm*xm/2*(v[k+1]-v[k])/c.h[k] + xm*v[k]
 				out[i*(n+1)+j] = y*2*b - b
 				out[i*(n+1)+n] += math.Log(xm*(v[k+1]-v[k])/c.h[k] + v[k])
 			}
 		}
 	}, func(g []float64, gin [][]float64) {
 		v, a, gv := make([]float64, bins+1), make([]float64, bins+1), make([]float64, bins+1)
+		gf := make([]float64, bins+1) // the gradient reaching F_k, per cell k
 		for j := 0; j < n; j++ {
 			c.nodes(j, v, a)
 			clear(gv)
+			clear(gf)
 			for i := 0; i < rows; i++ {
 				xi := x.Data[i*n+j]
 				gy, gl := g[i*(n+1)+j], g[i*(n+1)+n]
@@ -444,15 +452,20 @@ func (c *cdfLayer) forward(tp *nn.Tape[float64], x *nn.Tensor[float64]) (*nn.Ten
 					gin[0][i*n+j] += gy*q + gl*(v[k+1]-v[k])/h/q/(2*b)
 				}
 				gy *= 2 * b
-				for l := 0; l < k; l++ {
-					gv[l] += gy * c.h[l] / 2
-					gv[l+1] += gy * c.h[l] / 2
-				}
+				gf[k] += gy
 				gv[k] += gy*(xm-xm*xm/(2*h)) + gl*(1-xm/h)/q
 				gv[k+1] += gy*xm*xm/(2*h) + gl*(xm/h)/q
 			}
 			if gin[1] == nil {
 				continue
+			}
+			// F_k sums the cells l < k, (v_l + v_{l+1}) h_l / 2: cell l
+			// collects the gradient of every F_k with k > l.
+			var above float64
+			for l := bins - 1; l >= 0; l-- {
+				gv[l] += above * c.h[l] / 2
+				gv[l+1] += above * c.h[l] / 2
+				above += gf[l]
 			}
 			// v_m = (1-h0) e_m / S: dv_m/dp_l = v_m (delta_ml - a_l).
 			var sum float64
@@ -474,9 +487,7 @@ func (c *cdfLayer) inverse(x []float64, n int) {
 	v, a, f := make([]float64, bins+1), make([]float64, bins+1), make([]float64, bins+1)
 	for j := 0; j < n; j++ {
 		c.nodes(j, v, a)
-		for l := 0; l < bins; l++ {
-			f[l+1] = f[l] + (v[l]+v[l+1])/2*c.h[l]
-		}
+		c.cumulative(f, v)
 		for i := j; i < len(x); i += n {
 			if math.Abs(x[i]) > b {
 				continue

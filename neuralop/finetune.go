@@ -29,6 +29,12 @@ type FineTuneSettings struct {
 	// Dt is the Crank-Nicolson step that gives the time derivative; zero
 	// means the code's 1e-6.
 	Dt float64
+	// FrameDt, if positive, is the time between predicted frames, and the
+	// time derivative is then the predicted frames' own (fourth-order
+	// differences along the frames) instead of the code's Crank-Nicolson
+	// step: the residual then measures how far the predicted trajectory is
+	// from solving the equation, which the code's does not (see FineTune).
+	FrameDt float64
 	// Alpha is the Sobolev shift of the loss (order -1); zero means
 	// 10^-1.5.
 	Alpha float64
@@ -91,7 +97,10 @@ type FineTuneResult struct {
 // the order of Dt (the step's derivative nearly equals the equation's
 // right-hand side at the frame), so the loss values are small and measure
 // the equation's second-order behaviour at the frames, not the predicted
-// frames' agreement with each other in time.
+// frames' agreement with each other in time. FrameDt > 0 takes the time
+// derivative from the predicted frames themselves instead, so that the
+// residual measures the predicted trajectory (its floor is the
+// differences' truncation at the frames' spacing).
 func FineTune(ctx context.Context, m Model[float32], x []float32, n int, s *FineTuneSettings) (*FineTuneResult, error) {
 	sf, ok := m.(*SFNO[float32])
 	if !ok {
@@ -108,7 +117,8 @@ func FineTune(ctx context.Context, m Model[float32], x []float32, n int, s *Fine
 		return nil, fmt.Errorf("neuralop: fine-tuning input of %d values, want %d frames of %d x %d", len(x), cfg.In, n, n)
 	}
 	if set.ModesX < old.ModesX || set.ModesY < old.ModesY || set.ModesT < old.ModesT || 2*set.ModesX > n || 2*set.ModesY > n ||
-		set.ModesT > old.Latent+2 || set.ModesT > (cfg.Out+old.Latent+2)/2+1 || set.Iterations < 1 || !(set.Dt > 0) || !(set.Visc >= 0) || !(set.LRWeight > 0) || !(set.LRBias > 0) {
+		set.ModesT > old.Latent+2 || set.ModesT > (cfg.Out+old.Latent+2)/2+1 || set.Iterations < 1 || !(set.Dt > 0) || !(set.Visc >= 0) || !(set.LRWeight > 0) || !(set.LRBias > 0) ||
+		!(set.FrameDt >= 0) || (set.FrameDt > 0 && cfg.Out < 5) {
 		return nil, fmt.Errorf("neuralop: fine-tuning settings %+v on %d x %d (the trained modes %d x %d x %d, %d latent frames)",
 			set, n, n, old.ModesX, old.ModesY, old.ModesT, old.Latent)
 	}
@@ -189,8 +199,13 @@ func FineTune(ctx context.Context, m Model[float32], x []float32, n int, s *Fine
 			b[k].ZeroGrad()
 		}
 		pred := m64.output(tp, r, last, w, b, set.Delta)
-		next, wt := ns.CNStep(tp, tp.RFFT2(pred), fh, set.Dt)
-		loss := SobolevAbs(tp, norm, tp.IRFFT2(ns.Residual(tp, next, wt, fh), n))
+		var at, wt *nn.Tensor[float64]
+		if set.FrameDt > 0 {
+			at, wt = tp.RFFT2(pred), tp.RFFT2(FrameDerivative(tp, pred, set.FrameDt))
+		} else {
+			at, wt = ns.CNStep(tp, tp.RFFT2(pred), fh, set.Dt)
+		}
+		loss := SobolevAbs(tp, norm, tp.IRFFT2(ns.Residual(tp, at, wt, fh), n))
 		if train {
 			tp.Backward(loss)
 		}
@@ -217,4 +232,57 @@ func FineTune(ctx context.Context, m Model[float32], x []float32, n int, s *Fine
 	res.After = append([]float64(nil), after...)
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// FrameDerivative records the time derivative of frames [B, T, H, W] a
+// time h apart by fourth-order differences along T (central inside,
+// one-sided five-point stencils at the two ends of each side); T >= 5.
+func FrameDerivative(tp *nn.Tape[float64], x *nn.Tensor[float64], h float64) *nn.Tensor[float64] {
+	b, nt := x.Shape[0], x.Shape[1]
+	np := x.Len() / (b * nt)
+	if nt < 5 {
+		panic(fmt.Sprintf("neuralop: FrameDerivative of %d frames, want at least 5", nt))
+	}
+	// coef returns the first frame and the stencil of frame k.
+	coef := func(k int) (int, [5]float64) {
+		switch {
+		case k == 0:
+			return 0, [5]float64{-25, 48, -36, 16, -3}
+		case k == 1:
+			return 0, [5]float64{-3, -10, 18, -6, 1}
+		case k == nt-2:
+			return nt - 5, [5]float64{-1, 6, -18, 10, 3}
+		case k == nt-1:
+			return nt - 5, [5]float64{3, -16, 36, -48, 25}
+		}
+		return k - 2, [5]float64{1, -8, 0, 8, -1}
+	}
+	s := 1 / (12 * h)
+	return tp.Op(x.Shape, []*nn.Tensor[float64]{x}, func(out []float64) {
+		for bi := 0; bi < b; bi++ {
+			for k := 0; k < nt; k++ {
+				j0, c := coef(k)
+				o := out[(bi*nt+k)*np : (bi*nt+k+1)*np]
+				for m, cm := range c {
+					src := x.Data[(bi*nt+j0+m)*np : (bi*nt+j0+m+1)*np]
+					for i, v := range src {
+						o[i] += s * cm * v
+					}
+				}
+			}
+		}
+	}, func(g []float64, gin [][]float64) {
+		for bi := 0; bi < b; bi++ {
+			for k := 0; k < nt; k++ {
+				j0, c := coef(k)
+				gk := g[(bi*nt+k)*np : (bi*nt+k+1)*np]
+				for m, cm := range c {
+					dst := gin[0][(bi*nt+j0+m)*np : (bi*nt+j0+m+1)*np]
+					for i, v := range gk {
+						dst[i] += s * cm * v
+					}
+				}
+			}
+		}
+	})
 }

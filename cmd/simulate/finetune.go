@@ -44,12 +44,13 @@ the relative L2 errors before and after are reported.`,
 	fs.Float64Var(&c.Set.Delta, "delta", 0, "scale of the rebuilt layer's spectral bias (0: 1)")
 	fs.Float64Var(&c.Set.Visc, "visc", 0, "viscosity (0: 1e-3)")
 	fs.Float64Var(&c.Set.Dt, "dt", 0, "Crank-Nicolson step of the time derivative (0: 1e-6)")
+	fs.Float64Var(&c.Set.FrameDt, "frame-dt", 0, "if positive, the time between the predicted frames, and the time derivative is theirs (fourth-order differences) instead of the code's Crank-Nicolson step (ns2d's Spectral-Refiner frames: 0.2)")
 	fs.Uint64Var(&c.Set.Seed, "seed", 0, "seed of the new weights")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	c.Set.ModesY = c.Set.ModesX
-	for name, v := range map[string]float64{"lr-weight": c.Set.LRWeight, "lr-bias": c.Set.LRBias, "delta": c.Set.Delta, "visc": c.Set.Visc, "dt": c.Set.Dt} {
+	for name, v := range map[string]float64{"lr-weight": c.Set.LRWeight, "lr-bias": c.Set.LRBias, "delta": c.Set.Delta, "visc": c.Set.Visc, "dt": c.Set.Dt, "frame-dt": c.Set.FrameDt} {
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			return usageErr("--%s %g: want a positive number (0: the default)", name, v)
 		}

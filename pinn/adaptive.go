@@ -101,15 +101,14 @@ func weighted(tp *nn.Tape[float64], lp *nn.Tensor[float64], w []float64) *nn.Ten
 	return tp.Scale(tp.Mean(tp.Mul(clipLog(tp, lp), nn.New(w, len(w), 1))), -1)
 }
 
-// batch returns rows [lo, lo+n) of x, wrapping around.
-func batch(x *nn.Tensor[float64], lo, n int) *nn.Tensor[float64] {
+// batch copies rows lo, lo+1, ... of x, wrapping around, into dst
+// [n, d].
+func batch(dst, x *nn.Tensor[float64], lo int) {
 	d, rows := x.Shape[1], x.Shape[0]
-	out := nn.Zeros[float64](n, d)
-	for i := 0; i < n; i++ {
+	for i := 0; i < dst.Shape[0]; i++ {
 		r := (lo + i) % rows
-		copy(out.Data[i*d:(i+1)*d], x.Data[r*d:(r+1)*d])
+		copy(dst.Data[i*d:(i+1)*d], x.Data[r*d:(r+1)*d])
 	}
-	return out
 }
 
 // DAS is deep adaptive sampling (Tang, Wan and Yang, J. Comput. Phys.
@@ -164,10 +163,10 @@ func (s *DAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 	}
 	np := pts.Shape[0]
 	bs := min(set.Batch, np)
-	w := make([]float64, bs)
+	w, xb := make([]float64, bs), nn.Zeros[float64](bs, d)
 	for k := 0; k < set.Steps; k++ {
 		lo := k * bs % np
-		xb := batch(pts, lo, bs)
+		batch(xb, pts, lo)
 		for i := range w {
 			w[i] = q[(lo+i)%np]
 		}
@@ -259,6 +258,7 @@ func (s *AAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 	}
 	vol := math.Pow(2, float64(d))
 	const h = 1e-3
+	sh := nn.Zeros[float64](2*d*np, d)
 	for k := 0; k < set.Steps; k++ {
 		// Half the points from the flow, half uniform: the defensive
 		// mixture q = (p + U)/2 sees the residual where the flow does
@@ -282,7 +282,6 @@ func (s *AAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 		q := c
 		u := Uniform(d, np, rnd)
 		// The 2d shifted copies of the penalty points, one batch.
-		sh := nn.Zeros[float64](2*d*np, d)
 		for j := 0; j < d; j++ {
 			for sgn := 0; sgn < 2; sgn++ {
 				off := (2*j + sgn) * np

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -690,12 +691,9 @@ func predict(st *stage, op *neuralop.Operator, d *neuralop.Data, batch int) ([]f
 // the validation error as what. The returned function ends the progress
 // line and closes the log.
 func trainProgress(st *stage, s *train.Settings, label, logPath, what string, batchExtra func() string, logLine func(train.Epoch) any) (func(), error) {
-	var logw *os.File
-	if logPath != "" {
-		var err error
-		if logw, err = os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
-			return nil, usageErr("--log: %v", err)
-		}
+	logw, err := openLog(logPath)
+	if err != nil {
+		return nil, err
 	}
 	st.checkpoint = s.Checkpoint
 	bar := newProgress(st.stderr, label, 0)
@@ -712,14 +710,11 @@ func trainProgress(st *stage, s *train.Settings, label, logPath, what string, ba
 		bar.line(fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4g%s ETA %s", b.Epoch, b.Epochs, b.Batch, b.Batches, b.Loss, extra, eta.Round(time.Second)))
 	}
 	s.OnEpoch = func(e train.Epoch) {
-		if logw != nil {
-			var v any = e
-			if logLine != nil {
-				v = logLine(e)
-			}
-			b, _ := json.Marshal(v)
-			fmt.Fprintln(logw, string(b))
+		var v any = e
+		if logLine != nil {
+			v = logLine(e)
 		}
+		logw.line(v)
 		if !bar.terminal {
 			fmt.Fprintf(st.stderr, "epoch %d/%d: train loss %.5g, %s %.5g, lr %.3g, %.1f s\n",
 				e.Epoch, s.MaxIterations, e.TrainLoss, what, e.Validation, e.LR, e.Seconds)
@@ -727,10 +722,40 @@ func trainProgress(st *stage, s *train.Settings, label, logPath, what string, ba
 	}
 	return func() {
 		bar.done()
-		if logw != nil {
-			logw.Close()
-		}
+		logw.Close()
 	}, nil
+}
+
+// jsonLog is a --log file of JSON lines, appended to; a nil jsonLog (no
+// --log) writes nothing.
+type jsonLog struct{ f *os.File }
+
+// openLog opens path for appending (nil for an empty path).
+func openLog(path string) (*jsonLog, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, usageErr("--log: %v", err)
+	}
+	return &jsonLog{f}, nil
+}
+
+// line appends v as one JSON line.
+func (l *jsonLog) line(v any) {
+	if l == nil {
+		return
+	}
+	b, _ := json.Marshal(jsonSafe(reflect.ValueOf(v)))
+	fmt.Fprintln(l.f, string(b))
+}
+
+// Close closes the file.
+func (l *jsonLog) Close() {
+	if l != nil {
+		l.f.Close()
+	}
 }
 
 // resumable is the configuration of a training command that --resume

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"reflect"
 	"time"
 
 	"gonum.org/v1/plot/plotter"
@@ -161,13 +158,11 @@ the last collocation points.`,
 		return err
 	}
 	defer st.end()
-	var logw *os.File
-	if c.Log != "" {
-		if logw, err = os.OpenFile(c.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
-			return usageErr("--log: %v", err)
-		}
-		defer logw.Close()
+	logw, err := openLog(c.Log)
+	if err != nil {
+		return err
 	}
+	defer logw.Close()
 	d := prob.Dim()
 	m, err := pinn.New(prob, c.Width, c.Depth, rand.New(rand.NewPCG(c.Seed, 0x7171)))
 	if err != nil {
@@ -205,10 +200,7 @@ the last collocation points.`,
 			rec["lbfgs_iterations"] = r.LBFGS.Stats.MajorIterations
 			rec["lbfgs_loss"] = r.LBFGS.F
 		}
-		if logw != nil {
-			b, _ := json.Marshal(jsonSafe(reflect.ValueOf(rec)))
-			fmt.Fprintln(logw, string(b))
-		}
+		logw.line(rec)
 		if !bar.terminal {
 			fmt.Fprintf(st.stderr, "stage %d/%d: %d points, relative L2 %.4g, %.1f s\n", r.Stage, c.Stages, r.Points, r.Error, r.Seconds)
 		}

@@ -231,12 +231,32 @@ type darcyWorker struct {
 }
 
 func (w *darcyWorker) Sample(ctx context.Context, i int, out [][]float32) error {
-	w.grf.Sample(w.field, SampleRand(w.d.Seed, i), w.work)
-	Threshold(w.a, w.field, w.d.High, w.d.Low)
+	w.coefficient(i)
 	if err := w.e.SetCoefficient(w.a); err != nil {
 		return err
 	}
 	return solveAndStore(ctx, w.e, i, out, w.u, w.a, nil, w.d.N, w.d.Sub)
+}
+
+func (w *darcyWorker) coefficient(i int) {
+	w.grf.Sample(w.field, SampleRand(w.d.Seed, i), w.work)
+	Threshold(w.a, w.field, w.d.High, w.d.Low)
+}
+
+// Coefficient returns the coefficient a of sample i on the N x N nodes,
+// row-major (the "nu" field of the data set before subsampling): the
+// system of that sample without solving it. Call Defaults first.
+func (d *DarcyData) Coefficient(i int) ([]float64, error) {
+	if err := d.Check(); err != nil {
+		return nil, err
+	}
+	w, err := d.NewWorker()
+	if err != nil {
+		return nil, err
+	}
+	dw := w.(*darcyWorker)
+	dw.coefficient(i)
+	return dw.a, nil
 }
 
 // solveAndStore solves the elliptic problem with source f (nil: 1) from a

@@ -529,3 +529,36 @@ func TestBilinearDownsampling(t *testing.T) {
 		}
 	}
 }
+
+// The coefficient of a Darcy sample is the data set's "nu" field.
+func TestDarcyCoefficient(t *testing.T) {
+	d := DarcyData{N: 33, Seed: 4}
+	d.Defaults()
+	w, err := d.NewWorker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := [][]float32{make([]float32, 33*33), make([]float32, 33*33)}
+	if err := w.Sample(context.Background(), 2, out); err != nil {
+		t.Fatal(err)
+	}
+	a, err := d.Coefficient(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	highs := 0
+	for i, v := range a {
+		if float32(v) != out[0][i] {
+			t.Fatalf("coefficient[%d] = %v, the sample's nu %v", i, v, out[0][i])
+		}
+		if v == 12 {
+			highs++
+		}
+	}
+	if highs == 0 || highs == len(a) {
+		t.Errorf("%d of %d nodes high: not a thresholded field", highs, len(a))
+	}
+	if _, err := (&DarcyData{N: 33, Sub: 5, Alpha: 2, Tau: 3, High: 12, Low: 3}).Coefficient(0); err == nil {
+		t.Errorf("a subsampling that does not fit the grid gave no error")
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/solvers/amg"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -28,11 +29,20 @@ var linsysImpls = []struct {
 	{"pdekit-cg-mg", defaultMethodFlags("cg", "mg"), true, false, false},
 	{"pdekit-cg-stencil", defaultMethodFlags("cg", "none"), true, false, true},
 	{"pdekit-cg-mg-stencil", defaultMethodFlags("cg", "mg"), true, false, true},
+	{"pdekit-cg-amg", defaultMethodFlags("cg", "amg"), true, false, false},
+	{"pdekit-cg-amg-sa", amgFlags(amg.SmoothedAggregation), true, false, false},
 	{"pdekit-gmres", defaultMethodFlags("gmres", "none"), false, true, false},
 	{"pdekit-gmres-ilu", defaultMethodFlags("gmres", "ilu0"), false, false, false},
 	{"pdekit-bicgstab", defaultMethodFlags("bicgstab", "none"), false, true, false},
 	{"pdekit-bcgs-ilu", defaultMethodFlags("bicgstab", "ilu0"), false, false, false},
 	{"pdekit-gmres-mg", defaultMethodFlags("gmres", "mg"), false, false, false},
+}
+
+// amgFlags are the defaults with --pc amg of the given coarsening.
+func amgFlags(c amg.Coarsening) methodFlags {
+	f := defaultMethodFlags("cg", "amg")
+	f.AMG.Set(c.String())
+	return f
 }
 
 func benchLinsys(args []string, stdout, stderr io.Writer) error {

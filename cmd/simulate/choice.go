@@ -44,7 +44,7 @@ func (c *choice[T]) Names() string {
 
 // String implements flag.Value.
 func (c *choice[T]) String() string {
-	if c == nil || c.cur < 0 {
+	if c == nil || c.cur < 0 || c.cur >= len(c.table) {
 		return ""
 	}
 	return c.table[c.cur].name

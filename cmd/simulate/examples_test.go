@@ -33,6 +33,22 @@ func helpExamples(t *testing.T, args ...string) [][]string {
 	return lines
 }
 
+// Every command's --help prints its flags without a panic (the flag
+// package renders each flag's zero value to decide whether to show a
+// default).
+func TestHelpNoPanic(t *testing.T) {
+	cmds := [][]string{{"bench", "linsys"}, {"train", "fno"}, {"train", "dcdm"}, {"train", "sfno"}}
+	for k := range commands {
+		cmds = append(cmds, []string{k})
+	}
+	for _, c := range cmds {
+		code, _, errs := sim(t, append(c, "--help")...)
+		if code != 0 || strings.Contains(errs, "panic") {
+			t.Errorf("%v --help: exit %d\n%s", c, code, errs)
+		}
+	}
+}
+
 // TestHelpExamplesRun runs the example of every command's --help, as
 // shown, in a fresh folder with the built binary: every line must finish
 // with exit 0, or, if it is still working after a few seconds, stop

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/solvers/amg"
 	"github.com/pdekit/pdekit/solvers/dcdm"
 	"github.com/pdekit/pdekit/solvers/mg"
 	"github.com/pdekit/pdekit/sparse"
@@ -22,6 +23,9 @@ type methodFlags struct {
 	Coarse    *choice[bool]             `json:"coarse"`
 	Interp    *choice[mg.Interpolation] `json:"interpolation"`
 	PreSmooth int                       `json:"presmooth"`
+	AMG       *choice[amg.Coarsening]   `json:"amg"`
+	AMGSmooth *choice[amg.Smoother]     `json:"amg_smoother"`
+	Strength  float64                   `json:"strength,omitempty"`
 	Model     string                    `json:"model,omitempty"`
 }
 
@@ -53,12 +57,13 @@ var methodTable = []option[methodSpec]{
 	{"sor", methodSpec{stationary: true}},
 	{"ssor", methodSpec{stationary: true}},
 	{"mg", methodSpec{stationary: true}},
+	{"amg", methodSpec{stationary: true}},
 	{"dcdm", methodSpec{krylov: func(*methodFlags) (solvers.Method, error) { return &dcdm.Method{}, nil }, learned: true}},
 }
 
 // pcNames are the preconditioners --pc offers (gs and sor are stationary
 // methods only: they are not symmetric).
-var pcNames = []option[string]{{"none", "none"}, {"jacobi", "jacobi"}, {"ssor", "ssor"}, {"ic0", "ic0"}, {"ilu0", "ilu0"}, {"mg", "mg"}}
+var pcNames = []option[string]{{"none", "none"}, {"jacobi", "jacobi"}, {"ssor", "ssor"}, {"ic0", "ic0"}, {"ilu0", "ilu0"}, {"mg", "mg"}, {"amg", "amg"}}
 
 // defaultMethodFlags returns the flag defaults with the given method and
 // preconditioner: the one place the defaults live.
@@ -72,12 +77,14 @@ func defaultMethodFlags(method, pc string) methodFlags {
 		Coarse:    newChoice("coarse", "galerkin", option[bool]{"galerkin", false}, option[bool]{"rediscretize", true}),
 		Interp:    newChoice("interp", "auto", option[mg.Interpolation]{"auto", mg.Auto}, option[mg.Interpolation]{"geometric", mg.Geometric}, option[mg.Interpolation]{"operator", mg.OperatorDependent}),
 		PreSmooth: 1,
+		AMG:       newChoice("amg", "rs", option[amg.Coarsening]{"rs", amg.RugeStueben}, option[amg.Coarsening]{"sa", amg.SmoothedAggregation}),
+		AMGSmooth: newChoice("amg-smoother", "gs", option[amg.Smoother]{"gs", amg.SymmetricGS}, option[amg.Smoother]{"jacobi", amg.Jacobi}, option[amg.Smoother]{"chebyshev", amg.Chebyshev}),
 	}
 }
 
 func (m *methodFlags) register(fs *flag.FlagSet) {
 	*m = defaultMethodFlags("cg", "none")
-	fs.Var(m.Method, "method", "solver: "+m.Method.Names()+" (jacobi..mg are stationary iterations)")
+	fs.Var(m.Method, "method", "solver: "+m.Method.Names()+" (jacobi..amg are stationary iterations)")
 	fs.Var(m.PC, "pc", "preconditioner for cg/pcg/minres/gmres/bicgstab: "+m.PC.Names())
 	fs.Float64Var(&m.Omega, "omega", m.Omega, "relaxation factor of sor, ssor and --pc ssor, in (0, 2); for jacobi the damping weight")
 	fs.IntVar(&m.Restart, "restart", m.Restart, "GMRES restart length")
@@ -86,6 +93,9 @@ func (m *methodFlags) register(fs *flag.FlagSet) {
 	fs.Var(m.Coarse, "coarse", "multigrid coarse operators: galerkin (R A P) or rediscretize")
 	fs.Var(m.Interp, "interp", "multigrid interpolation: auto, geometric, operator (operator-dependent)")
 	fs.IntVar(&m.PreSmooth, "sweeps", m.PreSmooth, "multigrid pre- and post-smoothing sweeps")
+	fs.Var(m.AMG, "amg", "algebraic multigrid (--pc amg, --method amg): rs (classical Ruge-Stueben) or sa (smoothed aggregation)")
+	fs.Var(m.AMGSmooth, "amg-smoother", "algebraic multigrid smoother: gs (symmetric Gauss-Seidel), jacobi, chebyshev")
+	fs.Float64Var(&m.Strength, "strength", 0, "algebraic multigrid strength threshold (0: 0.25 for rs, 0.08 for sa)")
 	fs.StringVar(&m.Model, "model", "", "dcdm: the trained network (a checkpoint of 'simulate train dcdm')")
 }
 
@@ -149,6 +159,11 @@ func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscre
 		pc, err = solvers.NewILU0(a)
 	case "mg":
 		pc, err = m.multigrid(a, grid, rediscretize)
+	case "amg":
+		if m.PreSmooth < 1 {
+			return nil, nil, usageErr("--sweeps must be at least 1, got %d", m.PreSmooth)
+		}
+		pc, err = amg.New(a, &amg.Settings{Coarsening: m.AMG.Get(), Smoother: m.AMGSmooth.Get(), Strength: m.Strength, Sweeps: m.PreSmooth})
 	}
 	if err != nil {
 		return nil, nil, usageErr("%v", err)
@@ -166,6 +181,9 @@ func (m *methodFlags) multigrid(a *sparse.CSR, grid *mesh.Grid, rediscretize fun
 	s := mg.Settings{Cycle: m.Cycle.Get(), Smoother: m.Smoother.Get(), Interpolation: m.Interp.Get(),
 		PreSmooth: m.PreSmooth, PostSmooth: m.PreSmooth}
 	if m.Coarse.Get() {
+		if rediscretize == nil {
+			return nil, usageErr("--coarse rediscretize needs a problem that can be rediscretized (not --matrix, not darcy2d): use --coarse galerkin")
+		}
 		s.Coarse = func(g *mesh.Grid) (*sparse.CSR, error) { return rediscretize(g), nil }
 	}
 	return mg.New(grid, a, &s)

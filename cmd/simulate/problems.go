@@ -24,11 +24,11 @@ type problemFlags struct {
 
 func (p *problemFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.Problem, "problem", "poisson2d", "named problem: "+strings.Join(problemNames(), ", "))
-	fs.IntVar(&p.N, "n", 64, "unknowns per side (Dirichlet interior points; cells for obstacles2d/3d)")
+	fs.IntVar(&p.N, "n", 64, "unknowns per side (Dirichlet interior points; cells for obstacles2d/3d; nodes, the boundary's included, for darcy2d)")
 	fs.Float64Var(&p.Eps, "eps", 0.01, "anisotropic2d: diffusion in x relative to y")
 	fs.Float64Var(&p.Peclet, "peclet", 10, "convdiff2d: Peclet number |b|/nu with nu = 1")
 	fs.Float64Var(&p.K, "k", 10, "helmholtz2d: wave number")
-	fs.Uint64Var(&p.Seed, "seed", 0, "obstacles2d/3d: seed of the obstacles and the right-hand side")
+	fs.Uint64Var(&p.Seed, "seed", 0, "obstacles2d/3d: seed of the obstacles and the right-hand side; darcy2d: of the coefficient")
 	fs.StringVar(&p.Shape, "shape", "mixed", "obstacles2d/3d: spheres, boxes or mixed")
 }
 
@@ -82,6 +82,7 @@ var matrixProblems = map[string]struct {
 }{
 	"obstacles2d": {2, "pressure Poisson on n x n cells with solid obstacles (--shape, --seed), open top, b = -div of a plume"},
 	"obstacles3d": {3, "the same on n^3 cells"},
+	"darcy2d":     {2, "-div(a grad u) = 1, u = 0 on the boundary of the n x n node grid, a the thresholded random field (12 or 3) of sample 0 of 'generate darcy --n n --seed s'"},
 }
 
 // csrOp is an assembled matrix as a problem's operator.
@@ -114,16 +115,37 @@ func (p *problemFlags) buildObstacles(dim int) (*problem, error) {
 	return &problem{name: p.Problem, shape: sys.Shape, op: csrOp{sys.A}, rhs: sys.B, symmetric: true}, nil
 }
 
+// buildDarcy builds the Darcy system of 'generate darcy' (FNO's): the
+// unknowns are the interior nodes, the grid the Dirichlet grid of them, so
+// that geometric multigrid applies too.
+func (p *problemFlags) buildDarcy() (*problem, error) {
+	if p.N < 5 || p.N > 8193 {
+		return nil, usageErr("--n %d: darcy2d wants 5 to 8193 nodes per side", p.N)
+	}
+	d := pde.DarcyData{N: p.N, Seed: p.Seed}
+	d.Defaults()
+	a, err := d.Coefficient(0)
+	if err != nil {
+		return nil, usageErr("darcy2d: %v", err)
+	}
+	g := mesh.NewGrid(mesh.Dirichlet, p.N-2, p.N-2)
+	op, err := mesh.NewDivGradNodes(g, a, mesh.Arithmetic)
+	if err != nil {
+		return nil, usageErr("darcy2d: %v", err)
+	}
+	return &problem{name: p.Problem, grid: g, shape: []int{p.N - 2, p.N - 2}, op: op, rhs: ones(g.Len()), symmetric: true}, nil
+}
+
 // build validates the flags and builds the problem.
 func (p *problemFlags) build() (*problem, error) {
+	if p.Problem == "darcy2d" {
+		return p.buildDarcy()
+	}
 	if mp, ok := matrixProblems[p.Problem]; ok {
 		return p.buildObstacles(mp.dim)
 	}
 	spec, ok := problems[p.Problem]
 	if !ok {
-		if p.Problem == "darcy2d" {
-			return nil, usageErr("problem darcy2d needs the Gaussian random-field sampler, which is not built yet")
-		}
 		return nil, usageErr("unknown problem %q (known: %s)", p.Problem, strings.Join(problemNames(), ", "))
 	}
 	if p.N < 1 {

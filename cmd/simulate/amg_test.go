@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/pdekit/pdekit/io/h5"
+)
+
+// darcy2d is the system of 'generate darcy': solved with algebraic
+// multigrid (both coarsenings) its solution is the data set's, and AMG
+// takes a handful of iterations on it as a matrix file too.
+func TestDarcy2dAMG(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d.h5")
+	if code, _, errs := sim(t, "generate", "darcy", "--samples", "1", "--n", "41", "--seed", "5", "--out", data); code != 0 {
+		t.Fatal(errs)
+	}
+	want := readAll(t, data)["tensor"]
+	for _, c := range []string{"rs", "sa"} {
+		out := filepath.Join(dir, "x-"+c+".h5")
+		code, js, errs := sim(t, "solve", "--problem", "darcy2d", "--n", "41", "--seed", "5", "--pc", "amg", "--amg", c,
+			"--rtol", "1e-10", "--out", out, "--json")
+		if code != 0 {
+			t.Fatal(errs)
+		}
+		var sum struct{ Iterations int }
+		if err := json.Unmarshal([]byte(js), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum.Iterations > 15 {
+			t.Errorf("%s: %d AMG-PCG iterations to 1e-10 on darcy2d 41, want at most 15", c, sum.Iterations)
+		}
+		f, err := h5.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, _, err := h5.Read[float64](f, "x")
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The data set stores the 41 x 41 nodes, boundary zeros included.
+		var worst float64
+		for j := 0; j < 39; j++ {
+			for i := 0; i < 39; i++ {
+				got, w := x[j*39+i], float64(want[(j+1)*41+i+1])
+				worst = math.Max(worst, math.Abs(got-w)/math.Abs(w))
+			}
+		}
+		if worst > 1e-6 {
+			t.Errorf("%s: darcy2d's solution differs from generate darcy's by %.3g (relative)", c, worst)
+		}
+	}
+	mtx := filepath.Join(dir, "A.mtx")
+	if code, _, errs := sim(t, "export", "--problem", "darcy2d", "--n", "41", "--out", mtx); code != 0 {
+		t.Fatal(errs)
+	}
+	code, js, errs := sim(t, "solve", "--matrix", mtx, "--method", "amg", "--json")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	var sum struct {
+		Iterations int
+		Relres     float64
+	}
+	if err := json.Unmarshal([]byte(js), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Iterations > 20 || !(sum.Relres <= 1e-8) {
+		t.Errorf("--method amg on the exported matrix: %d V-cycles to relres %g, want at most 20 to 1e-8", sum.Iterations, sum.Relres)
+	}
+}

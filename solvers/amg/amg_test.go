@@ -1,0 +1,313 @@
+package amg
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/mesh"
+	"github.com/pdekit/pdekit/pde"
+	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/sparse"
+)
+
+// family is a problem at three sizes.
+type family struct {
+	name  string
+	sizes []int
+	build func(n int) *sparse.CSR
+}
+
+func families(t *testing.T) []family {
+	grid := func(n, dim int) *mesh.Grid {
+		s := make([]int, dim)
+		for i := range s {
+			s[i] = n
+		}
+		return mesh.NewGrid(mesh.Dirichlet, s...)
+	}
+	return []family{
+		{"poisson2d", []int{31, 63, 127}, func(n int) *sparse.CSR { return mesh.NewLaplacian(grid(n, 2)).ToCSR() }},
+		{"anisotropic2d eps 1e-3", []int{31, 63, 127}, func(n int) *sparse.CSR {
+			return mesh.NewAnisotropic(grid(n, 2), []float64{1e-3, 1}, 0).ToCSR()
+		}},
+		{"darcy2d", []int{33, 65, 129}, func(n int) *sparse.CSR {
+			d := pde.DarcyData{N: n, Seed: 1}
+			d.Defaults()
+			a, err := d.Coefficient(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			op, err := mesh.NewDivGradNodes(grid(n-2, 2), a, mesh.Arithmetic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return op.ToCSR()
+		}},
+		{"poisson3d", []int{11, 17, 25}, func(n int) *sparse.CSR { return mesh.NewLaplacian(grid(n, 3)).ToCSR() }},
+	}
+}
+
+func ones(n int) []float64 {
+	b := make([]float64, n)
+	for i := range b {
+		b[i] = 1
+	}
+	return b
+}
+
+// AMG-preconditioned CG converges in few iterations, and about as many on
+// every size: the defining property of multigrid.
+func TestPCGIterationsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three sizes of four problems")
+	}
+	for _, c := range []struct {
+		co        Coarsening
+		sm        Smoother
+		most      int
+		maxGrowth int
+	}{
+		{RugeStueben, SymmetricGS, 12, 2},
+		{SmoothedAggregation, SymmetricGS, 25, 5},
+		{SmoothedAggregation, Chebyshev, 25, 5},
+	} {
+		for _, f := range families(t) {
+			var its []int
+			for _, n := range f.sizes {
+				a := f.build(n)
+				m, err := New(a, &Settings{Coarsening: c.co, Smoother: c.sm})
+				if err != nil {
+					t.Fatalf("%s %v n %d: %v", f.name, c.co, n, err)
+				}
+				r, _ := a.Dims()
+				res, err := solvers.Solve(context.Background(), a, ones(r), &solvers.CG{},
+					&solvers.Settings{Control: iterate.Control{Tolerance: 1e-8}, Preconditioner: m})
+				if err != nil {
+					t.Fatalf("%s %v n %d: %v", f.name, c.co, n, err)
+				}
+				its = append(its, res.Iterations)
+			}
+			t.Logf("%s, %v/%v: PCG iterations %v", f.name, c.co, c.sm, its)
+			lo, hi := its[0], its[0]
+			for _, k := range its {
+				lo, hi = min(lo, k), max(hi, k)
+			}
+			if hi > c.most || hi-lo > c.maxGrowth {
+				t.Errorf("%s, %v/%v: PCG iterations %v over three sizes, want at most %d and a spread of at most %d",
+					f.name, c.co, c.sm, its, c.most, c.maxGrowth)
+			}
+		}
+	}
+}
+
+// As a stationary iteration the V-cycle contracts the error by a factor
+// independent of the size.
+func TestConvergenceFactor(t *testing.T) {
+	for _, c := range []struct {
+		co  Coarsening
+		max float64
+	}{{RugeStueben, 0.2}, {SmoothedAggregation, 0.5}} {
+		for _, n := range []int{31, 127} {
+			a := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, n, n)).ToCSR()
+			m, err := New(a, &Settings{Coarsening: c.co})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := ones(n * n)
+			res, err := solvers.Solve(context.Background(), a, b, &solvers.Richardson{},
+				&solvers.Settings{Control: iterate.Control{Tolerance: 1e-10, MaxIterations: 200}, Preconditioner: m})
+			if err != nil {
+				t.Fatal(err)
+			}
+			factor := math.Pow(res.RelResidual, 1/float64(res.Iterations))
+			t.Logf("%v n %d: %d V-cycles, mean factor %.3f", c.co, n, res.Iterations, factor)
+			if factor > c.max {
+				t.Errorf("%v n %d: mean residual factor per V-cycle %.3f, want at most %.2f", c.co, n, factor, c.max)
+			}
+		}
+	}
+}
+
+// The V-cycle is a symmetric operator with every smoother: u^T M v = v^T M u.
+func TestCycleSymmetric(t *testing.T) {
+	a := mesh.NewAnisotropic(mesh.NewGrid(mesh.Dirichlet, 40, 30), []float64{0.3, 1}, 0).ToCSR()
+	rnd := rand.New(rand.NewPCG(1, 2))
+	n, _ := a.Dims()
+	u, v := make([]float64, n), make([]float64, n)
+	for i := range u {
+		u[i], v[i] = rnd.NormFloat64(), rnd.NormFloat64()
+	}
+	mu, mv := make([]float64, n), make([]float64, n)
+	for _, co := range []Coarsening{SmoothedAggregation, RugeStueben} {
+		for _, sm := range []Smoother{SymmetricGS, Jacobi, Chebyshev} {
+			for _, sweeps := range []int{1, 2} {
+				m, err := New(a, &Settings{Coarsening: co, Smoother: sm, Sweeps: sweeps, CoarsestSize: 20})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Levels() < 3 {
+					t.Fatalf("%v: %d levels, want at least 3", co, m.Levels())
+				}
+				m.PreconSolve(mu, u)
+				m.PreconSolve(mv, v)
+				x, y := floats.Dot(v, mu), floats.Dot(u, mv)
+				if math.Abs(x-y) > 1e-11*floats.Norm(u, 2)*floats.Norm(mv, 2) {
+					t.Errorf("%v/%v, %d sweeps: v^T M u = %.15g, u^T M v = %.15g", co, sm, sweeps, x, y)
+				}
+				if floats.Dot(u, mu) <= 0 {
+					t.Errorf("%v/%v, %d sweeps: u^T M u = %g, not positive", co, sm, sweeps, floats.Dot(u, mu))
+				}
+			}
+		}
+	}
+}
+
+// The tentative prolongator carries the near-null space: T B_c = B on
+// every aggregated unknown, here with the constant and a linear function.
+func TestTentativeReproducesNearNull(t *testing.T) {
+	g := mesh.NewGrid(mesh.Dirichlet, 20, 17)
+	a := mesh.NewLaplacian(g).ToCSR()
+	n, _ := a.Dims()
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = float64(i%20) / 19
+	}
+	b := [][]float64{ones(n), x}
+	agg, nagg := aggregate(strength(a, a.Diagonal(nil), 0.08))
+	tt, bc := tentative(agg, nagg, b)
+	for c := range b {
+		got := make([]float64, n)
+		tt.MulVecTo(got, bc[c])
+		for i := range got {
+			if agg[i] >= 0 && math.Abs(got[i]-b[c][i]) > 1e-13 {
+				t.Fatalf("vector %d: (T B_c)[%d] = %v, B = %v", c, i, got[i], b[c][i])
+			}
+		}
+	}
+	// The columns of each aggregate's block are orthonormal: T^T T = I.
+	ttt, err := sparse.Mul(tt.Transpose(), tt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2*nagg; i++ {
+		cols, vals := ttt.Row(i)
+		for k, j := range cols {
+			want := 0.0
+			if j == i {
+				want = 1
+			}
+			if math.Abs(vals[k]-want) > 1e-13 {
+				t.Fatalf("(T^T T)[%d][%d] = %v, want %v", i, j, vals[k], want)
+			}
+		}
+	}
+}
+
+// Where a row of A sums to zero, interpolation reproduces the constant:
+// the smoothed prolongator of aggregation (P 1_c = 1, from the lumped
+// filtered operator) and classical interpolation (weights summing to 1).
+func TestProlongationReproducesConstant(t *testing.T) {
+	g := mesh.NewGrid(mesh.Dirichlet, 24, 24)
+	a := mesh.NewAnisotropic(g, []float64{0.01, 1}, 0).ToCSR()
+	n, _ := a.Dims()
+	rowSum := make([]float64, n)
+	a.MulVecTo(rowSum, ones(n))
+	for _, co := range []Coarsening{SmoothedAggregation, RugeStueben} {
+		m, err := New(a, &Settings{Coarsening: co, CoarsestSize: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := m.Prolongation(0)
+		_, nc := p.Dims()
+		c := ones(nc)
+		if co == SmoothedAggregation {
+			// The coarse constant is B_c: the aggregates' norms.
+			agg, nagg := aggregate(strength(a, a.Diagonal(nil), 0.08))
+			_, bc := tentative(agg, nagg, [][]float64{ones(n)})
+			c = bc[0]
+		}
+		got := make([]float64, n)
+		p.MulVecTo(got, c)
+		checked := 0
+		for i := range got {
+			// Rows whose neighbours (and theirs) sum to zero: the
+			// prolongator's support reaches two rows out.
+			cols, _ := a.Row(i)
+			inner := true
+			for _, j := range cols {
+				nb, _ := a.Row(j)
+				for _, k := range nb {
+					inner = inner && math.Abs(rowSum[k]) < 1e-12
+				}
+			}
+			if !inner {
+				continue
+			}
+			checked++
+			if math.Abs(got[i]-1) > 1e-12 {
+				t.Fatalf("%v: (P 1)[%d] = %v, want 1", co, i, got[i])
+			}
+		}
+		if checked < n/2 {
+			t.Fatalf("%v: only %d of %d rows checked", co, checked, n)
+		}
+	}
+}
+
+// A pure Neumann problem is singular: the coarsest level is solved by its
+// pseudo-inverse, and PCG converges on a consistent right-hand side.
+func TestSingularNeumann(t *testing.T) {
+	sys, err := pde.Obstacles{Dim: 2, N: 48, Seed: 3}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, co := range []Coarsening{SmoothedAggregation, RugeStueben} {
+		m, err := New(sys.A, &Settings{Coarsening: co})
+		if err != nil {
+			t.Fatalf("%v: %v", co, err)
+		}
+		res, err := solvers.Solve(context.Background(), sys.A, sys.B, &solvers.CG{},
+			&solvers.Settings{Control: iterate.Control{Tolerance: 1e-8}, Preconditioner: m})
+		if err != nil {
+			t.Fatalf("%v: %v", co, err)
+		}
+		if res.Iterations > 30 {
+			t.Errorf("%v: %d PCG iterations on the obstacle system, want at most 30", co, res.Iterations)
+		}
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	a := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, 5, 5)).ToCSR()
+	rect, _ := sparse.NewCSR(2, 3, []int{0, 1, 2}, []int{0, 1}, []float64{1, 1})
+	zero, _ := sparse.NewCSR(2, 2, []int{0, 1, 2}, []int{0, 0}, []float64{1, 1})
+	for _, c := range []struct {
+		name string
+		a    *sparse.CSR
+		s    *Settings
+		is   error
+	}{
+		{"rectangular", rect, nil, solvers.ErrShape},
+		{"zero diagonal", zero, nil, solvers.ErrSingular},
+		{"near-null length", a, &Settings{NearNull: [][]float64{ones(3)}}, solvers.ErrShape},
+		{"smoother", a, &Settings{Smoother: 7}, nil},
+		{"coarsening", a, &Settings{Coarsening: -1}, nil},
+		{"sweeps", a, &Settings{Sweeps: -1}, nil},
+		{"strength", a, &Settings{Strength: math.NaN()}, nil},
+	} {
+		_, err := New(c.a, c.s)
+		if err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		if c.is != nil && !errors.Is(err, c.is) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.is)
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package amg
+
+import (
+	"math"
+
+	"github.com/pdekit/pdekit/sparse"
+)
+
+// classicalStrength returns the strong dependencies of each row in the
+// classical sense of Ruge and Stueben, as a pattern in CSR form: j != i
+// with -a_ij >= theta max_k(-a_ik) (a row's positive couplings are never
+// strong, and a row without negative couplings has no strong ones).
+func classicalStrength(a *sparse.CSR, theta float64) *sparse.CSR {
+	ip, ind, val := a.RawCSR()
+	n := len(ip) - 1
+	sp := make([]int, n+1)
+	si := make([]int, 0, len(ind))
+	for i := 0; i < n; i++ {
+		var big float64
+		for k := ip[i]; k < ip[i+1]; k++ {
+			if ind[k] != i {
+				big = math.Max(big, -val[k])
+			}
+		}
+		if big > 0 {
+			for k := ip[i]; k < ip[i+1]; k++ {
+				if j := ind[k]; j != i && -val[k] >= theta*big {
+					si = append(si, j)
+				}
+			}
+		}
+		sp[i+1] = len(si)
+	}
+	s, _ := sparse.NewCSR(n, n, sp, si, make([]float64, len(si)))
+	return s
+}
+
+// The states of a point in the C/F splitting.
+const (
+	undecided = iota
+	coarse
+	fine
+)
+
+// splitCF returns the Ruge-Stueben C/F splitting of the strength pattern
+// s: the first pass picks, among the undecided points, one that most
+// undecided points depend on (weighted twice for those already fine) as a
+// C point and makes the points that depend on it F points; the second
+// pass makes a strong F neighbour j of an F point i a C point when the
+// two share no C point that i depends on, so that classical interpolation
+// has what it needs. Points without strong couplings either way become F
+// points that interpolate from nothing.
+func splitCF(s *sparse.CSR) []int8 {
+	sp, si, _ := s.RawCSR()
+	n := len(sp) - 1
+	st := s.Transpose() // row i: the points that depend on i
+	tp, ti, _ := st.RawCSR()
+	state := make([]int8, n)
+	lambda := make([]int, n)
+	top := 0
+	for i := 0; i < n; i++ {
+		lambda[i] = tp[i+1] - tp[i]
+		if lambda[i] == 0 && sp[i] == sp[i+1] {
+			state[i] = fine
+		}
+		top = max(top, 2*lambda[i])
+	}
+	// Buckets of undecided points by lambda: doubly linked lists.
+	head := make([]int, top+2)
+	for b := range head {
+		head[b] = -1
+	}
+	next, prev := make([]int, n), make([]int, n)
+	insert := func(i int) {
+		b := lambda[i]
+		prev[i], next[i] = -1, head[b]
+		if head[b] >= 0 {
+			prev[head[b]] = i
+		}
+		head[b] = i
+	}
+	remove := func(i int) {
+		if prev[i] >= 0 {
+			next[prev[i]] = next[i]
+		} else {
+			head[lambda[i]] = next[i]
+		}
+		if next[i] >= 0 {
+			prev[next[i]] = prev[i]
+		}
+	}
+	for i := n - 1; i >= 0; i-- {
+		if state[i] == undecided {
+			insert(i)
+		}
+	}
+	best := top
+	for {
+		for best >= 0 && head[best] < 0 {
+			best--
+		}
+		if best < 0 {
+			break
+		}
+		i := head[best]
+		remove(i)
+		state[i] = coarse
+		for _, j := range ti[tp[i]:tp[i+1]] {
+			if state[j] != undecided {
+				continue
+			}
+			remove(j)
+			state[j] = fine
+			for _, k := range si[sp[j]:sp[j+1]] {
+				if state[k] == undecided {
+					remove(k)
+					lambda[k]++
+					insert(k)
+					best = max(best, lambda[k])
+				}
+			}
+		}
+		for _, j := range si[sp[i]:sp[i+1]] {
+			if state[j] == undecided && lambda[j] > 0 {
+				remove(j)
+				lambda[j]--
+				insert(j)
+			}
+		}
+	}
+	// Second pass.
+	mark := make([]int, n)
+	for i := range mark {
+		mark[i] = -1
+	}
+	for i := 0; i < n; i++ {
+		if state[i] != fine {
+			continue
+		}
+		for _, j := range si[sp[i]:sp[i+1]] {
+			if state[j] == coarse {
+				mark[j] = i
+			}
+		}
+		for _, j := range si[sp[i]:sp[i+1]] {
+			if state[j] != fine {
+				continue
+			}
+			shared := false
+			for _, k := range si[sp[j]:sp[j+1]] {
+				if mark[k] == i {
+					shared = true
+					break
+				}
+			}
+			if !shared {
+				state[j] = coarse
+				mark[j] = i
+			}
+		}
+	}
+	return state
+}
+
+// classicalP returns the classical (Ruge-Stueben) interpolation of the
+// splitting state with strength pattern s: a C point takes its coarse
+// value; an F point i interpolates from the C points C_i it depends on
+// with w_ij = -(a_ij + sum_k a_ik a_kj / sum_{m in C_i} a_km) / (a_ii +
+// sum of its weak couplings), k over its strong F neighbours (distributed
+// to C_i in proportion to their own couplings; a neighbour coupled to
+// none of C_i is lumped onto the diagonal like a weak one). It returns the
+// number of C points too.
+func classicalP(a, s *sparse.CSR, state []int8) (*sparse.CSR, int) {
+	ip, ind, val := a.RawCSR()
+	sp, si, _ := s.RawCSR()
+	n := len(ip) - 1
+	cidx := make([]int, n)
+	nc := 0
+	for i, st := range state {
+		cidx[i] = -1
+		if st == coarse {
+			cidx[i] = nc
+			nc++
+		}
+	}
+	pp := make([]int, n+1)
+	pi := make([]int, 0, n+nc)
+	pv := make([]float64, 0, n+nc)
+	pos := make([]int, n) // fine index of a C point -> its place in row i's C_i, or -1
+	for i := range pos {
+		pos[i] = -1
+	}
+	strongMark := make([]int, n)
+	for i := range strongMark {
+		strongMark[i] = -1
+	}
+	for i := 0; i < n; i++ {
+		if state[i] == coarse {
+			pi = append(pi, cidx[i])
+			pv = append(pv, 1)
+			pp[i+1] = len(pi)
+			continue
+		}
+		row0 := len(pi)
+		for _, j := range si[sp[i]:sp[i+1]] {
+			strongMark[j] = i
+			if state[j] == coarse {
+				pos[j] = len(pi) - row0
+				pi = append(pi, cidx[j])
+				pv = append(pv, 0)
+			}
+		}
+		ci := pi[row0:]
+		w := pv[row0:]
+		if len(ci) == 0 {
+			pp[i+1] = len(pi)
+			continue
+		}
+		var diag float64
+		for k := ip[i]; k < ip[i+1]; k++ {
+			j, v := ind[k], val[k]
+			switch {
+			case j == i:
+				diag += v
+			case strongMark[j] == i && state[j] == coarse:
+				w[pos[j]] += v
+			case strongMark[j] == i && state[j] == fine:
+				// Distribute a_ij over C_i by row j's couplings to it.
+				var sum float64
+				for q := ip[j]; q < ip[j+1]; q++ {
+					if m := ind[q]; state[m] == coarse && strongMark[m] == i {
+						sum += val[q]
+					}
+				}
+				if sum == 0 {
+					diag += v
+					continue
+				}
+				for q := ip[j]; q < ip[j+1]; q++ {
+					if m := ind[q]; state[m] == coarse && strongMark[m] == i {
+						w[pos[m]] += v * val[q] / sum
+					}
+				}
+			default:
+				diag += v
+			}
+		}
+		for q := range w {
+			w[q] = -w[q] / diag
+		}
+		for _, j := range si[sp[i]:sp[i+1]] {
+			pos[j] = -1
+		}
+		pp[i+1] = len(pi)
+	}
+	p, _ := sparse.NewCSR(n, nc, pp, pi, pv)
+	return p, nc
+}

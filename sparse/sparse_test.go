@@ -358,6 +358,20 @@ func TestMulAgainstDense(t *testing.T) {
 	if _, err := Mul(a, a); err == nil || !strings.Contains(err.Error(), "13 x 9 by 13 x 9") {
 		t.Errorf("dimension mismatch: %v", err)
 	}
+	// Large enough to be split into parts: the same as the dense product.
+	a = randomCSR(rnd, 400, 300, 0.35)
+	b = randomCSR(rnd, 300, 200, 0.05)
+	if c, err = Mul(a, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	want.Reset()
+	want.Mul(a.ToDense(), b.ToDense())
+	if !mat.EqualApprox(c.ToDense(), &want, 1e-12) {
+		t.Errorf("Mul of %d nonzeros differs from the dense product", a.NNZ())
+	}
 }
 
 func TestSORRowsOrderings(t *testing.T) {

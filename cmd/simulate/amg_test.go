@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pdekit/pdekit/io/h5"
@@ -71,5 +72,59 @@ func TestDarcy2dAMG(t *testing.T) {
 	}
 	if sum.Iterations > 20 || !(sum.Relres <= 1e-8) {
 		t.Errorf("--method amg on the exported matrix: %d V-cycles to relres %g, want at most 20 to 1e-8", sum.Iterations, sum.Relres)
+	}
+}
+
+// The unstructured finite-element matrix: P1 on gmsh's Delaunay meshes of
+// the L-shaped domain with a hole (the lshape problem) at three sizes and
+// on a user's mesh file (--mesh). AMG-PCG's iterations stay flat where
+// IC(0)'s grow.
+func TestLShapeAMG(t *testing.T) {
+	if testing.Short() {
+		t.Skip("meshes with gmsh three times")
+	}
+	var its []int
+	for _, n := range []string{"16", "32", "64"} {
+		code, js, errs := sim(t, "solve", "--problem", "lshape", "--n", n, "--seed", "3", "--pc", "amg", "--json")
+		if code != 0 {
+			t.Fatal(errs)
+		}
+		var sum struct {
+			Iterations, N int
+		}
+		if err := json.Unmarshal([]byte(js), &sum); err != nil {
+			t.Fatal(err)
+		}
+		its = append(its, sum.Iterations)
+		t.Logf("lshape n %s: %d unknowns, %d AMG-PCG iterations", n, sum.N, sum.Iterations)
+	}
+	if its[2] > 12 || its[2]-its[0] > 2 {
+		t.Errorf("AMG-PCG iterations %v on lshape 16, 32, 64: want at most 12 and flat", its)
+	}
+	code, js, errs := sim(t, "solve", "--mesh", filepath.Join("..", "..", "io", "msh", "testdata", "lshape41.msh"), "--json")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	var sum struct {
+		Mesh   string
+		N      int
+		Relres float64
+	}
+	if err := json.Unmarshal([]byte(js), &sum); err != nil || sum.N < 10 || !(sum.Relres <= 1e-8) || sum.Mesh == "" {
+		t.Errorf("--mesh: %s (%v)", js, err)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--mesh", "/no/such.msh"}, "no such file"},
+		{[]string{"--mesh", filepath.Join("..", "..", "io", "msh", "testdata", "lshape.geo")}, "not a gmsh file"},
+		{[]string{"--problem", "lshape", "--n", "1"}, "mesh size 1/n"},
+		{[]string{"--mesh", "x.msh", "--matrix", "A.mtx"}, "choose one"},
+	} {
+		code, _, errs := sim(t, append([]string{"solve"}, c.args...)...)
+		if code != 2 || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errs, c.msg)
+		}
 	}
 }

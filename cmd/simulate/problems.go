@@ -3,9 +3,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/pdekit/pdekit/io/msh"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/pde"
 	"github.com/pdekit/pdekit/sparse"
@@ -20,6 +25,7 @@ type problemFlags struct {
 	K       float64 `json:"k,omitempty"`
 	Seed    uint64  `json:"seed,omitempty"`
 	Shape   string  `json:"shape,omitempty"`
+	Mesh    string  `json:"mesh,omitempty"`
 }
 
 func (p *problemFlags) register(fs *flag.FlagSet) {
@@ -30,6 +36,7 @@ func (p *problemFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&p.K, "k", 10, "helmholtz2d: wave number")
 	fs.Uint64Var(&p.Seed, "seed", 0, "obstacles2d/3d: seed of the obstacles and the right-hand side; darcy2d: of the coefficient")
 	fs.StringVar(&p.Shape, "shape", "mixed", "obstacles2d/3d: spheres, boxes or mixed")
+	fs.StringVar(&p.Mesh, "mesh", "", "instead of --problem: -Laplace u = 1, u = 0 on the boundary, P1 finite elements on this gmsh triangle mesh (.msh, ASCII 4.1 or 2.2)")
 }
 
 // problem is a built system: the operator (matrix-free on a plain grid),
@@ -82,6 +89,7 @@ var matrixProblems = map[string]struct {
 }{
 	"obstacles2d": {2, "pressure Poisson on n x n cells with solid obstacles (--shape, --seed), open top, b = -div of a plume"},
 	"obstacles3d": {3, "the same on n^3 cells"},
+	"lshape":      {2, "-Laplace u = 1, u = 0 on the boundary, P1 finite elements on a gmsh Delaunay mesh (size 1/n) of the L-shaped [-1,1]^2 minus [0,1]^2 with a round hole placed by --seed; needs gmsh"},
 	"darcy2d":     {2, "-div(a grad u) = 1, u = 0 on the boundary of the n x n node grid, a the thresholded random field (12 or 3) of sample 0 of 'generate darcy --n n --seed s'"},
 }
 
@@ -136,10 +144,75 @@ func (p *problemFlags) buildDarcy() (*problem, error) {
 	return &problem{name: p.Problem, grid: g, shape: []int{p.N - 2, p.N - 2}, op: op, rhs: ones(g.Len()), symmetric: true}, nil
 }
 
+// femProblem is the P1 Poisson system (f = 1) on a triangulation.
+func femProblem(name string, t *mesh.Triangulation) (*problem, error) {
+	a, b, _, err := t.Poisson(nil)
+	if err != nil {
+		return nil, usageErr("%s: %v", name, err)
+	}
+	return &problem{name: name, op: csrOp{a}, rhs: b, symmetric: true}, nil
+}
+
+// lshapeGeo is the gmsh geometry of the lshape problem: the L-shaped
+// domain with a round hole; %[1]g is the mesh size, %[2]g, %[3]g the
+// hole's centre and %[4]g its radius.
+const lshapeGeo = `h = %[1]g;
+Point(1) = {-1, -1, 0, h}; Point(2) = {1, -1, 0, h}; Point(3) = {1, 0, 0, h};
+Point(4) = {0, 0, 0, h}; Point(5) = {0, 1, 0, h}; Point(6) = {-1, 1, 0, h};
+Line(1) = {1, 2}; Line(2) = {2, 3}; Line(3) = {3, 4}; Line(4) = {4, 5}; Line(5) = {5, 6}; Line(6) = {6, 1};
+Curve Loop(1) = {1, 2, 3, 4, 5, 6};
+Point(7) = {%[2]g, %[3]g, 0, h}; Point(8) = {%[2]g + %[4]g, %[3]g, 0, h}; Point(9) = {%[2]g - %[4]g, %[3]g, 0, h};
+Circle(7) = {8, 7, 9}; Circle(8) = {9, 7, 8};
+Curve Loop(2) = {7, 8};
+Plane Surface(1) = {1, 2};
+Physical Surface("domain") = {1};
+`
+
+// buildLShape meshes the lshape domain with gmsh (one thread, so the same
+// --n and --seed give the same mesh) and assembles its P1 system.
+func (p *problemFlags) buildLShape() (*problem, error) {
+	if p.N < 2 || p.N > 2000 {
+		return nil, usageErr("--n %d: lshape wants a mesh size 1/n with n from 2 to 2000", p.N)
+	}
+	gmsh, err := exec.LookPath("gmsh")
+	if err != nil {
+		return nil, usageErr("problem lshape needs the mesher gmsh on PATH (Debian: apt-get install gmsh): %v", err)
+	}
+	rnd := rand.New(rand.NewPCG(p.Seed, 0x15a9e))
+	cx, cy, r := -0.5+0.2*(2*rnd.Float64()-1), -0.5+0.2*(2*rnd.Float64()-1), 0.1+0.1*rnd.Float64()
+	dir, err := os.MkdirTemp("", "lshape")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	geo, out := filepath.Join(dir, "lshape.geo"), filepath.Join(dir, "lshape.msh")
+	if err := os.WriteFile(geo, []byte(fmt.Sprintf(lshapeGeo, 1/float64(p.N), cx, cy, r)), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(gmsh, "-2", "-nt", "1", "-format", "msh41", "-o", out, geo)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("gmsh: %v\n%s", err, msg)
+	}
+	t, err := msh.ReadFile(out)
+	if err != nil {
+		return nil, err
+	}
+	return femProblem("lshape", t)
+}
+
 // build validates the flags and builds the problem.
 func (p *problemFlags) build() (*problem, error) {
-	if p.Problem == "darcy2d" {
+	switch {
+	case p.Mesh != "":
+		t, err := msh.ReadFile(p.Mesh)
+		if err != nil {
+			return nil, usageErr("--mesh: %v", err)
+		}
+		return femProblem("mesh", t)
+	case p.Problem == "darcy2d":
 		return p.buildDarcy()
+	case p.Problem == "lshape":
+		return p.buildLShape()
 	}
 	if mp, ok := matrixProblems[p.Problem]; ok {
 		return p.buildObstacles(mp.dim)

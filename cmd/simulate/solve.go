@@ -174,6 +174,9 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 	if c.RTol == 0 && c.ATol == 0 {
 		return nil, nil, usageErr("--rtol 0 needs an --atol: one of the tests must be on")
 	}
+	if c.Matrix != "" && c.Mesh != "" {
+		return nil, nil, usageErr("--matrix and --mesh both give the system: choose one")
+	}
 	sys, err := c.system()
 	if err != nil {
 		return nil, nil, err
@@ -205,11 +208,15 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 	if sys.nnz > 0 {
 		sum.set("nnz", sys.nnz)
 	}
-	if c.Matrix == "" {
-		sum.set("problem", c.Problem)
-	} else {
+	switch {
+	case c.Matrix != "":
 		sum.set("matrix", c.Matrix)
+	case c.Mesh != "":
+		sum.set("mesh", c.Mesh)
+	default:
+		sum.set("problem", c.Problem)
 	}
+	sum.set("solve_seconds", res.Runtime.Seconds())
 	if c.Out != "" {
 		if err := writeSolution(st, c.Out, sys, res); err != nil {
 			return nil, nil, err

@@ -186,10 +186,11 @@ func classicalP(a, s *sparse.CSR, state []int8) (*sparse.CSR, int) {
 	pp := make([]int, n+1)
 	pi := make([]int, 0, n+nc)
 	pv := make([]float64, 0, n+nc)
-	pos := make([]int, n) // fine index of a C point -> its place in row i's C_i, or -1
+	pos := make([]int, n) // a point of row i's C_i -> its place there; -1 for any other
 	for i := range pos {
 		pos[i] = -1
 	}
+	var cw []coupling
 	strongMark := make([]int, n)
 	for i := range strongMark {
 		strongMark[i] = -1
@@ -225,21 +226,23 @@ func classicalP(a, s *sparse.CSR, state []int8) (*sparse.CSR, int) {
 			case strongMark[j] == i && state[j] == coarse:
 				w[pos[j]] += v
 			case strongMark[j] == i && state[j] == fine:
-				// Distribute a_ij over C_i by row j's couplings to it.
+				// Distribute a_ij over C_i by row j's couplings to it:
+				// one scan of row j, the couplings kept in cw.
+				cw = cw[:0]
 				var sum float64
 				for q := ip[j]; q < ip[j+1]; q++ {
-					if m := ind[q]; state[m] == coarse && strongMark[m] == i {
+					if at := pos[ind[q]]; at >= 0 {
 						sum += val[q]
+						cw = append(cw, coupling{at, val[q]})
 					}
 				}
 				if sum == 0 {
 					diag += v
 					continue
 				}
-				for q := ip[j]; q < ip[j+1]; q++ {
-					if m := ind[q]; state[m] == coarse && strongMark[m] == i {
-						w[pos[m]] += v * val[q] / sum
-					}
+				f := v / sum
+				for _, c := range cw {
+					w[c.at] += f * c.v
 				}
 			default:
 				diag += v
@@ -255,4 +258,11 @@ func classicalP(a, s *sparse.CSR, state []int8) (*sparse.CSR, int) {
 	}
 	p, _ := sparse.NewCSR(n, nc, pp, pi, pv)
 	return p, nc
+}
+
+// coupling is an entry of a row: its place in the interpolation row and
+// its value.
+type coupling struct {
+	at int
+	v  float64
 }

@@ -1,0 +1,11 @@
+h = 0.25;
+Point(1) = {-1, -1, 0, h}; Point(2) = {1, -1, 0, h}; Point(3) = {1, 0, 0, h};
+Point(4) = {0, 0, 0, h}; Point(5) = {0, 1, 0, h}; Point(6) = {-1, 1, 0, h};
+Line(1) = {1, 2}; Line(2) = {2, 3}; Line(3) = {3, 4}; Line(4) = {4, 5}; Line(5) = {5, 6}; Line(6) = {6, 1};
+Curve Loop(1) = {1, 2, 3, 4, 5, 6};
+Point(7) = {-0.5, -0.4, 0, h}; Point(8) = {-0.3, -0.4, 0, h}; Point(9) = {-0.7, -0.4, 0, h};
+Circle(7) = {8, 7, 9}; Circle(8) = {9, 7, 8};
+Curve Loop(2) = {7, 8};
+Plane Surface(1) = {1, 2};
+Physical Surface("domain") = {1};
+Physical Curve("wall") = {1, 2, 3, 4, 5, 6, 7, 8};

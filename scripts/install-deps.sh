@@ -3,7 +3,7 @@
 # only when one is missing. It is idempotent and safe to run on every make.
 set -eu
 
-pkgs="libhdf5-dev hdf5-tools libfftw3-dev libopenblas-dev pkg-config gcc dataset-fashion-mnist gmsh"
+pkgs="libhdf5-dev hdf5-tools libfftw3-dev libopenblas-dev pkg-config gcc dataset-fashion-mnist gmsh libsuitesparse-dev"
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

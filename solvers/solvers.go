@@ -36,7 +36,8 @@ type RowAccessor interface {
 // Preconditioner applies an approximate inverse of A: PreconSolve computes
 // dst = M^{-1} r, overwriting dst. dst and r never alias. Implementations
 // in this package: Jacobi, SOR (Gauss-Seidel, SOR and SSOR), IC0, ILU0;
-// geometric multigrid is in solvers/mg.
+// geometric multigrid is in solvers/mg, algebraic multigrid in
+// solvers/amg, sparse direct factorisations in solvers/direct.
 type Preconditioner interface {
 	PreconSolve(dst, r []float64)
 }

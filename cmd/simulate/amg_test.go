@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,5 +127,41 @@ func TestLShapeAMG(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, c.msg) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errs, c.msg)
 		}
+	}
+}
+
+// --method direct factors with CHOLMOD (SPD) or UMFPACK (otherwise) and
+// solves in one iteration to rounding, reporting the factorisation.
+func TestSolveDirect(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--problem", "darcy2d", "--n", "65"}, "cholesky (CHOLMOD"},
+		{[]string{"--problem", "convdiff2d", "--n", "40", "--peclet", "100"}, "lu (UMFPACK)"},
+	} {
+		code, js, errs := sim(t, append([]string{"solve", "--method", "direct", "--rtol", "1e-12", "--json"}, c.args...)...)
+		if code != 0 {
+			t.Fatal(errs)
+		}
+		var sum struct {
+			Iterations    int
+			Relres        float64
+			Factorization string
+			FactorNNZ     float64 `json:"factor_nnz"`
+		}
+		if err := json.Unmarshal([]byte(js), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum.Iterations != 1 || !(sum.Relres <= 1e-12) || !strings.HasPrefix(sum.Factorization, c.want) || !(sum.FactorNNZ > 0) {
+			t.Errorf("%v: %s", c.args, js)
+		}
+	}
+	sing := filepath.Join(t.TempDir(), "s.mtx")
+	if err := os.WriteFile(sing, []byte("%%MatrixMarket matrix coordinate real general\n2 2 4\n1 1 1\n1 2 2\n2 1 2\n2 2 4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := sim(t, "solve", "--matrix", sing, "--method", "direct"); code != 2 || !strings.Contains(errs, "singular") {
+		t.Errorf("a singular matrix: exit %d, %s", code, errs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/solvers/amg"
 	"github.com/pdekit/pdekit/solvers/dcdm"
+	"github.com/pdekit/pdekit/solvers/direct"
 	"github.com/pdekit/pdekit/solvers/mg"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -58,6 +59,7 @@ var methodTable = []option[methodSpec]{
 	{"ssor", methodSpec{stationary: true}},
 	{"mg", methodSpec{stationary: true}},
 	{"amg", methodSpec{stationary: true}},
+	{"direct", methodSpec{stationary: true}},
 	{"dcdm", methodSpec{krylov: func(*methodFlags) (solvers.Method, error) { return &dcdm.Method{}, nil }, learned: true}},
 }
 
@@ -84,7 +86,7 @@ func defaultMethodFlags(method, pc string) methodFlags {
 
 func (m *methodFlags) register(fs *flag.FlagSet) {
 	*m = defaultMethodFlags("cg", "none")
-	fs.Var(m.Method, "method", "solver: "+m.Method.Names()+" (jacobi..amg are stationary iterations)")
+	fs.Var(m.Method, "method", "solver: "+m.Method.Names()+" (jacobi..amg are stationary iterations; direct is a sparse Cholesky or LU factorisation, SuiteSparse's, then iterative refinement)")
 	fs.Var(m.PC, "pc", "preconditioner for cg/pcg/minres/gmres/bicgstab: "+m.PC.Names())
 	fs.Float64Var(&m.Omega, "omega", m.Omega, "relaxation factor of sor, ssor and --pc ssor, in (0, 2); for jacobi the damping weight")
 	fs.IntVar(&m.Restart, "restart", m.Restart, "GMRES restart length")
@@ -159,6 +161,8 @@ func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscre
 		pc, err = solvers.NewILU0(a)
 	case "mg":
 		pc, err = m.multigrid(a, grid, rediscretize)
+	case "direct":
+		pc, err = direct.New(a)
 	case "amg":
 		if m.PreSmooth < 1 {
 			return nil, nil, usageErr("--sweeps must be at least 1, got %d", m.PreSmooth)

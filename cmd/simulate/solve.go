@@ -15,6 +15,8 @@ import (
 	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/solvers/amg"
+	"github.com/pdekit/pdekit/solvers/direct"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -204,6 +206,15 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 	sum.outcome("", &res.Outcome)
 	if res.Message != "" {
 		sum.set("message", res.Message)
+	}
+	if f, ok := pc.(direct.Factorization); ok {
+		fs := f.Stats()
+		sum.set("factorization", fs.Method, "ordering", fs.Ordering, "factor_nnz", fs.NNZ, "factor_flops", fs.Flops, "factor_seconds", fs.Seconds)
+		f.Close()
+	}
+	if m, ok := pc.(*amg.AMG); ok {
+		as := m.Stats()
+		sum.set("amg_levels", len(as.Rows), "operator_complexity", as.OperatorComplexity, "grid_complexity", as.GridComplexity)
 	}
 	if sys.nnz > 0 {
 		sum.set("nnz", sys.nnz)

@@ -32,6 +32,7 @@ func init() {
 		"export":   {"write a generated system to Matrix Market or HDF5", cmdExport},
 		"generate": {"PDE data sets to HDF5 (PDEBench layout, sharded)", cmdGenerate},
 		"merge":    {"join the shards of a generated data set into one file", cmdMerge},
+		"convert":  {"a data set in the layout another tool loads: PDEBench HDF5, MATLAB .mat (FNO), NumPy .npz", cmdConvert},
 		"minmax":   {"min-max problems by (variance-reduced) Halpern methods, residual vs epochs", cmdMinmax},
 		"ode":      {"integrate an ODE test problem (the problems of odes.py)", cmdODE},
 		"ot":       {"optimal transport between two clouds or densities from HDF5", cmdOT},

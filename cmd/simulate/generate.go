@@ -335,8 +335,16 @@ func writeShard(st *stage, path string, ds pde.Dataset, shard, shards, first, la
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
+			// A worker holds a buffer before it takes a job, so the job
+			// the writer waits for (the lowest index not written) always
+			// has one: the results held back never starve it.
+			for {
 				buf := <-free
+				i, ok := <-jobs
+				if !ok {
+					free <- buf
+					return
+				}
 				err := w.Sample(ctx, i, buf)
 				results <- result{i, buf, err}
 			}
@@ -355,24 +363,43 @@ func writeShard(st *stage, path string, ds pde.Dataset, shard, shards, first, la
 	go func() { wg.Wait(); close(results) }()
 	prog := newProgress(st.stderr, "generate", count)
 	var firstErr error
+	// Samples are written in index order whatever order the workers finish
+	// in, so that the chunks lie in the file in the same order for any
+	// thread count: the same seed gives the same bytes.
+	pending := map[int]result{}
+	next := first
 	for r := range results {
-		if r.err == nil && firstErr == nil {
-			for j, fd := range fields {
-				offset := make([]int, len(fd.Shape)+1)
-				offset[0] = r.i - first
-				cnt := append([]int{1}, fd.Shape...)
-				if err := h5.WriteSlab(f, fd.Name, offset, cnt, r.out[j]); err != nil {
-					r.err = err
-					break
+		pending[r.i] = r
+		for {
+			r, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if r.err == nil && firstErr == nil {
+				for j, fd := range fields {
+					offset := make([]int, len(fd.Shape)+1)
+					offset[0] = r.i - first
+					cnt := append([]int{1}, fd.Shape...)
+					if err := h5.WriteSlab(f, fd.Name, offset, cnt, r.out[j]); err != nil {
+						r.err = err
+						break
+					}
 				}
 			}
+			if r.err != nil && firstErr == nil {
+				firstErr = r.err
+				cancel()
+			}
+			free <- r.out
+			prog.add(1)
 		}
+	}
+	for _, r := range pending { // after a cancellation: results past a gap
 		if r.err != nil && firstErr == nil {
 			firstErr = r.err
-			cancel()
 		}
-		free <- r.out
-		prog.add(1)
 	}
 	prog.done()
 	if ie := st.interruption(); ie != nil {

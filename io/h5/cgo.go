@@ -54,6 +54,19 @@ package h5
 // static herr_t pdekit_aread(hid_t a, hid_t mem, void *buf) { return H5Aread(a, mem, buf); }
 //
 // static int pdekit_attr_exists(hid_t obj, const char *name) { return H5Aexists(obj, name); }
+//
+// // Objects record no access, modification or creation times, so that
+// // the same contents give the same file bytes.
+// static herr_t pdekit_untimed(hid_t ocpl) { return H5Pset_obj_track_times(ocpl, 0); }
+// static herr_t pdekit_create_group(hid_t loc, const char *name) {
+// 	hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+// 	if (gcpl < 0) return -1;
+// 	H5Pset_obj_track_times(gcpl, 0);
+// 	hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+// 	H5Pclose(gcpl);
+// 	if (g < 0) return -1;
+// 	return H5Gclose(g);
+// }
 // static herr_t pdekit_attr_delete(hid_t obj, const char *name) { return H5Adelete(obj, name); }
 import "C"
 
@@ -61,6 +74,16 @@ import (
 	"runtime"
 	"unsafe"
 )
+
+// untimed switches time tracking off in an object creation property list.
+func untimed(ocpl int64) bool { return C.pdekit_untimed(C.hid_t(ocpl)) >= 0 }
+
+// createGroup creates the group name under loc without time stamps.
+func createGroup(loc int64, name string) bool {
+	cs := C.CString(name)
+	defer C.free(unsafe.Pointer(cs))
+	return C.pdekit_create_group(C.hid_t(loc), cs) >= 0
+}
 
 func init() {
 	// gonum.org/v1/hdf5 switches libhdf5's error printing off for the

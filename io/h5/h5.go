@@ -208,11 +208,9 @@ func (f *File) ensureGroups(name string) error {
 		if f.h.LinkExists(p) {
 			continue
 		}
-		g, err := f.h.CreateGroup(p)
-		if err != nil {
-			return fmt.Errorf("h5: create group %q in %s: %v", p, f.path, err)
+		if !createGroup(f.h.ID(), p) {
+			return fmt.Errorf("h5: create group %q in %s failed", p, f.path)
 		}
-		g.Close()
 	}
 	return nil
 }
@@ -338,6 +336,9 @@ func createDataset[T Elem](f *File, name string, dims []int, opt *Options) (*hdf
 				return nil, fmt.Errorf("h5: dataset %q: deflate: %v", name, err)
 			}
 		}
+	}
+	if !untimed(dcpl.ID()) {
+		return nil, fmt.Errorf("h5: dataset %q: property list", name)
 	}
 	ds, err := f.h.CreateDatasetWith(name, dtype, space, dcpl)
 	if err != nil {

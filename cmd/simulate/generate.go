@@ -51,6 +51,7 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) error {
 		Samples    int
 		Seed       uint64
 		Shard, Out string
+		Split      string
 		N, Sub     int
 		Frames     int
 		Nu, Dt     float64
@@ -80,7 +81,8 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	fs.IntVar(&c.Samples, "samples", 16, "samples in the whole data set (all shards)")
 	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the data set")
 	fs.StringVar(&c.Shard, "shard", "", "i/n: make the i-th of n shards (0-based)")
-	fs.StringVar(&c.Out, "out", "", "output HDF5 file (default DATASET.h5, or DATASET-{i}.h5 with --shard)")
+	fs.StringVar(&c.Out, "out", "", "output HDF5 file (default DATASET.h5, DATASET-{i}.h5 with --shard, DATASET-{split}.h5 with --split)")
+	fs.StringVar(&c.Split, "split", "", "disjoint named parts, e.g. train:1000,test:100: samples 0-999 to the train file, 1000-1099 to the test file ({split} in --out); --samples is their sum")
 	fs.IntVar(&c.N, "n", 0, "solver grid points per side (nodes incl. boundary for darcy, poisson, helmholtz, heat)")
 	fs.IntVar(&c.Sub, "sub", 0, "store every sub-th point per side ([::sub], as the published subsampled sets)")
 	fs.IntVar(&c.Frames, "frames", 0, "snapshots after the first (time-dependent sets)")
@@ -125,6 +127,28 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	if bad != nil {
 		return bad
 	}
+	splits, err := parseSplit(c.Split)
+	if err != nil {
+		return err
+	}
+	if splits != nil {
+		total := 0
+		for _, sp := range splits {
+			total += sp.n
+		}
+		samplesSet := false
+		fs.Visit(func(f *flag.Flag) { samplesSet = samplesSet || f.Name == "samples" })
+		if samplesSet && c.Samples != total {
+			return usageErr("--samples %d but --split %s adds up to %d", c.Samples, c.Split, total)
+		}
+		if c.Shard != "" {
+			return usageErr("--split and --shard both divide the samples: choose one")
+		}
+		if c.Out != "" && !strings.Contains(c.Out, "{split}") {
+			return usageErr("--out %s with --split needs {split} in the name (each part is its own file)", c.Out)
+		}
+		c.Samples = total
+	}
 	if c.Samples < 1 {
 		return usageErr("--samples %d, want >= 1", c.Samples)
 	}
@@ -166,6 +190,9 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	if err := ds.Check(); err != nil {
 		return usageErr("%s: %v", name, strings.TrimPrefix(err.Error(), "pde: "))
 	}
+	if splits != nil {
+		return generateSplits(&c.common, name, ds, c.Samples, c.Out, splits, stdout, stderr)
+	}
 	shard, shards, err := parseShard(c.Shard)
 	if err != nil {
 		return err
@@ -203,6 +230,61 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 		return st.fail(err)
 	}
 	return st.report(sum)
+}
+
+// split is one named part of --split.
+type split struct {
+	name string
+	n    int
+}
+
+// parseSplit parses --split name:count,... (nil for "").
+func parseSplit(s string) ([]split, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []split
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		nm, cnt, ok := strings.Cut(part, ":")
+		n, err := strconv.Atoi(cnt)
+		if !ok || err != nil || n < 1 || nm == "" || strings.ContainsAny(nm, "/\\") || seen[nm] {
+			return nil, usageErr("--split %q: want name:count,... with distinct names and counts >= 1 (e.g. train:1000,test:100)", s)
+		}
+		seen[nm] = true
+		out = append(out, split{nm, n})
+	}
+	return out, nil
+}
+
+// generateSplits writes each part of --split as its own file: part k
+// holds the samples after those of the parts before it, so the parts are
+// disjoint pieces of one data set (its configuration in every file; merge
+// joins them back).
+func generateSplits(cm *common, name string, ds pde.Dataset, samples int, out string, splits []split, stdout, stderr io.Writer) error {
+	if out == "" {
+		out = name + "-{split}.h5"
+	}
+	cfg := genConfig{Dataset: name, Samples: samples, Recipe: ds}
+	var paths []string
+	for _, sp := range splits {
+		paths = append(paths, strings.ReplaceAll(out, "{split}", sp.name))
+	}
+	st, err := cm.begin("generate", cfg, stdout, stderr, paths...)
+	if err != nil {
+		return err
+	}
+	defer st.end()
+	parts := map[string]any{}
+	first := 0
+	for k, sp := range splits {
+		if err := writeShard(st, paths[k], ds, k, len(splits), first, first+sp.n); err != nil {
+			return st.fail(err)
+		}
+		parts[sp.name] = map[string]any{"out": paths[k], "first_sample": first, "samples": sp.n}
+		first += sp.n
+	}
+	return st.report(st.summary().set("dataset", name, "samples", samples, "splits", parts, "threads", cm.Threads))
 }
 
 func contains(list []string, s string) bool {

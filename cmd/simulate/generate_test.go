@@ -265,3 +265,41 @@ func TestGenerateBytesReproducible(t *testing.T) {
 		t.Errorf("two runs of the same seed (1 and 2 threads) wrote different bytes")
 	}
 }
+
+// --split makes disjoint parts of one data set in one command: the parts
+// merge back into the set generated whole.
+func TestGenerateSplit(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "d-{split}.h5")
+	if code, _, errs := sim(t, "generate", "darcy", "--split", "train:5,test:3", "--n", "17", "--seed", "3", "--out", out); code != 0 {
+		t.Fatal(errs)
+	}
+	tr, te := readAll(t, filepath.Join(dir, "d-train.h5")), readAll(t, filepath.Join(dir, "d-test.h5"))
+	whole := filepath.Join(dir, "whole.h5")
+	if code, _, errs := sim(t, "generate", "darcy", "--samples", "8", "--n", "17", "--seed", "3", "--out", whole); code != 0 {
+		t.Fatal(errs)
+	}
+	w := readAll(t, whole)
+	per := 17 * 17
+	if len(tr["nu"]) != 5*per || len(te["nu"]) != 3*per {
+		t.Fatalf("parts of %d and %d values", len(tr["nu"]), len(te["nu"]))
+	}
+	if !slices.Equal(append(append([]float32(nil), tr["nu"]...), te["nu"]...), w["nu"]) {
+		t.Errorf("train then test differ from the whole set")
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--split", "train:5,train:3"}, "distinct names"},
+		{[]string{"--split", "train:0"}, "counts >= 1"},
+		{[]string{"--split", "a:2,b:2", "--samples", "5"}, "adds up to 4"},
+		{[]string{"--split", "a:2,b:2", "--shard", "0/2"}, "choose one"},
+		{[]string{"--split", "a:2,b:2", "--out", filepath.Join(dir, "x.h5")}, "needs {split}"},
+	} {
+		code, _, errs := sim(t, append([]string{"generate", "darcy", "--n", "17"}, c.args...)...)
+		if code != 2 || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errs, c.msg)
+		}
+	}
+}

@@ -214,3 +214,50 @@ func TestTrainSFNOCommand(t *testing.T) {
 		t.Errorf("negative --dt: exit %d, %q", code, errs)
 	}
 }
+
+// A data set written by another tool (PDEBench's flat layout, float64, no
+// attributes of ours) is read by eval and predict the same as our own
+// file, with one note on the conversion.
+func TestForeignDataSet(t *testing.T) {
+	dir := t.TempDir()
+	tr, te := darcySets(t, dir)
+	model := filepath.Join(dir, "m.h5")
+	require.Equal(t, 0, first(sim(t, append([]string{"train", "mgno", "--train", tr, "--test", te, "--epochs", "1", "--out", model}, smallMgNO...)...)))
+	src := readAll(t, te)
+	foreign := filepath.Join(dir, "foreign.hdf5")
+	f, err := h5.Create(foreign, false)
+	require.NoError(t, err)
+	info := map[string][]int{}
+	g, err := h5.Open(te)
+	require.NoError(t, err)
+	for _, nm := range []string{"nu", "tensor"} {
+		st, err := g.Stat(nm)
+		require.NoError(t, err)
+		info[nm] = st.Dims
+	}
+	g.Close()
+	for _, nm := range []string{"nu", "tensor"} {
+		v := make([]float64, len(src[nm]))
+		for i, x := range src[nm] {
+			v[i] = float64(x)
+		}
+		require.NoError(t, h5.Write(f, nm, info[nm], v, nil))
+	}
+	require.NoError(t, f.Close())
+	_, ours, _ := sim(t, "eval", "--model", model, "--data", te, "--json")
+	code, theirs, errs := sim(t, "eval", "--model", model, "--data", foreign, "--json")
+	if code != 0 || !strings.Contains(errs, "float64; converted to float32") {
+		t.Fatalf("eval of a foreign file: exit %d, %s", code, errs)
+	}
+	var a, b struct {
+		RelL2 struct{ Mean float64 } `json:"rel_l2"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(ours), &a))
+	require.NoError(t, json.Unmarshal([]byte(theirs), &b))
+	if a.RelL2.Mean != b.RelL2.Mean || !(a.RelL2.Mean > 0) {
+		t.Errorf("eval: our file %v, the foreign one %v", a.RelL2.Mean, b.RelL2.Mean)
+	}
+	if code, _, errs := sim(t, "predict", "--model", model, "--in", foreign, "--out", filepath.Join(dir, "p.h5")); code != 0 {
+		t.Errorf("predict of a foreign file: %s", errs)
+	}
+}

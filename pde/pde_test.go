@@ -3,6 +3,7 @@ package pde
 import (
 	"context"
 	"math"
+	"sort"
 	"testing"
 
 	"github.com/pdekit/pdekit/fft"
@@ -560,5 +561,65 @@ func TestDarcyCoefficient(t *testing.T) {
 	}
 	if _, err := (&DarcyData{N: 33, Sub: 5, Alpha: 2, Tau: 3, High: 12, Low: 3}).Coefficient(0); err == nil {
 		t.Errorf("a subsampling that does not fit the grid gave no error")
+	}
+}
+
+// modeShare returns the largest share of a field's energy that two modes
+// of the discrete Dirichlet Laplacian, sin(p pi x) sin(q pi y), hold, the
+// field given on the n x n nodes (boundary included, zero there).
+func modeShare(u []float32, n int) float64 {
+	m := n - 1
+	var total float64
+	var shares []float64
+	for p := 1; p < m; p++ {
+		for q := 1; q < m; q++ {
+			var c float64
+			for j := 1; j < m; j++ {
+				for i := 1; i < m; i++ {
+					c += float64(u[j*n+i]) * math.Sin(float64(p*i)*math.Pi/float64(m)) * math.Sin(float64(q*j)*math.Pi/float64(m))
+				}
+			}
+			shares = append(shares, c*c)
+			total += c * c
+		}
+	}
+	sort.Float64s(shares)
+	return (shares[len(shares)-1] + shares[len(shares)-2]) / total
+}
+
+// The Helmholtz data set at the default wavenumber of 'generate
+// helmholtz' (k = 15: k^2 = 225 between the eigenvalues 20 pi^2 = 197 and
+// 25 pi^2 = 247 of the Laplacian) is not dominated by the eigenmodes
+// next to k^2: its two largest modes hold no more of the energy than
+// Poisson's (k = 0, 0.7 to 0.8: the smooth random sources weigh the
+// lowest modes), where next to an eigenvalue (k = 14, k^2 = 196) nearly all of
+// it lies in two. (The old default k = 10 sat by 10 pi^2 = 98.7.)
+func TestHelmholtzNotResonant(t *testing.T) {
+	share := func(n int, k float64) float64 {
+		d := EllipticData{N: n, K: k, Seed: 1}
+		d.Defaults()
+		w, err := d.NewWorker()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := [][]float32{make([]float32, n*n), make([]float32, n*n)}
+		var mean float64
+		for i := 0; i < 4; i++ {
+			if err := w.Sample(context.Background(), i, out); err != nil {
+				t.Fatal(err)
+			}
+			mean += modeShare(out[1], n) / 4
+		}
+		return mean
+	}
+	for _, n := range []int{33, 65} {
+		def, poisson, resonant := share(n, 15), share(n, 0), share(n, 14)
+		t.Logf("n %d: energy in the two largest modes: k = 15 %.2f, k = 0 %.2f, k = 14 %.2f", n, def, poisson, resonant)
+		if def > poisson {
+			t.Errorf("n %d: at k = 15 two modes hold %.2f of the energy, more than Poisson's %.2f", n, def, poisson)
+		}
+		if resonant < 0.95 {
+			t.Errorf("n %d: at k = 14 two modes hold %.2f; the check should see the resonance", n, resonant)
+		}
 	}
 }

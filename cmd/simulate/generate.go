@@ -93,7 +93,7 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	fs.Float64Var(&c.Alpha, "alpha", 0, "random-field smoothness alpha")
 	fs.Float64Var(&c.Tau, "tau", 0, "random-field inverse length scale tau")
 	fs.Float64Var(&c.Sigma, "sigma", 0, "random-field amplitude sigma (periodic fields)")
-	fs.Float64Var(&c.K, "k", 0, "Helmholtz wavenumber")
+	fs.Float64Var(&c.K, "k", 0, "Helmholtz wavenumber (0: 15, k^2 halfway between two eigenvalues of the Laplacian; keep k^2 away from pi^2 (p^2+q^2), where the solutions resonate)")
 	fs.Float64Var(&c.High, "high", 0, "Darcy coefficient where the field is >= 0")
 	fs.Float64Var(&c.Low, "low", 0, "Darcy coefficient where the field is < 0")
 	fs.Float64Var(&c.Tol, "tol", 1e-10, "relative residual tolerance of the linear solves (positive)")
@@ -175,7 +175,7 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 		d := &pde.EllipticData{N: c.N, Sub: c.Sub, K: c.K, Alpha: c.Alpha, Tau: c.Tau, Tol: c.Tol, Seed: c.Seed}
 		d.Defaults()
 		if name == "helmholtz" && d.K == 0 {
-			d.K = 10
+			d.K = 15 // k^2 = 225 between the Laplacian's eigenvalues 20 pi^2 and 25 pi^2
 		}
 		ds = d
 	case "clouds":

@@ -23,6 +23,18 @@ type genConfig struct {
 	Dataset string      `json:"dataset"`
 	Samples int         `json:"samples"`
 	Recipe  pde.Dataset `json:"recipe"`
+	// Differs says how the recipe differs from the published one, where
+	// it does (the data set's PublishedDifference).
+	Differs string `json:"differs_from_published,omitempty"`
+}
+
+// newGenConfig returns the configuration of a data set.
+func newGenConfig(name string, samples int, ds pde.Dataset) genConfig {
+	c := genConfig{Dataset: name, Samples: samples, Recipe: ds}
+	if d, ok := ds.(interface{ PublishedDifference() string }); ok {
+		c.Differs = d.PublishedDifference()
+	}
+	return c
 }
 
 // datasetFlags are the recipe flags; each applies to some data sets.
@@ -206,7 +218,7 @@ Zero recipe flags mean the data set's published defaults (see the pde package).`
 	}
 	out = strings.ReplaceAll(out, "{i}", strconv.Itoa(shard))
 	first, last := shard*c.Samples/shards, (shard+1)*c.Samples/shards
-	cfg := genConfig{Dataset: name, Samples: c.Samples, Recipe: ds}
+	cfg := newGenConfig(name, c.Samples, ds)
 	cfgJSON, _ := json.Marshal(cfg)
 	st, err := c.common.begin("generate", cfg, stdout, stderr)
 	if err != nil {
@@ -265,7 +277,7 @@ func generateSplits(cm *common, name string, ds pde.Dataset, samples int, out st
 	if out == "" {
 		out = name + "-{split}.h5"
 	}
-	cfg := genConfig{Dataset: name, Samples: samples, Recipe: ds}
+	cfg := newGenConfig(name, samples, ds)
 	var paths []string
 	for _, sp := range splits {
 		paths = append(paths, strings.ReplaceAll(out, "{split}", sp.name))

@@ -144,6 +144,10 @@ type level struct {
 	x, b, t []float64
 	u       []float64 // Chebyshev's direction
 	rho     float64   // estimated spectral radius of D^-1 A (Jacobi, Chebyshev)
+	// cf orders the Gauss-Seidel sweeps of a classical level: its C points,
+	// then its F points, then the reverse (the adjoint sweep, after the
+	// coarse correction); nil sweeps in index order.
+	cf []int
 }
 
 // New builds the hierarchy of the square matrix op (a *sparse.CSR, a mesh
@@ -204,7 +208,11 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 		var nc int
 		if m.s.Coarsening == RugeStueben {
 			strong := classicalStrength(a, m.s.Strength)
-			lv.p, nc = classicalP(a, strong, splitCF(strong))
+			state := splitCF(strong)
+			lv.p, nc = classicalP(a, strong, state)
+			if m.s.Smoother == SymmetricGS {
+				lv.cf = cfOrder(state)
+			}
 		} else {
 			strong := strength(a, lv.diag, m.s.Strength*math.Pow(0.5, float64(len(m.levels)-1)))
 			agg, nagg := aggregate(strong)
@@ -709,9 +717,15 @@ func (lv *level) residual(dst []float64) {
 func (m *AMG) smooth(lv *level, pre, zero bool) {
 	switch m.s.Smoother {
 	case SymmetricGS:
-		if pre {
+		n := len(lv.x)
+		switch {
+		case lv.cf != nil && pre:
+			lv.a.SORRows(lv.x, lv.b, lv.diag, 1, lv.cf[:n])
+		case lv.cf != nil:
+			lv.a.SORRows(lv.x, lv.b, lv.diag, 1, lv.cf[n:])
+		case pre:
 			lv.a.SORForward(lv.x, lv.b, lv.diag, 1)
-		} else {
+		default:
 			lv.a.SORBackward(lv.x, lv.b, lv.diag, 1)
 		}
 	case Jacobi:

@@ -33,7 +33,10 @@ func families(t *testing.T) []family {
 	}
 	return []family{
 		{"poisson2d", []int{31, 63, 127}, func(n int) *sparse.CSR { return mesh.NewLaplacian(grid(n, 2)).ToCSR() }},
-		{"anisotropic2d eps 1e-3", []int{31, 63, 127}, func(n int) *sparse.CSR {
+		// From 63 up: below, the lines of strong coupling are short enough
+		// that the hierarchy ends in a direct solve of most of the problem
+		// (2 iterations at 31).
+		{"anisotropic2d eps 1e-3", []int{63, 127, 255}, func(n int) *sparse.CSR {
 			return mesh.NewAnisotropic(grid(n, 2), []float64{1e-3, 1}, 0).ToCSR()
 		}},
 		{"darcy2d", []int{33, 65, 129}, func(n int) *sparse.CSR {
@@ -112,7 +115,7 @@ func TestConvergenceFactor(t *testing.T) {
 	for _, c := range []struct {
 		co  Coarsening
 		max float64
-	}{{RugeStueben, 0.2}, {SmoothedAggregation, 0.5}} {
+	}{{RugeStueben, 0.15}, {SmoothedAggregation, 0.5}} {
 		for _, n := range []int{31, 127} {
 			a := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, n, n)).ToCSR()
 			m, err := New(a, &Settings{Coarsening: c.co})

@@ -66,30 +66,38 @@ func splitCF(s *sparse.CSR) []int8 {
 		top = max(top, 2*lambda[i])
 	}
 	// Buckets of undecided points by lambda: doubly linked lists.
-	head := make([]int, top+2)
+	// Buckets of undecided points by lambda: doubly linked lists, points
+	// added at the tail and taken from the head, so that among equals the
+	// one waiting longest (the lowest index at first) is chosen.
+	head, tail := make([]int, top+2), make([]int, top+2)
 	for b := range head {
-		head[b] = -1
+		head[b], tail[b] = -1, -1
 	}
 	next, prev := make([]int, n), make([]int, n)
 	insert := func(i int) {
 		b := lambda[i]
-		prev[i], next[i] = -1, head[b]
-		if head[b] >= 0 {
-			prev[head[b]] = i
+		prev[i], next[i] = tail[b], -1
+		if tail[b] >= 0 {
+			next[tail[b]] = i
+		} else {
+			head[b] = i
 		}
-		head[b] = i
+		tail[b] = i
 	}
 	remove := func(i int) {
+		b := lambda[i]
 		if prev[i] >= 0 {
 			next[prev[i]] = next[i]
 		} else {
-			head[lambda[i]] = next[i]
+			head[b] = next[i]
 		}
 		if next[i] >= 0 {
 			prev[next[i]] = prev[i]
+		} else {
+			tail[b] = prev[i]
 		}
 	}
-	for i := n - 1; i >= 0; i-- {
+	for i := 0; i < n; i++ {
 		if state[i] == undecided {
 			insert(i)
 		}
@@ -128,7 +136,9 @@ func splitCF(s *sparse.CSR) []int8 {
 			}
 		}
 	}
-	// Second pass.
+	// Second pass (Ruge and Stueben's): an F point i whose strong F
+	// neighbour j shares no C point with it makes j a C point tentatively;
+	// a second such neighbour makes i itself the C point instead.
 	mark := make([]int, n)
 	for i := range mark {
 		mark[i] = -1
@@ -142,8 +152,9 @@ func splitCF(s *sparse.CSR) []int8 {
 				mark[j] = i
 			}
 		}
+		tentative := -1
 		for _, j := range si[sp[i]:sp[i+1]] {
-			if state[j] != fine {
+			if state[j] != fine || j == tentative {
 				continue
 			}
 			shared := false
@@ -153,10 +164,22 @@ func splitCF(s *sparse.CSR) []int8 {
 					break
 				}
 			}
-			if !shared {
-				state[j] = coarse
-				mark[j] = i
+			if shared {
+				continue
 			}
+			if tentative < 0 {
+				tentative = j
+				mark[j] = i
+				continue
+			}
+			// A second violation: i becomes the C point, j stays fine.
+			mark[tentative] = -1
+			tentative = -1
+			state[i] = coarse
+			break
+		}
+		if tentative >= 0 {
+			state[tentative] = coarse
 		}
 	}
 	return state
@@ -230,8 +253,11 @@ func classicalP(a, s *sparse.CSR, state []int8) (*sparse.CSR, int) {
 				// one scan of row j, the couplings kept in cw.
 				cw = cw[:0]
 				var sum float64
+				// Modified classical interpolation (hypre's default): only
+				// couplings of the sign opposite to row j's diagonal take part.
+				dj := diagOf(ip, ind, val, j)
 				for q := ip[j]; q < ip[j+1]; q++ {
-					if at := pos[ind[q]]; at >= 0 {
+					if at := pos[ind[q]]; at >= 0 && val[q]*dj < 0 {
 						sum += val[q]
 						cw = append(cw, coupling{at, val[q]})
 					}
@@ -265,4 +291,40 @@ func classicalP(a, s *sparse.CSR, state []int8) (*sparse.CSR, int) {
 type coupling struct {
 	at int
 	v  float64
+}
+
+// cfOrder returns the C points, then the F points, then all of them in
+// the reverse order: the C/F-ordered Gauss-Seidel sweep of classical AMG
+// (hypre's default) and its adjoint.
+func cfOrder(state []int8) []int {
+	n := len(state)
+	order := make([]int, 0, 2*n)
+	for _, want := range []int8{coarse, fine} {
+		for i, st := range state {
+			if st == want || want == fine && st != coarse {
+				order = append(order, i)
+			}
+		}
+	}
+	for k := n - 1; k >= 0; k-- {
+		order = append(order, order[k])
+	}
+	return order
+}
+
+// diagOf returns a_jj from the CSR arrays (0 if not stored).
+func diagOf(ip, ind []int, val []float64, j int) float64 {
+	lo, hi := ip[j], ip[j+1]
+	for lo < hi {
+		m := (lo + hi) / 2
+		if ind[m] < j {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < ip[j+1] && ind[lo] == j {
+		return val[lo]
+	}
+	return 0
 }

@@ -87,7 +87,7 @@ func TestRodasBrusselator(t *testing.T) {
 		}
 		return math.Sqrt(num / den)
 	}
-	for _, m := range []Method{Rodas4{Sparsity: pat}, Rodas5{Sparsity: pat}} {
+	for _, m := range []Method{Rodas4{Sparsity: pat}, Rodas5{Sparsity: pat}, Rodas4{Sparsity: pat, DirectW: true}} {
 		y, sol := solve(m, 1e-6, 1e-6)
 		e := rel(y)
 		t.Logf("%T: relative error %.3g, %d steps (%d rejected)", m, e, sol.Stats.Accepted, sol.Stats.Rejected)

@@ -45,6 +45,11 @@ func (e *Explicit) settings() *Settings                         { return &e.set 
 // ILU(0)-preconditioned GMRES (package solvers) to a relative residual of
 // 1e-12 instead of dense LU.
 //
+// DirectW, with Sparsity, factors W by a sparse LU (UMFPACK, package
+// solvers/direct) instead of solving it by ILU(0)-GMRES: the right choice
+// when W is far from the identity (stiff diffusion at large steps), where
+// GMRES needs many iterations per solve.
+//
 // Autonomous declares that f does not depend on t, which saves the
 // evaluation of the time derivative on every step (RODAS's IFCN = 0).
 // CentralDiff takes the finite-difference Jacobian, dense or sparse, by
@@ -58,6 +63,7 @@ type Rosenbrock23 struct {
 	SparseJac   func(dst *sparse.CSR, t float64, y []float64)
 	Autonomous  bool
 	CentralDiff bool
+	DirectW     bool
 }
 
 func (r Rosenbrock23) newIntegrator(f Func, s *Settings) integrator { return r.integrator(f, s, nil) }
@@ -66,7 +72,7 @@ func (r Rosenbrock23) newIntegrator(f Func, s *Settings) integrator { return r.i
 // Rodas method tab, or Rosenbrock23 when tab is nil.
 func (r Rosenbrock23) integrator(f Func, s *Settings, tab *rodasTableau) integrator {
 	ro := &rosenbrock{jac: r.Jac, f: f, pattern: r.Sparsity, sparseJac: r.SparseJac, rodas: tab,
-		autonomous: r.Autonomous, central: r.CentralDiff}
+		autonomous: r.Autonomous, central: r.CentralDiff, directW: r.DirectW}
 	if s != nil {
 		ro.set = *s
 	}
@@ -92,6 +98,7 @@ type rosenbrock struct {
 	rodas                       *rodasTableau // a Rodas method instead of Rosenbrock23
 	autonomous                  bool          // f does not depend on t: df/dt = 0
 	central                     bool          // central-difference dense Jacobian
+	directW                     bool          // sparse W by LU, not ILU(0)-GMRES
 	u                           [8][]float64
 	d2, d3                      []float64 // Rodas4 dense-output vectors
 	stats                       Stats
@@ -124,6 +131,7 @@ func (r *rosenbrock) Init(t0 float64, y0 []float64, t1 float64) error {
 		if err != nil {
 			return err
 		}
+		sp.direct = r.directW
 		r.sp = sp
 	} else {
 		r.J = mat.NewDense(n, n, nil)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/solvers/direct"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -14,7 +15,7 @@ import (
 // forward differences on column groups of a greedy colouring (Curtis,
 // Powell and Reid 1974: columns that share no row are perturbed together,
 // one evaluation of f per group), and W solved by ILU(0)-preconditioned
-// GMRES to a relative residual of 1e-12.
+// GMRES to a relative residual of 1e-12, or factored by sparse LU.
 type sparseW struct {
 	n        int
 	ptr, ind []int // the pattern with every diagonal entry
@@ -30,6 +31,8 @@ type sparseW struct {
 	jac            *sparse.CSR // the user's view of jv
 	pre            *solvers.ILU0
 	set            solvers.Settings
+	direct         bool       // factor W by sparse LU instead
+	lu             *direct.LU // the factorisation of W when direct
 }
 
 // newSparseW builds the structure for the pattern p (n x n; its values are
@@ -169,13 +172,25 @@ func (s *sparseW) jacobian(eval func(dy []float64, t float64, y []float64) error
 	return nil
 }
 
-// factor forms W = I - g J and its ILU(0) preconditioner.
+// factor forms W = I - g J and its ILU(0) preconditioner, or with direct
+// its LU factorisation.
 func (s *sparseW) factor(g float64) error {
 	for k, v := range s.jv {
 		s.wv[k] = -g * v
 	}
 	for _, k := range s.diag {
 		s.wv[k]++
+	}
+	if s.direct {
+		if s.lu != nil {
+			s.lu.Close()
+		}
+		lu, err := direct.NewLU(s.w)
+		if err != nil {
+			return fmt.Errorf("LU of W: %w", err)
+		}
+		s.lu = lu
+		return nil
 	}
 	pre, err := solvers.NewILU0(s.w)
 	if err != nil {
@@ -187,6 +202,9 @@ func (s *sparseW) factor(g float64) error {
 
 // solve solves W x = b.
 func (s *sparseW) solve(x, b []float64) error {
+	if s.direct {
+		return s.lu.SolveTo(x, b)
+	}
 	set := s.set
 	set.Preconditioner = s.pre
 	clear(x)

@@ -185,6 +185,7 @@ func sorFactor(a *sparse.CSR, diag []float64, omega float64, sweep Sweep) *facto
 		f.indptr[i+1] = len(f.indices)
 		f.invDiag[i] = omega / diag[i]
 	}
+	f.compile()
 	return f
 }
 
@@ -210,6 +211,44 @@ type factor struct {
 	diag            []int
 	invDiag         []float64
 	scale           float64 // right-hand side factor (SSOR's 2-omega)
+
+	// The solve's layout (PETSc's factored one): the strictly lower rows
+	// in order and the strictly upper rows in reverse order, each
+	// contiguous with 32-bit column indices, so that both sweeps stream
+	// through memory forwards with a quarter less traffic.
+	lptr, uptr []int
+	lind, uind []int32
+	lval, uval []float64
+}
+
+// compile builds the solve's layout from the combined one.
+func (f *factor) compile() {
+	n := len(f.diag)
+	f.lptr, f.uptr = make([]int, n+1), make([]int, n+1)
+	nl := 0
+	for i := 0; i < n; i++ {
+		nl += f.diag[i] - f.indptr[i]
+	}
+	nu := len(f.indices) - nl - n
+	f.lind, f.lval = make([]int32, 0, nl), make([]float64, 0, nl)
+	f.uind, f.uval = make([]int32, 0, nu), make([]float64, 0, nu)
+	for i := 0; i < n; i++ {
+		for k := f.indptr[i]; k < f.diag[i]; k++ {
+			f.lind = append(f.lind, int32(f.indices[k]))
+			f.lval = append(f.lval, f.data[k])
+		}
+		f.lptr[i+1] = len(f.lind)
+	}
+	for p := 0; p < n; p++ {
+		i := n - 1 - p
+		// Farthest entries first: the nearest one, just computed, ends
+		// the dependency chain.
+		for k := f.indptr[i+1] - 1; k > f.diag[i]; k-- {
+			f.uind = append(f.uind, int32(f.indices[k]))
+			f.uval = append(f.uval, f.data[k])
+		}
+		f.uptr[p+1] = len(f.uind)
+	}
 }
 
 // solve sets dst = U^{-1} L^{-1} (scale r): forward substitution into dst,
@@ -218,26 +257,27 @@ func (f *factor) solve(dst, r []float64) {
 	n := len(f.diag)
 	dst = dst[:n]
 	r = r[:n]
+	lind, lval := f.lind, f.lval[:len(f.lind)]
 	for i := 0; i < n; i++ {
-		lo, d := f.indptr[i], f.diag[i]
 		s := f.scale * r[i]
-		vals := f.data[lo:d]
-		for k, j := range f.indices[lo:d] {
+		lo, hi := f.lptr[i], f.lptr[i+1]
+		idx, vals := lind[lo:hi], lval[lo:hi]
+		for k, j := range idx {
 			s -= vals[k] * dst[j]
 		}
 		dst[i] = s
 	}
-	for i := n - 1; i >= 0; i-- {
-		d, hi := f.diag[i]+1, f.indptr[i+1]
+	uind, uval := f.uind, f.uval[:len(f.uind)]
+	inv := f.invDiag[:n]
+	for p := 0; p < n; p++ {
+		i := n - 1 - p
 		s := dst[i]
-		vals := f.data[d:hi]
-		cols := f.indices[d:hi]
-		// Farthest entries first: the nearest one, just computed, ends the
-		// dependency chain.
-		for k := len(cols) - 1; k >= 0; k-- {
-			s -= vals[k] * dst[cols[k]]
+		lo, hi := f.uptr[p], f.uptr[p+1]
+		idx, vals := uind[lo:hi], uval[lo:hi]
+		for k, j := range idx {
+			s -= vals[k] * dst[j]
 		}
-		dst[i] = s * f.invDiag[i]
+		dst[i] = s * inv[i]
 	}
 }
 
@@ -348,7 +388,9 @@ func ilu0(a *sparse.CSR, who string, positive bool) (*factor, error) {
 	for i, k := range diag {
 		inv[i] = 1 / data[k]
 	}
-	return &factor{indptr: indptr, indices: indices, data: data, diag: diag, invDiag: inv, scale: 1}, nil
+	f := &factor{indptr: indptr, indices: indices, data: data, diag: diag, invDiag: inv, scale: 1}
+	f.compile()
+	return f, nil
 }
 
 // checkSymmetric reports whether a equals its transpose to rounding.

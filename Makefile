@@ -14,7 +14,7 @@ endif
 BIN := bin/simulate
 OUT ?= out
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test test-cluster bench clean
 
 all: build
 
@@ -33,6 +33,13 @@ run: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+
+# test-cluster runs the MPI and Slurm tests on this machine for real: it
+# installs Open MPI, Slurm and munge, starts a one-node Slurm, runs an array
+# job and the MPI tests under mpirun and srun, and stops what it started
+# (scripts/test-cluster.sh).
+test-cluster: deps
+	sh scripts/test-cluster.sh
 
 # bench prints JSON lines for ../shared/peers/compare.py (not part of the tests);
 # the peers' own commands are in ../shared/peers/README.md, and `bench ode` and

@@ -1,9 +1,14 @@
 #!/bin/sh
 # install-deps.sh installs the Debian packages the toolkit builds against,
 # only when one is missing. It is idempotent and safe to run on every make.
+# With the argument "cluster" it adds what 'make test-cluster' needs: Open
+# MPI, Slurm and munge.
 set -eu
 
 pkgs="libhdf5-dev hdf5-tools libfftw3-dev libopenblas-dev pkg-config gcc dataset-fashion-mnist gmsh libsuitesparse-dev"
+if [ "${1:-}" = cluster ]; then
+	pkgs="$pkgs openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge"
+fi
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

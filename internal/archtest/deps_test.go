@@ -21,8 +21,14 @@ var allowed = map[string][]string{
 	"io/h5":                {"sparse", "mesh"},
 	"io/mtx":               {"sparse", "mesh"},
 	"io/idx":               {},
+	"io/msh":               {"sparse", "mesh"},
+	"io/matfile":           {},
+	"io/npy":               {},
+	"mpi":                  {},
 	"solvers":              {"iterate", "sparse"},
 	"solvers/mg":           {"iterate", "sparse", "mesh", "solvers"},
+	"solvers/amg":          {"iterate", "sparse", "mesh", "solvers"},
+	"solvers/direct":       {"iterate", "sparse", "solvers"},
 	"solvers/relax":        {"iterate", "sparse", "mesh", "solvers"},
 	"solvers/halpern":      {"iterate", "sparse", "mesh", "solvers"},
 	"solvers/sketchnewton": {"iterate", "sparse", "mesh", "solvers"},
@@ -32,7 +38,7 @@ var allowed = map[string][]string{
 	"nn/train":             {"iterate", "nn", "io/h5"},
 	"neuralop":             {"iterate", "nn", "nn/train", "io/h5"},
 	"pinn":                 {"iterate", "nn", "nn/train", "io/h5"},
-	"ode":                  {"iterate", "sparse", "solvers", "nn"},
+	"ode":                  {"iterate", "sparse", "solvers", "solvers/direct", "nn"},
 	"pde":                  {"iterate", "sparse", "mesh", "fft", "solvers", "solvers/mg"},
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/solvers/amg"
+	"github.com/pdekit/pdekit/solvers/dcdm"
 	"github.com/pdekit/pdekit/solvers/direct"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -211,6 +212,9 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 		fs := f.Stats()
 		sum.set("factorization", fs.Method, "ordering", fs.Ordering, "factor_nnz", fs.NNZ, "factor_flops", fs.Flops, "factor_seconds", fs.Seconds)
 		f.Close()
+	}
+	if m, ok := pc.(*dcdm.Model); ok {
+		sum.set("network_seconds", m.Seconds())
 	}
 	if m, ok := pc.(*amg.AMG); ok {
 		as := m.Stats()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/nn"
@@ -77,11 +78,16 @@ func Decoupled(a *sparse.CSR) []bool {
 // of the Problem's grid, which may be larger than the training grid.
 // A Model is not safe for concurrent use.
 type Model struct {
-	net  *Net[float32]
-	skip []bool
-	tp   *nn.Tape[float32]
-	x    *nn.Tensor[float32]
+	net   *Net[float32]
+	skip  []bool
+	tp    *nn.Tape[float32]
+	x     *nn.Tensor[float32]
+	spent time.Duration
 }
+
+// Seconds returns the time spent in the network's applications so far
+// (PreconSolve): the network's share of a solve.
+func (m *Model) Seconds() float64 { return m.spent.Seconds() }
 
 // NewModel returns net as the direction model for the problem p.
 func NewModel(net *Net[float32], p Problem) (*Model, error) {
@@ -96,6 +102,8 @@ func NewModel(net *Net[float32], p Problem) (*Model, error) {
 // PreconSolve implements solvers.Preconditioner: dst = net(r), zero at
 // skipped cells.
 func (m *Model) PreconSolve(dst, r []float64) {
+	start := time.Now()
+	defer func() { m.spent += time.Since(start) }()
 	m.tp.Reset()
 	for i, v := range r {
 		if m.skip != nil && m.skip[i] {

@@ -260,9 +260,14 @@ func (r *reader) nodes22(t *mesh.Triangulation, index map[int]int) error {
 // hexahedra, prisms, pyramids, and points), enough to skip them.
 var nodesPerElement = map[int]int{1: 2, 2: 3, 3: 4, 4: 4, 5: 8, 6: 6, 7: 5, 8: 3, 9: 6, 10: 9, 11: 10, 12: 27, 13: 18, 14: 14, 15: 1}
 
-func (r *reader) triangle(t *mesh.Triangulation, index map[int]int, tags [3]int) error {
+// triangle reads a triangle's three node tags and adds it.
+func (r *reader) triangle(t *mesh.Triangulation, index map[int]int) error {
 	var tri [3]int
-	for v, tag := range tags {
+	for v := range tri {
+		tag, err := r.int()
+		if err != nil {
+			return err
+		}
 		p, ok := index[tag]
 		if !ok {
 			return fmt.Errorf("msh: line %d: a triangle names node %d, which the file does not define", r.line, tag)
@@ -298,13 +303,7 @@ func (r *reader) elements41(t *mesh.Triangulation, index map[int]int) error {
 				r.restOfLine()
 				continue
 			}
-			var tags [3]int
-			for v := range tags {
-				if tags[v], err = r.int(); err != nil {
-					return err
-				}
-			}
-			if err := r.triangle(t, index, tags); err != nil {
+			if err := r.triangle(t, index); err != nil {
 				return err
 			}
 		}
@@ -343,13 +342,7 @@ func (r *reader) elements22(t *mesh.Triangulation, index map[int]int) error {
 			r.restOfLine()
 			continue
 		}
-		var tags [3]int
-		for v := range tags {
-			if tags[v], err = r.int(); err != nil {
-				return err
-			}
-		}
-		if err := r.triangle(t, index, tags); err != nil {
+		if err := r.triangle(t, index); err != nil {
 			return err
 		}
 	}

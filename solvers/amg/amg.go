@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -522,19 +523,11 @@ func smoothP(a, strong *sparse.CSR, t *sparse.CSR, omega float64) (*sparse.CSR, 
 // searchCol returns the position of column j in the ascending cols, which
 // must hold it.
 func searchCol(cols []int, j int) int {
-	lo, hi := 0, len(cols)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if cols[m] < j {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo == len(cols) || cols[lo] != j {
+	k := sort.SearchInts(cols, j)
+	if k == len(cols) || cols[k] != j {
 		panic(fmt.Sprintf("amg: column %d missing from a row", j))
 	}
-	return lo
+	return k
 }
 
 // spectralRadius estimates the spectral radius of D^-1 A by 15 steps of

@@ -2,6 +2,7 @@ package amg
 
 import (
 	"math"
+	"sort"
 
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -314,17 +315,9 @@ func cfOrder(state []int8) []int {
 
 // diagOf returns a_jj from the CSR arrays (0 if not stored).
 func diagOf(ip, ind []int, val []float64, j int) float64 {
-	lo, hi := ip[j], ip[j+1]
-	for lo < hi {
-		m := (lo + hi) / 2
-		if ind[m] < j {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo < ip[j+1] && ind[lo] == j {
-		return val[lo]
+	row := ind[ip[j]:ip[j+1]]
+	if k := sort.SearchInts(row, j); k < len(row) && row[k] == j {
+		return val[ip[j]+k]
 	}
 	return 0
 }

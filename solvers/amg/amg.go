@@ -301,9 +301,37 @@ func newLevel(a *sparse.CSR, l int, sm Smoother) (*level, error) {
 	return lv, nil
 }
 
-// strength returns the strong couplings of each row as a pattern in CSR
-// form (the values unused): j != i with |a_ij| >= theta sqrt(|a_ii a_jj|).
-func strength(a *sparse.CSR, diag []float64, theta float64) *sparse.CSR {
+// pattern is a sparsity pattern in CSR form, without values: a strength
+// graph. It is built in order, so needs no validation.
+type pattern struct {
+	ptr, ind []int
+}
+
+// transpose returns the pattern of the transpose (rows visited in order,
+// so each row of the result is sorted).
+func (s pattern) transpose() pattern {
+	n := len(s.ptr) - 1
+	t := pattern{ptr: make([]int, n+1), ind: make([]int, len(s.ind))}
+	for _, j := range s.ind {
+		t.ptr[j+1]++
+	}
+	for j := 0; j < n; j++ {
+		t.ptr[j+1] += t.ptr[j]
+	}
+	next := make([]int, n)
+	copy(next, t.ptr[:n])
+	for i := 0; i < n; i++ {
+		for _, j := range s.ind[s.ptr[i]:s.ptr[i+1]] {
+			t.ind[next[j]] = i
+			next[j]++
+		}
+	}
+	return t
+}
+
+// strength returns the strong couplings of each row: j != i with |a_ij|
+// >= theta sqrt(|a_ii a_jj|).
+func strength(a *sparse.CSR, diag []float64, theta float64) pattern {
 	ip, ind, val := a.RawCSR()
 	n := len(diag)
 	sp := make([]int, n+1)
@@ -318,16 +346,15 @@ func strength(a *sparse.CSR, diag []float64, theta float64) *sparse.CSR {
 		}
 		sp[i+1] = len(si)
 	}
-	s, _ := sparse.NewCSR(n, n, sp, si, make([]float64, len(si)))
-	return s
+	return pattern{ptr: sp, ind: si}
 }
 
 // aggregate groups the unknowns by their strong couplings s (Vanek,
 // Mandel and Brezina's greedy scheme) and returns each unknown's aggregate
 // (-1 for an unknown without strong couplings) and the number of
 // aggregates.
-func aggregate(s *sparse.CSR) ([]int, int) {
-	ip, ind, _ := s.RawCSR()
+func aggregate(s pattern) ([]int, int) {
+	ip, ind := s.ptr, s.ind
 	n := len(ip) - 1
 	agg := make([]int, n)
 	for i := range agg {
@@ -460,9 +487,9 @@ func tentative(agg []int, nagg int, b [][]float64) (*sparse.CSR, [][]float64) {
 // the diagonal instead (so that A_F keeps a's row sums, and with them the
 // constant near-null vector's image), rho the spectral radius of
 // D_F^-1 A_F.
-func smoothP(a, strong *sparse.CSR, t *sparse.CSR, omega float64) (*sparse.CSR, error) {
+func smoothP(a *sparse.CSR, strong pattern, t *sparse.CSR, omega float64) (*sparse.CSR, error) {
 	ip, ind, val := a.RawCSR()
-	sp, si, _ := strong.RawCSR()
+	sp, si := strong.ptr, strong.ind
 	n := len(ip) - 1
 	fp := make([]int, n+1)
 	fi := make([]int, 0, len(si)+n)

@@ -11,7 +11,7 @@ import (
 // classical sense of Ruge and Stueben, as a pattern in CSR form: j != i
 // with -a_ij >= theta max_k(-a_ik) (a row's positive couplings are never
 // strong, and a row without negative couplings has no strong ones).
-func classicalStrength(a *sparse.CSR, theta float64) *sparse.CSR {
+func classicalStrength(a *sparse.CSR, theta float64) pattern {
 	ip, ind, val := a.RawCSR()
 	n := len(ip) - 1
 	sp := make([]int, n+1)
@@ -32,8 +32,7 @@ func classicalStrength(a *sparse.CSR, theta float64) *sparse.CSR {
 		}
 		sp[i+1] = len(si)
 	}
-	s, _ := sparse.NewCSR(n, n, sp, si, make([]float64, len(si)))
-	return s
+	return pattern{ptr: sp, ind: si}
 }
 
 // The states of a point in the C/F splitting.
@@ -51,11 +50,11 @@ const (
 // two share no C point that i depends on, so that classical interpolation
 // has what it needs. Points without strong couplings either way become F
 // points that interpolate from nothing.
-func splitCF(s *sparse.CSR) []int8 {
-	sp, si, _ := s.RawCSR()
+func splitCF(s pattern) []int8 {
+	sp, si := s.ptr, s.ind
 	n := len(sp) - 1
-	st := s.Transpose() // row i: the points that depend on i
-	tp, ti, _ := st.RawCSR()
+	st := s.transpose() // row i: the points that depend on i
+	tp, ti := st.ptr, st.ind
 	state := make([]int8, n)
 	lambda := make([]int, n)
 	top := 0
@@ -194,9 +193,9 @@ func splitCF(s *sparse.CSR) []int8 {
 // to C_i in proportion to their own couplings; a neighbour coupled to
 // none of C_i is lumped onto the diagonal like a weak one). It returns the
 // number of C points too.
-func classicalP(a, s *sparse.CSR, state []int8) (*sparse.CSR, int) {
+func classicalP(a *sparse.CSR, s pattern, state []int8) (*sparse.CSR, int) {
 	ip, ind, val := a.RawCSR()
-	sp, si, _ := s.RawCSR()
+	sp, si := s.ptr, s.ind
 	n := len(ip) - 1
 	cidx := make([]int, n)
 	nc := 0

@@ -71,10 +71,15 @@ func (t *mulTask) Do(p, parts int) {
 	var row []int
 	for i := lo; i < hi; i++ {
 		row = row[:0]
+		first, last := b.c, -1
 		for k := a.indptr[i]; k < a.indptr[i+1]; k++ {
 			aik, kk := a.data[k], a.indices[k]
 			bv := b.data[b.indptr[kk]:b.indptr[kk+1]]
-			for q, j := range b.indices[b.indptr[kk]:b.indptr[kk+1]] {
+			bi := b.indices[b.indptr[kk]:b.indptr[kk+1]]
+			if len(bi) > 0 {
+				first, last = min(first, bi[0]), max(last, bi[len(bi)-1])
+			}
+			for q, j := range bi {
 				if mark[j] != i {
 					mark[j] = i
 					acc[j] = aik * bv[q]
@@ -84,7 +89,19 @@ func (t *mulTask) Do(p, parts int) {
 				}
 			}
 		}
-		slices.Sort(row)
+		// The columns in order: by a scan of the marks over their span
+		// when the row fills much of it (dense coarse operators), which
+		// costs less than sorting them.
+		if span := last - first + 1; len(row) > 16 && span < 4*len(row) {
+			row = row[:0]
+			for j := first; j <= last; j++ {
+				if mark[j] == i {
+					row = append(row, j)
+				}
+			}
+		} else {
+			slices.Sort(row)
+		}
 		for _, j := range row {
 			indices = append(indices, j)
 			data = append(data, acc[j])

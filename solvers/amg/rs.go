@@ -2,7 +2,6 @@ package amg
 
 import (
 	"math"
-	"sort"
 
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -195,6 +194,7 @@ func splitCF(s pattern) []int8 {
 // number of C points too.
 func classicalP(a *sparse.CSR, s pattern, state []int8) (*sparse.CSR, int) {
 	ip, ind, val := a.RawCSR()
+	adiag := a.Diagonal(nil)
 	sp, si := s.ptr, s.ind
 	n := len(ip) - 1
 	cidx := make([]int, n)
@@ -255,7 +255,7 @@ func classicalP(a *sparse.CSR, s pattern, state []int8) (*sparse.CSR, int) {
 				var sum float64
 				// Modified classical interpolation (hypre's default): only
 				// couplings of the sign opposite to row j's diagonal take part.
-				dj := diagOf(ip, ind, val, j)
+				dj := adiag[j]
 				for q := ip[j]; q < ip[j+1]; q++ {
 					if at := pos[ind[q]]; at >= 0 && val[q]*dj < 0 {
 						sum += val[q]
@@ -310,13 +310,4 @@ func cfOrder(state []int8) []int {
 		order = append(order, order[k])
 	}
 	return order
-}
-
-// diagOf returns a_jj from the CSR arrays (0 if not stored).
-func diagOf(ip, ind []int, val []float64, j int) float64 {
-	row := ind[ip[j]:ip[j+1]]
-	if k := sort.SearchInts(row, j); k < len(row) && row[k] == j {
-		return val[ip[j]+k]
-	}
-	return 0
 }

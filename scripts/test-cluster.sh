@@ -1,12 +1,12 @@
 #!/bin/sh
 # test-cluster.sh runs the cluster tests on this one machine, for real:
-#   1. the MPI binding's tests (build tag mpi) under mpirun on 1, 2 and 4
-#      ranks (4 oversubscribed);
+#   1. the MPI binding's and the distributed operator's tests (build tag
+#      mpi) under mpirun on 1, 2 and 4 ranks (4 oversubscribed);
 #   2. a one-node Slurm (munged, slurmctld and slurmd started here with a
 #      generated configuration) running 'simulate generate darcy' as an
 #      sbatch --array=0-3 job, whose shards merge into a file equal sample
 #      for sample to a one-process run;
-#   3. the MPI tests once more through srun -n 2 (PMIx).
+#   3. the same tests once more through srun -n 2 (PMIx).
 # It installs the Debian packages it needs, and stops the daemons it
 # started, by PID, also after a failure or an interrupt.
 set -eu
@@ -62,10 +62,13 @@ GO=${GO:-go}
 
 echo "test-cluster: MPI tests under mpirun" >&2
 $GO test -tags mpi -c -o "$work/mpi.test" ./mpi
-for np in 1 2 4; do
-	run mpirun -np "$np" --oversubscribe "$work/mpi.test" -test.count=1 >"$work/mpirun-$np.log" 2>&1 ||
-		{ cat "$work/mpirun-$np.log" >&2; exit 1; }
-	echo "  mpirun -np $np: ok" >&2
+$GO test -tags mpi -c -o "$work/dist.test" ./dist
+for t in mpi dist; do
+	for np in 1 2 4; do
+		run mpirun -np "$np" --oversubscribe "$work/$t.test" -test.count=1 >"$work/mpirun-$t-$np.log" 2>&1 ||
+			{ cat "$work/mpirun-$t-$np.log" >&2; exit 1; }
+		echo "  $t: mpirun -np $np: ok" >&2
+	done
 done
 
 echo "test-cluster: one-node Slurm" >&2
@@ -141,7 +144,9 @@ for d in nu tensor sample-index; do
 done
 echo "  sbatch --array=0-3: 4 shards merged, equal to one process sample for sample" >&2
 
-run srun -n 2 --mpi=pmix --oversubscribe "$work/mpi.test" -test.count=1 >"$work/srun.log" 2>&1 ||
-	{ cat "$work/srun.log" >&2; exit 1; }
-echo "  srun -n 2 --mpi=pmix: ok" >&2
+for t in mpi dist; do
+	run srun -n 2 --mpi=pmix --oversubscribe "$work/$t.test" -test.count=1 >"$work/srun-$t.log" 2>&1 ||
+		{ cat "$work/srun-$t.log" >&2; exit 1; }
+	echo "  $t: srun -n 2 --mpi=pmix: ok" >&2
+done
 echo "test-cluster: ok" >&2

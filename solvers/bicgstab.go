@@ -22,6 +22,7 @@ type BiCGSTAB struct {
 	rho, alpha, omega                  float64
 	pre                                bool
 	resume                             int
+	ts                                 [2]float64 // t^T t and t^T s, summed together
 }
 
 // Init implements Method.
@@ -51,7 +52,7 @@ func (m *BiCGSTAB) Init(ctx *Context, x, r []float64) {
 func (m *BiCGSTAB) Iterate(ctx *Context) (Operation, error) {
 	switch m.resume {
 	case 0:
-		rho := floats.Dot(m.rhat, m.r)
+		rho := ctx.Dot(m.rhat, m.r)
 		if rho == 0 {
 			return NoOperation, fmt.Errorf("rho = r0^T r = 0: the shadow residual is orthogonal to the residual")
 		}
@@ -73,13 +74,13 @@ func (m *BiCGSTAB) Iterate(ctx *Context) (Operation, error) {
 		m.resume = 2
 		return MulVec, nil
 	case 2:
-		rv := floats.Dot(m.rhat, m.v)
+		rv := ctx.Dot(m.rhat, m.v)
 		if rv == 0 {
 			return NoOperation, fmt.Errorf("r0^T A p = 0: the method cannot form the next step")
 		}
 		m.alpha = m.rho / rv
 		floats.AddScaledTo(m.s, m.r, -m.alpha, m.v)
-		if floats.Norm(m.s, 2) == 0 {
+		if ctx.Norm(m.s) == 0 {
 			// s = 0: x + alpha phat is exact.
 			floats.AddScaled(m.x, m.alpha, m.phat)
 			copy(m.r, m.s)
@@ -98,8 +99,10 @@ func (m *BiCGSTAB) Iterate(ctx *Context) (Operation, error) {
 		m.resume = 4
 		return MulVec, nil
 	case 4:
-		tt := floats.Dot(m.t, m.t)
-		m.omega = floats.Dot(m.t, m.s) / tt
+		m.ts = [2]float64{floats.Dot(m.t, m.t), floats.Dot(m.t, m.s)}
+		ctx.Sum(m.ts[:])
+		tt := m.ts[0]
+		m.omega = m.ts[1] / tt
 		var rr float64
 		x, r, s, t, phat, shat := m.x, m.r[:len(m.x)], m.s[:len(m.x)], m.t[:len(m.x)], m.phat[:len(m.x)], m.shat[:len(m.x)]
 		for i := range x {
@@ -108,7 +111,7 @@ func (m *BiCGSTAB) Iterate(ctx *Context) (Operation, error) {
 			r[i] = ri
 			rr += ri * ri
 		}
-		ctx.ResidualNorm = math.Sqrt(rr)
+		ctx.ResidualNorm = math.Sqrt(ctx.sum1(rr))
 		m.resume = 5
 		return CheckResidualNorm, nil
 	case 5:

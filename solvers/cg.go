@@ -3,8 +3,6 @@ package solvers
 import (
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/floats"
 )
 
 // CG is the conjugate gradient method (Hestenes and Stiefel 1952) for
@@ -41,7 +39,7 @@ func (m *CG) Init(ctx *Context, x, r []float64) {
 	} else {
 		m.z = m.r
 	}
-	m.rr = floats.Dot(m.r, m.r)
+	m.rr = ctx.Dot(m.r, m.r)
 	m.first = true
 	m.resume = 0
 	ctx.X = m.x
@@ -60,7 +58,7 @@ func (m *CG) Iterate(ctx *Context) (Operation, error) {
 	case 1:
 		rz := m.rr
 		if m.pre {
-			rz = floats.Dot(m.r, m.z)
+			rz = ctx.Dot(m.r, m.z)
 			if !(rz > 0) {
 				return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is not positive: the preconditioner is %w", rz, ErrNotSPD)
 			}
@@ -77,12 +75,12 @@ func (m *CG) Iterate(ctx *Context) (Operation, error) {
 		m.resume = 2
 		return MulVec, nil
 	case 2:
-		pap := floats.Dot(m.p, m.ap)
+		pap := ctx.Dot(m.p, m.ap)
 		if !(pap > 0) {
 			return NoOperation, fmt.Errorf("p^T A p = %.3g is not positive: A is %w", pap, ErrNotSPD)
 		}
 		alpha := m.rz / pap
-		m.rr = cgUpdate(m.x, m.r, m.p, m.ap, alpha)
+		m.rr = ctx.sum1(cgUpdate(m.x, m.r, m.p, m.ap, alpha))
 		ctx.ResidualNorm = math.Sqrt(m.rr)
 		m.resume = 3
 		return CheckResidualNorm, nil

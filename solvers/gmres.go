@@ -76,7 +76,7 @@ func (m *GMRES) Iterate(ctx *Context) (Operation, error) {
 			m.resume = 1
 			return ComputeResidual, nil
 		case 1: // start a cycle
-			beta := floats.Norm(m.v[0], 2)
+			beta := ctx.Norm(m.v[0])
 			clear(m.g)
 			m.g[0] = beta
 			m.j = 0
@@ -103,7 +103,7 @@ func (m *GMRES) Iterate(ctx *Context) (Operation, error) {
 			ctx.Src, ctx.Dst = m.z, m.v[m.j+1]
 			return MulVec, nil
 		case 3:
-			m.arnoldi()
+			m.arnoldi(ctx)
 			ctx.ResidualNorm = math.Abs(m.g[m.j+1])
 			m.resume = 4
 			return CheckResidualNorm, nil
@@ -141,20 +141,21 @@ func (m *GMRES) Iterate(ctx *Context) (Operation, error) {
 
 // arnoldi orthogonalizes v_{j+1} against v_0..v_j, stores column j of H,
 // applies the Givens rotations and sets the residual estimate.
-func (m *GMRES) arnoldi() {
+func (m *GMRES) arnoldi(ctx *Context) {
 	j := m.j
 	w := m.v[j+1]
 	col := m.h[j*(m.m+1) : (j+1)*(m.m+1)]
 	clear(col)
-	before := floats.Norm(w, 2)
+	before := ctx.Norm(w)
 	for pass := 0; pass < 2; pass++ {
 		hv := m.hv[:j+1]
 		mdot(hv, m.v[:j+1], w)
+		ctx.Sum(hv)
 		maxpy(w, hv, m.v[:j+1])
 		for i, hi := range hv {
 			col[i] += hi
 		}
-		after := floats.Norm(w, 2)
+		after := ctx.Norm(w)
 		col[j+1] = after
 		if !m.Reorthogonalize || after > 0.5*before {
 			break

@@ -81,6 +81,52 @@ type Context struct {
 	// that can drift from it: the driver then does not recompute it before
 	// declaring convergence.
 	TrueResidual bool
+
+	// sum adds each entry over the processes of a Distributed operator;
+	// nil for one process.
+	sum func(v []float64)
+}
+
+// Distributed is the capability of an operator whose vectors are split
+// over processes (MPI ranks): each process holds its part of every
+// vector, MulVecTo works on the parts (exchanging what it needs), and Sum
+// replaces each entry of v by its sum over the processes (an allreduce).
+// The driver and every method of this package take their inner products
+// and norms through Context.Dot and Context.Norm, which sum the parts,
+// so CG, MINRES, GMRES, BiCGSTAB and Richardson run unchanged on such an
+// operator (a preconditioner must then work on the parts too).
+type Distributed interface {
+	Operator
+	Sum(v []float64)
+}
+
+// Sum replaces each entry of v by its sum over the processes of a
+// Distributed operator; with one process it leaves v as it is.
+func (c *Context) Sum(v []float64) {
+	if c.sum != nil {
+		c.sum(v)
+	}
+}
+
+// sum1 returns the sum of v over the processes.
+func (c *Context) sum1(v float64) float64 {
+	if c.sum == nil {
+		return v
+	}
+	b := []float64{v}
+	c.sum(b)
+	return b[0]
+}
+
+// Dot returns x^T y over the whole vectors: the processes' parts summed.
+func (c *Context) Dot(x, y []float64) float64 { return c.sum1(floats.Dot(x, y)) }
+
+// Norm returns the 2-norm of the whole vector x.
+func (c *Context) Norm(x []float64) float64 {
+	if c.sum == nil {
+		return floats.Norm(x, 2)
+	}
+	return math.Sqrt(c.Dot(x, x))
 }
 
 // Method is an iterative method in reverse-communication form: it asks the
@@ -138,11 +184,11 @@ func SolveTo(ctx context.Context, x []float64, a Operator, b []float64, m Method
 }
 
 // trueResidual sets r = b - A x and returns its norm.
-func trueResidual(a Operator, b, x, r []float64, st *Stats) float64 {
+func trueResidual(c *Context, a Operator, b, x, r []float64, st *Stats) float64 {
 	a.MulVecTo(r, x)
 	st.MulVec++
 	floats.SubTo(r, b, r)
-	return floats.Norm(r, 2)
+	return c.Norm(r)
 }
 
 // solve runs m from the guess in x (zero unless guess) and leaves the final
@@ -164,7 +210,11 @@ func solve(ctx context.Context, x []float64, a Operator, b []float64, m Method, 
 		return nil, fmt.Errorf("solvers: settings: %w", err)
 	}
 	res := &Result{X: x}
-	mon := ctl.Start(ctx, floats.Norm(b, 2), &res.Outcome)
+	c := &Context{Preconditioned: set.Preconditioner != nil}
+	if d, ok := a.(Distributed); ok {
+		c.sum = d.Sum
+	}
+	mon := ctl.Start(ctx, c.Norm(b), &res.Outcome)
 	pc := set.Preconditioner
 	r := make([]float64, n)
 	if guess {
@@ -174,9 +224,8 @@ func solve(ctx context.Context, x []float64, a Operator, b []float64, m Method, 
 	} else {
 		copy(r, b)
 	}
-	c := &Context{Preconditioned: pc != nil}
 	m.Init(c, x, r)
-	if why := mon.Check(0, floats.Norm(r, 2), x); why != 0 {
+	if why := mon.Check(0, c.Norm(r), x); why != 0 {
 		return res, nil
 	}
 	// finish copies the final iterate out and, for a method whose residual
@@ -184,7 +233,7 @@ func solve(ctx context.Context, x []float64, a Operator, b []float64, m Method, 
 	finish := func(confirmed bool) (*Result, error) {
 		copy(x, c.X)
 		if !confirmed && !c.TrueResidual {
-			res.Residual = trueResidual(a, b, x, r, &res.Stats)
+			res.Residual = trueResidual(c, a, b, x, r, &res.Stats)
 			if res.RelResidual = res.Residual; mon.Scale() > 0 {
 				res.RelResidual = res.Residual / mon.Scale()
 			}
@@ -234,7 +283,7 @@ func solve(ctx context.Context, x []float64, a Operator, b []float64, m Method, 
 			// Converged on the recurrence: say so only if the true
 			// residual agrees; otherwise restart from the iterate, unless
 			// the last restart did not bring the true residual down.
-			t := trueResidual(a, b, c.X, r, &res.Stats)
+			t := trueResidual(c, a, b, c.X, r, &res.Stats)
 			if mon.Confirm(t) {
 				return finish(true)
 			}

@@ -59,7 +59,7 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 		copy(m.y, m.r1)
 		fallthrough
 	case 1:
-		b2 := floats.Dot(m.r1, m.y)
+		b2 := ctx.Dot(m.r1, m.y)
 		if !(b2 > 0) {
 			return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is not positive: the preconditioner is %w", b2, ErrNotSPD)
 		}
@@ -78,7 +78,7 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 		if m.k >= 2 {
 			floats.AddScaled(m.y, -m.beta/m.oldb, m.r1)
 		}
-		alpha := floats.Dot(m.v, m.y)
+		alpha := ctx.Dot(m.v, m.y)
 		floats.AddScaled(m.y, -alpha/m.beta, m.r2)
 		m.r1, m.r2 = m.r2, m.r1
 		copy(m.r2, m.y)
@@ -91,7 +91,7 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 		fallthrough
 	case 4:
 		alpha := m.alpha
-		b2 := floats.Dot(m.r2, m.y)
+		b2 := ctx.Dot(m.r2, m.y)
 		if b2 < 0 {
 			return NoOperation, fmt.Errorf("r^T M^-1 r = %.3g is negative: the preconditioner is %w", b2, ErrNotSPD)
 		}
@@ -122,7 +122,7 @@ func (m *MINRES) Iterate(ctx *Context) (Operation, error) {
 			r[i] = ri
 			rr += ri * ri
 		}
-		ctx.ResidualNorm = math.Sqrt(rr)
+		ctx.ResidualNorm = math.Sqrt(ctx.sum1(rr))
 		m.resume = 5
 		return CheckResidualNorm, nil
 	case 5:

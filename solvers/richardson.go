@@ -52,7 +52,7 @@ func (m *Richardson) Iterate(ctx *Context) (Operation, error) {
 		m.resume = 2
 		return ComputeResidual, nil
 	case 2:
-		ctx.ResidualNorm = floats.Norm(m.r, 2)
+		ctx.ResidualNorm = ctx.Norm(m.r)
 		m.resume = 3
 		return CheckResidualNorm, nil
 	case 3:

@@ -1,0 +1,20 @@
+// Package dist is the distributed form of the toolkit's grid operators:
+// a matrix on a structured grid split over the MPI ranks (package mpi) in
+// slabs of whole planes of the slowest axis, each rank holding its rows
+// and its part of every vector, the planes next to its slab exchanged
+// with its neighbours before each product. A Slab satisfies
+// solvers.Distributed, so CG, MINRES, GMRES, BiCGSTAB and Richardson run
+// on it unchanged, their inner products summed over the ranks:
+//
+//	mpi.Init()
+//	defer mpi.Finalize()
+//	a := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, n, n, n)).ToCSR()
+//	s, err := dist.NewSlab(a, n*n) // n*n unknowns per plane
+//	lo, hi := s.Range()            // this rank's rows
+//	res, err := solvers.Solve(ctx, s, b[lo:hi], &solvers.CG{}, nil)
+//
+// Built without the tag mpi there is one rank, which owns everything.
+// This first form takes the global matrix on every rank and splits along
+// one axis; blocks in two or three axes, local assembly and the
+// preconditioners (block-Jacobi, additive Schwarz) are to come.
+package dist

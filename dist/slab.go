@@ -1,0 +1,109 @@
+package dist
+
+import (
+	"fmt"
+
+	"github.com/pdekit/pdekit/mpi"
+	"github.com/pdekit/pdekit/sparse"
+)
+
+// Slab is this rank's slab of a matrix on a structured grid whose
+// unknowns are numbered plane by plane (the slowest axis last, as package
+// mesh numbers them): its rows, with their columns renumbered into a
+// local vector that holds the plane below the slab, the slab itself and
+// the plane above it.
+type Slab struct {
+	lo, hi, plane int
+	rank, size    int
+	a             *sparse.CSR // local rows; columns: ghost below, own, ghost above
+	xg            []float64
+}
+
+// NewSlab splits the square matrix a, whose rows are ordered in planes of
+// the given size, over the ranks: rank r of p gets planes [r P/p, (r+1)
+// P/p) of the P planes, and needs of its neighbours only the planes next
+// to its slab, so a may couple unknowns at most one plane apart (the
+// 5-point, 7-point, 9-point and 27-point stencils). Every rank passes the
+// same a. It returns an error if the planes do not tile a, if a couples
+// farther than one plane, or if there are fewer planes than ranks.
+func NewSlab(a *sparse.CSR, plane int) (*Slab, error) {
+	n, c := a.Dims()
+	if n != c || plane < 1 || n%plane != 0 {
+		return nil, fmt.Errorf("dist: a %d x %d matrix does not split into planes of %d unknowns", n, c, plane)
+	}
+	planes := n / plane
+	s := &Slab{plane: plane, rank: mpi.Rank(), size: mpi.Size()}
+	if planes < s.size {
+		return nil, fmt.Errorf("dist: %d planes for %d ranks", planes, s.size)
+	}
+	s.lo = s.rank * planes / s.size * plane
+	s.hi = (s.rank + 1) * planes / s.size * plane
+	ip, ind, val := a.RawCSR()
+	// Every rank checks every row, so that all agree on an error (one
+	// that went on would wait for the others in the first product).
+	for i := 0; i < n; i++ {
+		for _, j := range ind[ip[i]:ip[i+1]] {
+			if d := j/plane - i/plane; d < -1 || d > 1 {
+				return nil, fmt.Errorf("dist: row %d couples column %d, more than one plane of %d away", i, j, plane)
+			}
+		}
+	}
+	off := s.lo - plane // global column of local column 0
+	m := s.hi - s.lo
+	lp := make([]int, m+1)
+	li := make([]int, 0, ip[s.hi]-ip[s.lo])
+	lv := make([]float64, 0, ip[s.hi]-ip[s.lo])
+	for i := s.lo; i < s.hi; i++ {
+		for k := ip[i]; k < ip[i+1]; k++ {
+			li = append(li, ind[k]-off)
+			lv = append(lv, val[k])
+		}
+		lp[i-s.lo+1] = len(li)
+	}
+	var err error
+	if s.a, err = sparse.NewCSR(m, m+2*plane, lp, li, lv); err != nil {
+		return nil, err
+	}
+	s.xg = make([]float64, m+2*plane)
+	return s, nil
+}
+
+// Range returns the global rows [lo, hi) this rank holds.
+func (s *Slab) Range() (lo, hi int) { return s.lo, s.hi }
+
+// Dims returns the size of this rank's part: the operator as the solvers
+// see it on this rank.
+func (s *Slab) Dims() (r, c int) { return s.hi - s.lo, s.hi - s.lo }
+
+// MulVecTo sets dst = A x on this rank's rows: the planes next to the
+// slab come from the neighbouring ranks first. Every rank must call it
+// (it communicates). The terms of each row are summed in the serial
+// matrix's order, so the product equals the serial one bit for bit.
+func (s *Slab) MulVecTo(dst, x []float64) {
+	m, p := s.hi-s.lo, s.plane
+	if len(x) != m || len(dst) != m {
+		panic(fmt.Sprintf("dist: MulVecTo lengths %d, %d for %d local rows", len(dst), len(x), m))
+	}
+	copy(s.xg[p:p+m], x)
+	down, up := s.rank-1, s.rank+1
+	if up == s.size {
+		up = -1
+	}
+	// My first plane goes down (the neighbour's ghost above), the one
+	// above comes from up; then my last plane goes up, the one below
+	// comes from down.
+	if err := mpi.SendRecv(x[:p], down, s.xg[p+m:], up, 1); err != nil {
+		panic(err)
+	}
+	if err := mpi.SendRecv(x[m-p:], up, s.xg[:p], down, 2); err != nil {
+		panic(err)
+	}
+	s.a.MulVecTo(dst, s.xg)
+}
+
+// Sum implements solvers.Distributed: an allreduce over the ranks.
+func (s *Slab) Sum(v []float64) {
+	if err := mpi.AllreduceSum(v); err != nil {
+		panic(err)
+	}
+}

@@ -107,3 +107,27 @@ func (s *Slab) Sum(v []float64) {
 		panic(err)
 	}
 }
+
+// LocalBlock returns this rank's diagonal block of the matrix: its rows
+// and columns only, the couplings to the neighbours' planes left out. A
+// preconditioner built on it (solvers.NewIC0, NewILU0, amg.New, ...) is a
+// block-Jacobi preconditioner of the distributed operator: each rank
+// applies it to its part, with no communication.
+func (s *Slab) LocalBlock() *sparse.CSR {
+	ip, ind, val := s.a.RawCSR()
+	m, p := s.hi-s.lo, s.plane
+	bp := make([]int, m+1)
+	var bi []int
+	var bv []float64
+	for i := 0; i < m; i++ {
+		for k := ip[i]; k < ip[i+1]; k++ {
+			if j := ind[k] - p; j >= 0 && j < m {
+				bi = append(bi, j)
+				bv = append(bv, val[k])
+			}
+		}
+		bp[i+1] = len(bi)
+	}
+	b, _ := sparse.NewCSR(m, m, bp, bi, bv)
+	return b
+}

@@ -126,6 +126,50 @@ func TestSolversMatchSerial(t *testing.T) {
 	}
 }
 
+// Block-Jacobi: IC(0) of each rank's diagonal block preconditions
+// distributed CG; with one rank it is IC(0) itself, with more the
+// iterations grow a little as the blocks lose their couplings.
+func TestBlockJacobi(t *testing.T) {
+	p := problems()[2]
+	n, _ := p.a.Dims()
+	b := make([]float64, n)
+	for i := range b {
+		b[i] = 1
+	}
+	s, err := NewSlab(p.a, p.plane)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := s.Range()
+	ic, err := solvers.NewIC0(s.LocalBlock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &solvers.Settings{Control: iterate.Control{Tolerance: 1e-10}}
+	plain, _ := solvers.Solve(context.Background(), s, b[lo:hi], &solvers.CG{}, set)
+	set.Preconditioner = ic
+	res, err := solvers.Solve(context.Background(), s, b[lo:hi], &solvers.CG{}, set)
+	if err != nil || !res.Reason.Converged() {
+		t.Fatalf("block-Jacobi CG: %v %v", err, res.Reason)
+	}
+	serialIC, _ := solvers.NewIC0(p.a)
+	serial, _ := solvers.Solve(context.Background(), p.a, b, &solvers.CG{}, &solvers.Settings{Control: iterate.Control{Tolerance: 1e-10}, Preconditioner: serialIC})
+	t.Logf("rank %d of %d: block-Jacobi IC(0)-CG %d iterations, serial IC(0) %d, plain CG %d", mpi.Rank(), mpi.Size(), res.Iterations, serial.Iterations, plain.Iterations)
+	if mpi.Size() == 1 && res.Iterations != serial.Iterations {
+		t.Errorf("one rank: %d iterations, serial IC(0) %d", res.Iterations, serial.Iterations)
+	}
+	if res.Iterations >= plain.Iterations {
+		t.Errorf("rank %d of %d: block-Jacobi %d iterations, no fewer than CG's %d", mpi.Rank(), mpi.Size(), res.Iterations, plain.Iterations)
+	}
+	var diff float64
+	for i, v := range res.X {
+		diff = math.Max(diff, math.Abs(v-serial.X[lo+i]))
+	}
+	if diff > 1e-8 {
+		t.Errorf("rank %d: block-Jacobi solution differs from the serial one by %.3g", mpi.Rank(), diff)
+	}
+}
+
 func TestNewSlabErrors(t *testing.T) {
 	a := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, 6, 5)).ToCSR()
 	if _, err := NewSlab(a, 7); err == nil {

@@ -6,7 +6,9 @@
 #      generated configuration) running 'simulate generate darcy' as an
 #      sbatch --array=0-3 job, whose shards merge into a file equal sample
 #      for sample to a one-process run;
-#   3. the same tests once more through srun -n 2 (PMIx).
+#   3. the same tests once more through srun -n 2 (PMIx);
+#   4. simulate solve (built with the tag) under mpirun on 2 and 4 ranks:
+#      the serial iteration count and solution.
 # It installs the Debian packages it needs, and stops the daemons it
 # started, by PID, also after a failure or an interrupt.
 set -eu
@@ -71,8 +73,26 @@ for t in mpi dist; do
 	done
 done
 
-echo "test-cluster: one-node Slurm" >&2
+echo "test-cluster: solve on several ranks" >&2
 $GO build -o "$work/simulate" ./cmd/simulate
+$GO build -tags mpi -o "$work/simulate-mpi" ./cmd/simulate
+"$work/simulate" solve --problem poisson3d --n 32 --json --out "$work/x-serial.h5" >"$work/solve-serial.json"
+serial_its=$(sed 's/.*"iterations":\([0-9]*\).*/\1/' "$work/solve-serial.json")
+for np in 2 4; do
+	run mpirun -np "$np" --oversubscribe "$work/simulate-mpi" solve --problem poisson3d --n 32 --threads 1 --json \
+		--out "$work/x-$np.h5" >"$work/solve-$np.json" 2>"$work/solve-$np.log" || { cat "$work/solve-$np.log" >&2; exit 1; }
+	its=$(sed 's/.*"iterations":\([0-9]*\).*/\1/' "$work/solve-$np.json")
+	grep -q "\"ranks\":$np" "$work/solve-$np.json" && [ "$its" = "$serial_its" ] ||
+		{ echo "test-cluster: $np ranks: $(cat "$work/solve-$np.json"); serial $serial_its iterations" >&2; exit 1; }
+	h5diff -d 1e-9 "$work/x-serial.h5" "$work/x-$np.h5" /x /x >/dev/null ||
+		{ echo "test-cluster: the solution on $np ranks differs from the serial one" >&2; exit 1; }
+	echo "  mpirun -np $np simulate solve: $its iterations as serial, the same solution" >&2
+done
+if mpirun -np 2 --oversubscribe "$work/simulate-mpi" generate darcy --samples 2 --out "$work/no.h5" >/dev/null 2>&1; then
+	echo "test-cluster: generate on 2 ranks did not refuse" >&2; exit 1
+fi
+
+echo "test-cluster: one-node Slurm" >&2
 
 # munged: reuse a running one, or start ours as the munge user.
 if ! munge -n >/dev/null 2>&1 </dev/null; then

@@ -16,6 +16,7 @@ import (
 	"sort"
 
 	"github.com/pdekit/pdekit/internal/openblas"
+	"github.com/pdekit/pdekit/mpi"
 )
 
 type command struct {
@@ -75,7 +76,15 @@ func main() {
 	// calls themselves.
 	openblas.Use()
 	openblas.SetThreads(1)
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// Under mpirun (a build with the tag mpi) every rank runs the command;
+	// without the tag this is one process of rank 0.
+	if err := mpi.Init(); err != nil {
+		fmt.Fprintf(os.Stderr, "simulate: %v\n", err)
+		os.Exit(1)
+	}
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	mpi.Finalize()
+	os.Exit(code)
 }
 
 // run executes one command line and returns the exit status.
@@ -86,6 +95,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	if mpi.Size() > 1 {
+		if args[0] != "solve" {
+			fmt.Fprintf(stderr, "simulate: %s runs on one process; on %d ranks only solve runs so far\n", args[0], mpi.Size())
+			return 2
+		}
+		if mpi.Rank() > 0 { // rank 0 speaks for all
+			stdout, stderr = io.Discard, io.Discard
+		}
 	}
 	c, ok := commands[args[0]]
 	if !ok {

@@ -14,6 +14,7 @@ import (
 	"github.com/pdekit/pdekit/io/mtx"
 	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
+	"github.com/pdekit/pdekit/mpi"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/solvers/amg"
 	"github.com/pdekit/pdekit/solvers/dcdm"
@@ -179,6 +180,9 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 	}
 	if c.Matrix != "" && c.Mesh != "" {
 		return nil, nil, usageErr("--matrix and --mesh both give the system: choose one")
+	}
+	if mpi.Size() > 1 {
+		return distributedSolve(st, c)
 	}
 	sys, err := c.system()
 	if err != nil {

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"math"
+	"time"
+
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/pdekit/pdekit/dist"
+	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/mpi"
+	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/sparse"
+)
+
+// distributedSolve is solve on several MPI ranks (a build with the tag
+// mpi, started by mpirun or srun): the named problem's matrix split over
+// the ranks in slabs of planes (package dist), the Krylov method run on
+// the parts with its inner products summed over the ranks, a --pc built
+// on each rank's diagonal block (block-Jacobi), and the summary and the
+// solution (gathered) written by rank 0.
+func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
+	if c.Matrix != "" || c.Mesh != "" {
+		return nil, nil, usageErr("on %d ranks solve takes a named grid problem (--problem), not --matrix or --mesh", mpi.Size())
+	}
+	spec := c.Method.Get()
+	if spec.learned || c.Method.String() == "direct" || c.Method.String() == "mg" {
+		return nil, nil, usageErr("--method %s does not run on several ranks (there: cg, pcg, minres, gmres, bicgstab and the stationary jacobi, ssor, amg on each rank's block)", c.Method)
+	}
+	p, err := c.problemFlags.build()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(p.shape) < 2 {
+		return nil, nil, usageErr("problem %s has no grid to split over the ranks", c.Problem)
+	}
+	plane := 1
+	for _, d := range p.shape[:len(p.shape)-1] {
+		plane *= d
+	}
+	a := p.op.ToCSR()
+	s, err := dist.NewSlab(a, plane)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	lo, hi := s.Range()
+	start := time.Now()
+	var block *sparse.CSR
+	method, pc, err := c.methodFlags.build(func() *sparse.CSR {
+		if block == nil {
+			block = s.LocalBlock()
+		}
+		return block
+	}, nil, nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	setup := time.Since(start).Seconds()
+	cb, prog := iterations(st.stderr, "solve", "residual")
+	defer prog.done()
+	set := &solvers.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true, Callback: cb}}
+	if pc != nil {
+		set.Preconditioner = pc
+	}
+	b := p.rhs[lo:hi]
+	res, err := solvers.Solve(st.ctx, s, b, method, set)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	// The true relative residual, summed over the ranks.
+	r := make([]float64, hi-lo)
+	s.MulVecTo(r, res.X)
+	floats.Sub(r, b)
+	sq := []float64{floats.Dot(r, r), floats.Dot(b, b)}
+	s.Sum(sq)
+	relres := math.Sqrt(sq[0])
+	if sq[1] > 0 {
+		relres /= math.Sqrt(sq[1])
+	}
+	n, _ := a.Dims()
+	sum := st.summary().set("method", c.Method.String(), "pc", c.PC.String(), "n", n, "nnz", a.NNZ(), "iterations", res.Iterations,
+		"relres", relres, "setup_seconds", setup, "solve_seconds", res.Runtime.Seconds(), "threads", c.Threads,
+		"ranks", mpi.Size(), "block_jacobi", pc != nil, "problem", c.Problem,
+		"mulvec", res.Stats.MulVec, "precon_solves", res.Stats.PreconSolve)
+	sum.outcome("", &res.Outcome)
+	if c.Out != "" {
+		// Gathered by a sum of the parts placed in a whole vector.
+		full := make([]float64, n)
+		copy(full[lo:hi], res.X)
+		s.Sum(full)
+		if mpi.Rank() == 0 {
+			whole := *res
+			whole.X = full
+			if err := writeSolution(st, c.Out, &system{shape: p.shape}, &whole); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return sum, res, nil
+}

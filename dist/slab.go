@@ -3,6 +3,7 @@ package dist
 import (
 	"fmt"
 
+	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/mpi"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -15,8 +16,9 @@ import (
 type Slab struct {
 	lo, hi, plane int
 	rank, size    int
-	a             *sparse.CSR // local rows; columns: ghost below, own, ghost above
-	xg            []float64
+	a             *sparse.CSR   // local rows; columns: ghost below, own, ghost above
+	st            *mesh.Stencil // or the stencil on the slab and the planes beside it
+	xg, yg        []float64
 }
 
 // NewSlab splits the square matrix a, whose rows are ordered in planes of
@@ -98,6 +100,11 @@ func (s *Slab) MulVecTo(dst, x []float64) {
 	if err := mpi.SendRecv(x[m-p:], up, s.xg[:p], down, 2); err != nil {
 		panic(err)
 	}
+	if s.st != nil {
+		s.st.MulVecTo(s.yg, s.xg)
+		copy(dst, s.yg[p:p+m])
+		return
+	}
 	s.a.MulVecTo(dst, s.xg)
 }
 
@@ -114,6 +121,17 @@ func (s *Slab) Sum(v []float64) {
 // block-Jacobi preconditioner of the distributed operator: each rank
 // applies it to its part, with no communication.
 func (s *Slab) LocalBlock() *sparse.CSR {
+	if s.st != nil {
+		// The rows of the slab's own planes of the extended stencil.
+		c, lo, hi := s.st.Coefficients()
+		g := s.st.Grid()
+		shape := make([]int, g.Dim())
+		for a := range shape {
+			shape[a] = g.N(a)
+		}
+		shape[len(shape)-1] -= 2
+		return mesh.NewStencil(mesh.NewGrid(mesh.Dirichlet, shape...), c, lo, hi).ToCSR()
+	}
 	ip, ind, val := s.a.RawCSR()
 	m, p := s.hi-s.lo, s.plane
 	bp := make([]int, m+1)
@@ -130,4 +148,42 @@ func (s *Slab) LocalBlock() *sparse.CSR {
 	}
 	b, _ := sparse.NewCSR(m, m, bp, bi, bv)
 	return b
+}
+
+// NewStencilSlab is NewSlab for a stencil on a grid with Dirichlet
+// boundaries on every axis, applied matrix-free: each rank applies the
+// same coefficients on its slab and the two planes beside it (a grid of
+// its own, whose boundary planes hold the neighbours' values or, at the
+// ends, zeros) and keeps its own rows; no matrix is assembled.
+func NewStencilSlab(st *mesh.Stencil) (*Slab, error) {
+	g := st.Grid()
+	dim := g.Dim()
+	if dim < 2 {
+		return nil, fmt.Errorf("dist: a %d-D grid has no planes to split", dim)
+	}
+	shape := make([]int, dim)
+	plane := 1
+	for a := 0; a < dim; a++ {
+		if g.Boundary(a) != mesh.Dirichlet {
+			return nil, fmt.Errorf("dist: axis %d of the grid is not Dirichlet", a)
+		}
+		shape[a] = g.N(a)
+		if a < dim-1 {
+			plane *= g.N(a)
+		}
+	}
+	planes := shape[dim-1]
+	s := &Slab{plane: plane, rank: mpi.Rank(), size: mpi.Size()}
+	if planes < s.size {
+		return nil, fmt.Errorf("dist: %d planes for %d ranks", planes, s.size)
+	}
+	s.lo = s.rank * planes / s.size * plane
+	s.hi = (s.rank + 1) * planes / s.size * plane
+	m := s.hi - s.lo
+	shape[dim-1] = m/plane + 2
+	c, lo, hi := st.Coefficients()
+	s.st = mesh.NewStencil(mesh.NewGrid(mesh.Dirichlet, shape...), c, lo, hi)
+	s.xg = make([]float64, m+2*plane)
+	s.yg = make([]float64, m+2*plane)
+	return s, nil
 }

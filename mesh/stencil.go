@@ -33,6 +33,14 @@ func NewStencil(g *Grid, center float64, lo, hi []float64) *Stencil {
 	return s
 }
 
+// Coefficients returns the stencil's centre and its neighbour coefficients
+// below and above along each axis: with NewStencil, the same stencil on
+// another grid (a part of this one, say).
+func (s *Stencil) Coefficients() (center float64, lo, hi []float64) {
+	d := s.g.dim
+	return s.center, append([]float64(nil), s.lo[:d]...), append([]float64(nil), s.hi[:d]...)
+}
+
 // NewAnisotropic returns -sum_a eps[a] d^2u/dx_a^2 + shift u, the 3/5/7-point
 // second-order discretization.
 func NewAnisotropic(g *Grid, eps []float64, shift float64) *Stencil {

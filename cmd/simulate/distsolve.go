@@ -8,6 +8,7 @@ import (
 
 	"github.com/pdekit/pdekit/dist"
 	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/mpi"
 	"github.com/pdekit/pdekit/solvers"
 	"github.com/pdekit/pdekit/sparse"
@@ -38,8 +39,17 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 	for _, d := range p.shape[:len(p.shape)-1] {
 		plane *= d
 	}
-	a := p.op.ToCSR()
-	s, err := dist.NewSlab(a, plane)
+	// A stencil on a plain grid is applied matrix-free on each slab, as
+	// one process applies it; other problems are split as CSR.
+	var s *dist.Slab
+	nnz := 0
+	if st, ok := p.op.(*mesh.Stencil); ok && p.grid != nil {
+		s, err = dist.NewStencilSlab(st)
+	} else {
+		a := p.op.ToCSR()
+		nnz = a.NNZ()
+		s, err = dist.NewSlab(a, plane)
+	}
 	if err != nil {
 		return nil, nil, usageErr("%v", err)
 	}
@@ -77,12 +87,15 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 	if sq[1] > 0 {
 		relres /= math.Sqrt(sq[1])
 	}
-	n, _ := a.Dims()
-	sum := st.summary().set("method", c.Method.String(), "pc", c.PC.String(), "n", n, "nnz", a.NNZ(), "iterations", res.Iterations,
+	n := len(p.rhs)
+	sum := st.summary().set("method", c.Method.String(), "pc", c.PC.String(), "n", n, "iterations", res.Iterations,
 		"relres", relres, "setup_seconds", setup, "solve_seconds", res.Runtime.Seconds(), "threads", c.Threads,
 		"ranks", mpi.Size(), "block_jacobi", pc != nil, "problem", c.Problem,
 		"mulvec", res.Stats.MulVec, "precon_solves", res.Stats.PreconSolve)
 	sum.outcome("", &res.Outcome)
+	if nnz > 0 {
+		sum.set("nnz", nnz)
+	}
 	if c.Out != "" {
 		// Gathered by a sum of the parts placed in a whole vector.
 		full := make([]float64, n)

@@ -8,7 +8,8 @@
 #      for sample to a one-process run;
 #   3. the same tests once more through srun -n 2 (PMIx);
 #   4. simulate solve (built with the tag) under mpirun on 2 and 4 ranks:
-#      the serial iteration count and solution.
+#      the serial iteration count and solution; simulate train on 2 ranks,
+#      data-parallel: the same model twice, the serial one's to rounding.
 # It installs the Debian packages it needs, and stops the daemons it
 # started, by PID, also after a failure or an interrupt.
 set -eu
@@ -88,6 +89,20 @@ for np in 2 4; do
 		{ echo "test-cluster: the solution on $np ranks differs from the serial one" >&2; exit 1; }
 	echo "  mpirun -np $np simulate solve: $its iterations as serial, the same solution" >&2
 done
+echo "test-cluster: data-parallel training" >&2
+"$work/simulate" generate darcy --samples 12 --n 33 --seed 1 --out "$work/tr.h5" >/dev/null 2>&1
+"$work/simulate" generate darcy --samples 4 --n 33 --seed 2 --out "$work/te.h5" >/dev/null 2>&1
+train="train fno --train $work/tr.h5 --test $work/te.h5 --epochs 2 --width 8 --modes 4 --batch 4 --threads 1 --json"
+"$work/simulate" $train --out "$work/m-serial.h5" >"$work/train-serial.json" 2>/dev/null
+for k in a b; do
+	run mpirun -np 2 --oversubscribe "$work/simulate-mpi" $train --out "$work/m-$k.h5" >"$work/train-$k.json" 2>"$work/train-$k.log" ||
+		{ cat "$work/train-$k.log" >&2; exit 1; }
+done
+field() { sed 's/.*"final_test_rel_l2":\([^,}]*\).*/\1/' "$1"; }
+s_err=$(field "$work/train-serial.json") a_err=$(field "$work/train-a.json") b_err=$(field "$work/train-b.json")
+[ "$a_err" = "$b_err" ] && awk -v a="$a_err" -v s="$s_err" 'BEGIN { d = a - s; if (d < 0) d = -d; exit !(d <= 1e-6 * s) }' ||
+	{ echo "test-cluster: 2-rank training: $a_err and $b_err, serial $s_err" >&2; exit 1; }
+echo "  mpirun -np 2 train fno: the same model twice (test error $a_err), serial $s_err" >&2
 if mpirun -np 2 --oversubscribe "$work/simulate-mpi" generate darcy --samples 2 --out "$work/no.h5" >/dev/null 2>&1; then
 	echo "test-cluster: generate on 2 ranks did not refuse" >&2; exit 1
 fi

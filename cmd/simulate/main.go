@@ -97,8 +97,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if mpi.Size() > 1 {
-		if args[0] != "solve" {
-			fmt.Fprintf(stderr, "simulate: %s runs on one process; on %d ranks only solve runs so far\n", args[0], mpi.Size())
+		if args[0] != "solve" && args[0] != "train" {
+			fmt.Fprintf(stderr, "simulate: %s runs on one process; on %d ranks only solve and train run so far\n", args[0], mpi.Size())
 			return 2
 		}
 		if mpi.Rank() > 0 { // rank 0 speaks for all

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/mpi"
 	"github.com/pdekit/pdekit/neuralop"
 	"github.com/pdekit/pdekit/nn"
 	"github.com/pdekit/pdekit/nn/train"
@@ -691,6 +692,19 @@ func predict(st *stage, op *neuralop.Operator, d *neuralop.Data, batch int) ([]f
 // the validation error as what. The returned function ends the progress
 // line and closes the log.
 func trainProgress(st *stage, s *train.Settings, label, logPath, what string, batchExtra func() string, logLine func(train.Epoch) any) (func(), error) {
+	if mpi.Size() > 1 {
+		// Data-parallel under mpirun: every rank trains on its share of
+		// each batch, the gradients summed; rank 0 alone writes the
+		// checkpoint and the log.
+		s.Parallel = &train.Parallel{Rank: mpi.Rank(), Size: mpi.Size(), Sum: func(v []float64) {
+			if err := mpi.AllreduceSum(v); err != nil {
+				panic(err)
+			}
+		}}
+		if mpi.Rank() > 0 {
+			s.Checkpoint, logPath = "", ""
+		}
+	}
 	logw, err := openLog(logPath)
 	if err != nil {
 		return nil, err

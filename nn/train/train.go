@@ -132,6 +132,22 @@ type Settings struct {
 	// OnEpoch, if set, is called after every epoch with its record (for
 	// logs).
 	OnEpoch func(Epoch)
+	// Parallel, if set, trains data-parallel over the processes it
+	// describes (MPI ranks, say): each process runs the loop with the same
+	// settings and seed on the same task, takes its share of every batch,
+	// and the processes' gradients are summed (weighted by their shares)
+	// before every identical optimizer step, so all hold the same model,
+	// which for a given number of processes depends only on the seed.
+	// Only one process should write the checkpoint.
+	Parallel *Parallel
+}
+
+// Parallel describes the processes of a data-parallel run: this one's rank
+// of size, and Sum, which replaces each entry of v by its sum over the
+// processes (an allreduce); every process calls it at the same points.
+type Parallel struct {
+	Rank, Size int
+	Sum        func(v []float64)
 }
 
 // BatchInfo is the progress of a run after a batch.
@@ -275,6 +291,7 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 	}
 	rnd := rand.New(st.pcg)
 	tp := nn.NewTape[T]()
+	var flat []float64 // the gradients and the loss, summed over processes
 	start := time.Now()
 	resumedBatches := st.epoch*batches + st.batch
 	finish := func(why iterate.Reason, cause error) (*Result[T], error) {
@@ -311,12 +328,19 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 			for _, p := range tensors {
 				p.ZeroGrad()
 			}
-			loss := task.Loss(tp, st.perm[lo:hi])
-			l := float64(loss.Item())
+			var l float64
+			if par := set.Parallel; par != nil && par.Size > 1 {
+				l = parallelStep(tp, task, tensors, st.perm[lo:hi], par, &flat)
+			} else {
+				loss := task.Loss(tp, st.perm[lo:hi])
+				l = float64(loss.Item())
+				if !math.IsNaN(l) && !math.IsInf(l, 0) {
+					tp.Backward(loss)
+				}
+			}
 			if math.IsNaN(l) || math.IsInf(l, 0) {
 				return finish(iterate.Diverged, fmt.Errorf("the training loss is %v at epoch %d, batch %d", l, st.epoch+1, st.batch+1))
 			}
-			tp.Backward(loss)
 			opt.Step(tensors)
 			st.step++
 			st.batch++
@@ -373,6 +397,54 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 		}
 	}
 	return finish(iterate.Completed, nil)
+}
+
+// parallelStep computes this process's share of the batch idx (the
+// indices k with k mod Size = Rank), its loss and gradients weighted by
+// its share of the batch, and sums both over the processes: each process
+// then holds the batch's mean loss and its gradient. It returns the loss.
+func parallelStep[T nn.Float](tp *nn.Tape[T], task Task[T], tensors []*nn.Tensor[T], idx []int, par *Parallel, flat *[]float64) float64 {
+	var mine []int
+	for k := par.Rank; k < len(idx); k += par.Size {
+		mine = append(mine, idx[k])
+	}
+	size := 1
+	for _, p := range tensors {
+		size += len(p.Data)
+	}
+	if cap(*flat) < size {
+		*flat = make([]float64, size)
+	}
+	f := (*flat)[:size]
+	clear(f)
+	if len(mine) > 0 {
+		w := float64(len(mine)) / float64(len(idx))
+		loss := task.Loss(tp, mine)
+		l := float64(loss.Item())
+		f[0] = w * l
+		if !math.IsNaN(l) && !math.IsInf(l, 0) {
+			tp.Backward(loss)
+			k := 1
+			for _, p := range tensors {
+				for i, g := range p.Grad {
+					f[k+i] = w * float64(g)
+				}
+				k += len(p.Data)
+			}
+		}
+	}
+	par.Sum(f)
+	k := 1
+	for _, p := range tensors {
+		if p.Grad == nil {
+			p.Grad = make([]T, len(p.Data))
+		}
+		for i := range p.Data {
+			p.Grad[i] = T(f[k+i])
+		}
+		k += len(p.Data)
+	}
+	return f[0]
 }
 
 func elapsedSince[T nn.Float](st *state[T], start time.Time) float64 {

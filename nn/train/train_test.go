@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/pdekit/pdekit/iterate"
@@ -224,5 +225,117 @@ func TestEpocher(t *testing.T) {
 	}
 	if !slices.Equal(fresh.w.Data, ref.w.Data) {
 		t.Errorf("resumed parameters %v, uninterrupted %v", fresh.w.Data, ref.w.Data)
+	}
+}
+
+// group is an in-process stand-in for an MPI communicator: Sum waits for
+// all members and gives each the total.
+type group struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	size    int
+	arrived int
+	gen     int
+	acc     []float64
+	out     []float64
+}
+
+func newGroup(size int) *group {
+	g := &group{size: size}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+func (g *group) sum(v []float64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.arrived == 0 {
+		g.acc = make([]float64, len(v))
+	}
+	for i, x := range v {
+		g.acc[i] += x
+	}
+	g.arrived++
+	gen := g.gen
+	if g.arrived == g.size {
+		g.out, g.arrived = g.acc, 0
+		g.gen++
+		g.cond.Broadcast()
+	} else {
+		for gen == g.gen {
+			g.cond.Wait()
+		}
+	}
+	copy(v, g.out)
+}
+
+// The gradient summed over the processes' shares of a batch is the batch's
+// gradient: one data-parallel step on 3 processes against the serial one.
+func TestParallelStepGradient(t *testing.T) {
+	idx := []int{4, 9, 1, 30, 22, 7, 13}
+	serial := newRegression(3)
+	tp := nn.NewTape[float32]()
+	loss := serial.Loss(tp, idx)
+	tp.Backward(loss)
+	want, wantLoss := slices.Clone(serial.w.Grad), float64(loss.Item())
+	g := newGroup(3)
+	grads := make([][]float32, 3)
+	losses := make([]float64, 3)
+	var wg sync.WaitGroup
+	for r := 0; r < 3; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			task := newRegression(3)
+			var flat []float64
+			losses[r] = parallelStep(nn.NewTape[float32](), task, nn.Tensors(task.Params()), idx, &Parallel{Rank: r, Size: 3, Sum: g.sum}, &flat)
+			grads[r] = task.w.Grad
+		}()
+	}
+	wg.Wait()
+	for r := 0; r < 3; r++ {
+		if math.Abs(losses[r]-wantLoss) > 1e-6*wantLoss {
+			t.Errorf("process %d: loss %v, serial %v", r, losses[r], wantLoss)
+		}
+		for i, v := range grads[r] {
+			if math.Abs(float64(v-want[i])) > 1e-5*math.Abs(float64(want[i]))+1e-7 {
+				t.Errorf("process %d: gradient[%d] = %v, serial %v", r, i, v, want[i])
+			}
+		}
+	}
+}
+
+// A data-parallel run on 2 processes leaves both with the same model, close
+// to the serial run's.
+func TestParallelRun(t *testing.T) {
+	set := Settings{Control: iterate.Control{MaxIterations: 20}, Batch: 8, LR: 1e-2, Seed: 5}
+	serial := newRegression(2)
+	if _, err := Run(context.Background(), serial, &set); err != nil {
+		t.Fatal(err)
+	}
+	g := newGroup(2)
+	models := make([][]float32, 2)
+	var wg sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			task := newRegression(2)
+			s := set
+			s.Parallel = &Parallel{Rank: r, Size: 2, Sum: g.sum}
+			if _, err := Run(context.Background(), task, &s); err != nil {
+				t.Error(err)
+			}
+			models[r] = task.w.Data
+		}()
+	}
+	wg.Wait()
+	if !slices.Equal(models[0], models[1]) {
+		t.Fatalf("the processes' models differ: %v, %v", models[0], models[1])
+	}
+	for i, v := range models[0] {
+		if math.Abs(float64(v-serial.w.Data[i])) > 1e-4 {
+			t.Errorf("weight %d: %v data-parallel, %v serial", i, v, serial.w.Data[i])
+		}
 	}
 }

@@ -82,7 +82,7 @@ func TestDarcy2dAMG(t *testing.T) {
 // IC(0)'s grow.
 func TestLShapeAMG(t *testing.T) {
 	if testing.Short() {
-		t.Skip("meshes with gmsh three times")
+		t.Skip("runs gmsh to mesh three L-shapes (a few seconds): skipped under -short")
 	}
 	var its []int
 	for _, n := range []string{"16", "32", "64"} {

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"math"
 	"time"
 
-	"gonum.org/v1/gonum/floats"
-
 	"github.com/pdekit/pdekit/dist"
-	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/mpi"
 	"github.com/pdekit/pdekit/solvers"
@@ -66,27 +62,12 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 		return nil, nil, err
 	}
 	setup := time.Since(start).Seconds()
-	cb, prog := iterations(st.stderr, "solve", "residual")
-	defer prog.done()
-	set := &solvers.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true, Callback: cb}}
-	if pc != nil {
-		set.Preconditioner = pc
-	}
 	b := p.rhs[lo:hi]
-	res, err := solvers.Solve(st.ctx, s, b, method, set)
+	res, err := iterateSolve(st, c, s, b, method, pc)
 	if err != nil {
-		return nil, nil, usageErr("%v", err)
+		return nil, nil, err
 	}
-	// The true relative residual, summed over the ranks.
-	r := make([]float64, hi-lo)
-	s.MulVecTo(r, res.X)
-	floats.Sub(r, b)
-	sq := []float64{floats.Dot(r, r), floats.Dot(b, b)}
-	s.Sum(sq)
-	relres := math.Sqrt(sq[0])
-	if sq[1] > 0 {
-		relres /= math.Sqrt(sq[1])
-	}
+	relres := trueRelres(s, res.X, b) // summed over the ranks
 	n := len(p.rhs)
 	sum := st.summary().set("method", c.Method.String(), "pc", c.PC.String(), "n", n, "iterations", res.Iterations,
 		"relres", relres, "setup_seconds", setup, "solve_seconds", res.Runtime.Seconds(), "threads", c.Threads,

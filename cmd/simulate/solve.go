@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,15 +195,9 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 		return nil, nil, err
 	}
 	setup := time.Since(start).Seconds()
-	cb, prog := iterations(st.stderr, "solve", "residual")
-	defer prog.done()
-	s := &solvers.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true, Callback: cb}}
-	if pc != nil {
-		s.Preconditioner = pc
-	}
-	res, err := solvers.Solve(st.ctx, sys.op, sys.b, method, s)
+	res, err := iterateSolve(st, c, sys.op, sys.b, method, pc)
 	if err != nil {
-		return nil, nil, usageErr("%v", err)
+		return nil, nil, err
 	}
 	n, _ := sys.op.Dims()
 	sum := st.summary().set("method", c.Method.String(), "pc", c.PC.String(), "n", n, "iterations", res.Iterations,
@@ -250,11 +245,34 @@ func trueRelres(a solvers.Operator, x, b []float64) float64 {
 	r := make([]float64, len(b))
 	a.MulVecTo(r, x)
 	floats.Sub(r, b)
+	if d, ok := a.(solvers.Distributed); ok {
+		// The parts' squares summed over the ranks.
+		sq := []float64{floats.Dot(r, r), floats.Dot(b, b)}
+		d.Sum(sq)
+		if sq[1] == 0 {
+			return math.Sqrt(sq[0])
+		}
+		return math.Sqrt(sq[0] / sq[1])
+	}
 	rn, bn := floats.Norm(r, 2), floats.Norm(b, 2)
 	if bn == 0 {
 		return rn
 	}
 	return rn / bn
+}
+
+// iterateSolve runs the method on A x = b under the command's tolerances,
+// with progress on stderr and the residual history kept.
+func iterateSolve(st *stage, c *solveConfig, a solvers.Operator, b []float64, method solvers.Method, pc solvers.Preconditioner) (*solvers.Result, error) {
+	cb, prog := iterations(st.stderr, "solve", "residual")
+	defer prog.done()
+	s := &solvers.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, MaxIterations: c.MaxIter, History: true, Callback: cb},
+		Preconditioner: pc}
+	res, err := solvers.Solve(st.ctx, a, b, method, s)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return res, nil
 }
 
 func writeSolution(st *stage, path string, sys *system, res *solvers.Result) error {

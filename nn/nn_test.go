@@ -268,6 +268,26 @@ func TestPINNGradient(t *testing.T) {
 	})
 }
 
+// TestPINNGradientTanh checks the parameter gradient through nn.MLP's
+// tanh layers, whose Taylor step has its own fused backward, once with a
+// loss of the Laplacian alone (the last layer's values get no gradient)
+// and once with the values too.
+func TestPINNGradientTanh(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	m := NewMLP[float64](rnd, 2, 5, 4, 1)
+	x := randTensor(rnd, 7, 2)
+	for _, withValue := range []bool{false, true} {
+		gradCheck(t, "PINN tanh", m.Params(), func(tp *Tape[float64]) *Tensor[float64] {
+			u := m.Taylor(tp, tp.TaylorInput(x))
+			r := tp.Mean(tp.Square(tp.AddScalar(tp.TaylorLaplacian(u), 1)))
+			if withValue {
+				r = tp.Add(r, tp.Mean(tp.Square(u.V)))
+			}
+			return r
+		})
+	}
+}
+
 // naiveConv2d is the definition: y[b,o,i,j] = bias[o] + sum_{c,u,v}
 // w[o,c,u,v] x[b, c, pad(i s - p + u), pad(j s - p + v)].
 func naiveConv2d(x, w, b *Tensor[float64], o Conv2dOpts) []float64 {

@@ -76,6 +76,16 @@ func (tp *Tape[T]) grad(t *Tensor[T]) []T {
 	return t.Grad
 }
 
+// gradRaw is grad, except that with fresh it returns an unzeroed buffer
+// for a gradient not yet taken, which the caller must overwrite whole.
+func (tp *Tape[T]) gradRaw(t *Tensor[T], fresh bool) []T {
+	if fresh {
+		t.Grad = tp.bufRaw(len(t.Data))
+		return t.Grad
+	}
+	return tp.grad(t)
+}
+
 // record adds a backward function when the output needs a gradient.
 func (tp *Tape[T]) record(out *Tensor[T], f func()) {
 	if out.needGrad && !tp.noGrad {

@@ -52,7 +52,7 @@ func (tp *Tape[T]) TaylorLinear(u Taylor[T], w, b *Tensor[T]) Taylor[T] {
 // flows back).
 func (tp *Tape[T]) block(u Taylor[T], i int) *Tensor[T] {
 	n, k := u.V.Shape[0], u.V.Shape[1]
-	y := tp.out([]int{n, k}, u.J)
+	y := tp.outRaw([]int{n, k}, u.J)
 	copy(y.Data, u.J.Data[i*n*k:(i+1)*n*k])
 	tp.record(y, func() {
 		if y.Grad != nil && u.J.needGrad {
@@ -110,6 +110,8 @@ func (sinAct) bwd(a, sn float64) (s1, s2, s3 float64) {
 	return cs, -sn, -cs
 }
 
+func isTanh(f activation) bool { _, ok := f.(tanhAct); return ok }
+
 // TaylorTanh propagates through tanh.
 func (tp *Tape[T]) TaylorTanh(u Taylor[T]) Taylor[T] { return tp.taylorAct(u, tanhAct{}) }
 
@@ -124,8 +126,8 @@ func (tp *Tape[T]) taylorAct(u Taylor[T], f activation) Taylor[T] {
 	n, k := u.V.Shape[0], u.V.Shape[1]
 	nk := n * k
 	d := u.d
-	v := tp.out(u.V.Shape, u.V, u.J)
-	j := tp.out(u.J.Shape, u.V, u.J)
+	v := tp.outRaw(u.V.Shape, u.V, u.J) // every element is written
+	j := tp.outRaw(u.J.Shape, u.V, u.J)
 	fw := &taylorFwd[T]{a: u.V.Data, j: u.J.Data, v: v.Data, jo: j.Data, nk: nk, d: d, f: f}
 	parallel.Run(parallel.Parts(nk*(d+2), 1<<14), fw)
 	y := Taylor[T]{V: v, J: j, d: d}
@@ -135,11 +137,16 @@ func (tp *Tape[T]) taylorAct(u Taylor[T], f activation) Taylor[T] {
 			return
 		}
 		bw := &taylorBwd[T]{taylorFwd: *fw, gv: v.Grad, gj: j.Grad}
+		fused := isTanh(f) && j.Grad != nil && u.V.needGrad && u.J.needGrad
 		if u.V.needGrad {
-			bw.ga = tp.grad(u.V)
+			// tanhAll writes every element: a first gradient needs
+			// neither zeroing nor reading.
+			bw.setA = fused && u.V.Grad == nil
+			bw.ga = tp.gradRaw(u.V, bw.setA)
 		}
 		if u.J.needGrad {
-			bw.gjin = tp.grad(u.J)
+			bw.setJ = fused && u.J.Grad == nil
+			bw.gjin = tp.gradRaw(u.J, bw.setJ)
 		}
 		parallel.Run(parallel.Parts(nk*(d+2), 1<<14), bw)
 	})
@@ -155,6 +162,10 @@ type taylorFwd[T Float] struct {
 func (t *taylorFwd[T]) Do(part, parts int) {
 	lo, hi := parallel.Range(t.nk, part, parts)
 	nk, d := t.nk, t.d
+	if isTanh(t.f) {
+		t.tanh(lo, hi)
+		return
+	}
 	for p := lo; p < hi; p++ {
 		s, s1, s2 := t.f.fwd(float64(t.a[p]))
 		t.v[p] = T(s)
@@ -168,15 +179,43 @@ func (t *taylorFwd[T]) Do(part, parts int) {
 	}
 }
 
+// tanh is Do for tanh without the interface call, which cost as much as
+// the arithmetic.
+func (t *taylorFwd[T]) tanh(lo, hi int) {
+	nk, d := t.nk, t.d
+	j, jo := t.j[:(d+1)*nk], t.jo[:(d+1)*nk]
+	a, v := t.a[:nk], t.v[:nk]
+	for p := lo; p < hi; p++ {
+		s := math.Tanh(float64(a[p]))
+		s1 := 1 - s*s
+		v[p] = T(s)
+		var q float64
+		for o := p; o < d*nk; o += nk {
+			di := float64(j[o])
+			q += di * di
+			jo[o] = T(s1 * di)
+		}
+		jo[d*nk+p] = T(s1*float64(j[d*nk+p]) - 2*s*s1*q)
+	}
+}
+
 type taylorBwd[T Float] struct {
 	taylorFwd[T]
-	gv, gj   []T // output gradients (either may be nil)
-	ga, gjin []T // input gradients (nil when not needed)
+	gv, gj     []T  // output gradients (either may be nil)
+	ga, gjin   []T  // input gradients (nil when not needed)
+	setA, setJ bool // ga, gjin are fresh: tanhAll stores instead of adding
 }
 
 func (t *taylorBwd[T]) Do(part, parts int) {
 	lo, hi := parallel.Range(t.nk, part, parts)
 	nk, d := t.nk, t.d
+	if t.ga == nil && t.gjin == nil {
+		return // the inputs need no gradient (a network's first layer)
+	}
+	if t.setA || t.setJ || t.gj != nil && t.ga != nil && t.gjin != nil && isTanh(t.f) {
+		t.tanhAll(lo, hi)
+		return
+	}
 	for p := lo; p < hi; p++ {
 		s1, s2, s3 := t.f.bwd(float64(t.a[p]), float64(t.v[p]))
 		var gL, ds1, q float64
@@ -201,6 +240,52 @@ func (t *taylorBwd[T]) Do(part, parts int) {
 				t.gjin[i*nk+p] += T(s1*float64(t.gj[i*nk+p]) + 2*s2*gL*float64(t.j[i*nk+p]))
 			}
 			t.gjin[d*nk+p] += T(s1 * gL)
+		}
+	}
+}
+
+// tanhAll is Do for tanh when the inputs' gradients are wanted (the
+// hidden layers of a PINN): one pass over the derivative blocks instead of two, and no
+// interface call.
+func (t *taylorBwd[T]) tanhAll(lo, hi int) {
+	nk, d := t.nk, t.d
+	j, gj, gjin := t.j[:(d+1)*nk], t.gj[:(d+1)*nk], t.gjin[:(d+1)*nk]
+	jL, gjL, gjinL := j[d*nk:], gj[d*nk:], gjin[d*nk:]
+	v, ga, gv := t.v[:nk], t.ga[:nk], t.gv
+	if gv != nil {
+		gv = gv[:nk]
+	}
+	for p := lo; p < hi; p++ {
+		s := float64(v[p])
+		s1 := 1 - s*s
+		s2 := -2 * s * s1
+		s3 := -2*s1*s1 + 4*s*s*s1
+		gL := float64(gjL[p])
+		ds1 := gL * float64(jL[p])
+		var q float64
+		for o := p; o < d*nk; o += nk {
+			di, g := float64(j[o]), float64(gj[o])
+			ds1 += g * di
+			q += di * di
+			if t.setJ {
+				gjin[o] = T(s1*g + 2*s2*gL*di)
+			} else {
+				gjin[o] += T(s1*g + 2*s2*gL*di)
+			}
+		}
+		g := ds1*s2 + gL*q*s3
+		if gv != nil { // nil when only the derivatives reach the loss
+			g += float64(gv[p]) * s1
+		}
+		if t.setA {
+			ga[p] = T(g)
+		} else {
+			ga[p] += T(g)
+		}
+		if t.setJ {
+			gjinL[p] = T(s1 * gL)
+		} else {
+			gjinL[p] += T(s1 * gL)
 		}
 	}
 }

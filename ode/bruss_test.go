@@ -155,3 +155,27 @@ func TestSparseJacobianDifferences(t *testing.T) {
 		t.Logf("central %v: largest error %.3g of the largest entry", tc.central, worst)
 	}
 }
+
+// BenchmarkBrusselatorDirectW is the case: Rodas4 and Rodas5 with
+// central-difference sparse Jacobians and W factored by sparse LU on the
+// 2-D Brusselator with 32 points per side (2048 unknowns), t in [0, 11.5],
+// rtol = atol = 1e-6.
+func BenchmarkBrusselatorDirectW(b *testing.B) {
+	f, y0, pat := brusselator2d(32)
+	for _, c := range []struct {
+		name string
+		m    Method
+	}{
+		{"rodas4", Rodas4{Sparsity: pat, DirectW: true, CentralDiff: true}},
+		{"rodas5", Rodas5{Sparsity: pat, DirectW: true, CentralDiff: true}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				sol, err := Solve(context.Background(), c.m, f, 0, 11.5, y0, []float64{11.5}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-6}})
+				if err != nil || !sol.Reason.Converged() {
+					b.Fatal(err, sol.Reason)
+				}
+			}
+		})
+	}
+}

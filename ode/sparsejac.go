@@ -183,12 +183,20 @@ func (s *sparseW) factor(g float64) error {
 	}
 	if s.direct {
 		if s.lu != nil {
-			s.lu.Close()
+			// W's pattern is fixed: reuse the ordering.
+			if err := s.lu.Refactor(s.w); err != nil {
+				return fmt.Errorf("LU of W: %w", err)
+			}
+			return nil
 		}
 		lu, err := direct.NewLU(s.w)
 		if err != nil {
 			return fmt.Errorf("LU of W: %w", err)
 		}
+		// The stages' error is the step's truncation error, far above
+		// the factorisation's rounding: refinement would double each
+		// solve for nothing.
+		lu.SetRefinement(0)
 		s.lu = lu
 		return nil
 	}

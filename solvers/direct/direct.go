@@ -50,6 +50,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -252,13 +253,14 @@ func (f *Cholesky) Close() {
 
 // LU is the sparse LU factorisation P A Q = L U of a square nonsingular
 // matrix by UMFPACK (its default strategy and ordering), with UMFPACK's
-// iterative refinement in every solve.
+// iterative refinement in every solve (see SetRefinement).
 type LU struct {
 	mu       sync.Mutex
 	n        int
 	ptr, ind []int
 	val      []float64
-	num      unsafe.Pointer
+	sym, num unsafe.Pointer
+	control  []float64 // UMFPACK's settings for the solves
 	stats    Stats
 }
 
@@ -281,27 +283,71 @@ func NewLU(op solvers.Operator) (*LU, error) {
 	control := make([]float64, C.UMFPACK_CONTROL)
 	info := make([]float64, C.UMFPACK_INFO)
 	C.umfpack_dl_defaults((*C.double)(&control[0]))
+	f.control = slices.Clone(control)
 	// The CSR arrays of A are the CSC arrays of A^T: factor A^T, and
 	// solve with A^T's transpose.
-	var sym unsafe.Pointer
-	st := C.umfpack_dl_symbolic(C.long(n), C.long(n), goInts(f.ptr), goInts(f.ind), (*C.double)(&f.val[0]), &sym, (*C.double)(&control[0]), (*C.double)(&info[0]))
+	st := C.umfpack_dl_symbolic(C.long(n), C.long(n), goInts(f.ptr), goInts(f.ind), (*C.double)(&f.val[0]), &f.sym, (*C.double)(&control[0]), (*C.double)(&info[0]))
 	if st != C.UMFPACK_OK {
 		return nil, fmt.Errorf("direct: UMFPACK's analysis failed (status %d)", st)
 	}
-	st = C.umfpack_dl_numeric(goInts(f.ptr), goInts(f.ind), (*C.double)(&f.val[0]), sym, &f.num, (*C.double)(&control[0]), (*C.double)(&info[0]))
-	C.umfpack_dl_free_symbolic(&sym)
-	if st == C.UMFPACK_WARNING_singular_matrix {
+	runtime.SetFinalizer(f, (*LU).Close)
+	if err := f.numeric(start); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("direct: LU: the %d x %d matrix is singular: %w", n, n, solvers.ErrSingular)
+		return nil, err
+	}
+	return f, nil
+}
+
+// numeric factors f.val on the kept symbolic analysis, replacing any
+// earlier factors, and sets the statistics.
+func (f *LU) numeric(start time.Time) error {
+	if f.num != nil {
+		C.umfpack_dl_free_numeric(&f.num)
+	}
+	control := make([]float64, C.UMFPACK_CONTROL)
+	info := make([]float64, C.UMFPACK_INFO)
+	C.umfpack_dl_defaults((*C.double)(&control[0]))
+	st := C.umfpack_dl_numeric(goInts(f.ptr), goInts(f.ind), (*C.double)(&f.val[0]), f.sym, &f.num, (*C.double)(&control[0]), (*C.double)(&info[0]))
+	if st == C.UMFPACK_WARNING_singular_matrix {
+		C.umfpack_dl_free_numeric(&f.num)
+		f.num = nil
+		return fmt.Errorf("direct: LU: the %d x %d matrix is singular: %w", f.n, f.n, solvers.ErrSingular)
 	}
 	if st != C.UMFPACK_OK {
-		f.Close()
-		return nil, fmt.Errorf("direct: UMFPACK's factorisation failed (status %d)", st)
+		if f.num != nil {
+			C.umfpack_dl_free_numeric(&f.num)
+			f.num = nil
+		}
+		return fmt.Errorf("direct: UMFPACK's factorisation failed (status %d)", st)
 	}
-	runtime.SetFinalizer(f, (*LU).Close)
 	f.stats = Stats{Method: "lu (UMFPACK)", Ordering: orderingName(false, int(info[C.UMFPACK_ORDERING_USED])),
 		NNZ: info[C.UMFPACK_LNZ] + info[C.UMFPACK_UNZ], Flops: info[C.UMFPACK_FLOPS], Seconds: time.Since(start).Seconds()}
-	return f, nil
+	return nil
+}
+
+// Refactor factors new values on the pattern of the first matrix, reusing
+// its analysis (the fill-reducing ordering): the cheap path for a
+// sequence of matrices on one pattern, such as a Rosenbrock method's
+// W = I - h g J. A matrix of another pattern is an error wrapping
+// solvers.ErrShape. After an error other than that one (a singular
+// matrix), the LU can not solve until a Refactor succeeds.
+func (f *LU) Refactor(op solvers.Operator) error {
+	a, err := checked(op, "LU")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	ptr, ind, val := a.RawCSR()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sym == nil {
+		return fmt.Errorf("direct: Refactor after Close")
+	}
+	if !slices.Equal(ptr, f.ptr) || !slices.Equal(ind, f.ind) {
+		return fmt.Errorf("direct: Refactor of a matrix whose pattern differs from the analysed one: %w", solvers.ErrShape)
+	}
+	copy(f.val, val)
+	return f.numeric(start)
 }
 
 // SolveTo sets dst to the solution of A dst = b.
@@ -311,15 +357,27 @@ func (f *LU) SolveTo(dst, b []float64) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.num == nil {
+	if f.sym == nil {
 		return fmt.Errorf("direct: SolveTo after Close")
 	}
+	if f.num == nil {
+		return fmt.Errorf("direct: SolveTo without factors: the last Refactor failed")
+	}
 	st := C.umfpack_dl_solve(C.UMFPACK_At, goInts(f.ptr), goInts(f.ind), (*C.double)(&f.val[0]),
-		(*C.double)(unsafe.SliceData(dst)), (*C.double)(unsafe.SliceData(b)), f.num, nil, nil)
+		(*C.double)(unsafe.SliceData(dst)), (*C.double)(unsafe.SliceData(b)), f.num, (*C.double)(&f.control[0]), nil)
 	if st != C.UMFPACK_OK {
 		return fmt.Errorf("direct: UMFPACK's solve failed (status %d)", st)
 	}
 	return nil
+}
+
+// SetRefinement sets the most steps of iterative refinement each solve
+// takes (UMFPACK's default is 2; 0 turns refinement off, for a solve
+// whose accuracy the caller controls, as a Rosenbrock method's W).
+func (f *LU) SetRefinement(steps int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.control[C.UMFPACK_IRSTEP] = float64(max(steps, 0))
 }
 
 // PreconSolve implements solvers.Preconditioner: dst = A^-1 r.
@@ -340,6 +398,10 @@ func (f *LU) Close() {
 	if f.num != nil {
 		C.umfpack_dl_free_numeric(&f.num)
 		f.num = nil
+	}
+	if f.sym != nil {
+		C.umfpack_dl_free_symbolic(&f.sym)
+		f.sym = nil
 	}
 	runtime.SetFinalizer(f, nil)
 }

@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"dist":                 {"iterate", "sparse", "mesh", "solvers", "mpi"},
 	"solvers":              {"iterate", "sparse"},
 	"solvers/mg":           {"iterate", "sparse", "mesh", "solvers"},
-	"solvers/amg":          {"iterate", "sparse", "mesh", "solvers"},
+	"solvers/amg":          {"iterate", "sparse", "mesh", "solvers", "solvers/direct"},
 	"solvers/direct":       {"iterate", "sparse", "solvers"},
 	"solvers/relax":        {"iterate", "sparse", "mesh", "solvers"},
 	"solvers/halpern":      {"iterate", "sparse", "mesh", "solvers"},

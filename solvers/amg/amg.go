@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/solvers/direct"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -102,21 +103,31 @@ type Settings struct {
 	// Chebyshev, the degree is Sweeps+1); zero means 1.
 	Sweeps int
 	// CoarsestSize stops the coarsening once a level has at most this many
-	// unknowns; zero means 300. The coarsest level is solved directly.
+	// unknowns; zero means 300. The coarsest level is solved directly: by
+	// a dense inverse up to 500 unknowns, by a sparse factorisation
+	// (CHOLMOD's Cholesky, or UMFPACK's LU, package direct) above.
 	CoarsestSize int
 	// MaxLevels bounds the number of levels; zero means 25.
 	MaxLevels int
 }
 
-// maxDirect is the largest coarsest level inverted densely; a coarsening
-// that stalls above it is an error.
-const maxDirect = 4000
+// maxDense is the largest coarsest level inverted densely; a larger one
+// is factored sparse. maxDirect is the largest a singular coarsest level
+// may be (its pseudo-inverse is dense): a coarsening that stalls above it
+// on a matrix the sparse factorisations refuse is an error.
+const (
+	maxDense  = 500
+	maxDirect = 4000
+)
 
 // Stats describe a hierarchy.
 type Stats struct {
 	// Rows and NNZ are each level's unknowns and stored entries, the
 	// finest first.
 	Rows, NNZ []int
+	// Coarsest names the coarsest level's solve: "dense" (an inverse or
+	// pseudo-inverse) or the sparse factorisation's method.
+	Coarsest string
 	// OperatorComplexity is the entries of all levels over the finest's,
 	// GridComplexity the unknowns of all levels over the finest's: the
 	// memory and the work per cycle relative to the matrix.
@@ -135,7 +146,8 @@ type Stats struct {
 type AMG struct {
 	s      Settings
 	levels []*level
-	inv    []float64 // the coarsest level's dense (pseudo-)inverse, row-major
+	inv    []float64            // the coarsest level's dense (pseudo-)inverse, row-major
+	fact   direct.Factorization // or its sparse factorisation
 }
 
 type level struct {
@@ -241,8 +253,15 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 		n, _ = a.Dims()
 	}
 	last := m.levels[len(m.levels)-1]
-	if n > maxDirect {
-		return nil, fmt.Errorf("amg: the coarsening stalled at level %d with %d unknowns, more than the direct solve takes (%d); a smaller Strength or a matrix with stronger off-diagonal couplings coarsens further", len(m.levels)-1, n, maxDirect)
+	if n > maxDense {
+		f, ferr := direct.New(last.a)
+		if ferr == nil {
+			m.fact = f
+			return m, nil
+		}
+		if n > maxDirect {
+			return nil, fmt.Errorf("amg: the coarsening stalled at level %d with %d unknowns and its sparse factorisation failed (%w); a dense pseudo-inverse takes at most %d: a smaller Strength or a matrix with stronger off-diagonal couplings coarsens further", len(m.levels)-1, n, ferr, maxDirect)
+		}
 	}
 	if m.inv, err = inverse(last.a); err != nil {
 		return nil, err
@@ -684,6 +703,10 @@ func (m *AMG) Stats() Stats {
 	}
 	s.OperatorComplexity = nnz / float64(s.NNZ[0])
 	s.GridComplexity = rows / float64(s.Rows[0])
+	s.Coarsest = "dense"
+	if m.fact != nil {
+		s.Coarsest = m.fact.Stats().Method
+	}
 	return s
 }
 
@@ -704,6 +727,12 @@ func (m *AMG) PreconSolve(dst, r []float64) {
 func (m *AMG) cycle(l int) {
 	lv := m.levels[l]
 	if l == len(m.levels)-1 {
+		if m.fact != nil {
+			if err := m.fact.SolveTo(lv.x, lv.b); err != nil {
+				panic(fmt.Sprintf("amg: the coarsest level's solve: %v", err)) // lengths match by construction
+			}
+			return
+		}
 		n := len(lv.x)
 		for i := 0; i < n; i++ {
 			lv.x[i] = floats.Dot(m.inv[i*n:(i+1)*n], lv.b)

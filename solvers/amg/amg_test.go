@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
@@ -312,5 +313,69 @@ func TestNewErrors(t *testing.T) {
 		if c.is != nil && !errors.Is(err, c.is) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.is)
 		}
+	}
+}
+
+// A coarsest level above maxDense is factored sparse (CHOLMOD for the SPD
+// Laplacian, UMFPACK for convection-diffusion), and its solve is exact: a
+// one-level hierarchy is A^-1. With two levels the coarse solve is exact
+// whichever way it is made, so the dense and sparse coarsest give the same
+// cycle.
+func TestSparseCoarsest(t *testing.T) {
+	g := mesh.NewGrid(mesh.Dirichlet, 40, 40)
+	for _, c := range []struct {
+		name, method string
+		a            *sparse.CSR
+	}{
+		{"poisson2d", "cholesky", mesh.NewLaplacian(g).ToCSR()},
+		{"convdiff2d", "lu", mesh.NewConvDiff(g, 1, []float64{30, 30}, mesh.Upwind).ToCSR()},
+	} {
+		n, _ := c.a.Dims()
+		m, err := New(c.a, &Settings{CoarsestSize: n})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		st := m.Stats()
+		if len(st.Rows) != 1 || !strings.HasPrefix(st.Coarsest, c.method) {
+			t.Fatalf("%s: levels %v, coarsest %q; want one level by %s", c.name, st.Rows, st.Coarsest, c.method)
+		}
+		b := ones(n)
+		x := make([]float64, n)
+		m.PreconSolve(x, b)
+		r := make([]float64, n)
+		c.a.MulVecTo(r, x)
+		floats.Sub(r, b)
+		if e := floats.Norm(r, 2) / floats.Norm(b, 2); e > 1e-12 {
+			t.Errorf("%s: one-level AMG leaves relative residual %.3g", c.name, e)
+		}
+	}
+	// Two levels of poisson2d 63^2: the coarse level (about 900 unknowns
+	// here) by CHOLMOD against the same hierarchy with a dense inverse.
+	a := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, 63, 63)).ToCSR()
+	n, _ := a.Dims()
+	m, err := New(a, &Settings{CoarsestSize: 2000, Coarsening: RugeStueben})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.Stats()
+	if len(st.Rows) != 2 || st.Rows[1] <= maxDense || st.Coarsest == "dense" {
+		t.Fatalf("levels %v, coarsest %q: want two levels, the coarse one above %d and sparse", st.Rows, st.Coarsest, maxDense)
+	}
+	b := make([]float64, n)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = rnd.NormFloat64()
+	}
+	xs := make([]float64, n)
+	m.PreconSolve(xs, b)
+	m.inv, err = inverse(m.levels[1].a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.fact = nil
+	xd := make([]float64, n)
+	m.PreconSolve(xd, b)
+	if d := floats.Distance(xs, xd, math.Inf(1)); d > 1e-10*floats.Norm(xd, math.Inf(1)) {
+		t.Errorf("sparse and dense coarsest cycles differ by %.3g", d)
 	}
 }

@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"solvers/direct":       {"iterate", "sparse", "solvers"},
 	"solvers/relax":        {"iterate", "sparse", "mesh", "solvers"},
 	"solvers/halpern":      {"iterate", "sparse", "mesh", "solvers"},
-	"solvers/sketchnewton": {"iterate", "sparse", "mesh", "solvers"},
+	"solvers/sketchnewton": {"iterate", "sparse", "mesh", "solvers", "solvers/direct"},
 	"solvers/dcdm":         {"iterate", "sparse", "mesh", "solvers", "nn", "nn/train", "io/h5"},
 	"transport":            {"iterate"},
 	"nn":                   {"iterate", "fft", "io/h5"},

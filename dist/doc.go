@@ -14,7 +14,14 @@
 //	res, err := solvers.Solve(ctx, s, b[lo:hi], &solvers.CG{}, nil)
 //
 // Built without the tag mpi there is one rank, which owns everything.
-// This first form takes the global matrix on every rank and splits along
-// one axis; blocks in two or three axes, local assembly and the
-// preconditioners (block-Jacobi, additive Schwarz) are to come.
+//
+// Preconditioners: any preconditioner of a rank's LocalBlock is
+// block-Jacobi (no communication); Schwarz adds to it a coarse level, the
+// d-linear interpolation from every r-th grid point with its Galerkin
+// operator replicated and factored on every rank, one allreduce of the
+// coarse residual per application (two-level additive Schwarz).
+//
+// This form takes the global matrix (or stencil) on every rank and splits
+// along one axis; blocks in two or three axes, local assembly and overlap
+// are not built.
 package dist

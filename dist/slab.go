@@ -15,6 +15,7 @@ import (
 // the plane above it.
 type Slab struct {
 	lo, hi, plane int
+	n             int // the global rows
 	rank, size    int
 	a             *sparse.CSR   // local rows; columns: ghost below, own, ghost above
 	st            *mesh.Stencil // or the stencil on the slab and the planes beside it
@@ -29,12 +30,18 @@ type Slab struct {
 // same a. It returns an error if the planes do not tile a, if a couples
 // farther than one plane, or if there are fewer planes than ranks.
 func NewSlab(a *sparse.CSR, plane int) (*Slab, error) {
+	return newSlab(a, plane, mpi.Rank(), mpi.Size())
+}
+
+// newSlab is NewSlab as rank of size; with size 1 the slab is the whole
+// matrix and never communicates (a serial reference under mpirun).
+func newSlab(a *sparse.CSR, plane, rank, size int) (*Slab, error) {
 	n, c := a.Dims()
 	if n != c || plane < 1 || n%plane != 0 {
 		return nil, fmt.Errorf("dist: a %d x %d matrix does not split into planes of %d unknowns", n, c, plane)
 	}
 	planes := n / plane
-	s := &Slab{plane: plane, rank: mpi.Rank(), size: mpi.Size()}
+	s := &Slab{plane: plane, n: n, rank: rank, size: size}
 	if planes < s.size {
 		return nil, fmt.Errorf("dist: %d planes for %d ranks", planes, s.size)
 	}
@@ -110,6 +117,9 @@ func (s *Slab) MulVecTo(dst, x []float64) {
 
 // Sum implements solvers.Distributed: an allreduce over the ranks.
 func (s *Slab) Sum(v []float64) {
+	if s.size == 1 {
+		return
+	}
 	if err := mpi.AllreduceSum(v); err != nil {
 		panic(err)
 	}
@@ -156,6 +166,11 @@ func (s *Slab) LocalBlock() *sparse.CSR {
 // its own, whose boundary planes hold the neighbours' values or, at the
 // ends, zeros) and keeps its own rows; no matrix is assembled.
 func NewStencilSlab(st *mesh.Stencil) (*Slab, error) {
+	return newStencilSlab(st, mpi.Rank(), mpi.Size())
+}
+
+// newStencilSlab is NewStencilSlab as rank of size.
+func newStencilSlab(st *mesh.Stencil, rank, size int) (*Slab, error) {
 	g := st.Grid()
 	dim := g.Dim()
 	if dim < 2 {
@@ -173,7 +188,7 @@ func NewStencilSlab(st *mesh.Stencil) (*Slab, error) {
 		}
 	}
 	planes := shape[dim-1]
-	s := &Slab{plane: plane, rank: mpi.Rank(), size: mpi.Size()}
+	s := &Slab{plane: plane, n: g.Len(), rank: rank, size: size}
 	if planes < s.size {
 		return nil, fmt.Errorf("dist: %d planes for %d ranks", planes, s.size)
 	}

@@ -89,6 +89,17 @@ for np in 2 4; do
 		{ echo "test-cluster: the solution on $np ranks differs from the serial one" >&2; exit 1; }
 	echo "  mpirun -np $np simulate solve: $its iterations as serial, the same solution" >&2
 done
+# Two-level Schwarz on 2 ranks against one process: the coarse level
+# keeps the iterations within 2 of the one-process count (block-Jacobi
+# alone grows by a quarter or more).
+"$work/simulate" solve --problem poisson3d --n 32 --pc ic0 --schwarz 4 --threads 1 --json >"$work/schwarz-1.json"
+run mpirun -np 2 --oversubscribe "$work/simulate-mpi" solve --problem poisson3d --n 32 --pc ic0 --schwarz 4 --threads 1 --json \
+	>"$work/schwarz-2.json" 2>"$work/schwarz-2.log" || { cat "$work/schwarz-2.log" >&2; exit 1; }
+s1=$(sed 's/.*"iterations":\([0-9]*\).*/\1/' "$work/schwarz-1.json")
+s2=$(sed 's/.*"iterations":\([0-9]*\).*/\1/' "$work/schwarz-2.json")
+grep -q '"converged":true' "$work/schwarz-2.json" && [ "$s2" -le $((s1 + 2)) ] ||
+	{ echo "test-cluster: Schwarz on 2 ranks: $(cat "$work/schwarz-2.json"); one process $s1 iterations" >&2; exit 1; }
+echo "  mpirun -np 2 simulate solve --schwarz 4: $s2 iterations (one process: $s1)" >&2
 echo "test-cluster: data-parallel training" >&2
 "$work/simulate" generate darcy --samples 12 --n 33 --seed 1 --out "$work/tr.h5" >/dev/null 2>&1
 "$work/simulate" generate darcy --samples 4 --n 33 --seed 2 --out "$work/te.h5" >/dev/null 2>&1

@@ -165,3 +165,42 @@ func TestSolveDirect(t *testing.T) {
 		t.Errorf("a singular matrix: exit %d, %s", code, errs)
 	}
 }
+
+// solve --schwarz: the slab path on one process, the coarse level in the
+// summary, fewer iterations than IC(0) alone; bad uses exit 2.
+func TestSolveSchwarz(t *testing.T) {
+	var sums [2]struct {
+		Iterations     int
+		Relres         float64
+		CoarseUnknowns int    `json:"coarse_unknowns"`
+		CoarseMethod   string `json:"coarse_method"`
+		Ranks          int
+	}
+	for k, extra := range [][]string{nil, {"--schwarz", "4"}} {
+		code, js, errs := sim(t, append([]string{"solve", "--problem", "poisson3d", "--n", "24", "--pc", "ic0", "--json"}, extra...)...)
+		if code != 0 {
+			t.Fatal(errs)
+		}
+		if err := json.Unmarshal([]byte(js), &sums[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := sums[1]
+	// Coarse nodes 0, 4, ..., 24 per axis: 7^3.
+	if s.Ranks != 1 || s.CoarseUnknowns != 343 || !strings.HasPrefix(s.CoarseMethod, "cholesky") || !(s.Relres <= 1e-8) || s.Iterations >= sums[0].Iterations {
+		t.Errorf("--schwarz 4: %+v; IC(0) alone %d iterations", s, sums[0].Iterations)
+	}
+	mtx := filepath.Join(t.TempDir(), "a.mtx")
+	if err := os.WriteFile(mtx, []byte("%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 2\n2 2 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--problem", "poisson3d", "--n", "8", "--schwarz", "-1"},
+		{"--problem", "poisson3d", "--n", "8", "--schwarz", "2", "--method", "jacobi"},
+		{"--matrix", mtx, "--schwarz", "2"},
+	} {
+		if code, _, errs := sim(t, append([]string{"solve"}, args...)...); code != 2 {
+			t.Errorf("%v: exit %d, %s", args, code, errs)
+		}
+	}
+}

@@ -14,11 +14,13 @@ import (
 // mpi, started by mpirun or srun): the named problem's matrix split over
 // the ranks in slabs of planes (package dist), the Krylov method run on
 // the parts with its inner products summed over the ranks, a --pc built
-// on each rank's diagonal block (block-Jacobi), and the summary and the
-// solution (gathered) written by rank 0.
+// on each rank's diagonal block (block-Jacobi), with --schwarz a
+// replicated coarse level added to it (two-level additive Schwarz), and the
+// summary and the solution (gathered) written by rank 0. One process takes
+// this path too with --schwarz.
 func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 	if c.Matrix != "" || c.Mesh != "" {
-		return nil, nil, usageErr("on %d ranks solve takes a named grid problem (--problem), not --matrix or --mesh", mpi.Size())
+		return nil, nil, usageErr("on several ranks and with --schwarz, solve takes a named grid problem (--problem), not --matrix or --mesh")
 	}
 	spec := c.Method.Get()
 	if spec.learned || c.Method.String() == "direct" || c.Method.String() == "mg" {
@@ -61,6 +63,16 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 	if err != nil {
 		return nil, nil, err
 	}
+	var schwarz *dist.Schwarz
+	if c.Schwarz > 0 {
+		if _, stationary := method.(*solvers.Richardson); stationary {
+			return nil, nil, usageErr("--schwarz adds to a --pc of a Krylov method, not to the stationary --method %s", c.Method)
+		}
+		if schwarz, err = dist.NewSchwarz(s, p.shape, c.Schwarz, pc); err != nil {
+			return nil, nil, usageErr("--schwarz: %v", err)
+		}
+		pc = schwarz
+	}
 	setup := time.Since(start).Seconds()
 	b := p.rhs[lo:hi]
 	res, err := iterateSolve(st, c, s, b, method, pc)
@@ -71,8 +83,12 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 	n := len(p.rhs)
 	sum := st.summary().set("method", c.Method.String(), "pc", c.PC.String(), "n", n, "iterations", res.Iterations,
 		"relres", relres, "setup_seconds", setup, "solve_seconds", res.Runtime.Seconds(), "threads", c.Threads,
-		"ranks", mpi.Size(), "block_jacobi", pc != nil, "problem", c.Problem,
+		"ranks", mpi.Size(), "block_jacobi", c.PC.String() != "none", "problem", c.Problem,
 		"mulvec", res.Stats.MulVec, "precon_solves", res.Stats.PreconSolve)
+	if schwarz != nil {
+		cs := schwarz.Stats()
+		sum.set("schwarz_ratio", c.Schwarz, "coarse_unknowns", cs.Coarse, "coarse_nnz", cs.NNZ, "coarse_method", cs.Method, "coarse_seconds", cs.Seconds)
+	}
 	sum.outcome("", &res.Outcome)
 	if nnz > 0 {
 		sum.set("nnz", nnz)

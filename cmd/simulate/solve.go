@@ -34,6 +34,7 @@ type solveConfig struct {
 	ATol      float64 `json:"atol"`
 	MaxIter   int     `json:"maxiter"`
 	Assembled bool    `json:"assembled"`
+	Schwarz   int     `json:"schwarz,omitempty"`
 	Out       string  `json:"out,omitempty"`
 }
 
@@ -47,6 +48,7 @@ func (c *solveConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxIter, "maxiter", 0, "iteration cap (0: 10 n, at least 1000)")
 	fs.BoolVar(&c.Assembled, "assembled", false, "solve with the assembled CSR matrix instead of the matrix-free stencil")
 	fs.StringVar(&c.Out, "out", "", "write the solution and residual history to this HDF5 file")
+	fs.IntVar(&c.Schwarz, "schwarz", 0, "two-level additive Schwarz: split over the MPI ranks (one in the default build) and add to the --pc of each rank's block a coarse level of every R-th grid point, replicated on the ranks (0: none)")
 }
 
 func cmdSolve(args []string, stdout, stderr io.Writer) error {
@@ -182,7 +184,10 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 	if c.Matrix != "" && c.Mesh != "" {
 		return nil, nil, usageErr("--matrix and --mesh both give the system: choose one")
 	}
-	if mpi.Size() > 1 {
+	if c.Schwarz < 0 {
+		return nil, nil, usageErr("--schwarz %d: want a positive ratio (or 0: none)", c.Schwarz)
+	}
+	if mpi.Size() > 1 || c.Schwarz > 0 {
 		return distributedSolve(st, c)
 	}
 	sys, err := c.system()

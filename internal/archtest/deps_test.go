@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"io/matfile":           {},
 	"io/npy":               {},
 	"mpi":                  {},
-	"dist":                 {"iterate", "sparse", "mesh", "solvers", "mpi"},
+	"dist":                 {"iterate", "sparse", "mesh", "solvers", "solvers/direct", "mpi"},
 	"solvers":              {"iterate", "sparse"},
 	"solvers/mg":           {"iterate", "sparse", "mesh", "solvers"},
 	"solvers/amg":          {"iterate", "sparse", "mesh", "solvers", "solvers/direct"},

@@ -280,6 +280,25 @@ func (m *SFNO[T]) latent(tp *nn.Tape[T], x *nn.Tensor[T]) (r, last *nn.Tensor[T]
 	return tp.Conv3d(v, m.redW, m.redB, nn.Conv2dOpts{}), last
 }
 
+// outputDt is the time derivative of output's frames (spacing dt), taken
+// in the layer's spectral representation in time: the padded sequence
+// and its resampling share one period of Out+1+Latent+1 output frames,
+// and the last input frame added to every output frame is constant.
+func (m *SFNO[T]) outputDt(tp *nn.Tape[T], r, last *nn.Tensor[T], w, bias [4]*nn.Tensor[T], delta T, dt float64) *nn.Tensor[T] {
+	b, h, wd := r.Shape[0], r.Shape[2], r.Shape[3]
+	lat, out := m.s.Latent, m.cfg.Out
+	if m.zeros == nil || m.zeros.Shape[0] != b || m.zeros.Shape[2] != h || m.zeros.Shape[3] != wd {
+		m.zeros = nn.Zeros[T](b, 1, h, wd, lat+1)
+	}
+	// last enters the layer's input as in output; the copy of it added
+	// to every output frame is constant and has no derivative.
+	p := tp.Concat(4, m.zeros, last, r)
+	nt := out + 1 + lat + 1
+	y := tp.SpectralConv3dBiasDt(p, nt, w, bias, delta, T(2*math.Pi/(float64(nt)*dt)))
+	y = tp.Narrow(y, 4, lat+1+1, out)
+	return tp.Permute(tp.Reshape(y, b, h, wd, out), 0, 3, 1, 2)
+}
+
 // output is the output layer with spectral weights w and biases bias
 // (scaled by delta): [last, r] left-padded with zeros to twice its
 // length, resampled to Out+1 frames after the padding, the last Out of

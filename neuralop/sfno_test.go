@@ -323,8 +323,79 @@ func TestFineTune(t *testing.T) {
 	if _, err := FineTune(context.Background(), op.Model, x, 16, &FineTuneSettings{ModesX: 2}); err == nil {
 		t.Error("fewer modes than the trained layer's accepted")
 	}
+	// The true frames' loss with the frames' own differences, anchored on
+	// the input frames or not: the prediction's is far above it (the room
+	// fine-tuning has; the code's step leaves none, see FineTune).
+	yt := make([]float64, len(y))
+	for i, v := range y {
+		yt[i] = float64(v)
+	}
+	fd := &FineTuneSettings{FrameDt: 0.2, Forcing: pde.FNOForcing(16)}
+	free, err := FineTuneLoss(x, yt, 4, 6, 16, fd)
+	require.NoError(t, err)
+	fd.Anchor = 4
+	anchored, err := FineTuneLoss(x, yt, 4, 6, 16, fd)
+	require.NoError(t, err)
+	pred, err := FineTuneLoss(x, res.Before, 4, 6, 16, fd)
+	require.NoError(t, err)
+	t.Logf("truth's loss %.3g, anchored %.3g; the prediction's %.3g", free, anchored, pred)
+	if !(pred > 10*anchored) || !(pred > 10*free) {
+		t.Errorf("truth's loss %.3g, anchored %.3g; the prediction's %.3g", free, anchored, pred)
+	}
 	fno, _ := New[float32](Config{Kind: "fno", H: 16, W: 16, FNO: &FNOSettings{Modes: 2, Width: 2, Layers: 1, Projection: 2}}, rand.New(rand.NewPCG(1, 1)))
 	if _, err := FineTune(context.Background(), fno, x, 16, nil); err == nil {
 		t.Error("an FNO fine-tuned")
+	}
+}
+
+// outputDt is the time derivative of output's frames: fourth-order
+// differences of the frames converge to it at their order (12 and 24
+// output frames of one model family: the time modes' frequency per frame
+// falls by 30/18, the differences' error by about (30/18)^4 = 7.7; more
+// than 4 asked); fine-tuning with it lowers its loss.
+func TestOutputDt(t *testing.T) {
+	const dt = 0.2
+	gap := func(out int) (float64, *SFNO[float64], *nn.Tensor[float64]) {
+		cfg := Config{Kind: "sfno", In: 4, Out: out, H: 16, W: 16, SFNO: &SFNOSettings{ModesX: 3, ModesY: 3, ModesT: 2, Width: 6, Layers: 2, Expansion: 2, Latent: 4}}
+		mm, err := New[float64](cfg, rand.New(rand.NewPCG(8, 9)))
+		require.NoError(t, err)
+		m := mm.(*SFNO[float64])
+		require.NoError(t, m.SetGrid(16, 16))
+		rnd := rand.New(rand.NewPCG(1, 2))
+		in := nn.Zeros[float64](1, 4, 16, 16)
+		for i := range in.Data {
+			in.Data[i] = rnd.NormFloat64()
+		}
+		tp := nn.NewTape[float64]()
+		r, last := m.latent(tp, in)
+		frames := m.output(tp, r, last, m.outW, m.outBias, m.s.Delta)
+		spec := m.outputDt(tp, r, last, m.outW, m.outBias, m.s.Delta, dt)
+		fd := FrameDerivative(tp, frames, dt)
+		var worst, big float64
+		for i, v := range spec.Data {
+			worst = math.Max(worst, math.Abs(v-fd.Data[i]))
+			big = math.Max(big, math.Abs(v))
+		}
+		return worst / big, m, in
+	}
+	e12, _, _ := gap(12)
+	e24, m, in := gap(24)
+	if !(e12/e24 > 4) || e24 > 1e-3 {
+		t.Errorf("differences of the frames against the spectral derivative: %.3g (12 frames), %.3g (24)", e12, e24)
+	}
+	cfg := m.Config()
+	x := make([]float32, len(in.Data))
+	for i, v := range in.Data {
+		x[i] = float32(v)
+	}
+	m32, err := New[float32](cfg, rand.New(rand.NewPCG(8, 9)))
+	require.NoError(t, err)
+	res, err := FineTune(context.Background(), m32, x, 16, &FineTuneSettings{Iterations: 20, ModesX: 4, ModesY: 4, ModesT: 3, FrameDt: dt, SpectralDt: true, Forcing: pde.FNOForcing(16)})
+	require.NoError(t, err)
+	if !(res.Loss[20] < res.Loss[0]) {
+		t.Errorf("fine-tuning with the spectral derivative: loss %v", res.Loss)
+	}
+	if _, err := FineTune(context.Background(), m32, x, 16, &FineTuneSettings{SpectralDt: true}); err == nil {
+		t.Error("SpectralDt without the frames' spacing accepted")
 	}
 }

@@ -537,6 +537,49 @@ func TestSpectralConv3d(t *testing.T) {
 	}
 }
 
+// TestSpectralConv3dDt: the spectral time derivative equals central
+// differences of the same layer resampled 32 times finer over the same
+// period (the layer is a trigonometric polynomial in time: the finer
+// resampling evaluates it between the points), and its gradients pass the
+// finite-difference check.
+func TestSpectralConv3dDt(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(15, 16))
+	const bs, cin, cout, X, Y, T, m1, m2, m3 = 1, 2, 2, 4, 4, 8, 2, 2, 3
+	const nt, fine, dt = 10, 32, 0.2 // output points, refinement, spacing
+	x := randParam(rnd, bs, cin, X, Y, T)
+	var ws, bias [4]*Tensor[float64]
+	for i := range ws {
+		ws[i] = randParam(rnd, cin, cout, m1, m2, m3, 2)
+		bias[i] = randParam(rnd, m1, m2, m3, 2)
+	}
+	const delta = 0.5
+	omega := 2 * math.Pi / (nt * dt)
+	tp := NewTape[float64]()
+	d := tp.SpectralConv3dBiasDt(x, nt, ws, bias, delta, omega)
+	// The same layer on fine*nt points: its values scale with the point
+	// count (the inverse transform divides by it), so rescale by fine.
+	yf := tp.SpectralConv3dBias(x, fine*nt, ws, bias, delta)
+	h := dt / fine
+	var maxErr, big float64
+	for c := 0; c < bs*cout*X*Y; c++ {
+		for j := 0; j < nt; j++ {
+			at := func(k int) float64 { return fine * yf.Data[c*fine*nt+(k+fine*nt)%(fine*nt)] }
+			k := j * fine
+			fd := (at(k+1) - at(k-1)) / (2 * h)
+			maxErr = math.Max(maxErr, math.Abs(d.Data[c*nt+j]-fd))
+			big = math.Max(big, math.Abs(fd))
+		}
+	}
+	if maxErr > 1e-3*big {
+		t.Errorf("spectral derivative against central differences: largest difference %.3g (largest derivative %.3g)", maxErr, big)
+	}
+	r := randTensor(rnd, d.Shape...)
+	params := append([]*Tensor[float64]{x, ws[0], ws[1], ws[2], ws[3]}, bias[:]...)
+	gradCheck(t, "SpectralConv3dBiasDt", params, func(tp *Tape[float64]) *Tensor[float64] {
+		return tp.Sum(tp.Mul(tp.SpectralConv3dBiasDt(x, nt, ws, bias, delta, omega), r))
+	})
+}
+
 // TestCheckpointResume trains 20 Adam steps straight, and 8 steps, a save,
 // a fresh model and optimizer loaded from the file, then 12 more; the
 // parameters must be bit-identical.

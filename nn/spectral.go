@@ -88,7 +88,7 @@ func (tp *Tape[T]) SpectralConv2d(x, w1, w2 *Tensor[T]) *Tensor[T] {
 	if len(x.Shape) != 4 || len(w1.Shape) != 5 || !slices.Equal(w1.Shape, w2.Shape) || w1.Shape[0] != x.Shape[1] || w1.Shape[4] != 2 {
 		panic(fmt.Sprintf("nn: SpectralConv2d of input %v with weights %v and %v; want [B, Cin, H, W] and [Cin, Cout, m1, m2, 2]", x.Shape, w1.Shape, w2.Shape))
 	}
-	return tp.spectralConv("SpectralConv2d", x, x.Shape[3], []*Tensor[T]{w1, w2}, nil, 0)
+	return tp.spectralConv("SpectralConv2d", x, x.Shape[3], []*Tensor[T]{w1, w2}, nil, 0, 0)
 }
 
 // SpectralConv3d is the Fourier layer of the FNO-3D (and of SFNO's
@@ -110,6 +110,22 @@ func (tp *Tape[T]) SpectralConv3d(x *Tensor[T], nt int, w [4]*Tensor[T]) *Tensor
 // times b[k] ([m1, m2, m3, 2], complex) is added to the kept modes of
 // block k of every output channel. Nil biases are none.
 func (tp *Tape[T]) SpectralConv3dBias(x *Tensor[T], nt int, w, b [4]*Tensor[T], delta T) *Tensor[T] {
+	return tp.spectralConv3d(x, nt, w, b, delta, 0)
+}
+
+// SpectralConv3dBiasDt is the derivative along the last axis of
+// SpectralConv3dBias's output, taken in the spectral domain: the output
+// is a trigonometric polynomial in that axis (period nt points), and mode
+// k of it is multiplied by i k omega before the inverse transform, omega
+// being 2 pi over the period in the caller's units (2 pi / (nt dt) for
+// points dt apart). The Nyquist mode, whose derivative a real signal
+// can not carry, is dropped. It is exact for the function the layer
+// represents between its points, and costs what the layer does.
+func (tp *Tape[T]) SpectralConv3dBiasDt(x *Tensor[T], nt int, w, b [4]*Tensor[T], delta, omega T) *Tensor[T] {
+	return tp.spectralConv3d(x, nt, w, b, delta, omega)
+}
+
+func (tp *Tape[T]) spectralConv3d(x *Tensor[T], nt int, w, b [4]*Tensor[T], delta, omega T) *Tensor[T] {
 	ok := len(x.Shape) == 5 && w[0] != nil && len(w[0].Shape) == 6 && w[0].Shape[0] == x.Shape[1] && w[0].Shape[5] == 2 && nt > 0
 	for k := range w {
 		ok = ok && w[k] != nil && slices.Equal(w[k].Shape, w[0].Shape) &&
@@ -123,7 +139,7 @@ func (tp *Tape[T]) SpectralConv3dBias(x *Tensor[T], nt int, w, b [4]*Tensor[T], 
 	if b[0] != nil {
 		bs = b[:]
 	}
-	return tp.spectralConv("SpectralConv3d", x, nt, w[:], bs, delta)
+	return tp.spectralConv("SpectralConv3d", x, nt, w[:], bs, delta, omega)
 }
 
 // shapes lists the tensors' shapes (nil for a missing one), for messages.
@@ -142,8 +158,10 @@ func shapes[T Float](ts []*Tensor[T]) [][]int {
 // corner block (2^(d-1) of them; bit j of a block's index selects the
 // negative corner of axis j), and the output's last axis has nout points.
 // bias, when not nil, holds one [m..., 2] per block, added times delta to
-// the block's modes of every output channel.
-func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws, bias []*Tensor[T], delta T) *Tensor[T] {
+// the block's modes of every output channel. A nonzero omega multiplies
+// each output mode by i k omega, k its last-axis index (the derivative
+// along that axis; the Nyquist index gets 0).
+func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws, bias []*Tensor[T], delta, omega T) *Tensor[T] {
 	d := len(x.Shape) - 2
 	bs, cin := x.Shape[0], x.Shape[1]
 	in := x.Shape[2:]
@@ -230,6 +248,22 @@ func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws, bias []
 			}
 		}
 	}
+	// dfac[p] is mode p's derivative factor: Y -> i dfac Y.
+	var dfac []T
+	if omega != 0 {
+		dfac = tp.buf(np)
+		for p, k := range last {
+			if paired(k, nout) {
+				dfac[p] = T(k) * omega
+			}
+		}
+		for p, f := range dfac {
+			y := yg[2*p*bs*cout : 2*(p+1)*bs*cout]
+			for q := 0; q < len(y); q += 2 {
+				y[q], y[q+1] = -f*y[q+1], f*y[q]
+			}
+		}
+	}
 	ys := tp.buf(bs * cout * nco)
 	for b := 0; b < bs; b++ {
 		for o := 0; o < cout; o++ {
@@ -267,6 +301,13 @@ func (tp *Tape[T]) spectralConv(name string, x *Tensor[T], nout int, ws, bias []
 					q := 2 * ((p*bs+b)*cout + o)
 					dg[q], dg[q+1] = s*src[2*k], s*src[2*k+1]
 				}
+			}
+		}
+		// The adjoint of Y -> i f Y: (dr, di) -> (f di, -f dr).
+		for p, f := range dfac {
+			d := dg[2*p*bs*cout : 2*(p+1)*bs*cout]
+			for q := 0; q < len(d); q += 2 {
+				d[q], d[q+1] = f*d[q+1], -f*d[q]
 			}
 		}
 		for blk, bt := range bias {

@@ -45,6 +45,8 @@ the relative L2 errors before and after are reported.`,
 	fs.Float64Var(&c.Set.Visc, "visc", 0, "viscosity (0: 1e-3)")
 	fs.Float64Var(&c.Set.Dt, "dt", 0, "Crank-Nicolson step of the time derivative (0: 1e-6)")
 	fs.Float64Var(&c.Set.FrameDt, "frame-dt", 0, "if positive, the time between the predicted frames, and the time derivative is theirs (fourth-order differences) instead of the code's Crank-Nicolson step (ns2d's Spectral-Refiner frames: 0.2)")
+	fs.BoolVar(&c.Set.SpectralDt, "spectral-dt", false, "with --frame-dt: the time derivative of the prediction in the output layer's own spectral representation in time (exact, no truncation floor) instead of differences of the frames")
+	fs.IntVar(&c.Set.Anchor, "anchor", 0, "with --frame-dt: the last K input frames lead the predicted ones in the differences, so the residual asks the prediction to continue them (0: none)")
 	fs.Uint64Var(&c.Set.Seed, "seed", 0, "seed of the new weights")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -54,6 +56,9 @@ the relative L2 errors before and after are reported.`,
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			return usageErr("--%s %g: want a positive number (0: the default)", name, v)
 		}
+	}
+	if c.Set.SpectralDt && c.Set.FrameDt == 0 {
+		return usageErr("--spectral-dt needs --frame-dt, the time between the predicted frames")
 	}
 	if c.Set.ModesX < 0 || c.Set.ModesT < 0 || c.Set.Iterations < 0 {
 		return usageErr("--modes %d, --modes-t %d, --iterations %d: want positive (0: the default)", c.Set.ModesX, c.Set.ModesT, c.Set.Iterations)
@@ -65,6 +70,9 @@ the relative L2 errors before and after are reported.`,
 	cfg := op.Model.Config()
 	if cfg.Kind != "sfno" {
 		return usageErr("--model %s holds a %s; finetune takes an sfno", c.Model, cfg.Kind)
+	}
+	if c.Set.Anchor < 0 || c.Set.Anchor > cfg.In || c.Set.Anchor > 0 && (c.Set.FrameDt == 0 || c.Set.SpectralDt) {
+		return usageErr("--anchor %d: want at most the model's %d input frames, with --frame-dt and without --spectral-dt", c.Set.Anchor, cfg.In)
 	}
 	var outs []string
 	if c.Out != "" {
@@ -104,9 +112,23 @@ the relative L2 errors before and after are reported.`,
 	bar := newProgress(st.stderr, "finetune", d.N)
 	after := make([]float32, 0, d.N*cfg.Out*n*n)
 	var before32 []float32
-	var lossBefore, lossAfter, secs float64
+	var lossBefore, lossAfter, lossTruth, secs float64
 	for i := 0; i < d.N; i++ {
-		x, _ := d.Sample(i)
+		x, y := d.Sample(i)
+		if y != nil {
+			// The truth's loss: the floor the residual can reach.
+			set := c.Set
+			set.Forcing = forcing
+			yt := make([]float64, len(y))
+			for k, v := range y {
+				yt[k] = float64(v)
+			}
+			l, err := neuralop.FineTuneLoss(x, yt, cfg.In, cfg.Out, n, &set)
+			if err != nil {
+				return st.fail(err)
+			}
+			lossTruth += l / float64(d.N)
+		}
 		set := c.Set
 		set.Forcing = forcing
 		res, err := neuralop.FineTune(st.ctx, op.Model, x, n, &set)
@@ -130,6 +152,7 @@ the relative L2 errors before and after are reported.`,
 	sum := st.summary().set("model", c.Model, "data", c.Data.File, "samples", d.N, "grid", []int{n, n},
 		"loss_before", lossBefore, "loss_after", lossAfter, "finetune_seconds", secs, "seconds_per_trajectory", secs/float64(d.N))
 	if d.Y != nil {
+		sum.set("loss_truth", lossTruth)
 		eb, err1 := neuralop.Compare(d, before32)
 		ea, err2 := neuralop.Compare(d, after)
 		if err1 != nil || err2 != nil {

@@ -213,6 +213,25 @@ func TestTrainSFNOCommand(t *testing.T) {
 	if code, _, errs := sim(t, "finetune", "--model", model, "--data", te, "--dt", "-1"); code != 2 || !strings.Contains(errs, "--dt") {
 		t.Errorf("negative --dt: exit %d, %q", code, errs)
 	}
+	// The frames' own derivative, anchored on the last input frames: the
+	// truth's loss (the floor) is reported and below the prediction's.
+	code, out, errs = sim(t, "finetune", "--model", model, "--last", "--data", te, "--first-frame", "1", "--iterations", "5",
+		"--frame-dt", "0.2", "--anchor", "2", "--json")
+	require.Equal(t, 0, code, errs)
+	var fa struct {
+		LossB float64 `json:"loss_before"`
+		LossA float64 `json:"loss_after"`
+		LossT float64 `json:"loss_truth"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &fa))
+	if !(fa.LossA < fa.LossB) || !(fa.LossT > 0) || !(fa.LossT < fa.LossB) {
+		t.Errorf("finetune --anchor: %s", out)
+	}
+	for _, bad := range [][]string{{"--spectral-dt"}, {"--anchor", "2"}, {"--frame-dt", "0.2", "--anchor", "99"}} {
+		if code, _, errs := sim(t, append([]string{"finetune", "--model", model, "--last", "--data", te, "--first-frame", "1"}, bad...)...); code != 2 {
+			t.Errorf("finetune %v: exit %d, %q", bad, code, errs)
+		}
+	}
 }
 
 // A data set written by another tool (PDEBench's flat layout, float64, no

@@ -62,6 +62,22 @@ func (d *Data) window(x, y []float32, i, k int) {
 	}
 }
 
+// block returns the samples [lo, hi) as a Data sharing d's arrays.
+func (d *Data) block(lo, hi int) *Data {
+	px, py := d.In*d.H*d.W, d.Out*d.H*d.W
+	b := *d
+	b.N = hi - lo
+	b.X = d.X[lo*px : hi*px]
+	if d.Y != nil {
+		b.Y = d.Y[lo*py : hi*py]
+	}
+	if d.Traj != nil {
+		pt := d.Frames * d.H * d.W
+		b.Traj = d.Traj[lo*pt : hi*pt]
+	}
+	return &b
+}
+
 // Sample returns sample i's input and output fields.
 func (d *Data) Sample(i int) (x, y []float32) {
 	px, py := d.In*d.H*d.W, d.Out*d.H*d.W

@@ -351,6 +351,25 @@ func (t *task) Validate(ctx context.Context) (float64, error) {
 	return Summarize(e.RelL2).Mean, nil
 }
 
+// ValidateShard implements train.ShardValidator: the sum of the relative
+// L2 errors of the validation samples [rank N/size, (rank+1) N/size) and
+// their count.
+func (t *task) ValidateShard(ctx context.Context, rank, size int) (float64, int, error) {
+	d := t.val.block(rank*t.val.N/size, (rank+1)*t.val.N/size)
+	if d.N == 0 {
+		return 0, 0, nil
+	}
+	e, err := t.op.Evaluate(ctx, d, t.valBatch)
+	if err != nil {
+		return 0, 0, err
+	}
+	var sum float64
+	for _, v := range e.RelL2 {
+		sum += v
+	}
+	return sum, d.N, nil
+}
+
 // TrainSettings control Train: the training loop's settings and the loss.
 type TrainSettings struct {
 	train.Settings

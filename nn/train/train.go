@@ -45,6 +45,16 @@ type Task[T nn.Float] interface {
 	Validate(ctx context.Context) (float64, error)
 }
 
+// ShardValidator is implemented by a task whose validation error is a
+// mean over samples: in a data-parallel run (Settings.Parallel) each
+// process then validates its share, ValidateShard returning the sum of
+// the errors of share rank of size and their count, and the loop sums
+// both over the processes, so the set is validated once, not once per
+// process.
+type ShardValidator interface {
+	ValidateShard(ctx context.Context, rank, size int) (sum float64, count int, err error)
+}
+
 // Epocher is implemented by a task whose loss depends on the epoch (a
 // regulariser's weight schedule, per-epoch randomness): the loop calls
 // SetEpoch with the 0-based epoch and the number of epochs before the
@@ -351,7 +361,7 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 					Done: st.epoch*batches + st.batch - resumedBatches, Elapsed: time.Since(start)})
 			}
 		}
-		val, err := task.Validate(ctx)
+		val, err := validate(ctx, task, set.Parallel)
 		if err != nil {
 			if ctx.Err() != nil {
 				// The epoch's batches are done but not its validation:
@@ -403,6 +413,34 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 // indices k with k mod Size = Rank), its loss and gradients weighted by
 // its share of the batch, and sums both over the processes: each process
 // then holds the batch's mean loss and its gradient. It returns the loss.
+// validate returns the task's validation error, split over the processes
+// when the task can (ShardValidator). All processes reach the sum, also
+// when one fails, and then all return an error.
+func validate[T nn.Float](ctx context.Context, task Task[T], par *Parallel) (float64, error) {
+	sv, ok := task.(ShardValidator)
+	if par == nil || par.Size <= 1 || !ok {
+		return task.Validate(ctx)
+	}
+	sum, n, err := sv.ValidateShard(ctx, par.Rank, par.Size)
+	v := []float64{sum, float64(n), 0}
+	if err != nil {
+		v = []float64{0, 0, 1}
+	}
+	par.Sum(v)
+	switch {
+	case err != nil:
+		return 0, err
+	case v[2] > 0:
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		return 0, fmt.Errorf("train: the validation failed on another process")
+	case v[1] == 0:
+		return 0, fmt.Errorf("train: no validation samples on any process")
+	}
+	return v[0] / v[1], nil
+}
+
 func parallelStep[T nn.Float](tp *nn.Tape[T], task Task[T], tensors []*nn.Tensor[T], idx []int, par *Parallel, flat *[]float64) float64 {
 	var mine []int
 	for k := par.Rank; k < len(idx); k += par.Size {

@@ -339,3 +339,63 @@ func TestParallelRun(t *testing.T) {
 		}
 	}
 }
+
+// shardedRegression validates by shards: the mean squared error per
+// sample, its sum over share rank of size.
+type shardedRegression struct {
+	*regression
+	calls []int // the ranks ValidateShard was called with
+}
+
+func (r *shardedRegression) ValidateShard(_ context.Context, rank, size int) (float64, int, error) {
+	r.calls = append(r.calls, rank)
+	tp := nn.NewTape[float32]()
+	lo, hi := rank*r.n/size, (rank+1)*r.n/size
+	var sum float64
+	for i := lo; i < hi; i++ {
+		sum += float64(r.Loss(tp, []int{i}).Item())
+	}
+	return sum, hi - lo, nil
+}
+
+// With a ShardValidator each of 3 processes validates its share and every
+// epoch's validation error, the same on all, is the serial one's (the mean
+// over the samples) to rounding.
+func TestParallelShardValidation(t *testing.T) {
+	set := Settings{Control: iterate.Control{MaxIterations: 3}, Batch: 10, LR: 1e-2, Seed: 5}
+	g := newGroup(3)
+	var wg sync.WaitGroup
+	res := make([]*Result[float32], 3)
+	tasks := make([]*shardedRegression, 3)
+	for r := 0; r < 3; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tasks[r] = &shardedRegression{regression: newRegression(2)}
+			s := set
+			s.Parallel = &Parallel{Rank: r, Size: 3, Sum: g.sum}
+			var err error
+			if res[r], err = Run(context.Background(), tasks[r], &s); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for e := range res[0].Epochs {
+		for r := 1; r < 3; r++ {
+			if res[r].Epochs[e].Validation != res[0].Epochs[e].Validation {
+				t.Errorf("epoch %d: validation %v on process %d, %v on 0", e+1, res[r].Epochs[e].Validation, r, res[0].Epochs[e].Validation)
+			}
+		}
+	}
+	for r, task := range tasks {
+		if len(task.calls) != 3 || task.calls[0] != r {
+			t.Errorf("process %d validated shards %v", r, task.calls)
+		}
+	}
+	want, _ := tasks[0].Validate(context.Background())
+	got := res[0].Epochs[len(res[0].Epochs)-1].Validation
+	if math.Abs(got-want) > 1e-6*want {
+		t.Errorf("last validation %v by shards, %v whole", got, want)
+	}
+}

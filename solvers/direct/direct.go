@@ -260,7 +260,8 @@ type LU struct {
 	ptr, ind []int
 	val      []float64
 	sym, num unsafe.Pointer
-	control  []float64 // UMFPACK's settings for the solves
+	control  []float64 // UMFPACK's settings
+	info     []float64 // and its report of the last factorisation
 	stats    Stats
 }
 
@@ -283,7 +284,7 @@ func NewLU(op solvers.Operator) (*LU, error) {
 	control := make([]float64, C.UMFPACK_CONTROL)
 	info := make([]float64, C.UMFPACK_INFO)
 	C.umfpack_dl_defaults((*C.double)(&control[0]))
-	f.control = slices.Clone(control)
+	f.control, f.info = slices.Clone(control), make([]float64, C.UMFPACK_INFO)
 	// The CSR arrays of A are the CSC arrays of A^T: factor A^T, and
 	// solve with A^T's transpose.
 	st := C.umfpack_dl_symbolic(C.long(n), C.long(n), goInts(f.ptr), goInts(f.ind), (*C.double)(&f.val[0]), &f.sym, (*C.double)(&control[0]), (*C.double)(&info[0]))
@@ -304,10 +305,10 @@ func (f *LU) numeric(start time.Time) error {
 	if f.num != nil {
 		C.umfpack_dl_free_numeric(&f.num)
 	}
-	control := make([]float64, C.UMFPACK_CONTROL)
-	info := make([]float64, C.UMFPACK_INFO)
-	C.umfpack_dl_defaults((*C.double)(&control[0]))
-	st := C.umfpack_dl_numeric(goInts(f.ptr), goInts(f.ind), (*C.double)(&f.val[0]), f.sym, &f.num, (*C.double)(&control[0]), (*C.double)(&info[0]))
+	// The solves' settings serve (the numeric phase reads none of those
+	// SetRefinement changes); info is kept for the statistics.
+	info := f.info
+	st := C.umfpack_dl_numeric(goInts(f.ptr), goInts(f.ind), (*C.double)(&f.val[0]), f.sym, &f.num, (*C.double)(&f.control[0]), (*C.double)(&info[0]))
 	if st == C.UMFPACK_WARNING_singular_matrix {
 		C.umfpack_dl_free_numeric(&f.num)
 		f.num = nil

@@ -137,8 +137,9 @@ func (l *linear) coords(g int, c []int) {
 // preconditioner of this rank's LocalBlock (nil: the coarse correction
 // alone). Every rank must call it with the same shape and ratio (it
 // communicates once). It returns an error for a shape that is not the
-// slab's, a ratio below 1, or a coarse operator the factorisations refuse
-// (singular).
+// slab's, a ratio below 1, a matrix coupling points more than one grid
+// step apart along an axis, or a coarse operator the factorisations
+// refuse (singular).
 func NewSchwarz(s *Slab, shape []int, ratio int, local solvers.Preconditioner) (*Schwarz, error) {
 	start := time.Now()
 	d := len(shape)
@@ -171,6 +172,7 @@ func NewSchwarz(s *Slab, shape []int, ratio int, local solvers.Preconditioner) (
 	var wi, wj [8]float64
 	mid := (nb - 1) / 2 // the code of offset zero: every digit 1
 	row, ki, gi := -1, 0, 0
+	var bad error
 	s.globalRows(func(i, j int, v float64) {
 		if i != row {
 			row, gi = i, s.lo+i
@@ -178,6 +180,16 @@ func NewSchwarz(s *Slab, shape []int, ratio int, local solvers.Preconditioner) (
 			ki = l.weights(ci, &ii, &oi, &wi)
 		}
 		l.step(ci, cj, gi, j-gi)
+		// Points at most one step apart per axis have their coarse
+		// nodes at most one apart: the offsets' range.
+		for a := range ci {
+			if dc := cj[a] - ci[a]; dc < -1 || dc > 1 {
+				if bad == nil {
+					bad = fmt.Errorf("dist: Schwarz: row %d couples column %d, more than one grid step away along axis %d of %v", gi, j, a, shape)
+				}
+				return
+			}
+		}
 		kj := l.weights(cj, &ij, &oj, &wj)
 		for p := 0; p < ki; p++ {
 			// Coordinates differ by at most 1 per axis, so the codes'
@@ -189,6 +201,18 @@ func NewSchwarz(s *Slab, shape []int, ratio int, local solvers.Preconditioner) (
 			}
 		}
 	})
+	// Every rank agrees on an error before any waits in the allreduce.
+	flag := []float64{0}
+	if bad != nil {
+		flag[0] = 1
+	}
+	s.Sum(flag)
+	if flag[0] > 0 {
+		if bad == nil {
+			bad = fmt.Errorf("dist: Schwarz: another rank's rows couple points more than one grid step apart")
+		}
+		return nil, bad
+	}
 	s.Sum(vals)
 	// The coarse matrix: row I, its neighbours in increasing order (the
 	// offsets enumerated with the last axis most significant are the

@@ -353,3 +353,32 @@ func TestSchwarzIterations(t *testing.T) {
 		t.Errorf("rank %d: Schwarz solution differs from one rank's by %.3g", mpi.Rank(), diff)
 	}
 }
+
+// Schwarz refuses a matrix that couples points two grid steps apart (its
+// coarse operator would need farther offsets), on every rank alike, and a
+// shape that is not the slab's.
+func TestSchwarzErrors(t *testing.T) {
+	n := 6
+	shape := []int{n, n}
+	coo := sparse.NewCOO(n*n, n*n)
+	for i := 0; i < n*n; i++ {
+		coo.Add(i, i, 4)
+		if i%n+2 < n {
+			coo.Add(i, i+2, -1)
+			coo.Add(i+2, i, -1)
+		}
+	}
+	s, err := NewSlab(coo.ToCSR(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewSchwarz(s, shape, 2, nil); err == nil {
+		t.Errorf("rank %d: couplings two steps apart accepted", mpi.Rank())
+	}
+	if _, err := NewSchwarz(s, []int{n, n + 1}, 2, nil); err == nil {
+		t.Error("a shape that is not the slab's accepted")
+	}
+	if _, err := NewSchwarz(s, shape, 0, nil); err == nil {
+		t.Error("ratio 0 accepted")
+	}
+}

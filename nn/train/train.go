@@ -317,10 +317,6 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 		return res, nil
 	}
 	for st.epoch < epochs {
-		if st.batch == 0 {
-			st.perm = rnd.Perm(n)
-			st.lossSum, st.lossN = 0, 0
-		}
 		epochLR := set.Schedule.rate(set.LR, st.epoch, total)
 		if e, ok := task.(Epocher); ok {
 			e.SetEpoch(st.epoch, epochs)
@@ -328,6 +324,13 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 		for st.batch < batches {
 			if ctx.Err() != nil {
 				return finish(iterate.Cancelled, ctx.Err())
+			}
+			if st.batch == 0 {
+				// Drawn here, after the last chance to stop before the
+				// epoch's first batch: a checkpoint never holds a random
+				// stream past a shuffle it does not hold.
+				st.perm = rnd.Perm(n)
+				st.lossSum, st.lossN = 0, 0
 			}
 			lo, hi := st.batch*set.Batch, min((st.batch+1)*set.Batch, n)
 			opt.LR = epochLR
@@ -409,10 +412,6 @@ func loop[T nn.Float](ctx context.Context, task Task[T], set Settings, st *state
 	return finish(iterate.Completed, nil)
 }
 
-// parallelStep computes this process's share of the batch idx (the
-// indices k with k mod Size = Rank), its loss and gradients weighted by
-// its share of the batch, and sums both over the processes: each process
-// then holds the batch's mean loss and its gradient. It returns the loss.
 // validate returns the task's validation error, split over the processes
 // when the task can (ShardValidator). All processes reach the sum, also
 // when one fails, and then all return an error.
@@ -441,6 +440,10 @@ func validate[T nn.Float](ctx context.Context, task Task[T], par *Parallel) (flo
 	return v[0] / v[1], nil
 }
 
+// parallelStep computes this process's share of the batch idx (the
+// indices k with k mod Size = Rank), its loss and gradients weighted by
+// its share of the batch, and sums both over the processes: each process
+// then holds the batch's mean loss and its gradient. It returns the loss.
 func parallelStep[T nn.Float](tp *nn.Tape[T], task Task[T], tensors []*nn.Tensor[T], idx []int, par *Parallel, flat *[]float64) float64 {
 	var mine []int
 	for k := par.Rank; k < len(idx); k += par.Size {

@@ -399,3 +399,44 @@ func TestParallelShardValidation(t *testing.T) {
 		t.Errorf("last validation %v by shards, %v whole", got, want)
 	}
 }
+
+// cancelAtEpoch is a task that cancels its run when epoch k begins: after
+// the last epoch's checkpoint, before the new epoch's first batch.
+type cancelAtEpoch struct {
+	*regression
+	k      int
+	cancel func()
+}
+
+func (c *cancelAtEpoch) SetEpoch(epoch, _ int) {
+	if epoch == c.k && c.cancel != nil {
+		c.cancel()
+	}
+}
+
+// A run interrupted at the start of an epoch, before its first batch (a
+// SIGTERM during the last epoch's checkpoint, say), resumes bit for bit:
+// the epoch's shuffle is drawn when its first batch runs, so the
+// checkpoint does not hold a random stream already past it. (It did, and
+// the resumed run drew another shuffle.)
+func TestResumeAtEpochStart(t *testing.T) {
+	dir := t.TempDir()
+	ref := newRegression(3)
+	if _, err := Run[float32](context.Background(), ref, settings(6, filepath.Join(dir, "ref.h5"))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "run.h5")
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &cancelAtEpoch{regression: newRegression(3), k: 3, cancel: cancel}
+	res, err := Run[float32](ctx, r, settings(6, path))
+	if err != nil || res.Reason != iterate.Cancelled || len(res.Epochs) != 3 {
+		t.Fatalf("%v, %v, %d epochs", err, res.Reason, len(res.Epochs))
+	}
+	fresh := newRegression(3)
+	if _, err := Resume[float32](context.Background(), path, fresh, settings(6, path)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(fresh.w.Data, ref.w.Data) {
+		t.Errorf("resumed parameters %v, uninterrupted %v", fresh.w.Data, ref.w.Data)
+	}
+}

@@ -168,22 +168,38 @@ func (t *task) Loss(tp *nn.Tape[float32], idx []int) *nn.Tensor[float32] {
 
 // Validate returns the mean loss on the validation vectors.
 func (t *task) Validate(ctx context.Context) (float64, error) {
+	sum, err := t.validSum(ctx, 0, len(t.val))
+	return sum / float64(len(t.val)), err
+}
+
+// ValidateShard implements train.ShardValidator: the summed loss of the
+// validation vectors [rank N/size, (rank+1) N/size) and their count.
+func (t *task) ValidateShard(ctx context.Context, rank, size int) (float64, int, error) {
+	lo, hi := rank*len(t.val)/size, (rank+1)*len(t.val)/size
+	sum, err := t.validSum(ctx, lo, hi)
+	return sum, hi - lo, err
+}
+
+// validSum returns the summed loss of the validation vectors [lo, hi),
+// in batches of 10.
+func (t *task) validSum(ctx context.Context, lo, hi int) (float64, error) {
 	tp := nn.NewTape[float32]()
 	tp.SetNoGrad(true)
 	var sum float64
-	for lo := 0; lo < len(t.val); lo += 10 {
+	idx := make([]int, 0, 10)
+	for b := lo; b < hi; b += 10 {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
 		tp.Reset()
-		idx := make([]int, 0, 10)
-		for i := lo; i < min(lo+10, len(t.val)); i++ {
+		idx = idx[:0]
+		for i := b; i < min(b+10, hi); i++ {
 			idx = append(idx, i)
 		}
-		b := t.batch(t.val, idx)
-		sum += float64(Loss(tp, t.p.A, t.output(tp, b), b).Item()) * float64(len(idx))
+		v := t.batch(t.val, idx)
+		sum += float64(Loss(tp, t.p.A, t.output(tp, v), v).Item()) * float64(len(idx))
 	}
-	return sum / float64(len(t.val)), nil
+	return sum, nil
 }
 
 // checkpointInfo is what a checkpoint says about its network.

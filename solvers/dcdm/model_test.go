@@ -2,12 +2,14 @@ package dcdm
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/pdekit/pdekit/iterate"
+	"github.com/pdekit/pdekit/nn"
 	"github.com/pdekit/pdekit/nn/train"
 	"github.com/pdekit/pdekit/pde"
 	"github.com/pdekit/pdekit/solvers"
@@ -69,5 +71,44 @@ func TestTrainedModel(t *testing.T) {
 		if !slices.Equal(p.Tensor.Data, net.Params()[i].Tensor.Data) {
 			t.Fatalf("checkpoint's %s differs from the trained network's", p.Name)
 		}
+	}
+}
+
+// The validation shards of a data-parallel run sum to the whole set's
+// validation: ValidateShard's sums over 3 shards against Validate's mean.
+func TestValidateShards(t *testing.T) {
+	sys, err := pde.Obstacles{Dim: 2, N: 16, Seed: 1}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prob := Problem{A: sys.A, Shape: sys.Shape, Skip: Decoupled(sys.A)}
+	rnd := rand.New(rand.NewPCG(3, 3))
+	val := make([][]float32, 23)
+	for i := range val {
+		val[i] = make([]float32, 16*16)
+		for k := range val[i] {
+			val[i][k] = float32(rnd.NormFloat64())
+		}
+	}
+	net, err := NewNet[float32](NetSettings{Dim: 2, Channels: 4, Full: 2, Half: 2, Up: 2}, rand.New(rand.NewPCG(2, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &task{net: net, p: prob, tr: val, val: val, keep: map[int]*nn.Tensor[float32]{}}
+	whole, err := tk.Validate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	var n int
+	for r := 0; r < 3; r++ {
+		s, c, err := tk.ValidateShard(context.Background(), r, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, n = sum+s, n+c
+	}
+	if n != 23 || math.Abs(sum/23-whole) > 1e-6*whole {
+		t.Errorf("shards: %d vectors, mean %v; whole %v", n, sum/float64(n), whole)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/pdekit/pdekit/internal/parallel"
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/nn"
 	"github.com/pdekit/pdekit/nn/train"
@@ -355,7 +356,7 @@ func (t *task) Validate(ctx context.Context) (float64, error) {
 // L2 errors of the validation samples [rank N/size, (rank+1) N/size) and
 // their count.
 func (t *task) ValidateShard(ctx context.Context, rank, size int) (float64, int, error) {
-	d := t.val.block(rank*t.val.N/size, (rank+1)*t.val.N/size)
+	d := t.val.block(parallel.Range(t.val.N, rank, size))
 	if d.N == 0 {
 		return 0, 0, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/pdekit/pdekit/internal/parallel"
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/nn"
 	"github.com/pdekit/pdekit/nn/train"
@@ -175,7 +176,7 @@ func (t *task) Validate(ctx context.Context) (float64, error) {
 // ValidateShard implements train.ShardValidator: the summed loss of the
 // validation vectors [rank N/size, (rank+1) N/size) and their count.
 func (t *task) ValidateShard(ctx context.Context, rank, size int) (float64, int, error) {
-	lo, hi := rank*len(t.val)/size, (rank+1)*len(t.val)/size
+	lo, hi := parallel.Range(len(t.val), rank, size)
 	sum, err := t.validSum(ctx, lo, hi)
 	return sum, hi - lo, err
 }

@@ -33,6 +33,7 @@ func TestDCDMCommands(t *testing.T) {
 	for _, args := range [][]string{
 		{"--problem", "obstacles2d", "--n", "32", "--seed", "3"},
 		{"--matrix", a, "--rhs", b},
+		{"--matrix", a, "--rhs", b, "--conjugate", "50"},
 	} {
 		code, out, errs := sim(t, append([]string{"solve", "--method", "dcdm", "--model", model, "--rtol", "0.5", "--json", "--allow-unconverged"}, args...)...)
 		require.Equal(t, 0, code, errs)
@@ -50,6 +51,7 @@ func TestDCDMCommands(t *testing.T) {
 		{[]string{"solve", "--problem", "obstacles2d", "--n", "16", "--method", "dcdm", "--model", model, "--pc", "ic0"}, "no --pc"},
 		{[]string{"solve", "--problem", "obstacles3d", "--n", "8", "--method", "dcdm", "--model", model}, "2-D network"},
 		{[]string{"solve", "--problem", "poisson2d", "--n", "16", "--method", "cg", "--model", model}, "for --method dcdm"},
+		{[]string{"solve", "--problem", "obstacles2d", "--n", "16", "--method", "dcdm", "--model", model, "--conjugate", "-1"}, "--conjugate must be"},
 		{[]string{"train", "dcdm", "--n", "15", "--out", filepath.Join(dir, "x.h5")}, "even n"},
 	} {
 		if code, _, errs := sim(t, tc.args...); code != 2 || !strings.Contains(errs, tc.msg) {

@@ -28,6 +28,7 @@ type methodFlags struct {
 	AMGSmooth *choice[amg.Smoother]     `json:"amg_smoother"`
 	Strength  float64                   `json:"strength,omitempty"`
 	Model     string                    `json:"model,omitempty"`
+	Conjugate int                       `json:"conjugate,omitempty"`
 }
 
 // methodSpec says how a --method is built: a Krylov method, or a
@@ -60,7 +61,16 @@ var methodTable = []option[methodSpec]{
 	{"mg", methodSpec{stationary: true}},
 	{"amg", methodSpec{stationary: true}},
 	{"direct", methodSpec{stationary: true}},
-	{"dcdm", methodSpec{krylov: func(*methodFlags) (solvers.Method, error) { return &dcdm.Method{}, nil }, learned: true}},
+	{"dcdm", methodSpec{krylov: func(m *methodFlags) (solvers.Method, error) {
+		if m.Conjugate < 0 {
+			return nil, usageErr("--conjugate must be at least 0, got %d", m.Conjugate)
+		}
+		k := m.Conjugate
+		if k == 0 {
+			k = -1 // the package's "none"
+		}
+		return &dcdm.Method{Directions: k}, nil
+	}, learned: true}},
 }
 
 // pcNames are the preconditioners --pc offers (gs and sor are stationary
@@ -78,7 +88,7 @@ func defaultMethodFlags(method, pc string) methodFlags {
 		Smoother:  newChoice("smoother", "gs", option[mg.Smoother]{"gs", mg.GaussSeidel}, option[mg.Smoother]{"rb", mg.RedBlack}, option[mg.Smoother]{"jacobi", mg.WeightedJacobi}),
 		Coarse:    newChoice("coarse", "galerkin", option[bool]{"galerkin", false}, option[bool]{"rediscretize", true}),
 		Interp:    newChoice("interp", "auto", option[mg.Interpolation]{"auto", mg.Auto}, option[mg.Interpolation]{"geometric", mg.Geometric}, option[mg.Interpolation]{"operator", mg.OperatorDependent}),
-		PreSmooth: 1,
+		PreSmooth: 1, Conjugate: 2,
 		AMG:       newChoice("amg", "rs", option[amg.Coarsening]{"rs", amg.RugeStueben}, option[amg.Coarsening]{"sa", amg.SmoothedAggregation}),
 		AMGSmooth: newChoice("amg-smoother", "gs", option[amg.Smoother]{"gs", amg.SymmetricGS}, option[amg.Smoother]{"jacobi", amg.Jacobi}, option[amg.Smoother]{"chebyshev", amg.Chebyshev}),
 	}
@@ -99,6 +109,7 @@ func (m *methodFlags) register(fs *flag.FlagSet) {
 	fs.Var(m.AMGSmooth, "amg-smoother", "algebraic multigrid smoother: gs (symmetric Gauss-Seidel), jacobi, chebyshev")
 	fs.Float64Var(&m.Strength, "strength", 0, "algebraic multigrid strength threshold (0: 0.25 for rs, 0.08 for sa)")
 	fs.StringVar(&m.Model, "model", "", "dcdm: the trained network (a checkpoint of 'simulate train dcdm')")
+	fs.IntVar(&m.Conjugate, "conjugate", m.Conjugate, "dcdm: the previous directions each new one is A-orthogonalised against (2 is the paper's; the authors' code allows any k >= 0)")
 }
 
 // build returns the method and preconditioner for A. matrix assembles A,
@@ -116,11 +127,14 @@ func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscre
 		if pcName != "none" {
 			return nil, nil, usageErr("--method %s takes its directions from --model and no --pc", m.Method)
 		}
+		method, err := spec.krylov(m)
+		if err != nil {
+			return nil, nil, err
+		}
 		pc, err := dcdmModel(m.Model, matrix(), shape)
 		if err != nil {
 			return nil, nil, err
 		}
-		method, _ := spec.krylov(m)
 		return method, pc, nil
 	case spec.stationary:
 		if pcName != "none" {

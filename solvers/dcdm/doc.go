@@ -16,4 +16,11 @@
 //
 //	res, err := solvers.Solve(ctx, a, b, &dcdm.Method{}, &solvers.Settings{
 //		Control: iterate.Control{Tolerance: 1e-6}, Preconditioner: model})
+//
+// Method.Directions is the number of directions kept: 2, the paper's, by
+// default; any k as the general variant in the authors' code. The
+// paper's k = 2 stalls wherever the model's proposal is orthogonal to the
+// residual, M(r/||r||)^T r = 0, and a network trained without seeing its
+// sign has such residuals; a large k keeps the minimisation over every
+// direction taken, as flexible conjugate gradients does, and goes on.
 package dcdm

@@ -379,3 +379,34 @@ func TestSparseCoarsest(t *testing.T) {
 		t.Errorf("sparse and dense coarsest cycles differ by %.3g", d)
 	}
 }
+
+// BenchmarkSetupRS: the classical set-up on poisson2d 511, by phase: the
+// whole hierarchy, and the finest level's strength, splitting and
+// interpolation.
+func BenchmarkSetupRS(b *testing.B) {
+	a := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, 511, 511)).ToCSR()
+	strong := classicalStrength(a, 0.25)
+	state := splitCF(strong)
+	b.Run("New", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := New(a, &Settings{Coarsening: RugeStueben}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("strength", func(b *testing.B) {
+		for b.Loop() {
+			classicalStrength(a, 0.25)
+		}
+	})
+	b.Run("splitCF", func(b *testing.B) {
+		for b.Loop() {
+			splitCF(strong)
+		}
+	})
+	b.Run("classicalP", func(b *testing.B) {
+		for b.Loop() {
+			classicalP(a, strong, state)
+		}
+	})
+}

@@ -55,83 +55,87 @@ func splitCF(s pattern) []int8 {
 	st := s.transpose() // row i: the points that depend on i
 	tp, ti := st.ptr, st.ind
 	state := make([]int8, n)
-	lambda := make([]int, n)
+	// Each undecided point sits in the bucket of its lambda, a doubly
+	// linked list: points added at the tail and taken from the head, so
+	// that among equals the one waiting longest (the lowest index at
+	// first) is chosen. A point's links and lambda share a cache line.
+	type node struct{ prev, next, lambda int32 }
+	nodes := make([]node, n)
 	top := 0
 	for i := 0; i < n; i++ {
-		lambda[i] = tp[i+1] - tp[i]
-		if lambda[i] == 0 && sp[i] == sp[i+1] {
+		l := tp[i+1] - tp[i]
+		nodes[i].lambda = int32(l)
+		if l == 0 && sp[i] == sp[i+1] {
 			state[i] = fine
 		}
-		top = max(top, 2*lambda[i])
+		top = max(top, 2*l)
 	}
-	// Buckets of undecided points by lambda: doubly linked lists.
-	// Buckets of undecided points by lambda: doubly linked lists, points
-	// added at the tail and taken from the head, so that among equals the
-	// one waiting longest (the lowest index at first) is chosen.
-	head, tail := make([]int, top+2), make([]int, top+2)
-	for b := range head {
-		head[b], tail[b] = -1, -1
+	type bucket struct{ head, tail int32 }
+	buckets := make([]bucket, top+2)
+	for b := range buckets {
+		buckets[b] = bucket{-1, -1}
 	}
-	next, prev := make([]int, n), make([]int, n)
-	insert := func(i int) {
-		b := lambda[i]
-		prev[i], next[i] = tail[b], -1
-		if tail[b] >= 0 {
-			next[tail[b]] = i
+	insert := func(i int32) {
+		nd := &nodes[i]
+		bk := &buckets[nd.lambda]
+		nd.prev, nd.next = bk.tail, -1
+		if bk.tail >= 0 {
+			nodes[bk.tail].next = i
 		} else {
-			head[b] = i
+			bk.head = i
 		}
-		tail[b] = i
+		bk.tail = i
 	}
-	remove := func(i int) {
-		b := lambda[i]
-		if prev[i] >= 0 {
-			next[prev[i]] = next[i]
+	remove := func(i int32) {
+		nd := &nodes[i]
+		bk := &buckets[nd.lambda]
+		if nd.prev >= 0 {
+			nodes[nd.prev].next = nd.next
 		} else {
-			head[b] = next[i]
+			bk.head = nd.next
 		}
-		if next[i] >= 0 {
-			prev[next[i]] = prev[i]
+		if nd.next >= 0 {
+			nodes[nd.next].prev = nd.prev
 		} else {
-			tail[b] = prev[i]
+			bk.tail = nd.prev
 		}
 	}
 	for i := 0; i < n; i++ {
 		if state[i] == undecided {
-			insert(i)
+			insert(int32(i))
 		}
 	}
 	best := top
 	for {
-		for best >= 0 && head[best] < 0 {
+		for best >= 0 && buckets[best].head < 0 {
 			best--
 		}
 		if best < 0 {
 			break
 		}
-		i := head[best]
+		i := buckets[best].head
 		remove(i)
 		state[i] = coarse
 		for _, j := range ti[tp[i]:tp[i+1]] {
 			if state[j] != undecided {
 				continue
 			}
-			remove(j)
+			remove(int32(j))
 			state[j] = fine
 			for _, k := range si[sp[j]:sp[j+1]] {
 				if state[k] == undecided {
-					remove(k)
-					lambda[k]++
-					insert(k)
-					best = max(best, lambda[k])
+					remove(int32(k))
+					nodes[k].lambda++
+					insert(int32(k))
+					best = max(best, int(nodes[k].lambda))
 				}
 			}
 		}
 		for _, j := range si[sp[i]:sp[i+1]] {
-			if state[j] == undecided && lambda[j] > 0 {
-				remove(j)
-				lambda[j]--
-				insert(j)
+			if state[j] == undecided && nodes[j].lambda > 0 {
+				remove(int32(j))
+				nodes[j].lambda--
+				insert(int32(j))
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -11,12 +12,20 @@ import (
 // CSR is a sparse matrix in compressed sparse row form. Row i holds the
 // columns Indices[Indptr[i]:Indptr[i+1]], strictly increasing, with values
 // Data[Indptr[i]:Indptr[i+1]]. The layout is SciPy's csr_matrix with sorted
-// indices and no duplicates.
+// indices and no duplicates. The values may change after construction (the
+// views of RawCSR and Row write through); the pattern must not, since
+// MulVecTo keeps a 32-bit copy of the column indices.
 type CSR struct {
 	r, c    int
 	indptr  []int
 	indices []int
 	data    []float64
+
+	// ind32 is a 32-bit copy of indices that MulVecTo streams (a quarter
+	// less memory traffic per entry), made on its first call when the
+	// columns fit.
+	ind32Once sync.Once
+	ind32     []int32
 }
 
 var _ mat.Matrix = (*CSR)(nil)

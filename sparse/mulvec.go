@@ -2,6 +2,7 @@ package sparse
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 
@@ -20,9 +21,14 @@ func (a *CSR) MulVecTo(dst, x []float64) {
 	if len(dst) != a.r || len(x) != a.c {
 		panic(fmt.Sprintf("sparse: MulVecTo with len(dst) = %d, len(x) = %d for a %d x %d matrix", len(dst), len(x), a.r, a.c))
 	}
+	ind := a.compact()
 	parts := parallel.Parts(a.NNZ(), parallelNNZ)
 	if parts == 1 {
-		csrMulVec(dst, a.indptr, a.indices, a.data, x)
+		if ind != nil {
+			csrMulVec(dst, a.indptr, ind, a.data, x)
+		} else {
+			csrMulVec(dst, a.indptr, a.indices, a.data, x)
+		}
 		return
 	}
 	t := mulVecPool.Get().(*mulVecTask)
@@ -43,7 +49,11 @@ var mulVecPool = sync.Pool{New: func() any { return new(mulVecTask) }}
 // same number of nonzeros.
 func (t *mulVecTask) Do(p, parts int) {
 	lo, hi := t.a.rowRange(p, parts)
-	csrMulVec(t.dst[lo:hi], t.a.indptr[lo:hi+1], t.a.indices, t.a.data, t.x)
+	if t.a.ind32 != nil {
+		csrMulVec(t.dst[lo:hi], t.a.indptr[lo:hi+1], t.a.ind32, t.a.data, t.x)
+	} else {
+		csrMulVec(t.dst[lo:hi], t.a.indptr[lo:hi+1], t.a.indices, t.a.data, t.x)
+	}
 }
 
 // rowRange returns the rows of part p of parts balanced by nonzero count.
@@ -59,11 +69,27 @@ func (a *CSR) rowRange(p, parts int) (lo, hi int) {
 	return split(p), split(p + 1)
 }
 
+// compact returns the 32-bit copy of the column indices, made on the first
+// call, or nil when a column does not fit in 32 bits.
+func (a *CSR) compact() []int32 {
+	a.ind32Once.Do(func() {
+		if a.c > math.MaxInt32 {
+			return
+		}
+		ind := make([]int32, len(a.indices))
+		for k, j := range a.indices {
+			ind[k] = int32(j)
+		}
+		a.ind32 = ind
+	})
+	return a.ind32
+}
+
 // csrMulVec computes dst[i] = sum_k data[k] x[indices[k]] over
 // k in [indptr[i], indptr[i+1]). The short row lengths of stencil matrices
 // are unrolled: the loop overhead of a 3-, 5- or 7-entry row is comparable
 // to its arithmetic.
-func csrMulVec(dst []float64, indptr, indices []int, data, x []float64) {
+func csrMulVec[I int | int32](dst []float64, indptr []int, indices []I, data, x []float64) {
 	indptr = indptr[:len(dst)+1]
 	lo := indptr[0]
 	for i := range dst {

@@ -196,6 +196,9 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 	if err := a.CheckFinite(); err != nil {
 		return nil, fmt.Errorf("amg: %w", err)
 	}
+	if m.s.Coarsening == RugeStueben && n > math.MaxInt32 {
+		return nil, fmt.Errorf("amg: %d unknowns: the classical coarsening numbers points in 32 bits: %w", n, solvers.ErrShape)
+	}
 	b := m.s.NearNull
 	if b == nil {
 		one := make([]float64, n)

@@ -21,7 +21,11 @@
 // operator replicated and factored on every rank, one allreduce of the
 // coarse residual per application (two-level additive Schwarz).
 //
-// This form takes the global matrix (or stencil) on every rank and splits
-// along one axis; blocks in two or three axes, local assembly and overlap
-// are not built.
+// NewBlocks splits in every axis instead: the ranks form a process grid
+// and each holds a box of the grid and one layer of points around it. A
+// Slab and a Block are both a Part, whose Rows give the global index of
+// each local row; Schwarz takes either.
+//
+// Either form takes the global matrix (or stencil) on every rank; local
+// assembly and overlap are not built.
 package dist

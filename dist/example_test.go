@@ -63,3 +63,30 @@ func ExampleNewSchwarz() {
 	// Output:
 	// converged (relative tolerance) 125
 }
+
+// CG on a 2-D Poisson matrix split in boxes over a process grid (one rank
+// in the default build); the right-hand side of the rank's rows is taken
+// from the whole one by their global indices.
+func ExampleNewBlocks() {
+	shape := []int{40, 30}
+	a := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, shape...)).ToCSR()
+	p, err := dist.NewBlocks(a, shape)
+	if err != nil {
+		panic(err)
+	}
+	b := make([]float64, 40*30)
+	for i := range b {
+		b[i] = float64(i % 7)
+	}
+	bl := make([]float64, len(p.Rows()))
+	for i, g := range p.Rows() {
+		bl[i] = b[g]
+	}
+	res, err := solvers.Solve(context.Background(), p, bl, &solvers.CG{}, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(p.ProcessGrid()), "axes:", res.Reason)
+	// Output:
+	// 2 axes: converged (relative tolerance)
+}

@@ -9,7 +9,8 @@ import (
 	"github.com/pdekit/pdekit/sparse"
 )
 
-// Schwarz is the two-level additive Schwarz preconditioner of a Slab:
+// Schwarz is the two-level additive Schwarz preconditioner of a Part (a
+// Slab or a Block):
 //
 //	M^-1 r = B r + P A0^-1 P^T r,
 //
@@ -34,7 +35,8 @@ import (
 // A Schwarz holds work vectors: one serves one solve at a time, and every
 // rank must call PreconSolve (it communicates), as the solvers do.
 type Schwarz struct {
-	s      *Slab
+	s      Part
+	rows   []int // the global index of each local row
 	local  solvers.Preconditioner
 	p      *linear
 	rc, xc []float64
@@ -130,17 +132,17 @@ func (l *linear) coords(g int, c []int) {
 	}
 }
 
-// NewSchwarz builds the preconditioner on the slab s of a matrix on the
-// grid of the given shape (axis 0 fastest, the slab's planes along the
-// last axis, as package mesh numbers a grid; at most 3 axes), with a
+// NewSchwarz builds the preconditioner on the part s of a matrix on the
+// grid of the given shape (axis 0 fastest, as package mesh numbers a
+// grid; at most 3 axes), with a
 // coarse grid of every ratio-th point per axis and local the
 // preconditioner of this rank's LocalBlock (nil: the coarse correction
 // alone). Every rank must call it with the same shape and ratio (it
 // communicates once). It returns an error for a shape that is not the
-// slab's, a ratio below 1, a matrix coupling points more than one grid
+// part's, a ratio below 1, a matrix coupling points more than one grid
 // step apart along an axis, or a coarse operator the factorisations
 // refuse (singular).
-func NewSchwarz(s *Slab, shape []int, ratio int, local solvers.Preconditioner) (*Schwarz, error) {
+func NewSchwarz(s Part, shape []int, ratio int, local solvers.Preconditioner) (*Schwarz, error) {
 	start := time.Now()
 	d := len(shape)
 	total := 1
@@ -150,8 +152,11 @@ func NewSchwarz(s *Slab, shape []int, ratio int, local solvers.Preconditioner) (
 		}
 		total *= v
 	}
-	if d == 0 || d > 3 || total != s.n || s.plane*shape[d-1] != s.n {
-		return nil, fmt.Errorf("dist: Schwarz on a grid of shape %v, but the slab's matrix has %d rows in planes of %d", shape, s.n, s.plane)
+	if d == 0 || d > 3 {
+		return nil, fmt.Errorf("dist: Schwarz on a grid of shape %v", shape)
+	}
+	if err := s.checkShape(shape); err != nil {
+		return nil, fmt.Errorf("dist: Schwarz: %w", err)
 	}
 	if ratio < 1 {
 		return nil, fmt.Errorf("dist: Schwarz with a coarse grid of every %d-th point", ratio)
@@ -161,7 +166,7 @@ func NewSchwarz(s *Slab, shape []int, ratio int, local solvers.Preconditioner) (
 	for range shape {
 		nb *= 3
 	}
-	sc := &Schwarz{s: s, local: local, p: l, rc: make([]float64, nc), xc: make([]float64, nc)}
+	sc := &Schwarz{s: s, rows: s.Rows(), local: local, p: l, rc: make([]float64, nc), xc: make([]float64, nc)}
 	// vals[I*nb + o]: A0's entry of row I and the column at offset o
 	// (digit a of o in base 3 is the offset along axis a, plus 1: the
 	// supports of a point and of its neighbours, at most one plane apart,
@@ -175,7 +180,7 @@ func NewSchwarz(s *Slab, shape []int, ratio int, local solvers.Preconditioner) (
 	var bad error
 	s.globalRows(func(i, j int, v float64) {
 		if i != row {
-			row, gi = i, s.lo+i
+			row, gi = i, sc.rows[i]
 			l.coords(gi, ci)
 			ki = l.weights(ci, &ii, &oi, &wi)
 		}
@@ -252,7 +257,7 @@ func (sc *Schwarz) Stats() SchwarzStats { return sc.stats }
 
 // PreconSolve sets dst (this rank's part) to B r + P A0^-1 P^T r.
 func (sc *Schwarz) PreconSolve(dst, r []float64) {
-	m := sc.s.hi - sc.s.lo
+	m := len(sc.rows)
 	if len(dst) != m || len(r) != m {
 		panic(fmt.Sprintf("dist: Schwarz PreconSolve lengths %d, %d for %d local rows", len(dst), len(r), m))
 	}
@@ -266,27 +271,35 @@ func (sc *Schwarz) PreconSolve(dst, r []float64) {
 	var idx, code [8]int
 	var w [8]float64
 	clear(sc.rc)
-	l.coords(sc.s.lo, c[:len(l.shape)])
-	for i := 0; i < m; i++ {
-		k := l.weights(c[:len(l.shape)], &idx, &code, &w)
+	// Consecutive local rows are usually consecutive points: step the
+	// coordinates, and find them afresh where the rows jump (a box's
+	// line ends).
+	cd := c[:len(l.shape)]
+	for i, g := range sc.rows {
+		if i == 0 || g != sc.rows[i-1]+1 {
+			l.coords(g, cd)
+		}
+		k := l.weights(cd, &idx, &code, &w)
 		for q := 0; q < k; q++ {
 			sc.rc[idx[q]] += w[q] * r[i]
 		}
-		next(c[:len(l.shape)], l.shape)
+		next(cd, l.shape)
 	}
 	sc.s.Sum(sc.rc)
 	if err := sc.coarse.SolveTo(sc.xc, sc.rc); err != nil {
 		panic(fmt.Sprintf("dist: the coarse solve: %v", err)) // lengths match by construction
 	}
-	l.coords(sc.s.lo, c[:len(l.shape)])
-	for i := 0; i < m; i++ {
-		k := l.weights(c[:len(l.shape)], &idx, &code, &w)
+	for i, g := range sc.rows {
+		if i == 0 || g != sc.rows[i-1]+1 {
+			l.coords(g, cd)
+		}
+		k := l.weights(cd, &idx, &code, &w)
 		var v float64
 		for q := 0; q < k; q++ {
 			v += w[q] * sc.xc[idx[q]]
 		}
 		dst[i] += v
-		next(c[:len(l.shape)], l.shape)
+		next(cd, l.shape)
 	}
 }
 

@@ -20,6 +20,7 @@ type Slab struct {
 	a             *sparse.CSR   // local rows; columns: ghost below, own, ghost above
 	st            *mesh.Stencil // or the stencil on the slab and the planes beside it
 	xg, yg        []float64
+	rows          []int // Rows' answer, made on its first call
 }
 
 // NewSlab splits the square matrix a, whose rows are ordered in planes of
@@ -79,6 +80,31 @@ func newSlab(a *sparse.CSR, plane, rank, size int) (*Slab, error) {
 
 // Range returns the global rows [lo, hi) this rank holds.
 func (s *Slab) Range() (lo, hi int) { return s.lo, s.hi }
+
+// Rows returns the global index of each local row: lo, lo+1, ..., hi-1.
+// The slice is the Slab's: do not change it.
+func (s *Slab) Rows() []int {
+	if s.rows == nil {
+		s.rows = make([]int, s.hi-s.lo)
+		for i := range s.rows {
+			s.rows[i] = s.lo + i
+		}
+	}
+	return s.rows
+}
+
+func (s *Slab) global() int { return s.n }
+
+func (s *Slab) checkShape(shape []int) error {
+	total := 1
+	for _, v := range shape {
+		total *= v
+	}
+	if d := len(shape); d == 0 || total != s.n || s.plane*shape[d-1] != s.n {
+		return fmt.Errorf("dist: a grid of shape %v, but the slab's matrix has %d rows in planes of %d", shape, s.n, s.plane)
+	}
+	return nil
+}
 
 // Dims returns the size of this rank's part: the operator as the solvers
 // see it on this rank.

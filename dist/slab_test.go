@@ -309,7 +309,7 @@ func TestSchwarzIterations(t *testing.T) {
 		b[i] = 1 + math.Sin(float64(i))
 	}
 	set := &solvers.Settings{Control: iterate.Control{Tolerance: 1e-8}}
-	run := func(s *Slab, coarse bool) *solvers.Result {
+	run := func(s Part, coarse bool) *solvers.Result {
 		ic, err := solvers.NewIC0(s.LocalBlock())
 		if err != nil {
 			t.Fatal(err)
@@ -323,8 +323,11 @@ func TestSchwarzIterations(t *testing.T) {
 			}
 			set.Preconditioner = sc
 		}
-		lo, hi := s.Range()
-		res, err := solvers.Solve(context.Background(), s, b[lo:hi], &solvers.CG{}, &set)
+		bl := make([]float64, len(s.Rows()))
+		for i, g := range s.Rows() {
+			bl[i] = b[g]
+		}
+		res, err := solvers.Solve(context.Background(), s, bl, &solvers.CG{}, &set)
 		if err != nil || !res.Reason.Converged() {
 			t.Fatalf("coarse %v: %v %v", coarse, err, res.Reason)
 		}
@@ -334,23 +337,28 @@ func TestSchwarzIterations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSlab(a, n*n)
+	slab, err := NewSlab(a, n*n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	one, dist := run(serialSlab, true), run(s, true)
-	bjOne, bj := run(serialSlab, false), run(s, false)
-	t.Logf("rank %d of %d: Schwarz-PCG %d iterations (one rank: %d), block-Jacobi %d (one rank: %d)", mpi.Rank(), mpi.Size(), dist.Iterations, one.Iterations, bj.Iterations, bjOne.Iterations)
-	if dist.Iterations >= bj.Iterations || 2*(dist.Iterations-one.Iterations) > bj.Iterations-bjOne.Iterations {
-		t.Errorf("rank %d of %d: Schwarz-PCG %d iterations (one rank %d), block-Jacobi %d (one rank %d)", mpi.Rank(), mpi.Size(), dist.Iterations, one.Iterations, bj.Iterations, bjOne.Iterations)
+	blocks, err := NewBlocks(a, shape)
+	if err != nil {
+		t.Fatal(err)
 	}
-	lo, _ := s.Range()
-	var diff float64
-	for i, v := range dist.X {
-		diff = math.Max(diff, math.Abs(v-one.X[lo+i]))
-	}
-	if diff > 1e-6 {
-		t.Errorf("rank %d: Schwarz solution differs from one rank's by %.3g", mpi.Rank(), diff)
+	one, bjOne := run(serialSlab, true), run(serialSlab, false)
+	for _, s := range []Part{slab, blocks} {
+		dist, bj := run(s, true), run(s, false)
+		t.Logf("%T, rank %d of %d: Schwarz-PCG %d iterations (one rank: %d), block-Jacobi %d (one rank: %d)", s, mpi.Rank(), mpi.Size(), dist.Iterations, one.Iterations, bj.Iterations, bjOne.Iterations)
+		if dist.Iterations >= bj.Iterations || 2*(dist.Iterations-one.Iterations) > bj.Iterations-bjOne.Iterations {
+			t.Errorf("%T, rank %d of %d: Schwarz-PCG %d iterations (one rank %d), block-Jacobi %d (one rank %d)", s, mpi.Rank(), mpi.Size(), dist.Iterations, one.Iterations, bj.Iterations, bjOne.Iterations)
+		}
+		var diff float64
+		for i, g := range s.Rows() {
+			diff = math.Max(diff, math.Abs(dist.X[i]-one.X[g]))
+		}
+		if diff > 1e-6 {
+			t.Errorf("%T, rank %d: Schwarz solution differs from one rank's by %.3g", s, mpi.Rank(), diff)
+		}
 	}
 }
 

@@ -7,7 +7,8 @@
 #      sbatch --array=0-3 job, whose shards merge into a file equal sample
 #      for sample to a one-process run;
 #   3. the same tests once more through srun -n 2 (PMIx);
-#   4. simulate solve (built with the tag) under mpirun on 2 and 4 ranks:
+#   4. simulate solve (built with the tag) under mpirun on 2 and 4 ranks,
+#      split in planes and in blocks:
 #      the serial iteration count and solution; simulate train on 2 ranks,
 #      data-parallel: the same model twice, the serial one's to rounding.
 # It installs the Debian packages it needs, and stops the daemons it
@@ -79,15 +80,18 @@ $GO build -o "$work/simulate" ./cmd/simulate
 $GO build -tags mpi -o "$work/simulate-mpi" ./cmd/simulate
 "$work/simulate" solve --problem poisson3d --n 32 --json --out "$work/x-serial.h5" >"$work/solve-serial.json"
 serial_its=$(sed 's/.*"iterations":\([0-9]*\).*/\1/' "$work/solve-serial.json")
-for np in 2 4; do
-	run mpirun -np "$np" --oversubscribe "$work/simulate-mpi" solve --problem poisson3d --n 32 --threads 1 --json \
-		--out "$work/x-$np.h5" >"$work/solve-$np.json" 2>"$work/solve-$np.log" || { cat "$work/solve-$np.log" >&2; exit 1; }
-	its=$(sed 's/.*"iterations":\([0-9]*\).*/\1/' "$work/solve-$np.json")
-	grep -q "\"ranks\":$np" "$work/solve-$np.json" && [ "$its" = "$serial_its" ] ||
-		{ echo "test-cluster: $np ranks: $(cat "$work/solve-$np.json"); serial $serial_its iterations" >&2; exit 1; }
-	h5diff -d 1e-9 "$work/x-serial.h5" "$work/x-$np.h5" /x /x >/dev/null ||
-		{ echo "test-cluster: the solution on $np ranks differs from the serial one" >&2; exit 1; }
-	echo "  mpirun -np $np simulate solve: $its iterations as serial, the same solution" >&2
+for split in planes blocks; do
+	for np in 2 4; do
+		k=$np-$split
+		run mpirun -np "$np" --oversubscribe "$work/simulate-mpi" solve --problem poisson3d --n 32 --threads 1 --split $split --json \
+			--out "$work/x-$k.h5" >"$work/solve-$k.json" 2>"$work/solve-$k.log" || { cat "$work/solve-$k.log" >&2; exit 1; }
+		its=$(sed 's/.*"iterations":\([0-9]*\).*/\1/' "$work/solve-$k.json")
+		grep -q "\"ranks\":$np" "$work/solve-$k.json" && [ "$its" = "$serial_its" ] ||
+			{ echo "test-cluster: $np ranks, --split $split: $(cat "$work/solve-$k.json"); serial $serial_its iterations" >&2; exit 1; }
+		h5diff -d 1e-9 "$work/x-serial.h5" "$work/x-$k.h5" /x /x >/dev/null ||
+			{ echo "test-cluster: the solution on $np ranks (--split $split) differs from the serial one" >&2; exit 1; }
+		echo "  mpirun -np $np simulate solve --split $split: $its iterations as serial, the same solution" >&2
+	done
 done
 # Two-level Schwarz on 2 ranks against one process: the coarse level
 # keeps the iterations within 2 of the one-process count (block-Jacobi

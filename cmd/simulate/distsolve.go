@@ -12,7 +12,8 @@ import (
 
 // distributedSolve is solve on several MPI ranks (a build with the tag
 // mpi, started by mpirun or srun): the named problem's matrix split over
-// the ranks in slabs of planes (package dist), the Krylov method run on
+// the ranks in slabs of planes or, with --split blocks, in boxes
+// (package dist), the Krylov method run on
 // the parts with its inner products summed over the ranks, a --pc built
 // on each rank's diagonal block (block-Jacobi), with --schwarz a
 // replicated coarse level added to it (two-level additive Schwarz), and the
@@ -33,30 +34,36 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 	if len(p.shape) < 2 {
 		return nil, nil, usageErr("problem %s has no grid to split over the ranks", c.Problem)
 	}
-	plane := 1
-	for _, d := range p.shape[:len(p.shape)-1] {
-		plane *= d
-	}
-	// A stencil on a plain grid is applied matrix-free on each slab, as
-	// one process applies it; other problems are split as CSR.
-	var s *dist.Slab
+	// Blocks split the assembled matrix; a stencil on a plain grid is
+	// applied matrix-free on each slab, as one process applies it; other
+	// problems are split as CSR.
+	var part dist.Part
 	nnz := 0
-	if st, ok := p.op.(*mesh.Stencil); ok && p.grid != nil {
-		s, err = dist.NewStencilSlab(st)
-	} else {
+	switch st, ok := p.op.(*mesh.Stencil); {
+	case c.Split.Get():
 		a := p.op.ToCSR()
 		nnz = a.NNZ()
-		s, err = dist.NewSlab(a, plane)
+		part, err = dist.NewBlocks(a, p.shape)
+	case ok && p.grid != nil:
+		part, err = dist.NewStencilSlab(st)
+	default:
+		plane := 1
+		for _, d := range p.shape[:len(p.shape)-1] {
+			plane *= d
+		}
+		a := p.op.ToCSR()
+		nnz = a.NNZ()
+		part, err = dist.NewSlab(a, plane)
 	}
 	if err != nil {
 		return nil, nil, usageErr("%v", err)
 	}
-	lo, hi := s.Range()
+	rows := part.Rows()
 	start := time.Now()
 	var block *sparse.CSR
 	method, pc, err := c.methodFlags.build(func() *sparse.CSR {
 		if block == nil {
-			block = s.LocalBlock()
+			block = part.LocalBlock()
 		}
 		return block
 	}, nil, nil, nil)
@@ -68,22 +75,25 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 		if _, stationary := method.(*solvers.Richardson); stationary {
 			return nil, nil, usageErr("--schwarz adds to a --pc of a Krylov method, not to the stationary --method %s", c.Method)
 		}
-		if schwarz, err = dist.NewSchwarz(s, p.shape, c.Schwarz, pc); err != nil {
+		if schwarz, err = dist.NewSchwarz(part, p.shape, c.Schwarz, pc); err != nil {
 			return nil, nil, usageErr("--schwarz: %v", err)
 		}
 		pc = schwarz
 	}
 	setup := time.Since(start).Seconds()
-	b := p.rhs[lo:hi]
-	res, err := iterateSolve(st, c, s, b, method, pc)
+	b := make([]float64, len(rows))
+	for i, g := range rows {
+		b[i] = p.rhs[g]
+	}
+	res, err := iterateSolve(st, c, part, b, method, pc)
 	if err != nil {
 		return nil, nil, err
 	}
-	relres := trueRelres(s, res.X, b) // summed over the ranks
+	relres := trueRelres(part, res.X, b) // summed over the ranks
 	n := len(p.rhs)
 	sum := st.summary().set("method", c.Method.String(), "pc", c.PC.String(), "n", n, "iterations", res.Iterations,
 		"relres", relres, "setup_seconds", setup, "solve_seconds", res.Runtime.Seconds(), "threads", c.Threads,
-		"ranks", mpi.Size(), "block_jacobi", c.PC.String() != "none", "problem", c.Problem,
+		"ranks", mpi.Size(), "split", c.Split.String(), "block_jacobi", c.PC.String() != "none", "problem", c.Problem,
 		"mulvec", res.Stats.MulVec, "precon_solves", res.Stats.PreconSolve)
 	if schwarz != nil {
 		cs := schwarz.Stats()
@@ -96,8 +106,10 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 	if c.Out != "" {
 		// Gathered by a sum of the parts placed in a whole vector.
 		full := make([]float64, n)
-		copy(full[lo:hi], res.X)
-		s.Sum(full)
+		for i, g := range rows {
+			full[g] = res.X[i]
+		}
+		part.Sum(full)
 		if mpi.Rank() == 0 {
 			whole := *res
 			whole.X = full

@@ -30,12 +30,13 @@ type solveConfig struct {
 	Group  string `json:"group,omitempty"`
 	RHS    string `json:"rhs,omitempty"`
 	methodFlags
-	RTol      float64 `json:"rtol"`
-	ATol      float64 `json:"atol"`
-	MaxIter   int     `json:"maxiter"`
-	Assembled bool    `json:"assembled"`
-	Schwarz   int     `json:"schwarz,omitempty"`
-	Out       string  `json:"out,omitempty"`
+	RTol      float64       `json:"rtol"`
+	ATol      float64       `json:"atol"`
+	MaxIter   int           `json:"maxiter"`
+	Assembled bool          `json:"assembled"`
+	Schwarz   int           `json:"schwarz,omitempty"`
+	Split     *choice[bool] `json:"split"`
+	Out       string        `json:"out,omitempty"`
 }
 
 func (c *solveConfig) register(fs *flag.FlagSet) {
@@ -48,6 +49,8 @@ func (c *solveConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxIter, "maxiter", 0, "iteration cap (0: 10 n, at least 1000)")
 	fs.BoolVar(&c.Assembled, "assembled", false, "solve with the assembled CSR matrix instead of the matrix-free stencil")
 	fs.StringVar(&c.Out, "out", "", "write the solution and residual history to this HDF5 file")
+	c.Split = newChoice("split", "planes", option[bool]{"planes", false}, option[bool]{"blocks", true})
+	fs.Var(c.Split, "split", "on several MPI ranks: planes (slabs of the slowest axis) or blocks (boxes in every axis, the ranks in a process grid)")
 	fs.IntVar(&c.Schwarz, "schwarz", 0, "two-level additive Schwarz: split over the MPI ranks (one in the default build) and add to the --pc of each rank's block a coarse level of every R-th grid point, replicated on the ranks (0: none)")
 }
 

@@ -1,0 +1,437 @@
+package dist
+
+import (
+	"fmt"
+
+	"github.com/pdekit/pdekit/mpi"
+	"github.com/pdekit/pdekit/sparse"
+)
+
+// Part is one rank's part of a distributed grid operator, a Slab or a
+// Block: the rows it holds, and the operator on its part of every vector.
+type Part interface {
+	// Dims, MulVecTo and Sum make a Part a solvers.Distributed.
+	Dims() (r, c int)
+	MulVecTo(dst, x []float64)
+	Sum(v []float64)
+	// LocalBlock is the rank's diagonal block (block-Jacobi's).
+	LocalBlock() *sparse.CSR
+	// Rows returns the global index of each local row, in the local
+	// order.
+	Rows() []int
+
+	// global is the number of rows of the whole matrix; checkShape says
+	// whether the part's grid is shape; globalRows calls f(i, j, a_ij)
+	// for the part's rows, i local and j global.
+	global() int
+	checkShape(shape []int) error
+	globalRows(f func(i, j int, v float64))
+}
+
+var (
+	_ Part = (*Slab)(nil)
+	_ Part = (*Block)(nil)
+)
+
+// Block is this rank's box of a matrix on a structured grid split in every
+// axis: the ranks form a process grid (as MPI_Dims_create balances one)
+// and each holds the points of one box, numbered within it as package
+// mesh numbers a grid (the first axis fastest). Its rows' columns are
+// renumbered into a local vector holding the box and one layer of points
+// around it on every side, which the neighbouring ranks fill before each
+// product: axis by axis, each exchange carrying the layers the earlier
+// ones filled, so that the edges and corners arrive too (the 9- and
+// 27-point stencils need them).
+//
+// Against slabs of planes, boxes exchange less: on an n^3 grid over p
+// ranks a slab's two faces are 2 n^2 points whatever p, a cube's six
+// faces 6 (n^3/p)^(2/3), fewer from p = 8 on; and a grid can be split over
+// more ranks than it has planes.
+type Block struct {
+	shape, procs []int // the grid and the process grid
+	coord        []int // this rank's place in the process grid
+	lo, hi       []int // its box: [lo[a], hi[a]) along axis a
+	ext          []int // the box with its layers: hi-lo+2 per axis
+	lower, upper []int // the neighbouring ranks along each axis, -1 for none
+	n, rank      int
+	rows         []int       // the global index of each local row
+	a            *sparse.CSR // local rows; columns: the extended box
+	xg           []float64
+	send, recv   []float64
+	c, lo2, hi2  [3]int // scratch coordinates of MulVecTo and layer
+}
+
+// NewBlocks splits the square matrix a on a grid of the given shape (2 or
+// 3 axes, the first fastest) over the ranks in boxes. Every rank passes
+// the same a. A row may couple points at most one step apart along each
+// axis (the 5-, 7-, 9- and 27-point stencils). It returns an error if the
+// shape does not match a, if a couples farther, or if an axis has fewer
+// points than ranks along it.
+func NewBlocks(a *sparse.CSR, shape []int) (*Block, error) {
+	return newBlocks(a, shape, nil, mpi.Rank(), mpi.Size())
+}
+
+// newBlocks is NewBlocks as rank of size, on the process grid procs (nil:
+// chosen by processGrid).
+func newBlocks(a *sparse.CSR, shape, procs []int, rank, size int) (*Block, error) {
+	d := len(shape)
+	n, c := a.Dims()
+	total := 1
+	for _, v := range shape {
+		if v < 1 {
+			return nil, fmt.Errorf("dist: blocks of a grid of shape %v", shape)
+		}
+		total *= v
+	}
+	if d < 2 || d > 3 || n != c || total != n {
+		return nil, fmt.Errorf("dist: a %d x %d matrix on a grid of shape %v: want 2 or 3 axes and one row per point", n, c, shape)
+	}
+	if procs == nil {
+		procs = processGrid(size, shape)
+	}
+	np := 1
+	for a, p := range procs {
+		if p < 1 || p > shape[a] {
+			return nil, fmt.Errorf("dist: %d ranks along axis %d of %d points", p, a, shape[a])
+		}
+		np *= p
+	}
+	if len(procs) != d || np != size {
+		return nil, fmt.Errorf("dist: a process grid %v for %d ranks", procs, size)
+	}
+	b := &Block{shape: append([]int(nil), shape...), procs: append([]int(nil), procs...), n: n, rank: rank,
+		coord: make([]int, d), lo: make([]int, d), hi: make([]int, d), ext: make([]int, d),
+		lower: make([]int, d), upper: make([]int, d)}
+	r, stride := rank, 1
+	for a := 0; a < d; a++ {
+		b.coord[a] = r % procs[a]
+		r /= procs[a]
+		b.lo[a] = b.coord[a] * shape[a] / procs[a]
+		b.hi[a] = (b.coord[a] + 1) * shape[a] / procs[a]
+		b.ext[a] = b.hi[a] - b.lo[a] + 2
+		b.lower[a], b.upper[a] = -1, -1
+		if b.coord[a] > 0 {
+			b.lower[a] = rank - stride
+		}
+		if b.coord[a] < procs[a]-1 {
+			b.upper[a] = rank + stride
+		}
+		stride *= procs[a]
+	}
+	// Every rank checks every row, so that all agree on an error.
+	ip, ind, _ := a.RawCSR()
+	ci, cj := make([]int, d), make([]int, d)
+	for i := 0; i < n; i++ {
+		coords(i, shape, ci)
+		for _, j := range ind[ip[i]:ip[i+1]] {
+			coords(j, shape, cj)
+			for ax := range ci {
+				if dd := cj[ax] - ci[ax]; dd < -1 || dd > 1 {
+					return nil, fmt.Errorf("dist: row %d couples column %d, more than one step away along axis %d of %v", i, j, ax, shape)
+				}
+			}
+		}
+	}
+	// The local rows, in the box's own order; their columns in the
+	// extended box's. Both orders are the global one restricted, so each
+	// row keeps its entries' order and sums as the serial product does.
+	_, _, val := a.RawCSR()
+	m := 1
+	for ax := range shape {
+		m *= b.hi[ax] - b.lo[ax]
+	}
+	b.rows = make([]int, 0, m)
+	lp := make([]int, 1, m+1)
+	var li []int
+	var lv []float64
+	c0 := make([]int, d)
+	copy(c0, b.lo)
+	for range m {
+		g := index(c0, shape)
+		b.rows = append(b.rows, g)
+		for k := ip[g]; k < ip[g+1]; k++ {
+			coords(ind[k], shape, cj)
+			l, w := 0, 1
+			for ax := range shape {
+				l += (cj[ax] - b.lo[ax] + 1) * w
+				w *= b.ext[ax]
+			}
+			li = append(li, l)
+			lv = append(lv, val[k])
+		}
+		lp = append(lp, len(li))
+		// The next point of the box.
+		for ax := range c0 {
+			if c0[ax]++; c0[ax] < b.hi[ax] {
+				break
+			}
+			c0[ax] = b.lo[ax]
+		}
+	}
+	ne := 1
+	face := 0
+	for ax := range shape {
+		ne *= b.ext[ax]
+	}
+	for ax := range shape {
+		face = max(face, ne/b.ext[ax])
+	}
+	var err error
+	if b.a, err = sparse.NewCSR(m, ne, lp, li, lv); err != nil {
+		return nil, err
+	}
+	b.xg = make([]float64, ne)
+	b.send, b.recv = make([]float64, face), make([]float64, face)
+	return b, nil
+}
+
+// processGrid returns the process grid of size ranks over shape: each
+// prime factor of size, largest first, goes to the axis with the most
+// points per rank (MPI_Dims_create's balance, weighted by the grid).
+func processGrid(size int, shape []int) []int {
+	procs := make([]int, len(shape))
+	for a := range procs {
+		procs[a] = 1
+	}
+	var factors []int
+	for p, r := 2, size; r > 1; {
+		if r%p == 0 {
+			factors = append(factors, p)
+			r /= p
+			continue
+		}
+		p++
+	}
+	for k := len(factors) - 1; k >= 0; k-- {
+		best := 0
+		for a := range shape {
+			if shape[a]*procs[best] > shape[best]*procs[a] {
+				best = a
+			}
+		}
+		procs[best] *= factors[k]
+	}
+	return procs
+}
+
+// coords sets c to the coordinates of point g of a grid of the shape.
+func coords(g int, shape, c []int) {
+	for a, s := range shape {
+		c[a] = g % s
+		g /= s
+	}
+}
+
+// index returns the index of the point at coordinates c.
+func index(c, shape []int) int {
+	g, w := 0, 1
+	for a, s := range shape {
+		g += c[a] * w
+		w *= s
+	}
+	return g
+}
+
+// ProcessGrid returns the ranks along each axis.
+func (b *Block) ProcessGrid() []int { return append([]int(nil), b.procs...) }
+
+// Box returns this rank's points: [lo[a], hi[a]) along axis a.
+func (b *Block) Box() (lo, hi []int) {
+	return append([]int(nil), b.lo...), append([]int(nil), b.hi...)
+}
+
+// Rows returns the global index of each local row (the box's points, the
+// first axis fastest). The slice is the Block's: do not change it.
+func (b *Block) Rows() []int { return b.rows }
+
+// Dims returns the size of this rank's part.
+func (b *Block) Dims() (r, c int) { return len(b.rows), len(b.rows) }
+
+// Sum implements solvers.Distributed: an allreduce over the ranks.
+func (b *Block) Sum(v []float64) {
+	if b.procsTotal() == 1 {
+		return
+	}
+	if err := mpi.AllreduceSum(v); err != nil {
+		panic(err)
+	}
+}
+
+func (b *Block) procsTotal() int {
+	p := 1
+	for _, v := range b.procs {
+		p *= v
+	}
+	return p
+}
+
+// MulVecTo sets dst = A x on this rank's rows, after the layers around the
+// box come from the neighbouring ranks. Every rank must call it (it
+// communicates). The product equals the serial one bit for bit.
+func (b *Block) MulVecTo(dst, x []float64) {
+	m := len(b.rows)
+	if len(x) != m || len(dst) != m {
+		panic(fmt.Sprintf("dist: MulVecTo lengths %d, %d for %d local rows", len(dst), len(x), m))
+	}
+	b.fill(x)
+	d := len(b.shape)
+	for a := 0; a < d; a++ {
+		// My first layer goes down and the upper ghost layer comes from
+		// up; then my last layer goes up and the lower ghost layer comes
+		// from down.
+		k := b.layer(a, 1, b.send, true)
+		if err := mpi.SendRecv(b.send[:k], b.lower[a], b.recv[:k], b.upper[a], 2*a+1); err != nil {
+			panic(err)
+		}
+		if b.upper[a] >= 0 {
+			b.layer(a, b.ext[a]-1, b.recv, false)
+		}
+		k = b.layer(a, b.ext[a]-2, b.send, true)
+		if err := mpi.SendRecv(b.send[:k], b.upper[a], b.recv[:k], b.lower[a], 2*a+2); err != nil {
+			panic(err)
+		}
+		if b.lower[a] >= 0 {
+			b.layer(a, 0, b.recv, false)
+		}
+	}
+	b.a.MulVecTo(dst, b.xg)
+}
+
+// fill copies the box's values x into the interior of the extended
+// vector.
+func (b *Block) fill(x []float64) {
+	d := len(b.shape)
+	bx := b.hi[0] - b.lo[0]
+	c := b.c[:d] // the line's coordinates in the box (axes 1...)
+	clear(c)
+	for r := 0; r < len(b.rows)/bx; r++ {
+		off, w := 1, b.ext[0]
+		for a := 1; a < d; a++ {
+			off += (c[a] + 1) * w
+			w *= b.ext[a]
+		}
+		copy(b.xg[off:off+bx], x[r*bx:(r+1)*bx])
+		for a := 1; a < d; a++ {
+			if c[a]++; c[a] < b.hi[a]-b.lo[a] {
+				break
+			}
+			c[a] = 0
+		}
+	}
+}
+
+// layer copies layer l along axis a of the extended vector to buf (out)
+// or from it: all of the extended range on the axes before a (their
+// layers are filled already) and the interior on the axes after. It
+// returns the points copied.
+func (b *Block) layer(a, l int, buf []float64, out bool) int {
+	d := len(b.shape)
+	lo, hi := b.lo2[:d], b.hi2[:d]
+	for ax := 0; ax < d; ax++ {
+		switch {
+		case ax < a:
+			lo[ax], hi[ax] = 0, b.ext[ax]
+		case ax == a:
+			lo[ax], hi[ax] = l, l+1
+		default:
+			lo[ax], hi[ax] = 1, b.ext[ax]-1
+		}
+	}
+	c := b.c[:d]
+	copy(c, lo)
+	k := 0
+	for {
+		e, w := 0, 1
+		for ax := 0; ax < d; ax++ {
+			e += c[ax] * w
+			w *= b.ext[ax]
+		}
+		if out {
+			buf[k] = b.xg[e]
+		} else {
+			b.xg[e] = buf[k]
+		}
+		k++
+		ax := 0
+		for ; ax < d; ax++ {
+			if c[ax]++; c[ax] < hi[ax] {
+				break
+			}
+			c[ax] = lo[ax]
+		}
+		if ax == d {
+			return k
+		}
+	}
+}
+
+// LocalBlock returns this rank's diagonal block: its rows and the columns
+// of its own box, the couplings to the layers around it left out.
+func (b *Block) LocalBlock() *sparse.CSR {
+	ip, ind, val := b.a.RawCSR()
+	d := len(b.shape)
+	m := len(b.rows)
+	// Extended index -> box index, -1 on the layers.
+	local := make([]int, len(b.xg))
+	c := make([]int, d)
+	for e := range local {
+		coords(e, b.ext, c)
+		local[e] = -1
+		l, w, in := 0, 1, true
+		for ax := 0; ax < d; ax++ {
+			if c[ax] < 1 || c[ax] > b.ext[ax]-2 {
+				in = false
+				break
+			}
+			l += (c[ax] - 1) * w
+			w *= b.ext[ax] - 2
+		}
+		if in {
+			local[e] = l
+		}
+	}
+	bp := make([]int, m+1)
+	var bi []int
+	var bv []float64
+	for i := 0; i < m; i++ {
+		for k := ip[i]; k < ip[i+1]; k++ {
+			if j := local[ind[k]]; j >= 0 {
+				bi = append(bi, j)
+				bv = append(bv, val[k])
+			}
+		}
+		bp[i+1] = len(bi)
+	}
+	lb, _ := sparse.NewCSR(m, m, bp, bi, bv)
+	return lb
+}
+
+func (b *Block) global() int { return b.n }
+
+func (b *Block) checkShape(shape []int) error {
+	if len(shape) != len(b.shape) {
+		return fmt.Errorf("dist: a grid of shape %v, but the blocks split %v", shape, b.shape)
+	}
+	for a := range shape {
+		if shape[a] != b.shape[a] {
+			return fmt.Errorf("dist: a grid of shape %v, but the blocks split %v", shape, b.shape)
+		}
+	}
+	return nil
+}
+
+func (b *Block) globalRows(f func(i, j int, v float64)) {
+	ip, ind, val := b.a.RawCSR()
+	d := len(b.shape)
+	c := make([]int, d)
+	g := make([]int, d)
+	for i := range b.rows {
+		for k := ip[i]; k < ip[i+1]; k++ {
+			coords(ind[k], b.ext, c)
+			for ax := 0; ax < d; ax++ {
+				g[ax] = c[ax] - 1 + b.lo[ax]
+			}
+			f(i, index(g, b.shape), val[k])
+		}
+	}
+}

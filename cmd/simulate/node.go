@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pdekit/pdekit/internal/parallel"
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/io/idx"
 	"github.com/pdekit/pdekit/iterate"
@@ -437,49 +438,69 @@ func (t *nodeTask[T]) spiralLoss(tp *nn.Tape[T], sol *ode.TapeSolution[T]) *nn.T
 // spiral and latent), the mean NFE per solve and the seconds, forward
 // only.
 func (t *nodeTask[T]) evaluate(ctx context.Context) (errRate, nfe, secs float64, err error) {
+	start := time.Now()
+	sum, count, evals, solves, err := t.evaluateBatches(ctx, 0, t.testBatches())
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return sum / float64(count), float64(evals) / float64(solves), time.Since(start).Seconds(), nil
+}
+
+// testBatches returns the number of test batches (1 for spiral, the one
+// trajectory).
+func (t *nodeTask[T]) testBatches() int {
+	switch {
+	case t.m.headW == nil && t.lat == nil:
+		return 1
+	case t.lat != nil:
+		return (len(t.latTe.obsT) + t.c.Batch - 1) / t.c.Batch
+	}
+	return (len(t.yTest) + t.c.Batch - 1) / t.c.Batch
+}
+
+// evaluateBatches evaluates the test batches [b0, b1) and returns the sum
+// of the error (wrong answers for fmnist, the loss's sum for latent, the
+// MSE for spiral), what it averages over, the function evaluations and
+// the solves. Each batch is solved whole, as in evaluate, so the test
+// set's error is the sum over any split of the batches.
+func (t *nodeTask[T]) evaluateBatches(ctx context.Context, b0, b1 int) (sum float64, count, evals, solves int, err error) {
 	tp := nn.NewTape[T]()
 	tp.SetNoGrad(true)
-	start := time.Now()
+	if b0 >= b1 {
+		return 0, 0, 0, 0, nil
+	}
 	if t.m.headW == nil && t.lat == nil {
 		sol, _, err := t.forward(tp, nn.New(append([]T(nil), t.traj[:t.nDim]...), 1, t.nDim))
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, 0, err
 		}
-		return float64(t.spiralLoss(tp, sol).Item()), float64(sol.Stats.FEvals), time.Since(start).Seconds(), nil
+		return float64(t.spiralLoss(tp, sol).Item()), 1, sol.Stats.FEvals, 1, nil
 	}
+	n := len(t.yTest)
 	if t.lat != nil {
-		var sum float64
-		var count, evals, solves int
-		n := len(t.latTe.obsT)
-		for lo := 0; lo < n; lo += t.c.Batch {
-			if err := ctx.Err(); err != nil {
-				return 0, 0, 0, err
-			}
-			tp.Reset()
-			idx := seq(lo, min(lo+t.c.Batch, n))
+		n = len(t.latTe.obsT)
+	}
+	for b := b0; b < b1; b++ {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, 0, 0, err
+		}
+		tp.Reset()
+		idx := seq(b*t.c.Batch, min((b+1)*t.c.Batch, n))
+		if t.lat != nil {
 			z0, ts := t.start(tp, idx, true)
 			sol, _, err := t.forwardAt(tp, z0, ts)
 			if err != nil {
-				return 0, 0, 0, err
+				return 0, 0, 0, 0, err
 			}
 			s, c := t.lat.latentLoss(tp, t.latTe, idx, ts, z0, sol.Y)
 			sum, count = sum+float64(s.Item()), count+c
 			evals += sol.Stats.FEvals
 			solves++
+			continue
 		}
-		return sum / float64(count), float64(evals) / float64(solves), time.Since(start).Seconds(), nil
-	}
-	n := len(t.yTest)
-	var wrong, evals, solves int
-	for lo := 0; lo < n; lo += t.c.Batch {
-		if err := ctx.Err(); err != nil {
-			return 0, 0, 0, err
-		}
-		tp.Reset()
-		idx := seq(lo, min(lo+t.c.Batch, n))
 		sol, logits, err := t.forward(tp, t.batch(t.xTest, idx))
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, 0, err
 		}
 		evals += sol.Stats.FEvals
 		solves++
@@ -492,16 +513,26 @@ func (t *nodeTask[T]) evaluate(ctx context.Context) (errRate, nfe, secs float64,
 				}
 			}
 			if best != t.yTest[i] {
-				wrong++
+				sum++
 			}
 		}
+		count += len(idx)
 	}
-	return float64(wrong) / float64(n), float64(evals) / float64(solves), time.Since(start).Seconds(), nil
+	return sum, count, evals, solves, nil
 }
 
 func (t *nodeTask[T]) Validate(ctx context.Context) (float64, error) {
 	e, _, _, err := t.evaluate(ctx)
 	return e, err
+}
+
+// ValidateShard implements train.ShardValidator: the error's sum over
+// this process's share of the test batches (whole batches, so that the
+// shares add up to Validate's set) and what it averages over.
+func (t *nodeTask[T]) ValidateShard(ctx context.Context, rank, size int) (float64, int, error) {
+	lo, hi := parallel.Range(t.testBatches(), rank, size)
+	sum, count, _, _, err := t.evaluateBatches(ctx, lo, hi)
+	return sum, count, err
 }
 
 func seq(lo, hi int) []int {

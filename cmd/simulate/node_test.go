@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -240,4 +241,38 @@ func firstValidation(t *testing.T, log string) float64 {
 	}
 	require.NoError(t, json.Unmarshal([]byte(strings.SplitN(string(b), "\n", 2)[0]), &first))
 	return first.Validation
+}
+
+// TestNodeValidateShards: in a data-parallel run each process validates
+// whole test batches, and the shares' sums over 1, 3 and 5 processes (the
+// last more than there are batches) give Validate's error over the same
+// count, for the latent task and for fmnist.
+func TestNodeValidateShards(t *testing.T) {
+	dir := t.TempDir()
+	fakeFashion(t, dir, 60, 50)
+	for _, task := range []string{"latent", "fmnist"} {
+		c := newNodeConfig()
+		require.NoError(t, c.Task.Set(task))
+		c.Batch, c.TrainN, c.TestN, c.Tol, c.Hidden, c.Seed, c.Data = 20, 60, 50, 1e-5, 8, 1, dir
+		tk, err := newNodeTask[float64](context.Background(), c)
+		require.NoError(t, err)
+		want, err := tk.Validate(context.Background())
+		require.NoError(t, err)
+		whole := 0
+		for _, size := range []int{1, 3, 5} {
+			var sum float64
+			var count int
+			for r := 0; r < size; r++ {
+				s, n, err := tk.ValidateShard(context.Background(), r, size)
+				require.NoError(t, err)
+				sum, count = sum+s, count+n
+			}
+			if size == 1 {
+				whole = count
+			}
+			if got := sum / float64(count); math.Abs(got-want) > 1e-12*math.Abs(want) || count == 0 || count != whole {
+				t.Errorf("%s on %d shards: %g over %d, whole %g over %d", task, size, got, count, want, whole)
+			}
+		}
+	}
 }

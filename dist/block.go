@@ -3,6 +3,7 @@ package dist
 import (
 	"fmt"
 
+	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/mpi"
 	"github.com/pdekit/pdekit/sparse"
 )
@@ -54,9 +55,10 @@ type Block struct {
 	ext          []int // the box with its layers: hi-lo+2 per axis
 	lower, upper []int // the neighbouring ranks along each axis, -1 for none
 	n, rank      int
-	rows         []int       // the global index of each local row
-	a            *sparse.CSR // local rows; columns: the extended box
-	xg           []float64
+	rows         []int         // the global index of each local row
+	a            *sparse.CSR   // local rows; columns: the extended box
+	st           *mesh.Stencil // or the stencil on the extended box
+	xg, yg       []float64
 	send, recv   []float64
 	c, lo2, hi2  [3]int // scratch coordinates of MulVecTo and layer
 }
@@ -85,6 +87,92 @@ func newBlocks(a *sparse.CSR, shape, procs []int, rank, size int) (*Block, error
 	}
 	if d < 2 || d > 3 || n != c || total != n {
 		return nil, fmt.Errorf("dist: a %d x %d matrix on a grid of shape %v: want 2 or 3 axes and one row per point", n, c, shape)
+	}
+	b, err := newBox(shape, procs, rank, size)
+	if err != nil {
+		return nil, err
+	}
+	// Every rank checks every row, so that all agree on an error.
+	ip, ind, val := a.RawCSR()
+	ci, cj := make([]int, d), make([]int, d)
+	for i := 0; i < n; i++ {
+		coords(i, shape, ci)
+		for _, j := range ind[ip[i]:ip[i+1]] {
+			coords(j, shape, cj)
+			for ax := range ci {
+				if dd := cj[ax] - ci[ax]; dd < -1 || dd > 1 {
+					return nil, fmt.Errorf("dist: row %d couples column %d, more than one step away along axis %d of %v", i, j, ax, shape)
+				}
+			}
+		}
+	}
+	// The local rows' columns in the extended box's order. Both orders
+	// are the global one restricted, so each row keeps its entries'
+	// order and sums as the serial product does.
+	m := len(b.rows)
+	lp := make([]int, 1, m+1)
+	var li []int
+	var lv []float64
+	for _, g := range b.rows {
+		for k := ip[g]; k < ip[g+1]; k++ {
+			coords(ind[k], shape, cj)
+			l, w := 0, 1
+			for ax := range shape {
+				l += (cj[ax] - b.lo[ax] + 1) * w
+				w *= b.ext[ax]
+			}
+			li = append(li, l)
+			lv = append(lv, val[k])
+		}
+		lp = append(lp, len(li))
+	}
+	if b.a, err = sparse.NewCSR(m, len(b.xg), lp, li, lv); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// NewStencilBlocks is NewBlocks for a stencil on a grid with Dirichlet
+// boundaries on every axis, applied matrix-free: each rank applies the
+// same coefficients on its box and the layers around it (a grid of its
+// own, whose outer layers hold the neighbours' values or, at the grid's
+// boundary, zeros) and keeps its own rows; no matrix is assembled.
+func NewStencilBlocks(st *mesh.Stencil) (*Block, error) {
+	return newStencilBlocks(st, nil, mpi.Rank(), mpi.Size())
+}
+
+// newStencilBlocks is NewStencilBlocks as rank of size on the process
+// grid procs (nil: processGrid's).
+func newStencilBlocks(st *mesh.Stencil, procs []int, rank, size int) (*Block, error) {
+	g := st.Grid()
+	shape := make([]int, g.Dim())
+	for a := range shape {
+		if g.Boundary(a) != mesh.Dirichlet {
+			return nil, fmt.Errorf("dist: axis %d of the grid is not Dirichlet", a)
+		}
+		shape[a] = g.N(a)
+	}
+	if len(shape) < 2 || len(shape) > 3 {
+		return nil, fmt.Errorf("dist: blocks of a %d-D grid: want 2 or 3 axes", len(shape))
+	}
+	b, err := newBox(shape, procs, rank, size)
+	if err != nil {
+		return nil, err
+	}
+	c, lo, hi := st.Coefficients()
+	b.st = mesh.NewStencil(mesh.NewGrid(mesh.Dirichlet, b.ext...), c, lo, hi)
+	b.yg = make([]float64, len(b.xg))
+	return b, nil
+}
+
+// newBox lays out rank's box of the grid shape over the process grid
+// procs (nil: processGrid's) of size ranks: its place, its neighbours, its
+// rows and its work vectors; the operator is the caller's.
+func newBox(shape, procs []int, rank, size int) (*Block, error) {
+	d := len(shape)
+	n := 1
+	for _, v := range shape {
+		n *= v
 	}
 	if procs == nil {
 		procs = processGrid(size, shape)
@@ -118,49 +206,14 @@ func newBlocks(a *sparse.CSR, shape, procs []int, rank, size int) (*Block, error
 		}
 		stride *= procs[a]
 	}
-	// Every rank checks every row, so that all agree on an error.
-	ip, ind, _ := a.RawCSR()
-	ci, cj := make([]int, d), make([]int, d)
-	for i := 0; i < n; i++ {
-		coords(i, shape, ci)
-		for _, j := range ind[ip[i]:ip[i+1]] {
-			coords(j, shape, cj)
-			for ax := range ci {
-				if dd := cj[ax] - ci[ax]; dd < -1 || dd > 1 {
-					return nil, fmt.Errorf("dist: row %d couples column %d, more than one step away along axis %d of %v", i, j, ax, shape)
-				}
-			}
-		}
-	}
-	// The local rows, in the box's own order; their columns in the
-	// extended box's. Both orders are the global one restricted, so each
-	// row keeps its entries' order and sums as the serial product does.
-	_, _, val := a.RawCSR()
 	m := 1
 	for ax := range shape {
 		m *= b.hi[ax] - b.lo[ax]
 	}
 	b.rows = make([]int, 0, m)
-	lp := make([]int, 1, m+1)
-	var li []int
-	var lv []float64
-	c0 := make([]int, d)
-	copy(c0, b.lo)
+	c0 := append([]int(nil), b.lo...)
 	for range m {
-		g := index(c0, shape)
-		b.rows = append(b.rows, g)
-		for k := ip[g]; k < ip[g+1]; k++ {
-			coords(ind[k], shape, cj)
-			l, w := 0, 1
-			for ax := range shape {
-				l += (cj[ax] - b.lo[ax] + 1) * w
-				w *= b.ext[ax]
-			}
-			li = append(li, l)
-			lv = append(lv, val[k])
-		}
-		lp = append(lp, len(li))
-		// The next point of the box.
+		b.rows = append(b.rows, index(c0, shape))
 		for ax := range c0 {
 			if c0[ax]++; c0[ax] < b.hi[ax] {
 				break
@@ -168,17 +221,12 @@ func newBlocks(a *sparse.CSR, shape, procs []int, rank, size int) (*Block, error
 			c0[ax] = b.lo[ax]
 		}
 	}
-	ne := 1
-	face := 0
+	ne, face := 1, 0
 	for ax := range shape {
 		ne *= b.ext[ax]
 	}
 	for ax := range shape {
 		face = max(face, ne/b.ext[ax])
-	}
-	var err error
-	if b.a, err = sparse.NewCSR(m, ne, lp, li, lv); err != nil {
-		return nil, err
 	}
 	b.xg = make([]float64, ne)
 	b.send, b.recv = make([]float64, face), make([]float64, face)
@@ -294,12 +342,25 @@ func (b *Block) MulVecTo(dst, x []float64) {
 			b.layer(a, 0, b.recv, false)
 		}
 	}
+	if b.st != nil {
+		b.st.MulVecTo(b.yg, b.xg)
+		b.interior(dst, b.yg)
+		return
+	}
 	b.a.MulVecTo(dst, b.xg)
 }
 
 // fill copies the box's values x into the interior of the extended
 // vector.
-func (b *Block) fill(x []float64) {
+func (b *Block) fill(x []float64) { b.lines(x, b.xg, true) }
+
+// interior copies the interior of the extended vector y to the box's
+// values dst.
+func (b *Block) interior(dst, y []float64) { b.lines(dst, y, false) }
+
+// lines copies the box's values x to the interior of the extended vector
+// e (in) or back, a line of the first axis at a time.
+func (b *Block) lines(x, e []float64, in bool) {
 	d := len(b.shape)
 	bx := b.hi[0] - b.lo[0]
 	c := b.c[:d] // the line's coordinates in the box (axes 1...)
@@ -310,7 +371,11 @@ func (b *Block) fill(x []float64) {
 			off += (c[a] + 1) * w
 			w *= b.ext[a]
 		}
-		copy(b.xg[off:off+bx], x[r*bx:(r+1)*bx])
+		if in {
+			copy(e[off:off+bx], x[r*bx:(r+1)*bx])
+		} else {
+			copy(x[r*bx:(r+1)*bx], e[off:off+bx])
+		}
 		for a := 1; a < d; a++ {
 			if c[a]++; c[a] < b.hi[a]-b.lo[a] {
 				break
@@ -368,6 +433,14 @@ func (b *Block) layer(a, l int, buf []float64, out bool) int {
 // LocalBlock returns this rank's diagonal block: its rows and the columns
 // of its own box, the couplings to the layers around it left out.
 func (b *Block) LocalBlock() *sparse.CSR {
+	if b.st != nil {
+		c, lo, hi := b.st.Coefficients()
+		box := make([]int, len(b.shape))
+		for a := range box {
+			box[a] = b.hi[a] - b.lo[a]
+		}
+		return mesh.NewStencil(mesh.NewGrid(mesh.Dirichlet, box...), c, lo, hi).ToCSR()
+	}
 	ip, ind, val := b.a.RawCSR()
 	d := len(b.shape)
 	m := len(b.rows)
@@ -421,6 +494,27 @@ func (b *Block) checkShape(shape []int) error {
 }
 
 func (b *Block) globalRows(f func(i, j int, v float64)) {
+	if b.st != nil {
+		// The stencil's couplings that stay on the grid.
+		center, lo, hi := b.st.Coefficients()
+		d := len(b.shape)
+		c := make([]int, d)
+		for i, g := range b.rows {
+			coords(g, b.shape, c)
+			f(i, g, center)
+			w := 1
+			for a := 0; a < d; a++ {
+				if c[a] > 0 && lo[a] != 0 {
+					f(i, g-w, lo[a])
+				}
+				if c[a] < b.shape[a]-1 && hi[a] != 0 {
+					f(i, g+w, hi[a])
+				}
+				w *= b.shape[a]
+			}
+		}
+		return
+	}
 	ip, ind, val := b.a.RawCSR()
 	d := len(b.shape)
 	c := make([]int, d)

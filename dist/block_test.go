@@ -18,23 +18,53 @@ import (
 // boxProblems are grids whose sides do not divide by the ranks along them,
 // with the 9- and 27-point stencils, which need the layers' edges and
 // corners.
-func boxProblems() []struct {
-	name  string
-	a     *sparse.CSR
-	shape []int
-} {
+func boxProblems() []boxProblem {
 	g2 := mesh.NewGrid(mesh.Dirichlet, 23, 17)
 	g3 := mesh.NewGrid(mesh.Dirichlet, 9, 8, 7)
-	return []struct {
-		name  string
-		a     *sparse.CSR
-		shape []int
-	}{
-		{"poisson2d 23x17", mesh.NewLaplacian(g2).ToCSR(), []int{23, 17}},
-		{"9-point 23x17", box(23, 17), []int{23, 17}},
-		{"poisson3d 9x8x7", mesh.NewLaplacian(g3).ToCSR(), []int{9, 8, 7}},
-		{"27-point 9x8x7", box(9, 8, 7), []int{9, 8, 7}},
+	an := mesh.NewAnisotropic(g3, []float64{0.01, 1, 3}, 0)
+	return []boxProblem{
+		{"poisson2d 23x17", mesh.NewLaplacian(g2).ToCSR(), nil, []int{23, 17}},
+		{"poisson2d 23x17 stencil", nil, mesh.NewLaplacian(g2), []int{23, 17}},
+		{"9-point 23x17", box(23, 17), nil, []int{23, 17}},
+		{"poisson3d 9x8x7", mesh.NewLaplacian(g3).ToCSR(), nil, []int{9, 8, 7}},
+		{"anisotropic3d 9x8x7 stencil", nil, an, []int{9, 8, 7}},
+		{"27-point 9x8x7", box(9, 8, 7), nil, []int{9, 8, 7}},
 	}
+}
+
+// boxProblem is a matrix, or a stencil applied matrix-free, on a grid.
+type boxProblem struct {
+	name  string
+	a     *sparse.CSR
+	st    *mesh.Stencil
+	shape []int
+}
+
+// matrix returns the problem's matrix.
+func (p boxProblem) matrix() *sparse.CSR {
+	if p.st != nil {
+		return p.st.ToCSR()
+	}
+	return p.a
+}
+
+// blocks splits the problem as rank of size on procs (nil: the default).
+func (p boxProblem) blocks(procs []int, rank, size int) (*Block, error) {
+	if p.st != nil {
+		return newStencilBlocks(p.st, procs, rank, size)
+	}
+	return newBlocks(p.a, p.shape, procs, rank, size)
+}
+
+// apply is MulVecTo's product on the extended vector, without the
+// exchange.
+func (b *Block) apply(dst []float64) {
+	if b.st != nil {
+		b.st.MulVecTo(b.yg, b.xg)
+		b.interior(dst, b.yg)
+		return
+	}
+	b.a.MulVecTo(dst, b.xg)
 }
 
 // box returns the matrix that couples every point of the grid to all its
@@ -106,18 +136,23 @@ func TestBlocksInProcess(t *testing.T) {
 			for _, v := range procs {
 				size *= v
 			}
-			n, _ := p.a.Dims()
+			a := p.matrix()
+			n, _ := a.Dims()
 			x := make([]float64, n)
 			rnd := rand.New(rand.NewPCG(1, 2))
 			for i := range x {
 				x[i] = rnd.NormFloat64()
 			}
 			want := make([]float64, n)
-			p.a.MulVecTo(want, x)
+			if p.st != nil {
+				p.st.MulVecTo(want, x)
+			} else {
+				a.MulVecTo(want, x)
+			}
 			bs := make([]*Block, size)
 			seen := make([]int, n)
 			for r := range bs {
-				b, err := newBlocks(p.a, p.shape, procs, r, size)
+				b, err := p.blocks(procs, r, size)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -141,7 +176,7 @@ func TestBlocksInProcess(t *testing.T) {
 			exchange(bs)
 			for r, b := range bs {
 				got := make([]float64, len(b.rows))
-				b.a.MulVecTo(got, b.xg)
+				b.apply(got)
 				for i, g := range b.rows {
 					if got[i] != want[g] {
 						t.Fatalf("%s on %v, rank %d: row %d: %v, serial %v", p.name, procs, r, g, got[i], want[g])
@@ -151,7 +186,7 @@ func TestBlocksInProcess(t *testing.T) {
 				for i, gi := range b.rows {
 					cols, vals := lb.Row(i)
 					for k, j := range cols {
-						if v := p.a.At(gi, b.rows[j]); v != vals[k] {
+						if v := a.At(gi, b.rows[j]); v != vals[k] {
 							t.Fatalf("%s on %v, rank %d: block (%d, %d) = %v, serial %v", p.name, procs, r, gi, b.rows[j], vals[k], v)
 						}
 					}
@@ -187,8 +222,9 @@ func TestProcessGrid(t *testing.T) {
 // about as many as the slabs' block-Jacobi.
 func TestBlocksMatchSerial(t *testing.T) {
 	for _, p := range boxProblems() {
-		n, _ := p.a.Dims()
-		b, err := NewBlocks(p.a, p.shape)
+		a := p.matrix()
+		n, _ := a.Dims()
+		b, err := p.blocks(nil, mpi.Rank(), mpi.Size())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +235,11 @@ func TestBlocksMatchSerial(t *testing.T) {
 			x[i] = rnd.NormFloat64()
 		}
 		want := make([]float64, n)
-		p.a.MulVecTo(want, x)
+		if p.st != nil {
+			p.st.MulVecTo(want, x)
+		} else {
+			a.MulVecTo(want, x)
+		}
 		xl, got := make([]float64, len(rows)), make([]float64, len(rows))
 		for i, g := range rows {
 			xl[i] = x[g]
@@ -219,7 +259,11 @@ func TestBlocksMatchSerial(t *testing.T) {
 			bl[i] = rhs[g]
 		}
 		set := &solvers.Settings{Control: iterate.Control{Tolerance: 1e-10}}
-		serial, err := solvers.Solve(context.Background(), p.a, rhs, &solvers.CG{}, set)
+		var serialOp solvers.Operator = a
+		if p.st != nil {
+			serialOp = p.st
+		}
+		serial, err := solvers.Solve(context.Background(), serialOp, rhs, &solvers.CG{}, set)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -345,8 +345,12 @@ func TestSchwarzIterations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stencilBlocks, err := NewStencilBlocks(mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, shape...)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	one, bjOne := run(serialSlab, true), run(serialSlab, false)
-	for _, s := range []Part{slab, blocks} {
+	for _, s := range []Part{slab, blocks, stencilBlocks} {
 		dist, bj := run(s, true), run(s, false)
 		t.Logf("%T, rank %d of %d: Schwarz-PCG %d iterations (one rank: %d), block-Jacobi %d (one rank: %d)", s, mpi.Rank(), mpi.Size(), dist.Iterations, one.Iterations, bj.Iterations, bjOne.Iterations)
 		if dist.Iterations >= bj.Iterations || 2*(dist.Iterations-one.Iterations) > bj.Iterations-bjOne.Iterations {

@@ -34,18 +34,21 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 	if len(p.shape) < 2 {
 		return nil, nil, usageErr("problem %s has no grid to split over the ranks", c.Problem)
 	}
-	// Blocks split the assembled matrix; a stencil on a plain grid is
-	// applied matrix-free on each slab, as one process applies it; other
-	// problems are split as CSR.
+	// A stencil on a plain grid is applied matrix-free on each slab or
+	// box, as one process applies it; other problems are split as CSR.
 	var part dist.Part
 	nnz := 0
-	switch st, ok := p.op.(*mesh.Stencil); {
+	sten, stencil := p.op.(*mesh.Stencil)
+	stencil = stencil && p.grid != nil
+	switch {
+	case c.Split.Get() && stencil:
+		part, err = dist.NewStencilBlocks(sten)
 	case c.Split.Get():
 		a := p.op.ToCSR()
 		nnz = a.NNZ()
 		part, err = dist.NewBlocks(a, p.shape)
-	case ok && p.grid != nil:
-		part, err = dist.NewStencilSlab(st)
+	case stencil:
+		part, err = dist.NewStencilSlab(sten)
 	default:
 		plane := 1
 		for _, d := range p.shape[:len(p.shape)-1] {

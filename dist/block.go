@@ -39,10 +39,11 @@ var (
 // and each holds the points of one box, numbered within it as package
 // mesh numbers a grid (the first axis fastest). Its rows' columns are
 // renumbered into a local vector holding the box and one layer of points
-// around it on every side, which the neighbouring ranks fill before each
-// product: axis by axis, each exchange carrying the layers the earlier
-// ones filled, so that the edges and corners arrive too (the 9- and
-// 27-point stencils need them).
+// on each side along every split axis, which the neighbouring ranks fill
+// before each product: axis by axis, each exchange carrying the layers
+// the earlier ones filled, so that the edges and corners arrive too (the
+// 9- and 27-point stencils need them). Along an axis that is not split
+// there are no layers, so a process grid of one split axis is a Slab.
 //
 // Against slabs of planes, boxes exchange less: on an n^3 grid over p
 // ranks a slab's two faces are 2 n^2 points whatever p, a cube's six
@@ -52,7 +53,8 @@ type Block struct {
 	shape, procs []int // the grid and the process grid
 	coord        []int // this rank's place in the process grid
 	lo, hi       []int // its box: [lo[a], hi[a]) along axis a
-	ext          []int // the box with its layers: hi-lo+2 per axis
+	ext          []int // the box with its layers: hi-lo+2 gh per axis
+	gh           []int // the layers on each side along each axis: 1, or 0 where the axis is not split
 	lower, upper []int // the neighbouring ranks along each axis, -1 for none
 	n, rank      int
 	rows         []int         // the global index of each local row
@@ -118,7 +120,7 @@ func newBlocks(a *sparse.CSR, shape, procs []int, rank, size int) (*Block, error
 			coords(ind[k], shape, cj)
 			l, w := 0, 1
 			for ax := range shape {
-				l += (cj[ax] - b.lo[ax] + 1) * w
+				l += (cj[ax] - b.lo[ax] + b.gh[ax]) * w
 				w *= b.ext[ax]
 			}
 			li = append(li, l)
@@ -188,7 +190,7 @@ func newBox(shape, procs []int, rank, size int) (*Block, error) {
 		return nil, fmt.Errorf("dist: a process grid %v for %d ranks", procs, size)
 	}
 	b := &Block{shape: append([]int(nil), shape...), procs: append([]int(nil), procs...), n: n, rank: rank,
-		coord: make([]int, d), lo: make([]int, d), hi: make([]int, d), ext: make([]int, d),
+		coord: make([]int, d), lo: make([]int, d), hi: make([]int, d), ext: make([]int, d), gh: make([]int, d),
 		lower: make([]int, d), upper: make([]int, d)}
 	r, stride := rank, 1
 	for a := 0; a < d; a++ {
@@ -196,7 +198,8 @@ func newBox(shape, procs []int, rank, size int) (*Block, error) {
 		r /= procs[a]
 		b.lo[a] = b.coord[a] * shape[a] / procs[a]
 		b.hi[a] = (b.coord[a] + 1) * shape[a] / procs[a]
-		b.ext[a] = b.hi[a] - b.lo[a] + 2
+		b.gh[a] = min(procs[a]-1, 1)
+		b.ext[a] = b.hi[a] - b.lo[a] + 2*b.gh[a]
 		b.lower[a], b.upper[a] = -1, -1
 		if b.coord[a] > 0 {
 			b.lower[a] = rank - stride
@@ -329,6 +332,9 @@ func (b *Block) MulVecTo(dst, x []float64) {
 	b.fill(x)
 	d := len(b.shape)
 	for a := 0; a < d; a++ {
+		if b.gh[a] == 0 {
+			continue // not split: no layers
+		}
 		// My first layer goes down and the upper ghost layer comes from
 		// up; then my last layer goes up and the lower ghost layer comes
 		// from down.
@@ -371,9 +377,9 @@ func (b *Block) lines(x, e []float64, in bool) {
 	c := b.c[:d] // the line's coordinates in the box (axes 1...)
 	clear(c)
 	for r := 0; r < len(b.rows)/bx; r++ {
-		off, w := 1, b.ext[0]
+		off, w := b.gh[0], b.ext[0]
 		for a := 1; a < d; a++ {
-			off += (c[a] + 1) * w
+			off += (c[a] + b.gh[a]) * w
 			w *= b.ext[a]
 		}
 		if in {
@@ -404,7 +410,7 @@ func (b *Block) layer(a, l int, buf []float64, out bool) int {
 		case ax == a:
 			lo[ax], hi[ax] = l, l+1
 		default:
-			lo[ax], hi[ax] = 1, b.ext[ax]-1
+			lo[ax], hi[ax] = b.gh[ax], b.ext[ax]-b.gh[ax]
 		}
 	}
 	c := b.c[:d]
@@ -457,12 +463,12 @@ func (b *Block) LocalBlock() *sparse.CSR {
 		local[e] = -1
 		l, w, in := 0, 1, true
 		for ax := 0; ax < d; ax++ {
-			if c[ax] < 1 || c[ax] > b.ext[ax]-2 {
+			if c[ax] < b.gh[ax] || c[ax] >= b.ext[ax]-b.gh[ax] {
 				in = false
 				break
 			}
-			l += (c[ax] - 1) * w
-			w *= b.ext[ax] - 2
+			l += (c[ax] - b.gh[ax]) * w
+			w *= b.ext[ax] - 2*b.gh[ax]
 		}
 		if in {
 			local[e] = l
@@ -528,7 +534,7 @@ func (b *Block) globalRows(f func(i, j int, v float64)) {
 		for k := ip[i]; k < ip[i+1]; k++ {
 			coords(ind[k], b.ext, c)
 			for ax := 0; ax < d; ax++ {
-				g[ax] = c[ax] - 1 + b.lo[ax]
+				g[ax] = c[ax] - b.gh[ax] + b.lo[ax]
 			}
 			f(i, index(g, b.shape), val[k])
 		}

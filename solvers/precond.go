@@ -294,9 +294,17 @@ func (f *factor) solve(dst, r []float64) {
 	puv := unsafe.Pointer(unsafe.SliceData(f.uval))
 	inv := f.invDiag[:n]
 	if f.lnext == nil {
+		// Two terms a step, in order.
 		for i := 0; i < n; i++ {
 			s := f.scale * r[i]
-			for k := lptr[i]; k < lptr[i+1]; k++ {
+			k, hi := lptr[i], lptr[i+1]
+			for ; k+1 < hi; k += 2 {
+				j0 := *(*int32)(unsafe.Add(pli, 4*k))
+				j1 := *(*int32)(unsafe.Add(pli, 4*k+4))
+				s -= *(*float64)(unsafe.Add(plv, 8*k)) * *(*float64)(unsafe.Add(pd, 8*int(j0)))
+				s -= *(*float64)(unsafe.Add(plv, 8*k+8)) * *(*float64)(unsafe.Add(pd, 8*int(j1)))
+			}
+			if k < hi {
 				j := *(*int32)(unsafe.Add(pli, 4*k))
 				s -= *(*float64)(unsafe.Add(plv, 8*k)) * *(*float64)(unsafe.Add(pd, 8*int(j)))
 			}
@@ -305,7 +313,14 @@ func (f *factor) solve(dst, r []float64) {
 		for p := 0; p < n; p++ {
 			i := n - 1 - p
 			s := dst[i]
-			for k := uptr[p]; k < uptr[p+1]; k++ {
+			k, hi := uptr[p], uptr[p+1]
+			for ; k+1 < hi; k += 2 {
+				j0 := *(*int32)(unsafe.Add(pui, 4*k))
+				j1 := *(*int32)(unsafe.Add(pui, 4*k+4))
+				s -= *(*float64)(unsafe.Add(puv, 8*k)) * *(*float64)(unsafe.Add(pd, 8*int(j0)))
+				s -= *(*float64)(unsafe.Add(puv, 8*k+8)) * *(*float64)(unsafe.Add(pd, 8*int(j1)))
+			}
+			if k < hi {
 				j := *(*int32)(unsafe.Add(pui, 4*k))
 				s -= *(*float64)(unsafe.Add(puv, 8*k)) * *(*float64)(unsafe.Add(pd, 8*int(j)))
 			}

@@ -39,7 +39,11 @@ func TestDCDMCommands(t *testing.T) {
 		require.Equal(t, 0, code, errs)
 		var r map[string]any
 		require.NoError(t, json.Unmarshal([]byte(out), &r))
-		if r["method"] != "dcdm" || !(r["iterations"].(float64) >= 1) {
+		want := 2.0
+		if args[len(args)-2] == "--conjugate" {
+			want = 50
+		}
+		if r["method"] != "dcdm" || !(r["iterations"].(float64) >= 1) || r["conjugate"] != want {
 			t.Errorf("%v: %s", args, out)
 		}
 	}

@@ -221,7 +221,7 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 		f.Close()
 	}
 	if m, ok := pc.(*dcdm.Model); ok {
-		sum.set("network_seconds", m.Seconds())
+		sum.set("network_seconds", m.Seconds(), "conjugate", c.Conjugate)
 	}
 	if m, ok := pc.(*amg.AMG); ok {
 		as := m.Stats()

@@ -97,6 +97,38 @@ func TestRodasBrusselator(t *testing.T) {
 	}
 }
 
+// TestRodas5PFollowsTolerance: Rodas5P's end error on the 2-D Brusselator
+// (16 points per side) falls at least 3 times with each tenfold tighter
+// tolerance from 1e-4 to 1e-6, as Rodas4's does; Rodas5's does not (its
+// embedded estimate loses its order on stiff problems: 1.2e-2, 4.1e-3,
+// 9.7e-6, 6.8e-7 here, then erratic on 32 points).
+func TestRodas5PFollowsTolerance(t *testing.T) {
+	f, y0, pat := brusselator2d(16)
+	solve := func(m Method, tol float64) []float64 {
+		sol, err := Solve(context.Background(), m, f, 0, 11.5, y0, []float64{11.5}, &Settings{Control: iterate.Control{Tolerance: tol, AbsTolerance: tol}})
+		if err != nil || !sol.Reason.Converged() {
+			t.Fatalf("%T at %g: %v %v", m, tol, err, sol.Reason)
+		}
+		return sol.Y[len(sol.Y)-1]
+	}
+	ref := solve(Rodas4{Sparsity: pat}, 1e-9) // 4e-9 from Rodas4 at 1e-12
+	prev := math.Inf(1)
+	for _, tol := range []float64{1e-4, 1e-5, 1e-6} {
+		y := solve(Rodas5P{Sparsity: pat}, tol)
+		var num, den float64
+		for i := range y {
+			num += (y[i] - ref[i]) * (y[i] - ref[i])
+			den += ref[i] * ref[i]
+		}
+		e := math.Sqrt(num / den)
+		t.Logf("Rodas5P at %g: relative error %.3g", tol, e)
+		if !(e < prev/3) || e > 100*tol {
+			t.Errorf("Rodas5P at %g: relative error %.3g after %.3g at ten times the tolerance", tol, e, prev)
+		}
+		prev = e
+	}
+}
+
 // TestSparseJacobianDifferences: the coloured finite-difference Jacobian
 // of the Brusselator matches its exact Jacobian to O(sqrt eps) by forward
 // differences and O(eps^(2/3)) by central ones, relative to its largest

@@ -6,7 +6,8 @@
 //     step; the adaptive pairs BS3, DP5 (Dormand-Prince), Tsit5
 //     (Tsitouras) and Vern6 (Verner) with OrdinaryDiffEq's PI step-size
 //     controller, FSAL reuse and each method's own dense output;
-//   - stiff Rosenbrock methods: Rosenbrock23 (ode23s), Rodas4 and Rodas5,
+//   - stiff Rosenbrock methods: Rosenbrock23 (ode23s), Rodas4, Rodas5 and
+//     Rodas5P (whose error follows the tolerance where Rodas5's does not),
 //     with a dense Jacobian (forward or central differences, or the
 //     user's) or a sparse one (a pattern, coloured differences or the
 //     user's) solved by ILU(0)-GMRES for method-of-lines systems.

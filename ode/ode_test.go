@@ -460,6 +460,10 @@ func TestStiff(t *testing.T) {
 		{"robertson Rodas5 tight", rob, Rodas5{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{Control: iterate.Control{Tolerance: 1e-9, AbsTolerance: 1e-14}}, 1e-8},
 		{"vanderpol mu=1000 Rodas5", vdp, Rodas5{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-9}}, 1e-4},
 		{"vanderpol mu=1000 Rodas5 tight", vdp, Rodas5{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{Control: iterate.Control{Tolerance: 1e-9, AbsTolerance: 1e-12}}, 1e-7},
+		{"robertson Rodas5P", rob, Rodas5P{}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-10}}, 1e-5},
+		{"robertson Rodas5P tight", rob, Rodas5P{Jac: robJac}, []float64{1, 0, 0}, 1e5, []float64{0.01786592114216765, 7.274751468464569e-08, 0.9821340061103165}, &Settings{Control: iterate.Control{Tolerance: 1e-9, AbsTolerance: 1e-14}}, 1e-8},
+		{"vanderpol mu=1000 Rodas5P", vdp, Rodas5P{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-9}}, 1e-4},
+		{"vanderpol mu=1000 Rodas5P tight", vdp, Rodas5P{}, []float64{2, 0}, 3000, []float64{-1.5106069367440846, 0.0011783800007309656}, &Settings{Control: iterate.Control{Tolerance: 1e-9, AbsTolerance: 1e-12}}, 1e-7},
 	} {
 		sol, err := Solve(context.Background(), c.m, c.f, 0, c.t1, c.y0, nil, c.set)
 		if err != nil {
@@ -492,6 +496,11 @@ func TestStiff(t *testing.T) {
 			if m.Jac != nil {
 				want = 0
 			}
+		case Rodas5P:
+			want *= 2
+			if m.Jac != nil {
+				want = 0
+			}
 		}
 		if st.JacFEvals != want {
 			t.Errorf("%s: %d Jacobian evaluations of f, want %d", c.name, st.JacFEvals, want)
@@ -504,7 +513,7 @@ func TestStiff(t *testing.T) {
 func TestAutonomous(t *testing.T) {
 	vdp := func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = 1000*(1-y[0]*y[0])*y[1] - y[0] }
 	set := &Settings{Control: iterate.Control{Tolerance: 1e-6, AbsTolerance: 1e-9}}
-	for _, pair := range [][2]Method{{Rodas4{}, Rodas4{Autonomous: true}}, {Rodas5{}, Rodas5{Autonomous: true}}, {Rosenbrock23{}, Rosenbrock23{Autonomous: true}}} {
+	for _, pair := range [][2]Method{{Rodas4{}, Rodas4{Autonomous: true}}, {Rodas5{}, Rodas5{Autonomous: true}}, {Rodas5P{}, Rodas5P{Autonomous: true}}, {Rosenbrock23{}, Rosenbrock23{Autonomous: true}}} {
 		a, err1 := Solve(context.Background(), pair[0], vdp, 0, 300, []float64{2, 0}, nil, set)
 		b, err2 := Solve(context.Background(), pair[1], vdp, 0, 300, []float64{2, 0}, nil, set)
 		if err1 != nil || err2 != nil {
@@ -543,6 +552,7 @@ func TestRosenbrockOrders(t *testing.T) {
 		// 1e-11 that the finite-difference Jacobian and time derivative
 		// set (below it the error changes sign).
 		{"Rodas5", Rodas5{}, 5, []int{10, 20, 40}, expSin, 1, expSinExact},
+		{"Rodas5P", Rodas5P{}, 5, []int{10, 20, 40}, expSin, 1, expSinExact},
 	} {
 		var errs, derrs []float64
 		for _, n := range c.ns {

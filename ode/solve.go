@@ -31,7 +31,7 @@ type Solution struct {
 }
 
 // Solve integrates dy/dt = f(t, y) from (t0, y0) to t1 with the method m
-// (a *Tableau, Rosenbrock23, Rodas4 or Rodas5). With saveAt nil it saves t0
+// (a *Tableau, Rosenbrock23, Rodas4, Rodas5 or Rodas5P). With saveAt nil it saves t0
 // and the end of every step; otherwise it saves exactly the times in
 // saveAt (monotone from t0 towards t1, within the interval) by the
 // method's dense output. It returns an error only for bad input or

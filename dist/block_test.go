@@ -48,6 +48,23 @@ func (p boxProblem) matrix() *sparse.CSR {
 	return p.a
 }
 
+// product returns the serial product with x: the problem's random vector
+// of the seed, the same on every rank.
+func (p boxProblem) product(seed uint64) (x, ax []float64) {
+	n, _ := p.matrix().Dims()
+	rnd := rand.New(rand.NewPCG(seed, seed+1))
+	x, ax = make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i] = rnd.NormFloat64()
+	}
+	if p.st != nil {
+		p.st.MulVecTo(ax, x)
+	} else {
+		p.a.MulVecTo(ax, x)
+	}
+	return x, ax
+}
+
 // blocks splits the problem as rank of size on procs (nil: the default).
 func (p boxProblem) blocks(procs []int, rank, size int) (*Block, error) {
 	if p.st != nil {
@@ -138,17 +155,7 @@ func TestBlocksInProcess(t *testing.T) {
 			}
 			a := p.matrix()
 			n, _ := a.Dims()
-			x := make([]float64, n)
-			rnd := rand.New(rand.NewPCG(1, 2))
-			for i := range x {
-				x[i] = rnd.NormFloat64()
-			}
-			want := make([]float64, n)
-			if p.st != nil {
-				p.st.MulVecTo(want, x)
-			} else {
-				a.MulVecTo(want, x)
-			}
+			x, want := p.product(1)
 			bs := make([]*Block, size)
 			seen := make([]int, n)
 			for r := range bs {
@@ -232,17 +239,7 @@ func TestBlocksMatchSerial(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows := b.Rows()
-		rnd := rand.New(rand.NewPCG(5, 6)) // the same x on every rank
-		x := make([]float64, n)
-		for i := range x {
-			x[i] = rnd.NormFloat64()
-		}
-		want := make([]float64, n)
-		if p.st != nil {
-			p.st.MulVecTo(want, x)
-		} else {
-			a.MulVecTo(want, x)
-		}
+		x, want := p.product(5)
 		xl, got := make([]float64, len(rows)), make([]float64, len(rows))
 		for i, g := range rows {
 			xl[i] = x[g]

@@ -294,7 +294,9 @@ func (f *factor) solve(dst, r []float64) {
 	puv := unsafe.Pointer(unsafe.SliceData(f.uval))
 	inv := f.invDiag[:n]
 	if f.lnext == nil {
-		// Two terms a step, in order.
+		// Two terms a step, in order. (The two sweeps are written out:
+		// as a shared helper, which Go does not inline, the solve took
+		// 40% longer on darcy2d.)
 		for i := 0; i < n; i++ {
 			s := f.scale * r[i]
 			k, hi := lptr[i], lptr[i+1]

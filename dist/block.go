@@ -2,6 +2,7 @@ package dist
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/mpi"
@@ -17,6 +18,9 @@ type Part interface {
 	Sum(v []float64)
 	// LocalBlock is the rank's diagonal block (block-Jacobi's).
 	LocalBlock() *sparse.CSR
+	// CommSeconds returns the time this rank has spent in the products'
+	// exchanges and in the allreduces of Sum (waiting included).
+	CommSeconds() (halo, allreduce float64)
 	// Rows returns the global index of each local row, in the local
 	// order.
 	Rows() []int
@@ -63,6 +67,7 @@ type Block struct {
 	xg, yg       []float64
 	send, recv   []float64
 	c, lo2, hi2  [3]int // scratch coordinates of MulVecTo and layer
+	clock
 }
 
 // NewBlocks splits the square matrix a on a grid of the given shape (2 or
@@ -236,6 +241,32 @@ func newBox(shape, procs []int, rank, size int) (*Block, error) {
 	return b, nil
 }
 
+// clock times a part's communication; its calls panic on an MPI error,
+// which leaves the ranks out of step (the solvers' contract has no error
+// for a product).
+type clock struct{ halo, reduce time.Duration }
+
+// CommSeconds returns the time spent in the exchanges and the allreduces.
+func (c *clock) CommSeconds() (halo, allreduce float64) {
+	return c.halo.Seconds(), c.reduce.Seconds()
+}
+
+func (c *clock) sendRecv(send []float64, dest int, recv []float64, source, tag int) {
+	start := time.Now()
+	if err := mpi.SendRecv(send, dest, recv, source, tag); err != nil {
+		panic(err)
+	}
+	c.halo += time.Since(start)
+}
+
+func (c *clock) allreduce(v []float64) {
+	start := time.Now()
+	if err := mpi.AllreduceSum(v); err != nil {
+		panic(err)
+	}
+	c.reduce += time.Since(start)
+}
+
 // processGrid returns the process grid of size ranks over shape: each
 // prime factor of size, largest first, goes to the axis with the most
 // points per rank (MPI_Dims_create's balance, weighted by the grid), the
@@ -308,9 +339,7 @@ func (b *Block) Sum(v []float64) {
 	if b.procsTotal() == 1 {
 		return
 	}
-	if err := mpi.AllreduceSum(v); err != nil {
-		panic(err)
-	}
+	b.allreduce(v)
 }
 
 func (b *Block) procsTotal() int {
@@ -339,16 +368,12 @@ func (b *Block) MulVecTo(dst, x []float64) {
 		// up; then my last layer goes up and the lower ghost layer comes
 		// from down.
 		k := b.layer(a, 1, b.send, true)
-		if err := mpi.SendRecv(b.send[:k], b.lower[a], b.recv[:k], b.upper[a], 2*a+1); err != nil {
-			panic(err)
-		}
+		b.sendRecv(b.send[:k], b.lower[a], b.recv[:k], b.upper[a], 2*a+1)
 		if b.upper[a] >= 0 {
 			b.layer(a, b.ext[a]-1, b.recv, false)
 		}
 		k = b.layer(a, b.ext[a]-2, b.send, true)
-		if err := mpi.SendRecv(b.send[:k], b.upper[a], b.recv[:k], b.lower[a], 2*a+2); err != nil {
-			panic(err)
-		}
+		b.sendRecv(b.send[:k], b.upper[a], b.recv[:k], b.lower[a], 2*a+2)
 		if b.lower[a] >= 0 {
 			b.layer(a, 0, b.recv, false)
 		}
@@ -413,22 +438,24 @@ func (b *Block) layer(a, l int, buf []float64, out bool) int {
 			lo[ax], hi[ax] = b.gh[ax], b.ext[ax]-b.gh[ax]
 		}
 	}
+	// Runs along the first axis, copied whole; the others stepped.
+	run := hi[0] - lo[0]
 	c := b.c[:d]
 	copy(c, lo)
 	k := 0
 	for {
-		e, w := 0, 1
-		for ax := 0; ax < d; ax++ {
+		e, w := c[0], b.ext[0]
+		for ax := 1; ax < d; ax++ {
 			e += c[ax] * w
 			w *= b.ext[ax]
 		}
 		if out {
-			buf[k] = b.xg[e]
+			copy(buf[k:k+run], b.xg[e:e+run])
 		} else {
-			b.xg[e] = buf[k]
+			copy(b.xg[e:e+run], buf[k:k+run])
 		}
-		k++
-		ax := 0
+		k += run
+		ax := 1
 		for ; ax < d; ax++ {
 			if c[ax]++; c[ax] < hi[ax] {
 				break

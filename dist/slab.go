@@ -21,6 +21,7 @@ type Slab struct {
 	st            *mesh.Stencil // or the stencil on the slab and the planes beside it
 	xg, yg        []float64
 	rows          []int // Rows' answer, made on its first call
+	clock
 }
 
 // NewSlab splits the square matrix a, whose rows are ordered in planes of
@@ -127,12 +128,8 @@ func (s *Slab) MulVecTo(dst, x []float64) {
 	// My first plane goes down (the neighbour's ghost above), the one
 	// above comes from up; then my last plane goes up, the one below
 	// comes from down.
-	if err := mpi.SendRecv(x[:p], down, s.xg[p+m:], up, 1); err != nil {
-		panic(err)
-	}
-	if err := mpi.SendRecv(x[m-p:], up, s.xg[:p], down, 2); err != nil {
-		panic(err)
-	}
+	s.sendRecv(x[:p], down, s.xg[p+m:], up, 1)
+	s.sendRecv(x[m-p:], up, s.xg[:p], down, 2)
 	if s.st != nil {
 		s.st.MulVecTo(s.yg, s.xg)
 		copy(dst, s.yg[p:p+m])
@@ -146,9 +143,7 @@ func (s *Slab) Sum(v []float64) {
 	if s.size == 1 {
 		return
 	}
-	if err := mpi.AllreduceSum(v); err != nil {
-		panic(err)
-	}
+	s.allreduce(v)
 }
 
 // LocalBlock returns this rank's diagonal block of the matrix: its rows

@@ -98,6 +98,8 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 		"relres", relres, "setup_seconds", setup, "solve_seconds", res.Runtime.Seconds(), "threads", c.Threads,
 		"ranks", mpi.Size(), "split", c.Split.String(), "block_jacobi", c.PC.String() != "none", "problem", c.Problem,
 		"mulvec", res.Stats.MulVec, "precon_solves", res.Stats.PreconSolve)
+	halo, reduce := part.CommSeconds() // rank 0's, the summary's writer
+	sum.set("halo_seconds", halo, "allreduce_seconds", reduce)
 	if schwarz != nil {
 		cs := schwarz.Stats()
 		sum.set("schwarz_ratio", c.Schwarz, "coarse_unknowns", cs.Coarse, "coarse_nnz", cs.NNZ, "coarse_method", cs.Method, "coarse_seconds", cs.Seconds)

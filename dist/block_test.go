@@ -288,6 +288,10 @@ func TestBlocksMatchSerial(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%s, rank %d of %d (process grid %v): CG %d iterations, block-Jacobi IC(0) %d", p.name, mpi.Rank(), mpi.Size(), b.ProcessGrid(), d.Iterations, bj.Iterations)
+		// The clock ran on several ranks, and only there.
+		if halo, reduce := b.CommSeconds(); (mpi.Size() > 1) != (halo > 0 && reduce > 0) {
+			t.Errorf("%s, rank %d of %d: communication %g s in exchanges, %g s in allreduces", p.name, mpi.Rank(), mpi.Size(), halo, reduce)
+		}
 		if !bj.Reason.Converged() || bj.Iterations >= d.Iterations {
 			t.Errorf("%s, rank %d: block-Jacobi %d iterations (%v), no fewer than CG's %d", p.name, mpi.Rank(), bj.Iterations, bj.Reason, d.Iterations)
 		}

@@ -25,10 +25,12 @@ type Part interface {
 	// order.
 	Rows() []int
 
-	// global is the number of rows of the whole matrix; checkShape says
-	// whether the part's grid is shape; globalRows calls f(i, j, a_ij)
-	// for the part's rows, i local and j global.
+	// global is the number of rows of the whole matrix; rowsOf returns
+	// the global rows of rank r's part; checkShape says whether the
+	// part's grid is shape; globalRows calls f(i, j, a_ij) for the part's
+	// rows, i local and j global.
 	global() int
+	rowsOf(r int) []int
 	checkShape(shape []int) error
 	globalRows(f func(i, j int, v float64))
 }
@@ -214,21 +216,7 @@ func newBox(shape, procs []int, rank, size int) (*Block, error) {
 		}
 		stride *= procs[a]
 	}
-	m := 1
-	for ax := range shape {
-		m *= b.hi[ax] - b.lo[ax]
-	}
-	b.rows = make([]int, 0, m)
-	c0 := append([]int(nil), b.lo...)
-	for range m {
-		b.rows = append(b.rows, index(c0, shape))
-		for ax := range c0 {
-			if c0[ax]++; c0[ax] < b.hi[ax] {
-				break
-			}
-			c0[ax] = b.lo[ax]
-		}
-	}
+	b.rows = boxRows(shape, b.lo, b.hi)
 	ne, face := 1, 0
 	for ax := range shape {
 		ne *= b.ext[ax]
@@ -239,6 +227,69 @@ func newBox(shape, procs []int, rank, size int) (*Block, error) {
 	b.xg = make([]float64, ne)
 	b.send, b.recv = make([]float64, face), make([]float64, face)
 	return b, nil
+}
+
+// boxRows returns the global indices of the box [lo, hi) of a grid of the
+// shape, the first axis fastest.
+func boxRows(shape, lo, hi []int) []int {
+	m := 1
+	for ax := range shape {
+		m *= hi[ax] - lo[ax]
+	}
+	rows := make([]int, 0, m)
+	c := append([]int(nil), lo...)
+	for range m {
+		rows = append(rows, index(c, shape))
+		for ax := range c {
+			if c[ax]++; c[ax] < hi[ax] {
+				break
+			}
+			c[ax] = lo[ax]
+		}
+	}
+	return rows
+}
+
+// rowsOf returns the rows of rank r's box.
+func (b *Block) rowsOf(r int) []int {
+	d := len(b.shape)
+	lo, hi := make([]int, d), make([]int, d)
+	for a := 0; a < d; a++ {
+		c := r % b.procs[a]
+		r /= b.procs[a]
+		lo[a], hi[a] = c*b.shape[a]/b.procs[a], (c+1)*b.shape[a]/b.procs[a]
+	}
+	return boxRows(b.shape, lo, hi)
+}
+
+// Gather returns on rank 0 the whole vector whose parts the ranks hold (x
+// this rank's, in its local order), in the global numbering, and nil on
+// the other ranks: each sends its part to rank 0, which alone holds the
+// whole. Every rank must call it.
+func Gather(p Part, x []float64) ([]float64, error) {
+	rank, size := mpi.Rank(), mpi.Size()
+	if len(x) != len(p.Rows()) {
+		return nil, fmt.Errorf("dist: Gather of %d values for %d local rows", len(x), len(p.Rows()))
+	}
+	if rank != 0 {
+		return nil, mpi.SendRecv(x, 0, nil, -1, 7)
+	}
+	whole := make([]float64, p.global())
+	for i, g := range p.Rows() {
+		whole[g] = x[i]
+	}
+	var buf []float64
+	for r := 1; r < size; r++ {
+		rows := p.rowsOf(r)
+		buf = append(buf[:0], make([]float64, len(rows))...)
+		if err := mpi.SendRecv(nil, -1, buf, r, 7); err != nil {
+			return nil, err
+		}
+		for i, g := range rows {
+			whole[g] = buf[i]
+		}
+	}
+	return whole, nil
 }
 
 // clock times a part's communication; its calls panic on an MPI error,

@@ -323,3 +323,46 @@ func TestNewBlocksErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestGather: rank 0 receives every rank's part in the global numbering
+// (each part holding its rows' global indices), from slabs and from
+// blocks; the other ranks get nil.
+func TestGather(t *testing.T) {
+	shape := []int{9, 8, 7}
+	a := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, shape...)).ToCSR()
+	slab, err := NewSlab(a, 72)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := NewBlocks(a, shape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Part{slab, blocks} {
+		x := make([]float64, len(p.Rows()))
+		for i, g := range p.Rows() {
+			x[i] = float64(g)
+		}
+		whole, err := Gather(p, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mpi.Rank() != 0 {
+			if whole != nil {
+				t.Errorf("%T, rank %d: %d values", p, mpi.Rank(), len(whole))
+			}
+			continue
+		}
+		if len(whole) != 9*8*7 {
+			t.Fatalf("%T: %d values", p, len(whole))
+		}
+		for g, v := range whole {
+			if v != float64(g) {
+				t.Fatalf("%T on %d ranks: entry %d is %v", p, mpi.Size(), g, v)
+			}
+		}
+	}
+	if _, err := Gather(blocks, make([]float64, 3)); err == nil || !strings.Contains(err.Error(), "local rows") {
+		t.Errorf("a part of the wrong length: %v", err)
+	}
+}

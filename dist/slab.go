@@ -96,6 +96,16 @@ func (s *Slab) Rows() []int {
 
 func (s *Slab) global() int { return s.n }
 
+func (s *Slab) rowsOf(r int) []int {
+	planes := s.n / s.plane
+	lo, hi := r*planes/s.size*s.plane, (r+1)*planes/s.size*s.plane
+	rows := make([]int, hi-lo)
+	for i := range rows {
+		rows[i] = lo + i
+	}
+	return rows
+}
+
 func (s *Slab) checkShape(shape []int) error {
 	total := 1
 	for _, v := range shape {

@@ -67,7 +67,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		x := ones(len(prob.rhs))
+		x := ones(len(prob.b()))
 		y := make([]float64, len(x))
 		for _, impl := range []struct {
 			name string

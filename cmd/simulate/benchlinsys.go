@@ -98,7 +98,7 @@ func benchLinsys(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			b := make([]float64, len(prob.rhs))
+			b := make([]float64, len(prob.b()))
 			a.MulVecTo(b, ones(len(b)))
 			for _, im := range linsysImpls {
 				if !want[im.name] || im.symmetric && !prob.symmetric || im.nonsym && prob.symmetric {

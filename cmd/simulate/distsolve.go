@@ -84,16 +84,13 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 		pc = schwarz
 	}
 	setup := time.Since(start).Seconds()
-	b := make([]float64, len(rows))
-	for i, g := range rows {
-		b[i] = p.rhs[g]
-	}
+	b := p.bRows(rows) // this rank's part only
 	res, err := iterateSolve(st, c, part, b, method, pc)
 	if err != nil {
 		return nil, nil, err
 	}
 	relres := trueRelres(part, res.X, b) // summed over the ranks
-	n := len(p.rhs)
+	n, _ := p.op.Dims()
 	sum := st.summary().set("method", c.Method.String(), "pc", c.PC.String(), "n", n, "iterations", res.Iterations,
 		"relres", relres, "setup_seconds", setup, "solve_seconds", res.Runtime.Seconds(), "threads", c.Threads,
 		"ranks", mpi.Size(), "split", c.Split.String(), "block_jacobi", c.PC.String() != "none", "problem", c.Problem,
@@ -109,12 +106,11 @@ func distributedSolve(st *stage, c *solveConfig) (*summary, *solvers.Result, err
 		sum.set("nnz", nnz)
 	}
 	if c.Out != "" {
-		// Gathered by a sum of the parts placed in a whole vector.
-		full := make([]float64, n)
-		for i, g := range rows {
-			full[g] = res.X[i]
+		// Gathered on rank 0, which alone holds the whole solution.
+		full, err := dist.Gather(part, res.X)
+		if err != nil {
+			return nil, nil, err
 		}
-		part.Sum(full)
 		if mpi.Rank() == 0 {
 			whole := *res
 			whole.X = full

@@ -41,7 +41,8 @@ func (p *problemFlags) register(fs *flag.FlagSet) {
 
 // problem is a built system: the operator (matrix-free on a plain grid),
 // its grid (nil for the obstacle systems, which are assembled) and the
-// right-hand side (a unit source, f = 1, on a plain grid).
+// right-hand side (a unit source, f = 1, on a plain grid: made only when
+// asked for, so that a distributed solve makes only its part).
 type problem struct {
 	name  string
 	grid  *mesh.Grid
@@ -51,7 +52,8 @@ type problem struct {
 		MulVecTo(dst, x []float64)
 		ToCSR() *sparse.CSR
 	}
-	rhs       []float64
+	rhs       []float64 // nil with unit
+	unit      bool      // the right-hand side is all ones
 	symmetric bool
 	// rediscretize assembles the same problem on another grid (for
 	// multigrid with rediscretized coarse operators).
@@ -235,9 +237,31 @@ func (p *problemFlags) build() (*problem, error) {
 		n[i] = p.N
 	}
 	g := mesh.NewGrid(mesh.Dirichlet, n...)
-	rhs := ones(g.Len())
 	redis := func(g *mesh.Grid) *sparse.CSR { return spec.build(g, p).ToCSR() }
-	return &problem{name: p.Problem, grid: g, shape: n, op: spec.build(g, p), rhs: rhs, symmetric: spec.sym, rediscretize: redis}, nil
+	return &problem{name: p.Problem, grid: g, shape: n, op: spec.build(g, p), unit: true, symmetric: spec.sym, rediscretize: redis}, nil
+}
+
+// b returns the right-hand side, made whole on the first call of a unit
+// one.
+func (p *problem) b() []float64 {
+	if p.rhs == nil && p.unit {
+		n, _ := p.op.Dims()
+		p.rhs = ones(n)
+	}
+	return p.rhs
+}
+
+// bRows returns the right-hand side's entries of the rows: of a unit one
+// without making it whole.
+func (p *problem) bRows(rows []int) []float64 {
+	if p.rhs == nil && p.unit {
+		return ones(len(rows))
+	}
+	b := make([]float64, len(rows))
+	for i, g := range rows {
+		b[i] = p.rhs[g]
+	}
+	return b
 }
 
 // usageError is bad usage or bad input: exit status 2.

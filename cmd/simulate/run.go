@@ -249,7 +249,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 			return st.fail(err)
 		}
 		if rhs != "" {
-			b := prob.rhs
+			b := prob.b()
 			if err := st.writeFile(rhs, func(w io.Writer) error { return mtx.WriteDense(w, column(b)) }); err != nil {
 				return st.fail(err)
 			}
@@ -263,7 +263,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) error {
 		if err := h5.WriteCSR(f, "A", a); err != nil {
 			return st.fail(err)
 		}
-		if err := h5.Write(f, "b", []int{len(prob.rhs)}, prob.rhs, nil); err != nil {
+		if err := h5.Write(f, "b", []int{len(prob.b())}, prob.b(), nil); err != nil {
 			return st.fail(err)
 		}
 		if err := st.closeH5(f, out); err != nil {

@@ -105,7 +105,7 @@ func (c *solveConfig) system() (*system, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &system{b: p.rhs, op: p.op, grid: p.grid, redis: p.rediscretize, shape: p.shape}
+		s := &system{b: p.b(), op: p.op, grid: p.grid, redis: p.rediscretize, shape: p.shape}
 		if a, ok := p.op.(csrOp); ok {
 			s.nnz, s.csr = a.NNZ(), a.CSR
 		} else if c.Assembled {

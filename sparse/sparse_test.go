@@ -401,3 +401,109 @@ func TestSORRowsOrderings(t *testing.T) {
 		assertClose(t, "SORRows", x1, x2, 0)
 	}
 }
+
+// shuffledGrid returns the 5-point Laplacian of an nx x ny grid with its
+// unknowns numbered at random, and the natural order's mean gap.
+func shuffledGrid(nx, ny int, rnd *rand.Rand) (*CSR, float64) {
+	n := nx * ny
+	b := NewCOO(n, n)
+	for j := 0; j < ny; j++ {
+		for i := 0; i < nx; i++ {
+			k := j*nx + i
+			b.Add(k, k, 4)
+			if i > 0 {
+				b.Add(k, k-1, -1)
+			}
+			if i < nx-1 {
+				b.Add(k, k+1, -1)
+			}
+			if j > 0 {
+				b.Add(k, k-nx, -1)
+			}
+			if j < ny-1 {
+				b.Add(k, k+nx, -1)
+			}
+		}
+	}
+	natural := b.ToCSR()
+	shuffled, err := PermuteSym(natural, rnd.Perm(n))
+	if err != nil {
+		panic(err)
+	}
+	return shuffled, MeanGap(natural)
+}
+
+// TestRCM: on a grid numbered at random, reverse Cuthill-McKee brings the
+// entries back to the natural order's distance from the diagonal (within
+// a factor 2), its result a permutation; a matrix of several parts and
+// isolated points is ordered whole.
+func TestRCM(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(4, 4))
+	a, natural := shuffledGrid(30, 20, rnd)
+	perm, err := RCM(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := PermuteSym(a, perm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("mean gap: natural %.3g, shuffled %.3g, RCM %.3g", natural, MeanGap(a), MeanGap(b))
+	if !(MeanGap(b) < 2*natural) || !(MeanGap(a) > 10*natural) {
+		t.Errorf("mean gap: natural %.3g, shuffled %.3g, RCM %.3g", natural, MeanGap(a), MeanGap(b))
+	}
+	// Two grids, a diagonal block and a one-sided coupling.
+	g1, _ := shuffledGrid(5, 4, rnd)
+	coo := NewCOO(45, 45)
+	for i := 0; i < 20; i++ {
+		cols, vals := g1.Row(i)
+		for k, j := range cols {
+			coo.Add(i, j, vals[k])
+			coo.Add(25+i, 25+j, vals[k])
+		}
+	}
+	for i := 20; i < 25; i++ {
+		coo.Add(i, i, 1)
+	}
+	coo.Add(20, 3, 0.5) // a_ij stored, a_ji not
+	perm, err = RCM(coo.ToCSR())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make([]bool, 45)
+	for _, i := range perm {
+		if seen[i] {
+			t.Fatalf("row %d twice in %v", i, perm)
+		}
+		seen[i] = true
+	}
+	if len(perm) != 45 {
+		t.Errorf("%d rows ordered of 45", len(perm))
+	}
+}
+
+// TestPermuteSym: entry (k, l) of P A P^T is entry (perm[k], perm[l]) of A;
+// a list that is not a permutation is refused.
+func TestPermuteSym(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 5))
+	a := randomCSR(rnd, 30, 30, 0.2)
+	perm := rnd.Perm(30)
+	b, err := PermuteSym(a, perm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.validate(); err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 30; k++ {
+		for l := 0; l < 30; l++ {
+			if b.At(k, l) != a.At(perm[k], perm[l]) {
+				t.Fatalf("(%d, %d): %v, want %v", k, l, b.At(k, l), a.At(perm[k], perm[l]))
+			}
+		}
+	}
+	perm[3] = perm[4]
+	if _, err := PermuteSym(a, perm); err == nil || !strings.Contains(err.Error(), "permutation") {
+		t.Errorf("a repeated index: %v", err)
+	}
+}

@@ -225,7 +225,7 @@ func solve(st *stage, c *solveConfig) (*summary, *solvers.Result, error) {
 	}
 	if m, ok := pc.(*amg.AMG); ok {
 		as := m.Stats()
-		sum.set("amg_levels", len(as.Rows), "operator_complexity", as.OperatorComplexity, "grid_complexity", as.GridComplexity, "amg_coarsest", as.Coarsest)
+		sum.set("amg_levels", len(as.Rows), "operator_complexity", as.OperatorComplexity, "grid_complexity", as.GridComplexity, "amg_coarsest", as.Coarsest, "amg_reordered", as.Reordered)
 	}
 	if sys.nnz > 0 {
 		sum.set("nnz", sys.nnz)

@@ -109,7 +109,31 @@ type Settings struct {
 	CoarsestSize int
 	// MaxLevels bounds the number of levels; zero means 25.
 	MaxLevels int
+	// Reorder chooses the ordering the hierarchy is built in; zero is
+	// ReorderAuto.
+	Reorder Reordering
 }
+
+// Reordering is the ordering of the unknowns the hierarchy is built in.
+// The cycle is the same up to the coarsening's ties, but its products
+// and sweeps keep their vectors in cache only if each row's entries lie
+// near the diagonal: a mesher's numbering often scatters them.
+type Reordering int
+
+const (
+	// ReorderAuto reorders by reverse Cuthill-McKee when the matrix's
+	// entries lie far from the diagonal (a mean |i - j| above n/50) and
+	// the ordering brings them at least 4 times nearer. On the L-shaped
+	// finite-element matrix (249k unknowns, gmsh's numbering, mean
+	// |i - j| 47,000 against 270) it halves the set-up (0.61 -> 0.29 s)
+	// and cuts the solve by a third (9 -> 8 iterations, 0.33 -> 0.22 s);
+	// a grid's natural numbering is kept.
+	ReorderAuto Reordering = iota
+	// ReorderNone keeps the matrix's numbering.
+	ReorderNone
+	// ReorderRCM always reorders by reverse Cuthill-McKee.
+	ReorderRCM
+)
 
 // maxDense is the largest coarsest level inverted densely; a larger one
 // is factored sparse. maxDirect is the largest a singular coarsest level
@@ -132,6 +156,9 @@ type Stats struct {
 	// GridComplexity the unknowns of all levels over the finest's: the
 	// memory and the work per cycle relative to the matrix.
 	OperatorComplexity, GridComplexity float64
+	// Reordered says whether the hierarchy is built in the reverse
+	// Cuthill-McKee ordering (Settings.Reorder).
+	Reordered bool
 }
 
 // AMG is a smoothed-aggregation algebraic multigrid hierarchy (Vanek,
@@ -145,6 +172,8 @@ type Stats struct {
 // time.
 type AMG struct {
 	s      Settings
+	perm   []int // the hierarchy's ordering: its unknown k is the matrix's perm[k]; nil for the matrix's own
+	rp, zp []float64
 	levels []*level
 	inv    []float64            // the coarsest level's dense (pseudo-)inverse, row-major
 	fact   direct.Factorization // or its sparse factorisation
@@ -199,6 +228,12 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 	if m.s.Coarsening == RugeStueben && n > math.MaxInt32 {
 		return nil, fmt.Errorf("amg: %d unknowns: the classical coarsening numbers points in 32 bits: %w", n, solvers.ErrShape)
 	}
+	if m.perm, a, err = ordering(a, m.s.Reorder); err != nil {
+		return nil, err
+	}
+	if m.perm != nil {
+		m.rp, m.zp = make([]float64, n), make([]float64, n)
+	}
 	b := m.s.NearNull
 	if b == nil {
 		one := make([]float64, n)
@@ -211,6 +246,16 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 		if len(v) != n {
 			return nil, fmt.Errorf("amg: near-null vector %d has length %d, the matrix %d rows: %w", k, len(v), n, solvers.ErrShape)
 		}
+	}
+	if m.perm != nil && m.s.NearNull != nil {
+		pb := make([][]float64, len(b))
+		for k, v := range b {
+			pb[k] = make([]float64, n)
+			for q, i := range m.perm {
+				pb[k][q] = v[i]
+			}
+		}
+		b = pb
 	}
 	for {
 		lv, err := newLevel(a, len(m.levels), m.s.Smoother)
@@ -272,12 +317,43 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 	return m, nil
 }
 
+// ordering returns the hierarchy's ordering for the setting, nil for the
+// matrix's own, and the matrix in it.
+func ordering(a *sparse.CSR, r Reordering) ([]int, *sparse.CSR, error) {
+	n, _ := a.Dims()
+	switch r {
+	case ReorderNone:
+		return nil, a, nil
+	case ReorderRCM, ReorderAuto:
+		gap := sparse.MeanGap(a)
+		if r == ReorderAuto && gap <= float64(n)/50 {
+			return nil, a, nil
+		}
+		perm, err := sparse.RCM(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		b, err := sparse.PermuteSym(a, perm)
+		if err != nil {
+			return nil, nil, err
+		}
+		if r == ReorderAuto && 4*sparse.MeanGap(b) > gap {
+			return nil, a, nil
+		}
+		return perm, b, nil
+	}
+	return nil, nil, fmt.Errorf("amg: unknown Reorder %d", r)
+}
+
 func (s *Settings) defaults() error {
 	if s.Smoother < SymmetricGS || s.Smoother > Chebyshev {
 		return fmt.Errorf("amg: unknown smoother %d", s.Smoother)
 	}
 	if s.Coarsening < SmoothedAggregation || s.Coarsening > RugeStueben {
 		return fmt.Errorf("amg: unknown coarsening %d", s.Coarsening)
+	}
+	if s.Reorder < ReorderAuto || s.Reorder > ReorderRCM {
+		return fmt.Errorf("amg: unknown Reorder %d", s.Reorder)
 	}
 	if s.Sweeps < 0 || s.CoarsestSize < 0 || s.MaxLevels < 0 || s.SmoothWeight < 0 || math.IsNaN(s.Strength) {
 		return fmt.Errorf("amg: negative sweeps, coarsest size, levels or weight, or a NaN strength, in settings %+v", *s)
@@ -687,10 +763,12 @@ func eye(n int) *mat.Dense {
 // Levels returns the number of levels, the finest included.
 func (m *AMG) Levels() int { return len(m.levels) }
 
-// Operator returns the matrix of level l, 0 being the finest.
+// Operator returns the matrix of level l, 0 being the finest, in the
+// hierarchy's ordering (the matrix's own unless Stats says Reordered).
 func (m *AMG) Operator(l int) *sparse.CSR { return m.levels[l].a }
 
-// Prolongation returns the prolongation from level l+1 to level l.
+// Prolongation returns the prolongation from level l+1 to level l, in the
+// hierarchy's ordering.
 func (m *AMG) Prolongation(l int) *sparse.CSR { return m.levels[l].p }
 
 // Stats returns the hierarchy's sizes and complexities.
@@ -706,6 +784,7 @@ func (m *AMG) Stats() Stats {
 	}
 	s.OperatorComplexity = nnz / float64(s.NNZ[0])
 	s.GridComplexity = rows / float64(s.Rows[0])
+	s.Reordered = m.perm != nil
 	s.Coarsest = "dense"
 	if m.fact != nil {
 		s.Coarsest = m.fact.Stats().Method
@@ -720,6 +799,23 @@ func (m *AMG) PreconSolve(dst, r []float64) {
 	if len(dst) != len(top.x) || len(r) != len(top.x) {
 		panic(fmt.Sprintf("amg: PreconSolve lengths %d, %d for %d unknowns", len(dst), len(r), len(top.x)))
 	}
+	if m.perm != nil {
+		for k, i := range m.perm {
+			m.rp[k] = r[i]
+		}
+		m.cycleFrom(m.zp, m.rp)
+		for k, i := range m.perm {
+			dst[i] = m.zp[k]
+		}
+		return
+	}
+	m.cycleFrom(dst, r)
+}
+
+// cycleFrom sets dst to one cycle from zero on r, in the hierarchy's
+// ordering.
+func (m *AMG) cycleFrom(dst, r []float64) {
+	top := m.levels[0]
 	x, b := top.x, top.b
 	top.x, top.b = dst, r
 	clear(dst)

@@ -304,6 +304,7 @@ func TestNewErrors(t *testing.T) {
 		{"coarsening", a, &Settings{Coarsening: -1}, nil},
 		{"sweeps", a, &Settings{Sweeps: -1}, nil},
 		{"strength", a, &Settings{Strength: math.NaN()}, nil},
+		{"reorder", a, &Settings{Reorder: 9}, nil},
 	} {
 		_, err := New(c.a, c.s)
 		if err == nil {
@@ -312,6 +313,59 @@ func TestNewErrors(t *testing.T) {
 		}
 		if c.is != nil && !errors.Is(err, c.is) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.is)
+		}
+	}
+}
+
+// TestReordering: a grid numbered at random is reordered (ReorderAuto),
+// and AMG-PCG on it takes the iterations of the natural numbering (the
+// coarsening's ties aside: within 1) and reaches the same solution, for
+// both coarsenings (smoothed aggregation with its near-null vector given,
+// which is permuted too); the natural numbering is kept.
+func TestReordering(t *testing.T) {
+	nat := mesh.NewLaplacian(mesh.NewGrid(mesh.Dirichlet, 60, 50)).ToCSR()
+	n, _ := nat.Dims()
+	perm := rand.New(rand.NewPCG(8, 8)).Perm(n)
+	shuffled, err := sparse.PermuteSym(nat, perm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]float64, n)
+	for i := range b {
+		b[i] = math.Sin(float64(i))
+	}
+	bs := make([]float64, n) // b in the shuffled numbering
+	for k, i := range perm {
+		bs[k] = b[i]
+	}
+	for _, set := range []Settings{{Coarsening: RugeStueben}, {NearNull: [][]float64{ones(n)}}} {
+		mn, err := New(nat, &set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := New(shuffled, &set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mn.Stats().Reordered || !ms.Stats().Reordered {
+			t.Errorf("%v: natural reordered %v, shuffled %v", set.Coarsening, mn.Stats().Reordered, ms.Stats().Reordered)
+		}
+		ctl := iterate.Control{Tolerance: 1e-10}
+		rn, err := solvers.Solve(context.Background(), nat, b, &solvers.CG{}, &solvers.Settings{Control: ctl, Preconditioner: mn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := solvers.Solve(context.Background(), shuffled, bs, &solvers.CG{}, &solvers.Settings{Control: ctl, Preconditioner: ms})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var diff float64
+		for k, i := range perm {
+			diff = math.Max(diff, math.Abs(rs.X[k]-rn.X[i]))
+		}
+		t.Logf("%v: natural %d iterations, shuffled %d; solutions differ by %.2g", set.Coarsening, rn.Iterations, rs.Iterations, diff)
+		if !rs.Reason.Converged() || math.Abs(float64(rs.Iterations-rn.Iterations)) > 1 || diff > 1e-8 {
+			t.Errorf("%v: natural %d iterations, shuffled %d (%v); solutions differ by %g", set.Coarsening, rn.Iterations, rs.Iterations, rs.Reason, diff)
 		}
 	}
 }

@@ -403,14 +403,15 @@ func newLevel(a *sparse.CSR, l int, sm Smoother) (*level, error) {
 // pattern is a sparsity pattern in CSR form, without values: a strength
 // graph. It is built in order, so needs no validation.
 type pattern struct {
-	ptr, ind []int
+	ptr []int
+	ind []int32 // 32-bit: the splitting and the interpolation are bound by memory traffic
 }
 
 // transpose returns the pattern of the transpose (rows visited in order,
 // so each row of the result is sorted).
 func (s pattern) transpose() pattern {
 	n := len(s.ptr) - 1
-	t := pattern{ptr: make([]int, n+1), ind: make([]int, len(s.ind))}
+	t := pattern{ptr: make([]int, n+1), ind: make([]int32, len(s.ind))}
 	for _, j := range s.ind {
 		t.ptr[j+1]++
 	}
@@ -421,7 +422,7 @@ func (s pattern) transpose() pattern {
 	copy(next, t.ptr[:n])
 	for i := 0; i < n; i++ {
 		for _, j := range s.ind[s.ptr[i]:s.ptr[i+1]] {
-			t.ind[next[j]] = i
+			t.ind[next[j]] = int32(i)
 			next[j]++
 		}
 	}
@@ -434,13 +435,13 @@ func strength(a *sparse.CSR, diag []float64, theta float64) pattern {
 	ip, ind, val := a.RawCSR()
 	n := len(diag)
 	sp := make([]int, n+1)
-	si := make([]int, 0, len(ind))
+	si := make([]int32, 0, len(ind))
 	for i := 0; i < n; i++ {
 		di := math.Abs(diag[i])
 		for k := ip[i]; k < ip[i+1]; k++ {
 			j := ind[k]
 			if j != i && val[k] != 0 && math.Abs(val[k]) >= theta*math.Sqrt(di*math.Abs(diag[j])) {
-				si = append(si, j)
+				si = append(si, int32(j))
 			}
 		}
 		sp[i+1] = len(si)
@@ -604,7 +605,7 @@ func smoothP(a *sparse.CSR, strong pattern, t *sparse.CSR, omega float64) (*spar
 				dpos = len(fi)
 				fi = append(fi, j)
 				fv = append(fv, val[k])
-			case len(s) > 0 && s[0] == j:
+			case len(s) > 0 && int(s[0]) == j:
 				s = s[1:]
 				fi = append(fi, j)
 				fv = append(fv, val[k])

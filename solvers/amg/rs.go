@@ -14,7 +14,7 @@ func classicalStrength(a *sparse.CSR, theta float64) pattern {
 	ip, ind, val := a.RawCSR()
 	n := len(ip) - 1
 	sp := make([]int, n+1)
-	si := make([]int, 0, len(ind))
+	si := make([]int32, 0, len(ind))
 	for i := 0; i < n; i++ {
 		var big float64
 		for k := ip[i]; k < ip[i+1]; k++ {
@@ -25,7 +25,7 @@ func classicalStrength(a *sparse.CSR, theta float64) pattern {
 		if big > 0 {
 			for k := ip[i]; k < ip[i+1]; k++ {
 				if j := ind[k]; j != i && -val[k] >= theta*big {
-					si = append(si, j)
+					si = append(si, int32(j))
 				}
 			}
 		}
@@ -156,7 +156,8 @@ func splitCF(s pattern) []int8 {
 			}
 		}
 		tentative := -1
-		for _, j := range si[sp[i]:sp[i+1]] {
+		for _, j32 := range si[sp[i]:sp[i+1]] {
+			j := int(j32)
 			if state[j] != fine || j == tentative {
 				continue
 			}
@@ -201,40 +202,40 @@ func classicalP(a *sparse.CSR, s pattern, state []int8) (*sparse.CSR, int) {
 	adiag := a.Diagonal(nil)
 	sp, si := s.ptr, s.ind
 	n := len(ip) - 1
-	cidx := make([]int, n)
+	cidx := make([]int32, n)
 	nc := 0
 	for i, st := range state {
 		cidx[i] = -1
 		if st == coarse {
-			cidx[i] = nc
+			cidx[i] = int32(nc)
 			nc++
 		}
 	}
 	pp := make([]int, n+1)
 	pi := make([]int, 0, n+nc)
 	pv := make([]float64, 0, n+nc)
-	pos := make([]int, n) // a point of row i's C_i -> its place there; -1 for any other
+	pos := make([]int32, n) // a point of row i's C_i -> its place there; -1 for any other
 	for i := range pos {
 		pos[i] = -1
 	}
 	var cw []coupling
-	strongMark := make([]int, n)
+	strongMark := make([]int32, n)
 	for i := range strongMark {
 		strongMark[i] = -1
 	}
 	for i := 0; i < n; i++ {
 		if state[i] == coarse {
-			pi = append(pi, cidx[i])
+			pi = append(pi, int(cidx[i]))
 			pv = append(pv, 1)
 			pp[i+1] = len(pi)
 			continue
 		}
 		row0 := len(pi)
 		for _, j := range si[sp[i]:sp[i+1]] {
-			strongMark[j] = i
+			strongMark[j] = int32(i)
 			if state[j] == coarse {
-				pos[j] = len(pi) - row0
-				pi = append(pi, cidx[j])
+				pos[j] = int32(len(pi) - row0)
+				pi = append(pi, int(cidx[j]))
 				pv = append(pv, 0)
 			}
 		}
@@ -250,9 +251,9 @@ func classicalP(a *sparse.CSR, s pattern, state []int8) (*sparse.CSR, int) {
 			switch {
 			case j == i:
 				diag += v
-			case strongMark[j] == i && state[j] == coarse:
+			case strongMark[j] == int32(i) && state[j] == coarse:
 				w[pos[j]] += v
-			case strongMark[j] == i && state[j] == fine:
+			case strongMark[j] == int32(i) && state[j] == fine:
 				// Distribute a_ij over C_i by row j's couplings to it:
 				// one scan of row j, the couplings kept in cw.
 				cw = cw[:0]
@@ -263,7 +264,7 @@ func classicalP(a *sparse.CSR, s pattern, state []int8) (*sparse.CSR, int) {
 				for q := ip[j]; q < ip[j+1]; q++ {
 					if at := pos[ind[q]]; at >= 0 && val[q]*dj < 0 {
 						sum += val[q]
-						cw = append(cw, coupling{at, val[q]})
+						cw = append(cw, coupling{int(at), val[q]})
 					}
 				}
 				if sum == 0 {

@@ -226,8 +226,8 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 	if err := a.CheckFinite(); err != nil {
 		return nil, fmt.Errorf("amg: %w", err)
 	}
-	if m.s.Coarsening == RugeStueben && n > math.MaxInt32 {
-		return nil, fmt.Errorf("amg: %d unknowns: the classical coarsening numbers points in 32 bits: %w", n, solvers.ErrShape)
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("amg: %d unknowns: the strength graph numbers points in 32 bits: %w", n, solvers.ErrShape)
 	}
 	if m.perm, a, err = ordering(a, m.s.Reorder); err != nil {
 		return nil, err

@@ -50,7 +50,7 @@ func (c *solveConfig) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Assembled, "assembled", false, "solve with the assembled CSR matrix instead of the matrix-free stencil")
 	fs.StringVar(&c.Out, "out", "", "write the solution and residual history to this HDF5 file")
 	c.Split = newChoice("split", "planes", option[bool]{"planes", false}, option[bool]{"blocks", true})
-	fs.Var(c.Split, "split", "on several MPI ranks: planes (slabs of the slowest axis) or blocks (boxes in every axis, the ranks in a process grid)")
+	fs.Var(c.Split, "split", "on several MPI ranks (or with --schwarz): planes (slabs of the slowest axis) or blocks (boxes in every axis, the ranks in a process grid); one process without --schwarz does not split")
 	fs.IntVar(&c.Schwarz, "schwarz", 0, "two-level additive Schwarz: split over the MPI ranks (one in the default build) and add to the --pc of each rank's block a coarse level of every R-th grid point, replicated on the ranks (0: none)")
 }
 

@@ -229,6 +229,13 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 	if n > math.MaxInt32 {
 		return nil, fmt.Errorf("amg: %d unknowns: the strength graph numbers points in 32 bits: %w", n, solvers.ErrShape)
 	}
+	// The finest level's diagonal is checked here, before any reordering,
+	// so that an error names the matrix's own row.
+	for i, d := range a.Diagonal(nil) {
+		if d == 0 {
+			return nil, fmt.Errorf("amg: level 0 (%d unknowns): zero diagonal in row %d: %w", n, i, solvers.ErrSingular)
+		}
+	}
 	if m.perm, a, err = ordering(a, m.s.Reorder); err != nil {
 		return nil, err
 	}

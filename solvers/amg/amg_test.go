@@ -338,6 +338,20 @@ func TestReordering(t *testing.T) {
 	for k, i := range perm {
 		bs[k] = b[i]
 	}
+	// A zero diagonal is named by the matrix's own row, not the ordering's.
+	coo := sparse.NewCOO(n, n)
+	for i := 0; i < n; i++ {
+		cols, vals := shuffled.Row(i)
+		for k, j := range cols {
+			if i != 1234 || j != 1234 {
+				coo.Add(i, j, vals[k])
+			}
+		}
+	}
+	coo.Add(1234, 1234, 0)
+	if _, err := New(coo.ToCSR(), &Settings{Reorder: ReorderRCM}); err == nil || !strings.Contains(err.Error(), "row 1234:") {
+		t.Errorf("a zero diagonal in row 1234: %v", err)
+	}
 	for _, set := range []Settings{{Coarsening: RugeStueben}, {NearNull: [][]float64{ones(n)}}} {
 		mn, err := New(nat, &set)
 		if err != nil {

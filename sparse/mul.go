@@ -2,6 +2,7 @@ package sparse
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/pdekit/pdekit/internal/parallel"
@@ -64,6 +65,7 @@ func (t *mulTask) Do(p, parts int) {
 		mark[j] = -1
 	}
 	acc := make([]float64, b.c)
+	bitmap := make([]uint64, b.c/64+1)
 	indptr := make([]int, hi-lo+1)
 	guess := 2 * (a.indptr[hi] - a.indptr[lo])
 	indices := make([]int, 0, guess)
@@ -89,15 +91,21 @@ func (t *mulTask) Do(p, parts int) {
 				}
 			}
 		}
-		// The columns in order: by a scan of the marks over their span
-		// when the row fills much of it (dense coarse operators), which
-		// costs less than sorting them.
-		if span := last - first + 1; len(row) > 16 && span < 4*len(row) {
+		// The columns in order: a long row through a bitmap of its span
+		// when the span's words are few against the row (the coarse
+		// operators of 3-D problems: rows of 20-250 entries over spans of
+		// thousands of columns), which costs less than sorting it.
+		if span := last - first + 1; len(row) > 16 && span/64 < 4*len(row) {
+			w0 := first / 64
+			for _, j := range row {
+				bitmap[j/64-w0] |= 1 << (j % 64)
+			}
 			row = row[:0]
-			for j := first; j <= last; j++ {
-				if mark[j] == i {
-					row = append(row, j)
+			for w := range bitmap[:last/64-w0+1] {
+				for word := bitmap[w]; word != 0; word &= word - 1 {
+					row = append(row, (w0+w)*64+bits.TrailingZeros64(word))
 				}
+				bitmap[w] = 0
 			}
 		} else {
 			slices.Sort(row)

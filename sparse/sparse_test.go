@@ -377,6 +377,29 @@ func TestMulAgainstDense(t *testing.T) {
 	if !mat.EqualApprox(c.ToDense(), &want, 1e-12) {
 		t.Errorf("Mul of %d nonzeros differs from the dense product", a.NNZ())
 	}
+	// Rows of the product over 16 entries: over a narrow span (put in
+	// order through a bitmap) and over a wide one (sorted).
+	for _, cols := range []int{400, 12000} {
+		a = randomCSR(rnd, 30, 200, 0.15)
+		b = randomCSR(rnd, 200, cols, 1.0/float64(cols))
+		if c, err = Mul(a, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.validate(); err != nil {
+			t.Fatal(err)
+		}
+		long := 0
+		for i := 0; i < 30; i++ {
+			if r, _ := c.Row(i); len(r) > 16 {
+				long++
+			}
+		}
+		want.Reset()
+		want.Mul(a.ToDense(), b.ToDense())
+		if !mat.EqualApprox(c.ToDense(), &want, 1e-12) || long < 10 {
+			t.Errorf("%d columns: Mul differs from the dense product, or only %d rows over 16 entries", cols, long)
+		}
+	}
 }
 
 func TestSORRowsOrderings(t *testing.T) {

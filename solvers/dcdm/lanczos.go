@@ -18,8 +18,11 @@ import (
 // diagonal alpha and off-diagonal beta (len(beta) = len(alpha)-1). It
 // stops early when the Krylov space is exhausted (beta below 1e-12 of
 // its largest). The same inputs give the same vectors bit for bit, which
-// is what lets a second pass rebuild combinations of them.
-func lanczos(ctx context.Context, a solvers.Operator, start []float64, m int, visit func(j int, q []float64)) (alpha, beta []float64, err error) {
+// is what lets a second pass rebuild combinations of them. With basis
+// non-nil it keeps every q_j there and makes each new vector orthogonal
+// to all of them, twice (full reorthogonalisation, the paper's): the Ritz
+// values then come without spurious copies, at n m words of memory.
+func lanczos(ctx context.Context, a solvers.Operator, start []float64, m int, visit func(j int, q []float64), basis *[][]float64) (alpha, beta []float64, err error) {
 	n := len(start)
 	q, prev, w := make([]float64, n), make([]float64, n), make([]float64, n)
 	nrm := floats.Norm(start, 2)
@@ -35,10 +38,20 @@ func lanczos(ctx context.Context, a solvers.Operator, start []float64, m int, vi
 		if visit != nil {
 			visit(j, q)
 		}
+		if basis != nil {
+			*basis = append(*basis, append([]float64(nil), q...))
+		}
 		a.MulVecTo(w, q)
 		al := floats.Dot(w, q)
 		for i := range w {
 			w[i] -= al*q[i] + b*prev[i]
+		}
+		if basis != nil {
+			for range 2 {
+				for _, v := range *basis {
+					floats.AddScaled(w, -floats.Dot(w, v), v)
+				}
+			}
 		}
 		alpha = append(alpha, al)
 		b = floats.Norm(w, 2)
@@ -90,6 +103,12 @@ type DataSettings struct {
 	// Skip marks unknowns outside the network's support (Problem.Skip):
 	// the start vector, and so every sample, is zero there.
 	Skip []bool
+	// Reorthogonalize keeps the Lanczos basis (n Steps words) and makes
+	// each vector orthogonal to all before it, as the paper's data set
+	// does. Without it the process keeps three vectors, and converged
+	// Ritz values come with spurious copies: the extremes of the spectrum
+	// are over-represented in the samples, the middle under-represented.
+	Reorthogonalize bool
 }
 
 // TrainingSet makes the network's training vectors as the paper does
@@ -101,8 +120,9 @@ type DataSettings struct {
 // The basis is rebuilt in a second pass of the same arithmetic and each
 // sample accumulated as sum_j q_j (W c)_j, so memory is the samples
 // themselves plus the m x m tridiagonal eigenvectors W. The Lanczos
-// process runs without reorthogonalisation: converged Ritz values come
-// with spurious copies, whose vectors still lie in the Krylov space.
+// process runs without reorthogonalisation unless Reorthogonalize is set:
+// converged Ritz values come with spurious copies, whose vectors still lie
+// in the Krylov space.
 func TrainingSet(ctx context.Context, a solvers.Operator, s *DataSettings) ([][]float32, error) {
 	var set DataSettings
 	if s != nil {
@@ -143,7 +163,11 @@ func TrainingSet(ctx context.Context, a solvers.Operator, s *DataSettings) ([][]
 	}
 	start := make([]float64, n)
 	a.MulVecTo(start, g)
-	alpha, beta, err := lanczos(ctx, a, start, set.Steps, nil)
+	var basis *[][]float64
+	if set.Reorthogonalize {
+		basis = new([][]float64)
+	}
+	alpha, beta, err := lanczos(ctx, a, start, set.Steps, nil, basis)
 	if err != nil {
 		return nil, err
 	}
@@ -180,11 +204,16 @@ func TrainingSet(ctx context.Context, a solvers.Operator, s *DataSettings) ([][]
 	for k := range acc {
 		acc[k] = make([]float64, n)
 	}
-	if _, _, err := lanczos(ctx, a, start, m, func(j int, q []float64) {
+	add := func(j int, q []float64) {
 		for k := range acc {
 			floats.AddScaled(acc[k], y[k][j], q)
 		}
-	}); err != nil {
+	}
+	if basis != nil {
+		for j, q := range *basis {
+			add(j, q)
+		}
+	} else if _, _, err := lanczos(ctx, a, start, m, add, nil); err != nil {
 		return nil, err
 	}
 	out := make([][]float32, set.Samples)

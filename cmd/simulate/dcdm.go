@@ -26,7 +26,7 @@ type dcdmConfig struct {
 	Seed    uint64           `json:"seed"`
 	Samples int              `json:"samples"`
 	Steps   int              `json:"lanczos_steps"`
-	Reorth  bool             `json:"reorth,omitempty"`
+	Reorth  bool             `json:"reorth"`
 	Net     dcdm.NetSettings `json:"net"`
 	Epochs  int              `json:"epochs"`
 	Batch   int              `json:"batch"`
@@ -58,7 +58,7 @@ applies it to other systems of the same dimension, larger grids included. The ch
 	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the training system, the Lanczos start, the coefficients and the weights")
 	fs.IntVar(&c.Samples, "samples", 1000, "training and validation vectors (the paper: 20000)")
 	fs.IntVar(&c.Steps, "lanczos-steps", 0, "Lanczos steps (0: min(unknowns, 1000); the paper: 10000)")
-	fs.BoolVar(&c.Reorth, "reorth", false, "full reorthogonalisation of the Lanczos basis, as the paper's data (keeps unknowns x steps words)")
+	fs.BoolVar(&c.Reorth, "reorth", true, "full reorthogonalisation of the Lanczos basis, as the paper's data (keeps unknowns x steps words; --reorth=false: three vectors, spurious Ritz copies)")
 	fs.IntVar(&c.Net.Channels, "channels", 0, "channels of every convolution (0: 16)")
 	fs.IntVar(&c.Net.Full, "full", 0, "convolutions at full resolution (0: 4; the paper's N = 128 network: 6)")
 	fs.IntVar(&c.Net.Half, "half", 0, "convolutions after the pooling (0: 6; N = 128: 10)")
@@ -101,7 +101,7 @@ applies it to other systems of the same dimension, larger grids included. The ch
 	}
 	start := time.Now()
 	fmt.Fprintf(st.stderr, "train dcdm: %d Lanczos vectors of the %d-unknown training matrix...\n", c.Samples, len(sys.B))
-	vecs, err := dcdm.TrainingSet(st.ctx, sys.A, &dcdm.DataSettings{Steps: c.Steps, Samples: c.Samples, Seed: c.Seed, Skip: sys.Solid, Reorthogonalize: c.Reorth})
+	vecs, err := dcdm.TrainingSet(st.ctx, sys.A, &dcdm.DataSettings{Steps: c.Steps, Samples: c.Samples, Seed: c.Seed, Skip: sys.Solid, Plain: !c.Reorth})
 	if err != nil {
 		return st.fail(err)
 	}

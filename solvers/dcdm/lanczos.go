@@ -121,10 +121,10 @@ type DataSettings struct {
 // b = V c / ||V c|| for Ritz vectors V and Gaussian coefficients c, those
 // of the lowest LowShare of the Ritz values scaled by LowScale, so that
 // the samples lean to the low end of the spectrum, where A^-1 is large.
-// The basis is rebuilt in a second pass of the same arithmetic and each
-// sample accumulated as sum_j q_j (W c)_j, so memory is the samples
-// themselves plus the m x m tridiagonal eigenvectors W; by default the
-// basis is kept for full reorthogonalisation (see Plain).
+// Each sample is accumulated as sum_j q_j (W c)_j, W the m x m
+// tridiagonal eigenvectors. By default the basis is kept, for full
+// reorthogonalisation; with Plain it is not kept but rebuilt in a second
+// pass of the same arithmetic, so memory is the samples and W.
 func TrainingSet(ctx context.Context, a solvers.Operator, s *DataSettings) ([][]float32, error) {
 	var set DataSettings
 	if s != nil {

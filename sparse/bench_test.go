@@ -7,23 +7,27 @@ import (
 
 // poisson2D returns the 5-point Laplacian on an n x n grid, built here so
 // that the benchmark does not depend on mesh.
-func poisson2D(n int) *CSR {
-	b := NewCOO(n*n, n*n)
-	for j := 0; j < n; j++ {
-		for i := 0; i < n; i++ {
-			r := j*n + i
+func poisson2D(n int) *CSR { return grid2D(n, n) }
+
+// grid2D returns the 5-point Laplacian on an nx x ny grid, numbered along
+// x first.
+func grid2D(nx, ny int) *CSR {
+	b := NewCOO(nx*ny, nx*ny)
+	for j := 0; j < ny; j++ {
+		for i := 0; i < nx; i++ {
+			r := j*nx + i
 			b.Add(r, r, 4)
 			if i > 0 {
 				b.Add(r, r-1, -1)
 			}
-			if i < n-1 {
+			if i < nx-1 {
 				b.Add(r, r+1, -1)
 			}
 			if j > 0 {
-				b.Add(r, r-n, -1)
+				b.Add(r, r-nx, -1)
 			}
-			if j < n-1 {
-				b.Add(r, r+n, -1)
+			if j < ny-1 {
+				b.Add(r, r+nx, -1)
 			}
 		}
 	}

@@ -429,26 +429,7 @@ func TestSORRowsOrderings(t *testing.T) {
 // unknowns numbered at random, and the natural order's mean gap.
 func shuffledGrid(nx, ny int, rnd *rand.Rand) (*CSR, float64) {
 	n := nx * ny
-	b := NewCOO(n, n)
-	for j := 0; j < ny; j++ {
-		for i := 0; i < nx; i++ {
-			k := j*nx + i
-			b.Add(k, k, 4)
-			if i > 0 {
-				b.Add(k, k-1, -1)
-			}
-			if i < nx-1 {
-				b.Add(k, k+1, -1)
-			}
-			if j > 0 {
-				b.Add(k, k-nx, -1)
-			}
-			if j < ny-1 {
-				b.Add(k, k+nx, -1)
-			}
-		}
-	}
-	natural := b.ToCSR()
+	natural := grid2D(nx, ny)
 	shuffled, err := PermuteSym(natural, rnd.Perm(n))
 	if err != nil {
 		panic(err)

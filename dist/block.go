@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pdekit/pdekit/internal/parallel"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/mpi"
 	"github.com/pdekit/pdekit/sparse"
@@ -56,13 +57,12 @@ var (
 // faces 6 (n^3/p)^(2/3), fewer from p = 8 on; and a grid can be split over
 // more ranks than it has planes.
 type Block struct {
-	shape, procs []int // the grid and the process grid
-	coord        []int // this rank's place in the process grid
-	lo, hi       []int // its box: [lo[a], hi[a]) along axis a
-	ext          []int // the box with its layers: hi-lo+2 gh per axis
-	gh           []int // the layers on each side along each axis: 1, or 0 where the axis is not split
-	lower, upper []int // the neighbouring ranks along each axis, -1 for none
-	n, rank      int
+	shape, procs []int         // the grid and the process grid
+	lo, hi       []int         // its box: [lo[a], hi[a]) along axis a
+	ext          []int         // the box with its layers: hi-lo+2 gh per axis
+	gh           []int         // the layers on each side along each axis: 1, or 0 where the axis is not split
+	lower, upper []int         // the neighbouring ranks along each axis, -1 for none
+	n, size      int           // the grid's points, the ranks
 	rows         []int         // the global index of each local row
 	a            *sparse.CSR   // local rows; columns: the extended box
 	st           *mesh.Stencil // or the stencil on the extended box
@@ -196,22 +196,19 @@ func newBox(shape, procs []int, rank, size int) (*Block, error) {
 	if len(procs) != d || np != size {
 		return nil, fmt.Errorf("dist: a process grid %v for %d ranks", procs, size)
 	}
-	b := &Block{shape: append([]int(nil), shape...), procs: append([]int(nil), procs...), n: n, rank: rank,
-		coord: make([]int, d), lo: make([]int, d), hi: make([]int, d), ext: make([]int, d), gh: make([]int, d),
-		lower: make([]int, d), upper: make([]int, d)}
-	r, stride := rank, 1
+	b := &Block{shape: append([]int(nil), shape...), procs: append([]int(nil), procs...), n: n, size: size,
+		ext: make([]int, d), gh: make([]int, d), lower: make([]int, d), upper: make([]int, d)}
+	var coord []int
+	coord, b.lo, b.hi = boxOf(shape, procs, rank)
+	stride := 1
 	for a := 0; a < d; a++ {
-		b.coord[a] = r % procs[a]
-		r /= procs[a]
-		b.lo[a] = b.coord[a] * shape[a] / procs[a]
-		b.hi[a] = (b.coord[a] + 1) * shape[a] / procs[a]
 		b.gh[a] = min(procs[a]-1, 1)
 		b.ext[a] = b.hi[a] - b.lo[a] + 2*b.gh[a]
 		b.lower[a], b.upper[a] = -1, -1
-		if b.coord[a] > 0 {
+		if coord[a] > 0 {
 			b.lower[a] = rank - stride
 		}
-		if b.coord[a] < procs[a]-1 {
+		if coord[a] < procs[a]-1 {
 			b.upper[a] = rank + stride
 		}
 		stride *= procs[a]
@@ -252,14 +249,22 @@ func boxRows(shape, lo, hi []int) []int {
 
 // rowsOf returns the rows of rank r's box.
 func (b *Block) rowsOf(r int) []int {
-	d := len(b.shape)
-	lo, hi := make([]int, d), make([]int, d)
-	for a := 0; a < d; a++ {
-		c := r % b.procs[a]
-		r /= b.procs[a]
-		lo[a], hi[a] = c*b.shape[a]/b.procs[a], (c+1)*b.shape[a]/b.procs[a]
-	}
+	_, lo, hi := boxOf(b.shape, b.procs, r)
 	return boxRows(b.shape, lo, hi)
+}
+
+// boxOf returns rank r's place in the process grid procs (the first axis
+// fastest) and its box [lo, hi) of the grid shape: along each axis its
+// share of the points.
+func boxOf(shape, procs []int, r int) (coord, lo, hi []int) {
+	d := len(shape)
+	coord, lo, hi = make([]int, d), make([]int, d), make([]int, d)
+	for a := 0; a < d; a++ {
+		coord[a] = r % procs[a]
+		r /= procs[a]
+		lo[a], hi[a] = parallel.Range(shape[a], coord[a], procs[a])
+	}
+	return coord, lo, hi
 }
 
 // Gather returns on rank 0 the whole vector whose parts the ranks hold (x
@@ -387,18 +392,10 @@ func (b *Block) Dims() (r, c int) { return len(b.rows), len(b.rows) }
 
 // Sum implements solvers.Distributed: an allreduce over the ranks.
 func (b *Block) Sum(v []float64) {
-	if b.procsTotal() == 1 {
+	if b.size == 1 {
 		return
 	}
 	b.allreduce(v)
-}
-
-func (b *Block) procsTotal() int {
-	p := 1
-	for _, v := range b.procs {
-		p *= v
-	}
-	return p
 }
 
 // MulVecTo sets dst = A x on this rank's rows, after the layers around the

@@ -121,15 +121,7 @@ func (l *linear) step(ci, cj []int, g, delta int) {
 		}
 		st *= v
 	}
-	l.coords(g+delta, cj)
-}
-
-// coords writes the coordinates of global point g to c.
-func (l *linear) coords(g int, c []int) {
-	for a, v := range l.shape {
-		c[a] = g % v
-		g /= v
-	}
+	coords(g+delta, l.shape, cj)
 }
 
 // NewSchwarz builds the preconditioner on the part s of a matrix on the
@@ -181,7 +173,7 @@ func NewSchwarz(s Part, shape []int, ratio int, local solvers.Preconditioner) (*
 	s.globalRows(func(i, j int, v float64) {
 		if i != row {
 			row, gi = i, sc.rows[i]
-			l.coords(gi, ci)
+			coords(gi, l.shape, ci)
 			ki = l.weights(ci, &ii, &oi, &wi)
 		}
 		l.step(ci, cj, gi, j-gi)
@@ -277,7 +269,7 @@ func (sc *Schwarz) PreconSolve(dst, r []float64) {
 	cd := c[:len(l.shape)]
 	for i, g := range sc.rows {
 		if i == 0 || g != sc.rows[i-1]+1 {
-			l.coords(g, cd)
+			coords(g, l.shape, cd)
 		}
 		k := l.weights(cd, &idx, &code, &w)
 		for q := 0; q < k; q++ {
@@ -291,7 +283,7 @@ func (sc *Schwarz) PreconSolve(dst, r []float64) {
 	}
 	for i, g := range sc.rows {
 		if i == 0 || g != sc.rows[i-1]+1 {
-			l.coords(g, cd)
+			coords(g, l.shape, cd)
 		}
 		k := l.weights(cd, &idx, &code, &w)
 		var v float64

@@ -3,6 +3,7 @@ package dist
 import (
 	"fmt"
 
+	"github.com/pdekit/pdekit/internal/parallel"
 	"github.com/pdekit/pdekit/mesh"
 	"github.com/pdekit/pdekit/mpi"
 	"github.com/pdekit/pdekit/sparse"
@@ -47,8 +48,7 @@ func newSlab(a *sparse.CSR, plane, rank, size int) (*Slab, error) {
 	if planes < s.size {
 		return nil, fmt.Errorf("dist: %d planes for %d ranks", planes, s.size)
 	}
-	s.lo = s.rank * planes / s.size * plane
-	s.hi = (s.rank + 1) * planes / s.size * plane
+	s.lo, s.hi = s.planeRange(s.rank)
 	ip, ind, val := a.RawCSR()
 	// Every rank checks every row, so that all agree on an error (one
 	// that went on would wait for the others in the first product).
@@ -86,10 +86,7 @@ func (s *Slab) Range() (lo, hi int) { return s.lo, s.hi }
 // The slice is the Slab's: do not change it.
 func (s *Slab) Rows() []int {
 	if s.rows == nil {
-		s.rows = make([]int, s.hi-s.lo)
-		for i := range s.rows {
-			s.rows[i] = s.lo + i
-		}
+		s.rows = s.rowsOf(s.rank)
 	}
 	return s.rows
 }
@@ -97,13 +94,19 @@ func (s *Slab) Rows() []int {
 func (s *Slab) global() int { return s.n }
 
 func (s *Slab) rowsOf(r int) []int {
-	planes := s.n / s.plane
-	lo, hi := r*planes/s.size*s.plane, (r+1)*planes/s.size*s.plane
+	lo, hi := s.planeRange(r)
 	rows := make([]int, hi-lo)
 	for i := range rows {
 		rows[i] = lo + i
 	}
 	return rows
+}
+
+// planeRange returns the global rows [lo, hi) of rank r's slab: its share
+// of whole planes.
+func (s *Slab) planeRange(r int) (lo, hi int) {
+	lo, hi = parallel.Range(s.n/s.plane, r, s.size)
+	return lo * s.plane, hi * s.plane
 }
 
 func (s *Slab) checkShape(shape []int) error {
@@ -223,8 +226,7 @@ func newStencilSlab(st *mesh.Stencil, rank, size int) (*Slab, error) {
 	if planes < s.size {
 		return nil, fmt.Errorf("dist: %d planes for %d ranks", planes, s.size)
 	}
-	s.lo = s.rank * planes / s.size * plane
-	s.hi = (s.rank + 1) * planes / s.size * plane
+	s.lo, s.hi = s.planeRange(s.rank)
 	m := s.hi - s.lo
 	shape[dim-1] = m/plane + 2
 	c, lo, hi := st.Coefficients()

@@ -31,17 +31,24 @@ type dcdmConfig struct {
 	Epochs  int              `json:"epochs"`
 	Batch   int              `json:"batch"`
 	LR      float64          `json:"lr"`
-	Out     string           `json:"out"`
-	Log     string           `json:"-"`
-	Resume  string           `json:"-"`
+	// Schedule of the learning rate; a checkpoint written before the
+	// flag existed has none and keeps the constant rate.
+	Schedule *choice[train.ScheduleKind] `json:"schedule"`
+	Out      string                      `json:"out"`
+	Log      string                      `json:"-"`
+	Resume   string                      `json:"-"`
 }
 
 func (c *dcdmConfig) resumeFields() (*common, *int, *string, *string, *string) {
 	return &c.common, &c.Epochs, &c.Out, &c.Log, &c.Resume
 }
 
+func newDCDMConfig() *dcdmConfig {
+	return &dcdmConfig{Schedule: newChoice("schedule", "constant", scheduleTable...)}
+}
+
 func cmdTrainDCDM(args []string, stdout, stderr io.Writer) error {
-	c := &dcdmConfig{}
+	c := newDCDMConfig()
 	fs := newFlags("train dcdm", `Train the network of the deep conjugate-direction method (Kaneda et al., ICML 2023) on one
 pressure-Poisson system with obstacles (obstacles2d or obstacles3d of 'simulate solve',
 --n cells per side, --shape, --seed): training vectors from a two-pass Lanczos on its
@@ -66,6 +73,7 @@ applies it to other systems of the same dimension, larger grids included. The ch
 	fs.IntVar(&c.Epochs, "epochs", 10, "epochs")
 	fs.IntVar(&c.Batch, "batch", 10, "batch size (the paper: 10)")
 	fs.Float64Var(&c.LR, "lr", 1e-4, "Adam's learning rate (the paper: 1e-4)")
+	fs.Var(c.Schedule, "schedule", "learning-rate schedule over the epochs: "+c.Schedule.Names()+" (step: halved every fifth of the run; the paper: constant)")
 	fs.StringVar(&c.Out, "out", "dcdm.h5", "checkpoint file")
 	fs.StringVar(&c.Log, "log", "", "append one JSON line per epoch to this file")
 	fs.StringVar(&c.Resume, "resume", "", "continue the run of this checkpoint (then only --epochs, --out, --log, --json, --threads)")
@@ -74,7 +82,7 @@ applies it to other systems of the same dimension, larger grids included. The ch
 	}
 	outs := []string{c.Out}
 	if c.Resume != "" {
-		stored := &dcdmConfig{}
+		stored := newDCDMConfig()
 		var err error
 		if outs, err = resumeConfig("train dcdm", c, stored, fs); err != nil {
 			return err
@@ -107,7 +115,8 @@ applies it to other systems of the same dimension, larger grids included. The ch
 	}
 	dataSecs := time.Since(start).Seconds()
 	nval := max(1, c.Samples/10)
-	s := &train.Settings{Control: iterate.Control{MaxIterations: c.Epochs}, Batch: c.Batch, LR: c.LR, Seed: c.Seed, Checkpoint: c.Out, Extra: st.stamp}
+	s := &train.Settings{Control: iterate.Control{MaxIterations: c.Epochs}, Batch: c.Batch, LR: c.LR, Seed: c.Seed,
+		Schedule: train.Schedule{Kind: c.Schedule.Get()}, Checkpoint: c.Out, Extra: st.stamp}
 	done, err := trainProgress(st, s, "train dcdm", c.Log, "validation loss", nil, nil)
 	if err != nil {
 		return err

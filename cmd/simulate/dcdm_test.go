@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,10 +15,23 @@ import (
 // and from a matrix file too; misuse is exit 2 naming the problem.
 func TestDCDMCommands(t *testing.T) {
 	dir := t.TempDir()
-	model := filepath.Join(dir, "dcdm.h5")
+	model, logf := filepath.Join(dir, "dcdm.h5"), filepath.Join(dir, "log.jsonl")
 	code, out, errs := sim(t, "train", "dcdm", "--dim", "2", "--n", "16", "--samples", "60", "--epochs", "2",
-		"--channels", "4", "--full", "2", "--half", "2", "--up", "2", "--lr", "1e-3", "--out", model, "--json")
+		"--channels", "4", "--full", "2", "--half", "2", "--up", "2", "--lr", "1e-3", "--schedule", "step", "--log", logf, "--out", model, "--json")
 	require.Equal(t, 0, code, errs)
+	// --schedule step halves the rate every fifth of the run: every epoch
+	// of two.
+	logData, err := os.ReadFile(logf)
+	require.NoError(t, err)
+	var lrs []float64
+	for _, l := range strings.Split(strings.TrimSpace(string(logData)), "\n") {
+		var e struct{ LR float64 }
+		require.NoError(t, json.Unmarshal([]byte(l), &e))
+		lrs = append(lrs, e.LR)
+	}
+	if len(lrs) != 2 || lrs[0] != 1e-3 || lrs[1] != 5e-4 {
+		t.Errorf("learning rates %v, want [0.001 0.0005]", lrs)
+	}
 	var s struct {
 		Params int     `json:"params"`
 		Loss   float64 `json:"validation_loss"`

@@ -324,12 +324,17 @@ func TestZeroTolerance(t *testing.T) {
 }
 
 // TestMain lets the test binary serve as the child that vets HDF5 files,
-// as the simulate binary does (vetInput runs os.Executable).
+// as the simulate binary does (vetInput runs os.Executable), and removes
+// the binary the signal tests built.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == vetCommand {
 		os.Exit(vetMain(os.Args[2:]))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
 
 // TestBenchODEWithoutPeers: bench ode runs as its help shows, without the

@@ -170,7 +170,7 @@ func (c *trainConfig) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.LR, "lr", 1e-3, "learning rate (the schedule's peak)")
 	fs.Float64Var(&c.Decay, "weight-decay", 1e-4, "weight decay (added to the gradient for adam, decoupled for adamw)")
 	fs.Var(c.Optimizer, "optimizer", "adam or adamw")
-	fs.Var(c.Schedule, "schedule", "learning-rate schedule: "+c.Schedule.Names())
+	fs.Var(c.Schedule, "schedule", "learning-rate schedule: "+c.Schedule.Names()+" (step: halved every fifth of the run)")
 	fs.BoolVar(&c.PerBatch, "schedule-per-batch", false, "step the schedule after every batch (default: every epoch)")
 	fs.Var(c.Loss, "loss", "training loss: l2 (relative L2 per sample, averaged over the batch) or h1 (MgNO's relative H1)")
 	fs.Var(c.NormIn, "norm-in", "input normaliser: unit (point-wise mean and std), gaussian (scalar) or none")

@@ -110,7 +110,7 @@ prediction and training times.`,
 	fs.IntVar(&c.Epochs, "epochs", 0, "epochs (0: fmnist 10, spiral 300, latent 50)")
 	fs.IntVar(&c.Batch, "batch", 0, "batch size (0: fmnist 512, latent 100; spiral: one trajectory)")
 	fs.Float64Var(&c.LR, "lr", 0, "Adam's learning rate (0: fmnist 1e-3, spiral and latent 1e-2)")
-	fs.Var(c.Schedule, "schedule", "learning-rate schedule: "+c.Schedule.Names())
+	fs.Var(c.Schedule, "schedule", "learning-rate schedule: "+c.Schedule.Names()+" (step: halved every fifth of the run)")
 	fs.Float64Var(&c.Tol, "tol", 0, "relative and absolute tolerance of the solver (0: fmnist the papers' 1.4e-8, spiral 1e-5, latent 1e-6)")
 	fs.IntVar(&c.Hidden, "hidden", 0, "hidden width of the dynamics (0: fmnist 100, spiral 50, latent 32)")
 	fs.IntVar(&c.TrainN, "train-samples", 0, "fmnist: the first N training images (0: all 60000); latent: series (0: 1000)")

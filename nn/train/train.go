@@ -91,7 +91,10 @@ type Schedule struct {
 	// PctStart, DivFactor and FinalDivFactor are OneCycle's (zero:
 	// PyTorch's 0.3, 25 and 1e4).
 	PctStart, DivFactor, FinalDivFactor float64
-	// StepSize and Gamma are StepDecay's, StepSize in the schedule's steps.
+	// StepSize and Gamma are StepDecay's, StepSize in the schedule's
+	// steps (zero: a fifth of the run, at least 1; zero Gamma: 0.5), so
+	// the zero values halve the rate four times: the FNO code's StepLR of
+	// step 100 and gamma 0.5 over 500 epochs.
 	StepSize int
 	Gamma    float64
 }
@@ -104,7 +107,14 @@ func (s Schedule) rate(base float64, k, total int) float64 {
 	case OneCycle:
 		return nn.OneCycleLR{Max: base, Steps: total, PctStart: s.PctStart, DivFactor: s.DivFactor, FinalDivFactor: s.FinalDivFactor}.LR(k)
 	case StepDecay:
-		return nn.StepLR{Base: base, StepSize: s.StepSize, Gamma: s.Gamma}.LR(k)
+		size, gamma := s.StepSize, s.Gamma
+		if size == 0 {
+			size = max(1, total/5)
+		}
+		if gamma == 0 {
+			gamma = 0.5
+		}
+		return nn.StepLR{Base: base, StepSize: size, Gamma: gamma}.LR(k)
 	}
 	return base
 }

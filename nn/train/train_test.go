@@ -440,3 +440,28 @@ func TestResumeAtEpochStart(t *testing.T) {
 		t.Errorf("resumed parameters %v, uninterrupted %v", fresh.w.Data, ref.w.Data)
 	}
 }
+
+// TestScheduleRates: the schedules' rates at chosen steps, StepDecay's
+// zero values included (a fifth of the run, halving), which once left the
+// rate constant.
+func TestScheduleRates(t *testing.T) {
+	for _, c := range []struct {
+		s     Schedule
+		k, of int
+		want  float64
+	}{
+		{Schedule{}, 7, 10, 1},
+		{Schedule{Kind: StepDecay}, 0, 500, 1},
+		{Schedule{Kind: StepDecay}, 99, 500, 1},
+		{Schedule{Kind: StepDecay}, 100, 500, 0.5},
+		{Schedule{Kind: StepDecay}, 499, 500, 0.0625},
+		{Schedule{Kind: StepDecay}, 3, 4, 0.125}, // a fifth of 4 epochs is 0: every epoch
+		{Schedule{Kind: StepDecay, StepSize: 3, Gamma: 0.1}, 7, 10, 0.01},
+		{Schedule{Kind: Cosine}, 5, 10, 0.5},
+		{Schedule{Kind: Cosine}, 10, 10, 0},
+	} {
+		if got := c.s.rate(1, c.k, c.of); math.Abs(got-c.want) > 1e-15 {
+			t.Errorf("%+v at step %d of %d: rate %g, want %g", c.s, c.k, c.of, got, c.want)
+		}
+	}
+}

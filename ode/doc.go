@@ -10,12 +10,18 @@
 //     Rodas5P (whose error follows the tolerance where Rodas5's does not),
 //     with a dense Jacobian (forward or central differences, or the
 //     user's) or a sparse one (a pattern, coloured differences or the
-//     user's) solved by ILU(0)-GMRES for method-of-lines systems.
+//     user's) solved by ILU(0)-GMRES for method-of-lines systems, or
+//     factored by sparse LU (DirectW);
+//   - the implicit Radau IIA method of order 5 (Radau5, Hairer and
+//     Wanner's RADAU5, SciPy's Radau), which keeps its Jacobian and
+//     factorisations across steps: the choice for large stiff systems
+//     at tight tolerances, with sparse LU (UMFPACK, real and complex)
+//     on a Jacobian pattern.
 //
 // Every accepted step reports its scaled error estimate and a stiffness
 // estimate, the quantities that regularized neural ODEs penalize; Stats
-// count function evaluations, Jacobians, linear solves and accepted and
-// rejected steps. Events (zeros of functions of the state, terminal or
+// count function evaluations, Jacobians, factorisations, linear solves
+// and accepted and rejected steps. Events (zeros of functions of the state, terminal or
 // not) are located on the dense output.
 //
 // Settings embed the toolkit's iterate.Control: Tolerance and

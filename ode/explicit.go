@@ -89,8 +89,10 @@ type StepInfo struct {
 	Rejected int
 }
 
-// Stats counts the work of an integration; JacEvals and LinearSolves are
-// those of the stiff solver. FEvals counts every evaluation of f, the
+// Stats counts the work of an integration; JacEvals, Factorizations
+// (LU factorisations of the iteration matrices; a Radau step's pair
+// counts as one, as SciPy's nlu) and LinearSolves are those of the stiff
+// solvers. FEvals counts every evaluation of f, the
 // JacFEvals spent on finite-difference Jacobians included; SciPy's nfev
 // leaves those out (it counts them as njev), so FEvals - JacFEvals is the
 // figure to compare with it.
@@ -98,6 +100,7 @@ type Stats struct {
 	FEvals, Accepted, Rejected int
 	JacEvals, LinearSolves     int
 	JacFEvals                  int
+	Factorizations             int
 }
 
 // ErrorKind tells why an integration failed.
@@ -110,6 +113,9 @@ const (
 	StepUnderflow
 	// TooManySteps: Settings.MaxIterations steps were taken.
 	TooManySteps
+	// NoConvergence: an implicit method's Newton iteration did not
+	// converge at a fixed step (Settings.Fixed).
+	NoConvergence
 )
 
 // Error is a failed integration: it says when and why; the integrator's

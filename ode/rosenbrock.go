@@ -252,6 +252,7 @@ func (r *rosenbrock) solve(dst, b []float64) error {
 
 // factor forms and factorizes W = I - g J.
 func (r *rosenbrock) factor(g float64) error {
+	r.stats.Factorizations++
 	if r.sp != nil {
 		if err := r.sp.factor(g); err != nil {
 			return &Error{T: r.t, Kind: NonFinite, Msg: "W = I - h gamma J: " + err.Error()}

@@ -67,6 +67,8 @@ func autonomous(m ode.Method) ode.Method {
 		s.Autonomous, s.CentralDiff = true, true
 		return s
 	}
+	// Radau5 needs no time derivative and uses the Jacobian only in its
+	// Newton iteration: forward differences, as SciPy's Radau.
 	return m
 }
 
@@ -90,7 +92,7 @@ func (p odeProblem) reference(ctx context.Context, cb func(iterate.Progress) boo
 
 var odeMethods = []option[ode.Method]{{"tsit5", ode.Tsit5}, {"dp5", ode.DP5}, {"vern6", ode.Vern6}, {"bs3", ode.BS3},
 	{"rk4", ode.RK4}, {"midpoint", ode.Midpoint}, {"euler", ode.Euler},
-	{"rosenbrock23", ode.Rosenbrock23{}}, {"rodas4", ode.Rodas4{}}, {"rodas5", ode.Rodas5{}}, {"rodas5p", ode.Rodas5P{}}}
+	{"rosenbrock23", ode.Rosenbrock23{}}, {"rodas4", ode.Rodas4{}}, {"rodas5", ode.Rodas5{}}, {"rodas5p", ode.Rodas5P{}}, {"radau5", ode.Radau5{}}}
 
 type odeConfig struct {
 	common
@@ -113,10 +115,12 @@ evaluations (as SciPy counts them: without those of a finite-difference Jacobian
 "nfev_jac" reports), steps, the relative end-point error against a tight reference (Vern6 at
 rtol = atol = 1e-14, or for the stiff problems Rodas4 at 1e-12/1e-14) and the time;
 --json prints one object that is also the peer script's line for compare.py. The stiff
-methods are told the problems are autonomous and take central-difference Jacobians.
+Rosenbrock methods are told the problems are autonomous and take central-difference
+Jacobians; radau5 (Radau IIA, order 5, as SciPy's Radau) takes forward differences.
 Problems: lotka-volterra, vanderpol-mu1, arenstorf (nonstiff); vanderpol-mu1000, robertson
-(stiff: rosenbrock23, rodas4, rodas5, rodas5p). Methods: tsit5, dp5, vern6, bs3 (adaptive), rk4,
-midpoint, euler (fixed step --dt), rosenbrock23, rodas4, rodas5, rodas5p (stiff). An integration
+(stiff: rosenbrock23, rodas4, rodas5, rodas5p, radau5). Methods: tsit5, dp5, vern6, bs3
+(adaptive), rk4, midpoint, euler (fixed step --dt), rosenbrock23, rodas4, rodas5, rodas5p,
+radau5 (stiff). An integration
 that stops early (too many steps, a blow-up) exits 1 unless --allow-unconverged.`,
 		"simulate ode --problem arenstorf --method tsit5 --rtol 1e-6 --atol 1e-9 --out orbit.h5", stderr)
 	c.common.register(fs)
@@ -132,7 +136,7 @@ that stops early (too many steps, a blow-up) exits 1 unless --allow-unconverged.
 	}
 	p, tab := c.Problem.Get(), c.Method.Get()
 	if _, explicit := tab.(*ode.Tableau); p.stiff && explicit {
-		return usageErr("--problem %s is stiff: use --method rosenbrock23, rodas4, rodas5 or rodas5p", c.Problem)
+		return usageErr("--problem %s is stiff: use --method rosenbrock23, rodas4, rodas5, rodas5p or radau5", c.Problem)
 	}
 	if !(c.RTol > 0) || !(c.ATol > 0) {
 		return usageErr("--rtol %g and --atol %g must be positive", c.RTol, c.ATol)

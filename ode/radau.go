@@ -444,15 +444,8 @@ func (r *radau) Step() (StepInfo, error) {
 			}
 		}
 		r.haveQ = true
-		copy(r.y0, r.y)
-		copy(r.y, ynew)
-		r.hLast = hs
-		r.t += hs
-		if last {
-			r.t = r.t1
-		}
-		r.stats.Accepted++
-		info.T1, info.ErrorEstimate = r.t, eest
+		r.y0, r.y, r.ynew = r.y, ynew, r.y0
+		r.advance(hs, last, eest, &info)
 		r.hOld, r.errOld = h, math.Max(eest, 1e-10)
 		if !r.set.Fixed {
 			r.h = h * factor

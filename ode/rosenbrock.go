@@ -395,6 +395,15 @@ func (r *rosenbrock) reject(h, eest float64, info *StepInfo) (bool, error) {
 // with the direction's sign), keeping the old state for the dense output.
 func (r *rosenbrock) accept(ynew []float64, h, hs float64, last bool, eest float64, info *StepInfo) {
 	r.y0, r.y = r.y, ynew
+	r.advance(hs, last, eest, info)
+	if !r.set.Fixed {
+		r.h = r.ctl.accepted(h, eest)
+	}
+}
+
+// advance moves t over the accepted step hs (to t1 exactly on the last)
+// and counts it.
+func (r *rosenbrock) advance(hs float64, last bool, eest float64, info *StepInfo) {
 	r.hLast = hs
 	r.t += hs
 	if last {
@@ -402,9 +411,6 @@ func (r *rosenbrock) accept(ynew []float64, h, hs float64, last bool, eest float
 	}
 	r.stats.Accepted++
 	info.T1, info.ErrorEstimate = r.t, eest
-	if !r.set.Fixed {
-		r.h = r.ctl.accepted(h, eest)
-	}
 }
 
 // Dense is the method's free second-order interpolant:

@@ -46,7 +46,11 @@ func (p *problemFlags) register(fs *flag.FlagSet) {
 type problem struct {
 	name  string
 	grid  *mesh.Grid
-	shape []int // cells per axis, the last fastest
+	// shape is the cells per axis. Every named problem has as many along
+	// each axis, so the axis order does not matter; it would, as the
+	// mesh grids number axis 0 fastest (and dist's blocks assume it)
+	// while the obstacle systems number the last axis fastest.
+	shape []int
 	op    interface {
 		Dims() (int, int)
 		MulVecTo(dst, x []float64)

@@ -23,6 +23,7 @@ type pinnConfig struct {
 	Sampler   string  `json:"sampler"`
 	Points    int     `json:"points"`
 	Boundary  int     `json:"boundary"`
+	BWeight   float64 `json:"boundary_weight"`
 	Epochs    int     `json:"epochs"`
 	Stages    int     `json:"stages"`
 	LBFGS     int     `json:"lbfgs"`
@@ -110,6 +111,7 @@ the last collocation points.`,
 	fs.IntVar(&c.Epochs, "epochs", 3000, "Adam epochs per stage (the DAS code: 3000)")
 	fs.IntVar(&c.Stages, "stages", 5, "training stages (the DAS code: 5)")
 	fs.IntVar(&c.LBFGS, "lbfgs", 0, "L-BFGS iterations after the last stage's Adam")
+	fs.Float64Var(&c.BWeight, "boundary-weight", 1, "weight of the boundary loss (the DAS code's lambda_bd: 1)")
 	fs.IntVar(&c.Width, "width", 32, "hidden units per layer (the DAS code: 32)")
 	fs.IntVar(&c.Depth, "depth", 6, "hidden layers (the DAS code: 6)")
 	fs.Float64Var(&c.LR, "lr", 1e-4, "Adam's learning rate (the DAS code: 1e-4)")
@@ -127,10 +129,15 @@ the last collocation points.`,
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if !(c.BWeight > 0) {
+		return usageErr("--boundary-weight %g: want a positive weight", c.BWeight)
+	}
 	plot := c.Plot
 	outs := []string{c.Out}
 	if c.Resume != "" {
-		stored := &pinnConfig{}
+		// A checkpoint written before --boundary-weight existed stores
+		// none: its runs had the weight 1.
+		stored := &pinnConfig{BWeight: 1}
 		var err error
 		if outs, err = resumeConfig("pinn", c, stored, fs); err != nil {
 			return err
@@ -186,7 +193,7 @@ the last collocation points.`,
 		}
 	}
 	s := &pinn.StageSettings{Stages: c.Stages, LBFGS: c.LBFGS, Checkpoint: c.Out, Extra: st.stamp, Settings: pinn.Settings{
-		Interior: c.Points, Boundary: c.Boundary, ValidateEvery: c.Every,
+		Interior: c.Points, Boundary: c.Boundary, BoundaryWeight: c.BWeight, ValidateEvery: c.Every,
 		Settings: train.Settings{Control: iterate.Control{MaxIterations: c.Epochs}, Batch: c.Batch, LR: c.LR, Seed: c.Seed}}}
 	s.OnEpoch = func(e train.Epoch) {
 		bar.line(fmt.Sprintf("stage %d/%d epoch %d/%d loss %.4g error %.4g elapsed %s", stage, c.Stages, e.Epoch, c.Epochs, e.TrainLoss, e.Validation,

@@ -74,6 +74,7 @@ func TestPINNCommand(t *testing.T) {
 		{[]string{"--sampler", "best"}, "--sampler"},
 		{[]string{"--points", "0"}, "--points 0"},
 		{[]string{"--beta", "-1"}, "--beta -1"},
+		{[]string{"--boundary-weight", "0"}, "--boundary-weight 0"},
 	} {
 		code, _, errs := sim(t, append([]string{"pinn"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) {

@@ -44,8 +44,8 @@ func (p *problemFlags) register(fs *flag.FlagSet) {
 // right-hand side (a unit source, f = 1, on a plain grid: made only when
 // asked for, so that a distributed solve makes only its part).
 type problem struct {
-	name  string
-	grid  *mesh.Grid
+	name string
+	grid *mesh.Grid
 	// shape is the cells per axis. Every named problem has as many along
 	// each axis, so the axis order does not matter; it would, as the
 	// mesh grids number axis 0 fastest (and dist's blocks assume it)

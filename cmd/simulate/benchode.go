@@ -37,7 +37,7 @@ Rodas4 at rtol 1e-12, atol 1e-14 (stiff).`,
 	cm.register(fs)
 	fs.StringVar(&peers, "peers", "", "the peer script's output (JSON lines): compare at equal error")
 	fs.StringVar(&rtols, "rtol", "1e-3,1e-6,1e-9", "relative tolerances without --peers (atol = rtol/1000)")
-	fs.StringVar(&methods, "methods", "tsit5,dp5,vern6,rodas4,rodas5", "our methods")
+	fs.StringVar(&methods, "methods", "tsit5,dp5,vern6,rodas4,rodas5,radau5", "our methods")
 	st, err := cm.parseBegin(fs, args, "bench ode", stdout, stderr)
 	if err != nil {
 		return err

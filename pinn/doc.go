@@ -20,6 +20,18 @@
 // Sobolev penalty; the objective is reconstructed from the paper's
 // abstract, see AAS).
 //
+// The loss is mean(r^2) plus Settings.BoundaryWeight (the DAS code's 1 by
+// default) times the boundary loss. On the peak problem the source
+// reaches 4000, so at weight 1 the residual term drowns the boundary
+// term: the network fits the peak and leaves a boundary error that
+// spreads over the domain as a harmonic error, and with the DAS code's
+// rate (1e-4) and 5 stages no sampler, not even one that places half its
+// points on the peak, gets the relative L2 error below 1. With Adam at
+// 1e-3, boundary weight 1e5, 10 stages of 3000 epochs and 2000 L-BFGS
+// iterations (simulate pinn --lr 1e-3 --boundary-weight 1e5 --stages 10
+// --lbfgs 2000), AAS measured 0.04-0.13 over three seeds against uniform
+// sampling's 0.32-0.72.
+//
 // KRnet is the DAS papers' bounded normalizing flow on a box: exact
 // log-density on the tape (for its training) and sampling by its
 // inverse.

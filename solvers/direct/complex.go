@@ -9,7 +9,6 @@ import "C"
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/pdekit/pdekit/solvers"
+	"github.com/pdekit/pdekit/sparse"
 )
 
 // ComplexLU is the LU factorisation of a sparse complex square matrix by
@@ -63,29 +63,18 @@ func NewComplexLU(n int, ptr, ind []int, re, im []float64) (*ComplexLU, error) {
 }
 
 // checkPattern checks a CSR pattern of an n x n matrix and its value
-// arrays.
+// arrays by sparse.NewCSR's validation and CheckFinite.
 func checkPattern(n int, ptr, ind []int, vals ...[]float64) error {
-	if n < 1 || len(ptr) != n+1 || ptr[0] != 0 || ptr[n] != len(ind) || ptr[n] == 0 {
-		return fmt.Errorf("direct: a complex LU of %d unknowns with %d row pointers and %d entries: %w", n, len(ptr), len(ind), solvers.ErrShape)
-	}
-	for i := 0; i < n; i++ {
-		if ptr[i] > ptr[i+1] {
-			return fmt.Errorf("direct: row pointers decrease at row %d: %w", i, solvers.ErrShape)
-		}
-		for k := ptr[i]; k < ptr[i+1]; k++ {
-			if ind[k] < 0 || ind[k] >= n || k > ptr[i] && ind[k] <= ind[k-1] {
-				return fmt.Errorf("direct: row %d: columns out of range or not increasing: %w", i, solvers.ErrShape)
-			}
-		}
+	if n < 1 || len(ind) == 0 {
+		return fmt.Errorf("direct: a complex LU of %d unknowns with %d entries: %w", n, len(ind), solvers.ErrShape)
 	}
 	for _, v := range vals {
-		if len(v) != len(ind) {
-			return fmt.Errorf("direct: %d values for %d entries: %w", len(v), len(ind), solvers.ErrShape)
+		a, err := sparse.NewCSR(n, n, ptr, ind, v)
+		if err != nil {
+			return fmt.Errorf("direct: complex LU: %v: %w", err, solvers.ErrShape)
 		}
-		for k, x := range v {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return fmt.Errorf("direct: entry %d is %g", k, x)
-			}
+		if err := a.CheckFinite(); err != nil {
+			return fmt.Errorf("direct: complex LU: %w", err)
 		}
 	}
 	return nil

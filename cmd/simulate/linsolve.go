@@ -138,6 +138,9 @@ func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscre
 		return method, pc, nil
 	case spec.stationary:
 		if pcName != "none" {
+			if m.Method.String() == "direct" {
+				return nil, nil, usageErr("--method direct factors the matrix itself (then refines iteratively) and takes no --pc")
+			}
 			return nil, nil, usageErr("--method %s is a stationary iteration and takes no --pc", m.Method)
 		}
 		pcName = m.Method.String() // the iteration is Richardson with that preconditioner

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 
@@ -143,7 +144,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 			return nil, usageErr("%v", err)
 		}
 		if fs.NArg() == 0 {
-			return pos, nil
+			return pos, finiteFlags(fs)
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
@@ -162,5 +163,22 @@ func parse(fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}
-	return nil
+	return finiteFlags(fs)
+}
+
+// finiteFlags refuses a number flag the user set to NaN or an infinity
+// (Go's flag package accepts "nan" and "inf"): no setting of a command
+// means either, and a NaN slips through the usual range checks.
+func finiteFlags(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok || err != nil {
+			return
+		}
+		if v, ok := g.Get().(float64); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			err = usageErr("--%s %v: want a finite number", f.Name, v)
+		}
+	})
+	return err
 }

@@ -190,6 +190,9 @@ func runMinmax(c *minmaxConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPNG(c.Plot); err != nil {
+		return err
+	}
 	st, err := c.common.begin("minmax", c, stdout, stderr, c.Out, c.Plot)
 	if err != nil {
 		return err

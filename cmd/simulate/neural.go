@@ -553,6 +553,9 @@ interpolated). --plot draws input, truth, prediction and error of a few samples.
 	if c.PlotSamples < 1 {
 		return usageErr("--plot-samples %d must be positive", c.PlotSamples)
 	}
+	if err := checkPNG(c.Plot); err != nil {
+		return err
+	}
 	op, err := c.load()
 	if err != nil {
 		return err

@@ -132,6 +132,9 @@ the last collocation points.`,
 	if !(c.BWeight > 0) {
 		return usageErr("--boundary-weight %g: want a positive weight", c.BWeight)
 	}
+	if err := checkPNG(c.Plot); err != nil {
+		return err
+	}
 	plot := c.Plot
 	outs := []string{c.Out}
 	if c.Resume != "" {

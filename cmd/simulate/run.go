@@ -78,6 +78,9 @@ named problem and draws its solution.`,
 		}
 		return usageErr("%v", err)
 	}
+	if err := finiteFlags(fs); err != nil {
+		return err
+	}
 	rest = fs.Args()
 	if *printCfg {
 		if len(rest) == 1 && rest[0] == "solve" {

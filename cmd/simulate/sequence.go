@@ -421,6 +421,9 @@ func runSequence(c *sequenceConfig, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := checkPNG(c.Plot); err != nil {
+		return err
+	}
 	st, err := c.common.begin("sequence", c, stdout, stderr, c.Out, c.Plot, c.SaveState)
 	if err != nil {
 		return err

@@ -642,6 +642,16 @@ func (c *common) parseBegin(fs *flag.FlagSet, args []string, name string, stdout
 	return c.begin(name, nil, stdout, stderr)
 }
 
+// checkPNG refuses a --plot path that does not end in .png before any
+// work: every plot is written as a PNG, and a PNG under another name is a
+// file the user's tools misread.
+func checkPNG(path string) error {
+	if path != "" && !strings.EqualFold(filepath.Ext(path), ".png") {
+		return usageErr("--plot %s: the plot is a PNG: name it .png", path)
+	}
+	return nil
+}
+
 // writePlot writes a plot as a PNG of w x h through writeFile.
 func (st *stage) writePlot(path string, p *plot.Plot, w, h vg.Length) error {
 	wt, err := p.WriterTo(w, h, "png")

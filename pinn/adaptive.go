@@ -220,20 +220,31 @@ func (s *DAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 // residual growing where it has no points, without it the flow collapses
 // onto the first peak it finds); grad p is by central differences of step
 // 1e-3 at Penalty uniform points. Each stage takes Flow.Steps Adam steps on the flow, then
-// N points drawn from it replace the set, on which the PINN trains the
-// next stage: alternating updates of the min-max.
+// N points drawn from it replace the set (or, with Add, join it as DAS-G's
+// do: a variant of this package, not the paper's), on which the PINN
+// trains the next stage: alternating updates of the min-max.
 type AAS struct {
 	Flow FlowSettings
 	// Beta weighs the gradient penalty (zero: 1e-2); Penalty is the
 	// number of uniform points that estimate it (zero: 500).
 	Beta    float64
 	Penalty int
+	// Add keeps the earlier stages' points and adds the new ones (the
+	// set grows by N a stage, as RAR's and DAS-G's do) instead of
+	// replacing them.
+	Add bool
 
 	st flowState
+	n0 int // the first stage's number of points
 }
 
 // Name implements Sampler.
-func (s *AAS) Name() string { return "aas" }
+func (s *AAS) Name() string {
+	if s.Add {
+		return "aas-g"
+	}
+	return "aas"
+}
 
 // Next implements Sampler.
 func (s *AAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
@@ -309,9 +320,16 @@ func (s *AAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 			return tp.Add(loss, tp.Scale(tp.Mean(grad2), beta*vol))
 		})
 	}
+	if s.n0 == 0 {
+		s.n0 = current.Shape[0]
+	}
 	n := set.N
 	if n == 0 {
-		n = current.Shape[0]
+		n = s.n0
 	}
-	return s.st.draw(n, rnd), nil
+	fresh := s.st.draw(n, rnd)
+	if !s.Add {
+		return fresh, nil
+	}
+	return nn.New(append(slices.Clip(current.Data), fresh.Data...), current.Shape[0]+n, d), nil
 }

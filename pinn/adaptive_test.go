@@ -93,6 +93,18 @@ func TestAAS(t *testing.T) {
 	if fr[0] < 3*math.Pi*0.09/4 || !(fr[1] < fr[0]) {
 		t.Errorf("fractions near the peak %v", fr)
 	}
+	// AAS-G keeps the set and adds the first stage's number of points
+	// after it, stage after stage.
+	s := &AAS{Flow: FlowSettings{Steps: 5, Batch: 250, LR: 1e-2}, Penalty: 100, Add: true}
+	next, err := s.Next(m, cur, rand.New(rand.NewPCG(3, 3)))
+	require.NoError(t, err)
+	require.Equal(t, 1000, next.Shape[0])
+	assert.Equal(t, cur.Data, next.Data[:1000])
+	next2, err := s.Next(m, next, rand.New(rand.NewPCG(4, 4)))
+	require.NoError(t, err)
+	require.Equal(t, 1500, next2.Shape[0])
+	assert.Equal(t, next.Data, next2.Data[:2000])
+	inDomain(t, next2)
 }
 
 // inDomain fails the test if a point of x lies outside [-1, 1]^d.
@@ -142,7 +154,8 @@ func TestStagesRepeat(t *testing.T) {
 // TestStagesResume: a run interrupted in its third stage and resumed from
 // its checkpoint ends with the network, points and errors of the
 // uninterrupted run, bit for bit (DAS, whose flow, Adam state and fitting
-// points are in the checkpoint; AAS; RAD).
+// points are in the checkpoint; AAS, replacing its points and adding
+// them; RAD).
 func TestStagesResume(t *testing.T) {
 	dir := t.TempDir()
 	for i, mk := range []func() Sampler{
@@ -151,6 +164,9 @@ func TestStagesResume(t *testing.T) {
 		},
 		func() Sampler {
 			return &AAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}}, Penalty: 20}
+		},
+		func() Sampler {
+			return &AAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}}, Penalty: 20, Add: true}
 		},
 		func() Sampler { return RAD{Candidates: 200} },
 	} {
@@ -195,6 +211,11 @@ func TestStagesResume(t *testing.T) {
 		require.Len(t, res, 4)
 		for k := range res {
 			require.Equal(t, wantRes[k].Error, res[k].Error, "%s: stage %d error", mk().Name(), k+1)
+			if mk().Name() == "aas-g" {
+				// The set grows by the first stage's 50 points a stage,
+				// across the resumption too.
+				require.Equal(t, 50*(k+1), res[k].Points, "aas-g: stage %d points", k+1)
+			}
 		}
 	}
 }

@@ -281,11 +281,25 @@ func (s *DAS) LoadState(f *h5.File, group string, d int) error {
 }
 
 // SaveState implements SamplerState.
-func (s *AAS) SaveState(f *h5.File, group string) error { return s.st.save(f, group) }
+func (s *AAS) SaveState(f *h5.File, group string) error {
+	if err := s.st.save(f, group); err != nil {
+		return err
+	}
+	return f.SetAttr(group, "first_points", s.n0)
+}
 
 // LoadState implements SamplerState.
 func (s *AAS) LoadState(f *h5.File, group string, d int) error {
 	set := s.Flow
 	set.defaults(200)
-	return s.st.load(f, group, d, set.KRnetSettings, set.LR)
+	if err := s.st.load(f, group, d, set.KRnetSettings, set.LR); err != nil {
+		return err
+	}
+	// A checkpoint written before Add existed stores no first_points:
+	// its sets were never grown, so the current set's size is the
+	// first's, which Next takes when n0 is zero.
+	if n0, err := f.AttrInt64(group, "first_points"); err == nil {
+		s.n0 = int(n0)
+	}
+	return nil
 }

@@ -18,7 +18,8 @@
 // residual, its points added or replacing the set) and AAS (a KRnet
 // trained adversarially to maximise the mean squared residual under a
 // Sobolev penalty; the objective is reconstructed from the paper's
-// abstract, see AAS).
+// abstract, see AAS; its points replace the set, or with AAS.Add join it
+// as DAS-G's do).
 //
 // The loss is mean(r^2) plus Settings.BoundaryWeight (the DAS code's 1 by
 // default) times the boundary loss. On the peak problem the source

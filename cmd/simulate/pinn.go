@@ -79,8 +79,10 @@ func (c *pinnConfig) sampler() (pinn.Sampler, error) {
 		return &pinn.DAS{Flow: flow, Replace: true}, nil
 	case "aas":
 		return &pinn.AAS{Flow: flow, Beta: c.Beta}, nil
+	case "aas-g":
+		return &pinn.AAS{Flow: flow, Beta: c.Beta, Add: true}, nil
 	}
-	return nil, usageErr("--sampler %q: want uniform, rar, rad, das (das-g), das-r or aas", c.Sampler)
+	return nil, usageErr("--sampler %q: want uniform, rar, rad, das (das-g), das-r, aas or aas-g", c.Sampler)
 }
 
 func cmdPINN(args []string, stdout, stderr io.Writer) error {
@@ -92,7 +94,8 @@ residuals of 10x as many uniform candidates added), rad (points drawn with proba
 |r|/mean + 1), das / das-g and das-r (a KRnet flow fitted to the squared residual, its
 points added or replacing the set), aas (a KRnet trained adversarially to maximise the
 mean squared residual under a Sobolev penalty --beta; reconstructed from the paper's
-abstract, see the pinn package). Problems on [-1, 1]^d with Dirichlet data from the
+abstract, see the pinn package; its points replace the set) and aas-g (the same, its
+points added to the set as das-g's are). Problems on [-1, 1]^d with Dirichlet data from the
 exact solution: peak (-Lap u = f, u = exp(-1000 |x - (0.5, 0.5)|^2)), two-peak
 (Lap u - div(u grad(x^2 + y^2)) = f), expDd (-Lap u = f, u = exp(-10 |x|^2) in D
 dimensions, e.g. exp10d). Adam with the DAS code's rate; --lbfgs refines the last stage
@@ -105,7 +108,7 @@ the last collocation points.`,
 		"simulate pinn --problem peak --sampler das --points 1000 --epochs 3000 --stages 5 --seed 1 --out peak.h5 --plot peak.png --json", stderr)
 	c.common.register(fs)
 	fs.StringVar(&c.Problem, "problem", "peak", "peak, two-peak or expDd (exp10d)")
-	fs.StringVar(&c.Sampler, "sampler", "uniform", "uniform, rar, rad, das (das-g), das-r or aas")
+	fs.StringVar(&c.Sampler, "sampler", "uniform", "uniform, rar, rad, das (das-g), das-r, aas or aas-g (aas adding its points to the set)")
 	fs.IntVar(&c.Points, "points", 1000, "interior collocation points of the first stage, and drawn per stage")
 	fs.IntVar(&c.Boundary, "boundary", 0, "boundary points (0: 200 per dimension)")
 	fs.IntVar(&c.Epochs, "epochs", 3000, "Adam epochs per stage (the DAS code: 3000)")

@@ -344,6 +344,33 @@ func TestConversions(t *testing.T) {
 	}
 }
 
+// TestDiagonal: Diagonal agrees with At on short rows (scanned) and long
+// ones (searched), with and without a stored diagonal entry.
+func TestDiagonal(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 9))
+	for _, density := range []float64{0.05, 0.6} {
+		a := randomCSR(rnd, 80, 80, density)
+		missing := 0
+		for i, d := range a.Diagonal(nil) {
+			if d != a.At(i, i) {
+				t.Fatalf("density %g: Diagonal[%d] = %v, At = %v", density, i, d, a.At(i, i))
+			}
+			if d == 0 {
+				missing++
+			}
+		}
+		long := 0
+		for i := 0; i < 80; i++ {
+			if c, _ := a.Row(i); len(c) > 16 {
+				long++
+			}
+		}
+		if missing == 0 || (density > 0.5) != (long > 40) {
+			t.Errorf("density %g: %d rows without a diagonal entry, %d rows over 16 entries: the test misses a path", density, missing, long)
+		}
+	}
+}
+
 func TestMulAgainstDense(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 7))
 	a := randomCSR(rnd, 13, 9, 0.3)

@@ -231,13 +231,17 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 	}
 	// The finest level's diagonal is checked here, before any reordering,
 	// so that an error names the matrix's own row.
-	for i, d := range a.Diagonal(nil) {
+	diag := a.Diagonal(nil)
+	for i, d := range diag {
 		if d == 0 {
 			return nil, fmt.Errorf("amg: level 0 (%d unknowns): zero diagonal in row %d: %w", n, i, solvers.ErrSingular)
 		}
 	}
 	if m.perm, a, err = ordering(a, m.s.Reorder); err != nil {
 		return nil, err
+	}
+	if m.perm != nil {
+		diag = nil // newLevel takes the reordered matrix's
 	}
 	if m.perm != nil {
 		m.rp, m.zp = make([]float64, n), make([]float64, n)
@@ -266,7 +270,8 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 		b = pb
 	}
 	for {
-		lv, err := newLevel(a, len(m.levels), m.s.Smoother)
+		lv, err := newLevel(a, diag, len(m.levels), m.s.Smoother)
+		diag = nil
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +283,7 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 		if m.s.Coarsening == RugeStueben {
 			strong := classicalStrength(a, m.s.Strength)
 			state := splitCF(strong)
-			lv.p, nc = classicalP(a, strong, state)
+			lv.p, nc = classicalP(a, lv.diag, strong, state)
 			if m.s.Smoother == SymmetricGS {
 				lv.cf = cfOrder(state)
 			}
@@ -389,10 +394,14 @@ func (s *Settings) defaults() error {
 	return nil
 }
 
-func newLevel(a *sparse.CSR, l int, sm Smoother) (*level, error) {
+// newLevel returns level l of operator a, its diagonal diag (nil: taken
+// from a) checked for zeros, with what the smoother sm needs.
+func newLevel(a *sparse.CSR, diag []float64, l int, sm Smoother) (*level, error) {
 	n, _ := a.Dims()
-	lv := &level{a: a, x: make([]float64, n), b: make([]float64, n), t: make([]float64, n)}
-	lv.diag = a.Diagonal(nil)
+	lv := &level{a: a, x: make([]float64, n), b: make([]float64, n), t: make([]float64, n), diag: diag}
+	if lv.diag == nil {
+		lv.diag = a.Diagonal(nil)
+	}
 	for i, d := range lv.diag {
 		if d == 0 {
 			return nil, fmt.Errorf("amg: level %d (%d unknowns): zero diagonal in row %d: %w", l, n, i, solvers.ErrSingular)

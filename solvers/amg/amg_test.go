@@ -474,7 +474,7 @@ func BenchmarkSetupRS(b *testing.B) {
 	})
 	b.Run("classicalP", func(b *testing.B) {
 		for b.Loop() {
-			classicalP(a, strong, state)
+			classicalP(a, a.Diagonal(nil), strong, state)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 
 	"gonum.org/v1/gonum/optimize"
@@ -16,6 +17,9 @@ type LBFGSSettings struct {
 	// GradientThreshold stops when the gradient's infinity norm falls
 	// below it; zero means gonum's 1e-12.
 	GradientThreshold float64
+	// OnIteration, if set, is called after every iteration with its
+	// number (from 1) and the loss there: progress for a long refinement.
+	OnIteration func(iteration int, loss float64)
 }
 
 // LBFGS minimises the scalar loss built by f over the parameters (the
@@ -23,8 +27,9 @@ type LBFGSSettings struct {
 // line search satisfying the strong Wolfe conditions, the full-batch
 // refinement PINNs use after Adam. f is called with a reset tape and must
 // build the loss on it; the parameters hold the best point found on
-// return.
-func LBFGS[T Float](params []*Tensor[T], f func(tp *Tape[T]) *Tensor[T], s *LBFGSSettings) (*optimize.Result, error) {
+// return. A cancelled ctx stops it between evaluations with ctx's error
+// (the parameters hold the best point so far).
+func LBFGS[T Float](ctx context.Context, params []*Tensor[T], f func(tp *Tape[T]) *Tensor[T], s *LBFGSSettings) (*optimize.Result, error) {
 	var set LBFGSSettings
 	if s != nil {
 		set = *s
@@ -75,7 +80,8 @@ func LBFGS[T Float](params []*Tensor[T], f func(tp *Tape[T]) *Tensor[T], s *LBFG
 			x0 = append(x0, float64(v))
 		}
 	}
-	gs := &optimize.Settings{MajorIterations: set.MaxIterations, GradientThreshold: set.GradientThreshold}
+	gs := &optimize.Settings{MajorIterations: set.MaxIterations, GradientThreshold: set.GradientThreshold,
+		Recorder: &lbfgsRecorder{ctx: ctx, on: set.OnIteration}}
 	res, err := optimize.Minimize(prob, x0, gs, &optimize.LBFGS{Store: set.Memory})
 	if res != nil {
 		off := 0
@@ -87,6 +93,22 @@ func LBFGS[T Float](params []*Tensor[T], f func(tp *Tape[T]) *Tensor[T], s *LBFG
 		}
 	}
 	return res, err
+}
+
+// lbfgsRecorder reports LBFGS's iterations and stops it when its context
+// is done: gonum ends a minimisation whose Recorder returns an error.
+type lbfgsRecorder struct {
+	ctx context.Context
+	on  func(int, float64)
+}
+
+func (r *lbfgsRecorder) Init() error { return r.ctx.Err() }
+
+func (r *lbfgsRecorder) Record(loc *optimize.Location, op optimize.Operation, st *optimize.Stats) error {
+	if op == optimize.MajorIteration && r.on != nil {
+		r.on(st.MajorIterations, loc.F)
+	}
+	return r.ctx.Err()
 }
 
 func equal(a, b []float64) bool {

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -678,16 +680,38 @@ func TestLBFGS(t *testing.T) {
 	x := Param([]float64{-1.2}, 1)
 	y := Param([]float64{1}, 1)
 	one := New([]float64{1}, 1)
-	res, err := LBFGS([]*Tensor[float64]{x, y}, func(tp *Tape[float64]) *Tensor[float64] {
+	rosen := func(tp *Tape[float64]) *Tensor[float64] {
 		a := tp.Sub(one, x)
 		b := tp.Sub(y, tp.Square(x))
 		return tp.Sum(tp.Add(tp.Square(a), tp.Scale(tp.Square(b), 100)))
-	}, nil)
+	}
+	var iters []int
+	var losses []float64
+	res, err := LBFGS(context.Background(), []*Tensor[float64]{x, y}, rosen, &LBFGSSettings{OnIteration: func(k int, f float64) {
+		iters, losses = append(iters, k), append(losses, f)
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if math.Abs(x.Data[0]-1) > 1e-6 || math.Abs(y.Data[0]-1) > 1e-6 {
 		t.Errorf("minimum at (%g, %g), want (1, 1); %v after %d iterations", x.Data[0], y.Data[0], res.Status, res.Stats.MajorIterations)
+	}
+	// Every iteration reported, numbered from 1, the last loss the result's.
+	if len(iters) != res.Stats.MajorIterations || iters[0] != 1 || iters[len(iters)-1] != len(iters) || losses[len(losses)-1] != res.F {
+		t.Errorf("OnIteration saw iterations %v, losses ending %v; the result %d iterations, loss %v", iters, losses[len(losses)-1], res.Stats.MajorIterations, res.F)
+	}
+	// Cancelled after its third iteration, it stops there with the
+	// context's error and the parameters at the best point so far.
+	x.Data[0], y.Data[0] = -1.2, 1
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err = LBFGS(ctx, []*Tensor[float64]{x, y}, rosen, &LBFGSSettings{OnIteration: func(k int, _ float64) {
+		if k == 3 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || res == nil || res.Stats.MajorIterations != 3 || x.Data[0] != res.X[0] {
+		t.Errorf("cancelled: error %v, result %+v, x %v", err, res, x.Data)
 	}
 }
 

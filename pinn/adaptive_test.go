@@ -171,6 +171,8 @@ func TestStagesResume(t *testing.T) {
 		func() Sampler { return RAD{Candidates: 200} },
 	} {
 		ck := filepath.Join(dir, fmt.Sprintf("ck%d.h5", i))
+		// cancelAt: the stage (from 0) whose second Adam epoch cancels the
+		// run; 4 + k: the k-th L-BFGS iteration of the last stage.
 		run := func(cancelAt int, resume bool) ([]float64, []StageResult) {
 			m, err := New(Exp{D: 2}, 6, 2, rand.New(rand.NewPCG(7, 7)))
 			require.NoError(t, err)
@@ -183,6 +185,11 @@ func TestStagesResume(t *testing.T) {
 					Settings: train.Settings{Control: iterate.Control{MaxIterations: 4}, LR: 1e-2, Seed: 3}}}
 			s.OnEpoch = func(e train.Epoch) {
 				if stage == cancelAt && e.Epoch == 2 {
+					cancel()
+				}
+			}
+			s.OnLBFGS = func(k int, _ float64) {
+				if cancelAt == 4+k {
 					cancel()
 				}
 			}
@@ -209,6 +216,13 @@ func TestStagesResume(t *testing.T) {
 		got, res := run(-1, true)
 		assert.Equal(t, want, got, "%s: the resumed network differs", mk().Name())
 		require.Len(t, res, 4)
+		// Stopped in the last stage's L-BFGS: that stage is not recorded,
+		// and the resumed run redoes it to the same bits.
+		_, part = run(4+2, false)
+		require.Len(t, part, 3, "%s: stopped in L-BFGS", mk().Name())
+		got, res2 := run(-1, true)
+		assert.Equal(t, want, got, "%s: the network resumed after a stop in L-BFGS differs", mk().Name())
+		require.Len(t, res2, 4)
 		for k := range res {
 			require.Equal(t, wantRes[k].Error, res[k].Error, "%s: stage %d error", mk().Name(), k+1)
 			if mk().Name() == "aas-g" {

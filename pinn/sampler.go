@@ -150,8 +150,10 @@ type StageSettings struct {
 	// code's max_stage).
 	Stages int
 	// LBFGS, if positive, runs so many L-BFGS iterations on the whole
-	// loss (interior and boundary points) after the last stage's Adam.
-	LBFGS int
+	// loss (interior and boundary points) after the last stage's Adam;
+	// OnLBFGS, if set, is called after each with its number and loss.
+	LBFGS   int
+	OnLBFGS func(iteration int, loss float64)
 	// OnStage, if set, is called after every stage with its result and
 	// the stage's collocation points (before the sampler draws the next).
 	OnStage func(StageResult, *nn.Tensor[float64])
@@ -225,10 +227,13 @@ func stages(ctx context.Context, m *PINN, smp Sampler, s *StageSettings, resume 
 		r := StageResult{Stage: st + 1, Points: t.x.Shape[0], Result: res}
 		if st+1 == set.Stages && set.LBFGS > 0 {
 			params := nn.Tensors(m.Params())
-			if r.LBFGS, err = nn.LBFGS(params, func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
+			if r.LBFGS, err = nn.LBFGS(ctx, params, func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
 				return m.Loss(tp, t.x, t.xb, t.weight)
-			}, &nn.LBFGSSettings{MaxIterations: set.LBFGS}); err != nil && r.LBFGS == nil {
+			}, &nn.LBFGSSettings{MaxIterations: set.LBFGS, OnIteration: set.OnLBFGS}); err != nil && r.LBFGS == nil {
 				return out, err
+			}
+			if ctx.Err() != nil {
+				return out, ctx.Err() // not recorded: a resumed run redoes the stage
 			}
 		}
 		r.Error, r.Seconds = m.Error(t.val), time.Since(start).Seconds()

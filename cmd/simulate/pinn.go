@@ -205,6 +205,9 @@ the last collocation points.`,
 		bar.line(fmt.Sprintf("stage %d/%d epoch %d/%d loss %.4g error %.4g elapsed %s", stage, c.Stages, e.Epoch, c.Epochs, e.TrainLoss, e.Validation,
 			time.Since(start).Round(time.Second)))
 	}
+	s.OnLBFGS = func(k int, loss float64) {
+		bar.line(fmt.Sprintf("stage %d/%d L-BFGS %d/%d loss %.4g elapsed %s", stage, c.Stages, k, c.LBFGS, loss, time.Since(start).Round(time.Second)))
+	}
 	s.OnStage = func(r pinn.StageResult, x *nn.Tensor[float64]) {
 		last = x
 		rec := map[string]any{"stage": r.Stage, "points": r.Points, "rel_l2": r.Error, "train_loss": r.Result.Epochs[len(r.Result.Epochs)-1].TrainLoss,

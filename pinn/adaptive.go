@@ -40,6 +40,24 @@ type flowState struct {
 	flow   *KRnet
 	opt    *nn.Adam[float64]
 	params []*nn.Tensor[float64]
+	n0     int // the first stage's number of points
+}
+
+// nextSet returns the next stage's points: n drawn from the flow (zero:
+// as many as the first stage had), replacing current or, with add,
+// appended to it.
+func (f *flowState) nextSet(current *nn.Tensor[float64], n int, add bool, rnd *rand.Rand) *nn.Tensor[float64] {
+	if f.n0 == 0 {
+		f.n0 = current.Shape[0]
+	}
+	if n == 0 {
+		n = f.n0
+	}
+	fresh := f.draw(n, rnd)
+	if !add {
+		return fresh
+	}
+	return nn.New(append(slices.Clip(current.Data), fresh.Data...), current.Shape[0]+n, current.Shape[1])
 }
 
 func (f *flowState) init(d int, s KRnetSettings, rnd *rand.Rand) error {
@@ -126,7 +144,6 @@ type DAS struct {
 
 	st          flowState
 	train, pold []float64 // the next fit's points and their old density
-	n0          int       // the first stage's number of points
 }
 
 // Name implements Sampler.
@@ -174,18 +191,7 @@ func (s *DAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 			return weighted(tp, s.st.flow.LogProb(tp, xb), w)
 		})
 	}
-	if s.n0 == 0 {
-		s.n0 = current.Shape[0]
-	}
-	n := set.N
-	if n == 0 {
-		n = s.n0
-	}
-	fresh := s.st.draw(n, rnd)
-	next := fresh
-	if !s.Replace {
-		next = nn.New(append(slices.Clip(current.Data), fresh.Data...), current.Shape[0]+n, d)
-	}
+	next := s.st.nextSet(current, set.N, !s.Replace, rnd)
 	// The next fit's points come from this flow, with its density.
 	nx := s.st.draw(next.Shape[0], rnd)
 	s.train, s.pold = nx.Data, s.st.flow.Density(nx)
@@ -235,7 +241,6 @@ type AAS struct {
 	Add bool
 
 	st flowState
-	n0 int // the first stage's number of points
 }
 
 // Name implements Sampler.
@@ -320,16 +325,5 @@ func (s *AAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 			return tp.Add(loss, tp.Scale(tp.Mean(grad2), beta*vol))
 		})
 	}
-	if s.n0 == 0 {
-		s.n0 = current.Shape[0]
-	}
-	n := set.N
-	if n == 0 {
-		n = s.n0
-	}
-	fresh := s.st.draw(n, rnd)
-	if !s.Add {
-		return fresh, nil
-	}
-	return nn.New(append(slices.Clip(current.Data), fresh.Data...), current.Shape[0]+n, d), nil
+	return s.st.nextSet(current, set.N, s.Add, rnd), nil
 }

@@ -185,6 +185,9 @@ func (fs *flowState) save(f *h5.File, group string) error {
 	if err := f.SetAttr(group, "inited", boolInt(fs.flow.inited)); err != nil {
 		return err
 	}
+	if err := f.SetAttr(group, "first_points", fs.n0); err != nil {
+		return err
+	}
 	if err := nn.WriteParams(f, group+"/flow", fs.flow.Params()); err != nil {
 		return err
 	}
@@ -229,6 +232,13 @@ func (fs *flowState) load(f *h5.File, group string, d int, s KRnetSettings, lr f
 		nn.SetParams(g.ps, data)
 	}
 	fs.flow.inited = inited == 1
+	// A checkpoint of AAS from before its sets could grow stores no
+	// first_points: its sets never grew, and n0 = 0 makes the next set
+	// as large as the current one.
+	fs.n0 = 0
+	if n0, err := f.AttrInt64(group, "first_points"); err == nil {
+		fs.n0 = int(n0)
+	}
 	fs.opt = nil
 	if has, err := f.AttrInt64(group, "optim"); err == nil && has == 1 {
 		fs.opt = &nn.Adam[float64]{LR: lr}
@@ -244,9 +254,6 @@ func (fs *flowState) load(f *h5.File, group string, d int, s KRnetSettings, lr f
 // SaveState implements SamplerState.
 func (s *DAS) SaveState(f *h5.File, group string) error {
 	if err := s.st.save(f, group); err != nil {
-		return err
-	}
-	if err := f.SetAttr(group, "first_points", s.n0); err != nil {
 		return err
 	}
 	if s.train == nil {
@@ -265,9 +272,6 @@ func (s *DAS) LoadState(f *h5.File, group string, d int) error {
 	if err := s.st.load(f, group, d, set.KRnetSettings, set.LR); err != nil {
 		return err
 	}
-	if n0, err := f.AttrInt64(group, "first_points"); err == nil {
-		s.n0 = int(n0)
-	}
 	s.train, s.pold = nil, nil
 	if _, err := f.Stat(group + "/train"); err != nil {
 		return nil
@@ -281,25 +285,11 @@ func (s *DAS) LoadState(f *h5.File, group string, d int) error {
 }
 
 // SaveState implements SamplerState.
-func (s *AAS) SaveState(f *h5.File, group string) error {
-	if err := s.st.save(f, group); err != nil {
-		return err
-	}
-	return f.SetAttr(group, "first_points", s.n0)
-}
+func (s *AAS) SaveState(f *h5.File, group string) error { return s.st.save(f, group) }
 
 // LoadState implements SamplerState.
 func (s *AAS) LoadState(f *h5.File, group string, d int) error {
 	set := s.Flow
 	set.defaults(200)
-	if err := s.st.load(f, group, d, set.KRnetSettings, set.LR); err != nil {
-		return err
-	}
-	// A checkpoint written before Add existed stores no first_points:
-	// its sets were never grown, so the current set's size is the
-	// first's, which Next takes when n0 is zero.
-	if n0, err := f.AttrInt64(group, "first_points"); err == nil {
-		s.n0 = int(n0)
-	}
-	return nil
+	return s.st.load(f, group, d, set.KRnetSettings, set.LR)
 }

@@ -38,7 +38,8 @@ type methodSpec struct {
 	krylov     func(m *methodFlags) (solvers.Method, error)
 	needsPC    bool
 	stationary bool
-	learned    bool // its directions come from --model, not a --pc
+	learned    bool   // its directions come from --model, not a --pc
+	what       string // what a stationary method is, for refusing a --pc; empty: a stationary iteration
 }
 
 func krylov(f func(m *methodFlags) (solvers.Method, error)) methodSpec { return methodSpec{krylov: f} }
@@ -60,7 +61,7 @@ var methodTable = []option[methodSpec]{
 	{"ssor", methodSpec{stationary: true}},
 	{"mg", methodSpec{stationary: true}},
 	{"amg", methodSpec{stationary: true}},
-	{"direct", methodSpec{stationary: true}},
+	{"direct", methodSpec{stationary: true, what: "a sparse factorisation (then iterative refinement)"}},
 	{"dcdm", methodSpec{krylov: func(m *methodFlags) (solvers.Method, error) {
 		if m.Conjugate < 0 {
 			return nil, usageErr("--conjugate must be at least 0, got %d", m.Conjugate)
@@ -138,10 +139,11 @@ func (m *methodFlags) build(matrix func() *sparse.CSR, grid *mesh.Grid, rediscre
 		return method, pc, nil
 	case spec.stationary:
 		if pcName != "none" {
-			if m.Method.String() == "direct" {
-				return nil, nil, usageErr("--method direct factors the matrix itself (then refines iteratively) and takes no --pc")
+			what := spec.what
+			if what == "" {
+				what = "a stationary iteration"
 			}
-			return nil, nil, usageErr("--method %s is a stationary iteration and takes no --pc", m.Method)
+			return nil, nil, usageErr("--method %s is %s and takes no --pc", m.Method, what)
 		}
 		pcName = m.Method.String() // the iteration is Richardson with that preconditioner
 		r := &solvers.Richardson{}

@@ -152,7 +152,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"solve", "--pc", "nope"}, 2, "unknown --pc"},
 		{[]string{"solve", "--method", "pcg"}, 2, "pcg needs a --pc"},
 		{[]string{"solve", "--method", "sor", "--pc", "ic0"}, 2, "takes no --pc"},
-		{[]string{"solve", "--method", "direct", "--pc", "amg"}, 2, "direct factors the matrix itself"},
+		{[]string{"solve", "--method", "direct", "--pc", "amg"}, 2, "direct is a sparse factorisation"},
 		{[]string{"solve", "--rtol", "inf"}, 2, "--rtol +Inf: want a finite number"},
 		{[]string{"pinn", "--lr", "inf"}, 2, "--lr +Inf: want a finite number"},
 		{[]string{"train", "dcdm", "--lr", "nan"}, 2, "--lr NaN: want a finite number"},

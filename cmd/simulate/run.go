@@ -4,7 +4,6 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -71,17 +70,10 @@ named problem and draws its solution.`,
 	fs.StringVar(&cfgPath, "config", "", "JSON configuration file (default: the embedded one; see --print-config)")
 	fs.StringVar(&outDir, "out", ".", "folder for the output files (made if missing)")
 	printCfg := fs.Bool("print-config", false, "print the embedded default configuration (with the argument solve: the solve job's) and exit")
-	var rest []string
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageErr("%v", err)
-	}
-	if err := finiteFlags(fs); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	rest = fs.Args()
 	if *printCfg {
 		if len(rest) == 1 && rest[0] == "solve" {
 			stdout.Write(solveConfigJSON)

@@ -241,10 +241,8 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 		return nil, err
 	}
 	if m.perm != nil {
-		diag = nil // newLevel takes the reordered matrix's
-	}
-	if m.perm != nil {
 		m.rp, m.zp = make([]float64, n), make([]float64, n)
+		diag = nil // newLevel takes the reordered matrix's
 	}
 	b := m.s.NearNull
 	if b == nil {

@@ -187,10 +187,12 @@ type level struct {
 	x, b, t []float64
 	u       []float64 // Chebyshev's direction
 	rho     float64   // estimated spectral radius of D^-1 A (Jacobi, Chebyshev)
-	// cf orders the Gauss-Seidel sweeps of a classical level: its C points,
-	// then its F points, then the reverse (the adjoint sweep, after the
-	// coarse correction); nil sweeps in index order.
-	cf []int
+	// sw is the Gauss-Seidel smoother's copy of a (every level but the
+	// coarsest, with SymmetricGS): on a classical level in C/F order, its
+	// C points then its F points (the reverse after the coarse
+	// correction), otherwise in index order. The residual is taken from
+	// it too.
+	sw *sweep
 }
 
 // New builds the hierarchy of the square matrix op (a *sparse.CSR, a mesh
@@ -278,13 +280,12 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 			break
 		}
 		var nc int
+		var order []int
 		if m.s.Coarsening == RugeStueben {
 			strong := classicalStrength(a, m.s.Strength)
 			state := splitCF(strong)
 			lv.p, nc = classicalP(a, lv.diag, strong, state)
-			if m.s.Smoother == SymmetricGS {
-				lv.cf = cfOrder(state)
-			}
+			order = cfOrder(state)
 		} else {
 			strong := strength(a, lv.diag, m.s.Strength*math.Pow(0.5, float64(len(m.levels)-1)))
 			agg, nagg := aggregate(strong)
@@ -300,6 +301,9 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 		if nc == 0 || float64(nc) > 0.9*float64(n) {
 			lv.p = nil
 			break // nothing left to coarsen: this level is the coarsest
+		}
+		if m.s.Smoother == SymmetricGS {
+			lv.sw = newSweep(a, lv.diag, order)
 		}
 		lv.r = lv.p.Transpose()
 		ap, err := sparse.Mul(a, lv.p)
@@ -871,6 +875,10 @@ func (m *AMG) cycle(l int) {
 
 // residual sets dst = b - A x.
 func (lv *level) residual(dst []float64) {
+	if lv.sw != nil {
+		lv.sw.residual(dst, lv.x, lv.b)
+		return
+	}
 	lv.a.MulVecTo(dst, lv.x)
 	floats.SubTo(dst, lv.b, dst)
 }
@@ -881,16 +889,10 @@ func (lv *level) residual(dst []float64) {
 func (m *AMG) smooth(lv *level, pre, zero bool) {
 	switch m.s.Smoother {
 	case SymmetricGS:
-		n := len(lv.x)
-		switch {
-		case lv.cf != nil && pre:
-			lv.a.SORRows(lv.x, lv.b, lv.diag, 1, lv.cf[:n])
-		case lv.cf != nil:
-			lv.a.SORRows(lv.x, lv.b, lv.diag, 1, lv.cf[n:])
-		case pre:
-			lv.a.SORForward(lv.x, lv.b, lv.diag, 1)
-		default:
-			lv.a.SORBackward(lv.x, lv.b, lv.diag, 1)
+		if pre {
+			lv.sw.forward(lv.x, lv.b)
+		} else {
+			lv.sw.backward(lv.x, lv.b)
 		}
 	case Jacobi:
 		w := 4 / (3 * lv.rho)

@@ -282,6 +282,9 @@ func New(op solvers.Operator, s *Settings) (*AMG, error) {
 		var nc int
 		var order []int
 		if m.s.Coarsening == RugeStueben {
+			if a.NNZ() > math.MaxInt32 {
+				return nil, fmt.Errorf("amg: level %d has %d nonzeros: the splitting numbers the strength graph's entries in 32 bits: %w", len(m.levels)-1, a.NNZ(), solvers.ErrShape)
+			}
 			strong := classicalStrength(a, m.s.Strength)
 			state := splitCF(strong)
 			lv.p, nc = classicalP(a, lv.diag, strong, state)

@@ -315,7 +315,7 @@ func TestSweep(t *testing.T) {
 		name  string
 		order []int
 	}{{"index order", nil}, {"C/F order", order}} {
-		sw := newSweep(a, diag, tc.order)
+		sw := newSweep(a, diag, tc.order, nil, nil)
 		got, want := append([]float64(nil), x0...), append([]float64(nil), x0...)
 		sw.forward(got, b)
 		if tc.order == nil {

@@ -28,16 +28,28 @@ type sweep struct {
 }
 
 // newSweep returns the sweep of a (diagonal diag) over the rows in order
-// (nil: index order). The columns of a must fit in 32 bits.
-func newSweep(a *sparse.CSR, diag []float64, order []int) *sweep {
+// (nil: index order). It keeps the values in valBuf and the columns in
+// colBuf when their capacities suffice, overwriting them. The columns of a
+// must fit in 32 bits.
+func newSweep(a *sparse.CSR, diag []float64, order []int, valBuf []float64, colBuf []int32) *sweep {
 	ip, ind, val := a.RawCSR()
 	n := len(ip) - 1
 	s := &sweep{
 		ptr:  make([]int, n+1),
 		row:  make([]int32, n),
-		col:  make([]int32, len(ind)),
-		val:  make([]float64, len(ind)),
+		col:  colBuf[:0],
+		val:  valBuf[:0],
 		invd: make([]float64, n),
+	}
+	if cap(s.col) >= len(ind) {
+		s.col = s.col[:len(ind):len(ind)]
+	} else {
+		s.col = make([]int32, len(ind))
+	}
+	if cap(s.val) >= len(ind) {
+		s.val = s.val[:len(ind):len(ind)]
+	} else {
+		s.val = make([]float64, len(ind))
 	}
 	k := 0
 	for q := 0; q < n; q++ {

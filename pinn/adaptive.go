@@ -1,6 +1,7 @@
 package pinn
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -21,6 +22,9 @@ type FlowSettings struct {
 	// N is the number of points drawn per stage (zero: as many as the
 	// first stage's set, the DAS code's n_train).
 	N int
+	// OnStep, if set, is called after every flow step with its number
+	// (from 1), the stage's number of steps and the step's loss.
+	OnStep func(step, steps int, loss float64)
 }
 
 func (s *FlowSettings) defaults(steps int) {
@@ -33,6 +37,16 @@ func (s *FlowSettings) defaults(steps int) {
 	if s.LR == 0 {
 		s.LR = 1e-4
 	}
+}
+
+// stepDone reports flow step k (from 0) with its loss and returns ctx's
+// error once it is done: a stopped flow training leaves the stage
+// unrecorded.
+func (s *FlowSettings) stepDone(ctx context.Context, k int, loss float64) error {
+	if s.OnStep != nil {
+		s.OnStep(k+1, s.Steps, loss)
+	}
+	return ctx.Err()
 }
 
 // flowState is a sampler's flow and optimiser, made on the first stage.
@@ -155,7 +169,7 @@ func (s *DAS) Name() string {
 }
 
 // Next implements Sampler.
-func (s *DAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
+func (s *DAS) Next(ctx context.Context, m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
 	set := s.Flow
 	set.defaults(3000)
 	d := m.P.Dim()
@@ -187,9 +201,12 @@ func (s *DAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 		for i := range w {
 			w[i] = q[(lo+i)%np]
 		}
-		s.st.step(set.LR, func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
+		loss := s.st.step(set.LR, func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
 			return weighted(tp, s.st.flow.LogProb(tp, xb), w)
 		})
+		if err := set.stepDone(ctx, k, loss); err != nil {
+			return nil, err
+		}
 	}
 	next := s.st.nextSet(current, set.N, !s.Replace, rnd)
 	// The next fit's points come from this flow, with its density.
@@ -252,7 +269,7 @@ func (s *AAS) Name() string {
 }
 
 // Next implements Sampler.
-func (s *AAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
+func (s *AAS) Next(ctx context.Context, m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
 	set := s.Flow
 	set.defaults(200)
 	beta, np := s.Beta, s.Penalty
@@ -307,7 +324,7 @@ func (s *AAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 				}
 			}
 		}
-		s.st.step(set.LR, func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
+		loss := s.st.step(set.LR, func(tp *nn.Tape[float64]) *nn.Tensor[float64] {
 			loss := weighted(tp, s.st.flow.LogProb(tp, x), q)
 			if beta == 0 {
 				return loss
@@ -324,6 +341,9 @@ func (s *AAS) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Te
 			}
 			return tp.Add(loss, tp.Scale(tp.Mean(grad2), beta*vol))
 		})
+		if err := set.stepDone(ctx, k, loss); err != nil {
+			return nil, err
+		}
 	}
 	return s.st.nextSet(current, set.N, s.Add, rnd), nil
 }

@@ -51,7 +51,7 @@ func TestDAS(t *testing.T) {
 	cur := Uniform(2, 1000, rand.New(rand.NewPCG(2, 2)))
 	for _, replace := range []bool{false, true} {
 		s := &DAS{Flow: FlowSettings{Steps: 150, Batch: 250, LR: 1e-2, N: 1000}, Replace: replace}
-		next, err := s.Next(m, cur, rand.New(rand.NewPCG(3, 3)))
+		next, err := s.Next(context.Background(), m, cur, rand.New(rand.NewPCG(3, 3)))
 		require.NoError(t, err)
 		fresh := next
 		if !replace {
@@ -68,7 +68,7 @@ func TestDAS(t *testing.T) {
 			t.Errorf("%s: %.3f of the new points near the peak of r^2", s.Name(), frac)
 		}
 		// A second stage fits from the flow's own points.
-		_, err = s.Next(m, next, rand.New(rand.NewPCG(4, 4)))
+		_, err = s.Next(context.Background(), m, next, rand.New(rand.NewPCG(4, 4)))
 		require.NoError(t, err)
 	}
 }
@@ -83,7 +83,7 @@ func TestAAS(t *testing.T) {
 	var fr []float64
 	for _, beta := range []float64{1e-3, 10} {
 		s := &AAS{Flow: FlowSettings{Steps: 80, Batch: 250, LR: 1e-2, N: 1000}, Beta: beta, Penalty: 100}
-		next, err := s.Next(m, cur, rand.New(rand.NewPCG(3, 3)))
+		next, err := s.Next(context.Background(), m, cur, rand.New(rand.NewPCG(3, 3)))
 		require.NoError(t, err)
 		require.Equal(t, 1000, next.Shape[0])
 		inDomain(t, next)
@@ -96,11 +96,11 @@ func TestAAS(t *testing.T) {
 	// AAS-G keeps the set and adds the first stage's number of points
 	// after it, stage after stage.
 	s := &AAS{Flow: FlowSettings{Steps: 5, Batch: 250, LR: 1e-2}, Penalty: 100, Add: true}
-	next, err := s.Next(m, cur, rand.New(rand.NewPCG(3, 3)))
+	next, err := s.Next(context.Background(), m, cur, rand.New(rand.NewPCG(3, 3)))
 	require.NoError(t, err)
 	require.Equal(t, 1000, next.Shape[0])
 	assert.Equal(t, cur.Data, next.Data[:1000])
-	next2, err := s.Next(m, next, rand.New(rand.NewPCG(4, 4)))
+	next2, err := s.Next(context.Background(), m, next, rand.New(rand.NewPCG(4, 4)))
 	require.NoError(t, err)
 	require.Equal(t, 1500, next2.Shape[0])
 	assert.Equal(t, next.Data, next2.Data[:2000])
@@ -158,27 +158,43 @@ func TestStagesRepeat(t *testing.T) {
 // them; RAD).
 func TestStagesResume(t *testing.T) {
 	dir := t.TempDir()
-	for i, mk := range []func() Sampler{
-		func() Sampler {
-			return &DAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}}}
+	type onStep = func(step, steps int, loss float64)
+	for i, mk0 := range []func(onStep) Sampler{
+		func(f onStep) Sampler {
+			return &DAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}, OnStep: f}}
 		},
-		func() Sampler {
-			return &AAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}}, Penalty: 20}
+		func(f onStep) Sampler {
+			return &AAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}, OnStep: f}, Penalty: 20}
 		},
-		func() Sampler {
-			return &AAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}}, Penalty: 20, Add: true}
+		func(f onStep) Sampler {
+			return &AAS{Flow: FlowSettings{Steps: 5, Batch: 50, KRnetSettings: KRnetSettings{Depth: 2, Width: 6}, OnStep: f}, Penalty: 20, Add: true}
 		},
-		func() Sampler { return RAD{Candidates: 200} },
+		func(onStep) Sampler { return RAD{Candidates: 200} },
 	} {
+		mk := func() Sampler { return mk0(nil) }
 		ck := filepath.Join(dir, fmt.Sprintf("ck%d.h5", i))
 		// cancelAt: the stage (from 0) whose second Adam epoch cancels the
-		// run; 4 + k: the k-th L-BFGS iteration of the last stage.
+		// run; 4 + k: the k-th L-BFGS iteration of the last stage; 8 + k:
+		// the third step of the flow training after stage k.
 		run := func(cancelAt int, resume bool) ([]float64, []StageResult) {
 			m, err := New(Exp{D: 2}, 6, 2, rand.New(rand.NewPCG(7, 7)))
 			require.NoError(t, err)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			stage := 0
+			mk := func() Sampler {
+				return mk0(func(step, steps int, _ float64) {
+					if steps != 5 {
+						t.Errorf("flow step %d of %d, want of 5", step, steps)
+					}
+					if ctx.Err() != nil {
+						t.Errorf("flow step %d after the cancellation", step)
+					}
+					if cancelAt == 8+stage && step == 3 {
+						cancel()
+					}
+				})
+			}
 			s := &StageSettings{Stages: 4, LBFGS: 3, Checkpoint: ck,
 				OnStage: func(StageResult, *nn.Tensor[float64]) { stage++ },
 				Settings: Settings{Interior: 50, Boundary: 20, Validation: Grid(2, 11),
@@ -223,6 +239,14 @@ func TestStagesResume(t *testing.T) {
 		got, res2 := run(-1, true)
 		assert.Equal(t, want, got, "%s: the network resumed after a stop in L-BFGS differs", mk().Name())
 		require.Len(t, res2, 4)
+		if _, ok := mk().(RAD); !ok {
+			// Stopped in the flow's training after the second stage: that
+			// stage is not recorded either, and is redone to the same bits.
+			_, part = run(8+2, false)
+			require.Len(t, part, 2, "%s: stopped in the flow", mk().Name())
+			got, _ = run(-1, true)
+			assert.Equal(t, want, got, "%s: the network resumed after a stop in the flow differs", mk().Name())
+		}
 		for k := range res {
 			require.Equal(t, wantRes[k].Error, res[k].Error, "%s: stage %d error", mk().Name(), k+1)
 			if mk().Name() == "aas-g" {

@@ -19,7 +19,7 @@ import (
 // stage from the network trained on the current ones.
 type Sampler interface {
 	// Next returns the next stage's points; current are this stage's.
-	Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error)
+	Next(ctx context.Context, m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error)
 	// Name names the sampler.
 	Name() string
 }
@@ -58,7 +58,7 @@ type UniformSampler struct{ N int }
 func (UniformSampler) Name() string { return "uniform" }
 
 // Next implements Sampler.
-func (s UniformSampler) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
+func (s UniformSampler) Next(_ context.Context, m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
 	n := s.N
 	if n == 0 {
 		n = current.Shape[0]
@@ -75,7 +75,7 @@ type RAR struct{ Candidates, Add int }
 func (RAR) Name() string { return "rar" }
 
 // Next implements Sampler.
-func (s RAR) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
+func (s RAR) Next(_ context.Context, m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
 	if s.Candidates < 1 || s.Add < 1 || s.Add > s.Candidates {
 		return nil, fmt.Errorf("pinn: RAR adding %d of %d candidates", s.Add, s.Candidates)
 	}
@@ -103,7 +103,7 @@ type RAD struct {
 func (RAD) Name() string { return "rad" }
 
 // Next implements Sampler.
-func (s RAD) Next(m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
+func (s RAD) Next(_ context.Context, m *PINN, current *nn.Tensor[float64], rnd *rand.Rand) (*nn.Tensor[float64], error) {
 	n, k, c := s.N, s.K, s.C
 	if n == 0 {
 		n = current.Shape[0]
@@ -242,8 +242,8 @@ func stages(ctx context.Context, m *PINN, smp Sampler, s *StageSettings, resume 
 		}
 		out = append(out, r)
 		if st+1 < set.Stages {
-			if t.x, err = smp.Next(m, t.x, rnd); err != nil {
-				return out, err
+			if t.x, err = smp.Next(ctx, m, t.x, rnd); err != nil {
+				return out, err // interrupted in the flow's training: not recorded either
 			}
 		}
 		if set.Checkpoint != "" {

@@ -16,7 +16,7 @@ import (
 func TestRAR(t *testing.T) {
 	m, _ := New(Peak{}, 8, 2, rand.New(rand.NewPCG(4, 4)))
 	cur := Uniform(2, 5, rand.New(rand.NewPCG(5, 5)))
-	next, err := RAR{Candidates: 200, Add: 10}.Next(m, cur, rand.New(rand.NewPCG(6, 6)))
+	next, err := RAR{Candidates: 200, Add: 10}.Next(context.Background(), m, cur, rand.New(rand.NewPCG(6, 6)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestRAR(t *testing.T) {
 func TestRAD(t *testing.T) {
 	m, _ := New(Exp{D: 2}, 8, 2, rand.New(rand.NewPCG(7, 7)))
 	s := RAD{N: 20000, Candidates: 50, K: 2, C: 0.5}
-	next, err := s.Next(m, Uniform(2, 3, rand.New(rand.NewPCG(1, 1))), rand.New(rand.NewPCG(8, 8)))
+	next, err := s.Next(context.Background(), m, Uniform(2, 3, rand.New(rand.NewPCG(1, 1))), rand.New(rand.NewPCG(8, 8)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,9 +63,10 @@ func pinnProblem(name string) (pinn.Problem, error) {
 	return nil, usageErr("--problem %q: want peak, two-peak or expDd (exp10d, exp2d, ...)", name)
 }
 
-// sampler returns the sampler of the configuration.
-func (c *pinnConfig) sampler() (pinn.Sampler, error) {
-	flow := pinn.FlowSettings{Steps: c.FlowSteps, LR: c.FlowLR, Batch: c.FlowBatch, N: c.Points}
+// sampler returns the sampler of the configuration; a flow sampler calls
+// onStep after every step of its flow's training.
+func (c *pinnConfig) sampler(onStep func(step, steps int, loss float64)) (pinn.Sampler, error) {
+	flow := pinn.FlowSettings{Steps: c.FlowSteps, LR: c.FlowLR, Batch: c.FlowBatch, N: c.Points, OnStep: onStep}
 	switch c.Sampler {
 	case "uniform":
 		return pinn.UniformSampler{N: c.Points}, nil
@@ -157,7 +158,8 @@ the last collocation points.`,
 	if err != nil {
 		return err
 	}
-	smp, err := c.sampler()
+	var flowStep func(step, steps int, loss float64) // set once the progress line exists
+	smp, err := c.sampler(func(step, steps int, loss float64) { flowStep(step, steps, loss) })
 	if err != nil {
 		return err
 	}
@@ -204,6 +206,11 @@ the last collocation points.`,
 	s.OnEpoch = func(e train.Epoch) {
 		bar.line(fmt.Sprintf("stage %d/%d epoch %d/%d loss %.4g error %.4g elapsed %s", stage, c.Stages, e.Epoch, c.Epochs, e.TrainLoss, e.Validation,
 			time.Since(start).Round(time.Second)))
+	}
+	flowStep = func(k, steps int, loss float64) {
+		// Between stages: the sampler's flow learns where the next
+		// stage's points go (20 s to minutes, silent before).
+		bar.line(fmt.Sprintf("stage %d/%d sampler flow step %d/%d loss %.4g elapsed %s", stage, c.Stages, k, steps, loss, time.Since(start).Round(time.Second)))
 	}
 	s.OnLBFGS = func(k int, loss float64) {
 		bar.line(fmt.Sprintf("stage %d/%d L-BFGS %d/%d loss %.4g elapsed %s", stage, c.Stages, k, c.LBFGS, loss, time.Since(start).Round(time.Second)))

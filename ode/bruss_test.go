@@ -8,61 +8,7 @@ import (
 	"testing"
 
 	"github.com/pdekit/pdekit/iterate"
-	"github.com/pdekit/pdekit/sparse"
 )
-
-// brusselator2d is the 2-D Brusselator of the SciML benchmarks on the
-// periodic unit square with n points per side (grid spacing 1/(n-1), as
-// the benchmark's range(0, 1, length = n)): u_t = 1 + u^2 v - 4.4 u +
-// alpha Lap u + f(x, y, t), v_t = 3.4 u - u^2 v + alpha Lap v, alpha = 10,
-// f = 5 on the disc |(x, y) - (0.3, 0.6)| <= 0.1 from t = 1.1 on; u0 =
-// 22 (y(1-y))^1.5, v0 = 27 (x(1-x))^1.5. The state is u then v, each
-// row-major (i along x). It returns f, y0 and the Jacobian's pattern.
-func brusselator2d(n int) (Func, []float64, *sparse.CSR) {
-	dx := 1 / float64(n-1)
-	a := 10 / (dx * dx)
-	x := func(i int) float64 { return float64(i) * dx }
-	idx := func(i, j int) int { return ((i+n)%n)*n + (j+n)%n }
-	m := n * n
-	f := func(dy []float64, t float64, y []float64) {
-		u, v := y[:m], y[m:]
-		for i := 0; i < n; i++ {
-			for j := 0; j < n; j++ {
-				k := idx(i, j)
-				lu := u[idx(i-1, j)] + u[idx(i+1, j)] + u[idx(i, j-1)] + u[idx(i, j+1)] - 4*u[k]
-				lv := v[idx(i-1, j)] + v[idx(i+1, j)] + v[idx(i, j-1)] + v[idx(i, j+1)] - 4*v[k]
-				var src float64
-				if dxs, dys := x(i)-0.3, x(j)-0.6; t >= 1.1 && dxs*dxs+dys*dys <= 0.01 {
-					src = 5
-				}
-				uv := u[k] * u[k] * v[k]
-				dy[k] = 1 + uv - 4.4*u[k] + a*lu + src
-				dy[m+k] = 3.4*u[k] - uv + a*lv
-			}
-		}
-	}
-	y0 := make([]float64, 2*m)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			xi, yj := x(i), x(j)
-			y0[idx(i, j)] = 22 * math.Pow(yj*(1-yj), 1.5)
-			y0[m+idx(i, j)] = 27 * math.Pow(xi*(1-xi), 1.5)
-		}
-	}
-	b := sparse.NewCOO(2*m, 2*m)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			k := idx(i, j)
-			for c := 0; c < 2; c++ {
-				for _, q := range []int{k, idx(i-1, j), idx(i+1, j), idx(i, j-1), idx(i, j+1)} {
-					b.Add(c*m+k, c*m+q, 1)
-				}
-				b.Add(c*m+k, (1-c)*m+k, 1)
-			}
-		}
-	}
-	return f, y0, b.ToCSR()
-}
 
 // TestRodasBrusselator: Rodas4 and Rodas5 with finite-difference sparse
 // Jacobians at rtol 1e-6 reach the end state of the 2-D Brusselator (16
@@ -72,7 +18,7 @@ func brusselator2d(n int) (Func, []float64, *sparse.CSR) {
 // issue's 1.3e-4 against 2.1e-6 at 32 points); with the exact Jacobian it
 // is 1.2e-5, with central differences 9.7e-6.
 func TestRodasBrusselator(t *testing.T) {
-	f, y0, pat := brusselator2d(16)
+	f, y0, pat := Brusselator2D(16)
 	solve := func(m Method, rtol, atol float64) ([]float64, *Solution) {
 		sol, err := Solve(context.Background(), m, f, 0, 11.5, y0, []float64{11.5}, &Settings{Control: iterate.Control{Tolerance: rtol, AbsTolerance: atol}})
 		if err != nil || !sol.Reason.Converged() {
@@ -110,7 +56,7 @@ var (
 // the reference of the tolerance tests, computed once.
 func brussRef16(t *testing.T) []float64 {
 	brussOnce.Do(func() {
-		f, y0, pat := brusselator2d(16)
+		f, y0, pat := Brusselator2D(16)
 		sol, err := Solve(context.Background(), Rodas4{Sparsity: pat, DirectW: true}, f, 0, 11.5, y0, []float64{11.5}, &Settings{Control: iterate.Control{Tolerance: 1e-9, AbsTolerance: 1e-9}})
 		if err == nil && !sol.Reason.Converged() {
 			err = fmt.Errorf("reason %v", sol.Reason)
@@ -134,7 +80,7 @@ func brussRef16(t *testing.T) []float64 {
 // order on stiff problems: 1.2e-2, 4.1e-3, 9.7e-6, 6.8e-7 here, then
 // erratic on 32 points).
 func TestFollowsTolerance(t *testing.T) {
-	f, y0, pat := brusselator2d(16)
+	f, y0, pat := Brusselator2D(16)
 	ref := brussRef16(t)
 	for _, m := range []Method{Rodas5P{Sparsity: pat}, Radau5{Sparsity: pat}} {
 		prev := math.Inf(1)
@@ -165,7 +111,7 @@ func TestFollowsTolerance(t *testing.T) {
 // entry (4 alpha/dx^2).
 func TestSparseJacobianDifferences(t *testing.T) {
 	n := 8
-	f, y0, pat := brusselator2d(n)
+	f, y0, pat := Brusselator2D(n)
 	m := n * n
 	dx := 1 / float64(n-1)
 	a := 10 / (dx * dx)
@@ -223,7 +169,7 @@ func TestSparseJacobianDifferences(t *testing.T) {
 // 2-D Brusselator with 32 points per side (2048 unknowns), t in [0, 11.5],
 // rtol = atol = 1e-6.
 func BenchmarkBrusselatorDirectW(b *testing.B) {
-	f, y0, pat := brusselator2d(32)
+	f, y0, pat := Brusselator2D(32)
 	for _, c := range []struct {
 		name string
 		m    Method

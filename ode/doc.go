@@ -18,6 +18,10 @@
 //     at tight tolerances, with sparse LU (UMFPACK, real and complex)
 //     on a Jacobian pattern.
 //
+// Brusselator2D is the SciML benchmarks' 2-D Brusselator, a large stiff
+// test problem with its Jacobian's pattern (simulate ode --problem
+// brusselator2d).
+//
 // Every accepted step reports its scaled error estimate and a stiffness
 // estimate, the quantities that regularized neural ODEs penalize; Stats
 // count function evaluations, Jacobians, factorisations, linear solves

@@ -104,7 +104,7 @@ func TestRadauConstants(t *testing.T) {
 // reference (Rodas4 at 1e-10) to 3e-6 at rtol 1e-6, at the end and, by
 // the dense output, inside.
 func TestRadauSparse(t *testing.T) {
-	f, y0, pat := brusselator2d(8)
+	f, y0, pat := Brusselator2D(8)
 	run := func(m Method, tol float64, at []float64) *Solution {
 		sol, err := Solve(context.Background(), m, f, 0, 11.5, y0, at, &Settings{Control: iterate.Control{Tolerance: tol, AbsTolerance: tol}})
 		if err != nil || !sol.Reason.Converged() {

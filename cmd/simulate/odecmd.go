@@ -10,14 +10,20 @@ import (
 	"github.com/pdekit/pdekit/io/h5"
 	"github.com/pdekit/pdekit/iterate"
 	"github.com/pdekit/pdekit/ode"
+	"github.com/pdekit/pdekit/sparse"
 )
 
-// odeProblem is one of the problems of ../shared/peers/odes.py.
+// odeProblem is one of the problems of ../shared/peers/odes.py, or the
+// 2-D Brusselator of the SciML benchmarks.
 type odeProblem struct {
 	f     ode.Func
 	y0    []float64
 	t1    float64
 	stiff bool
+	// pattern is the Jacobian's sparsity of a large stiff problem (nil:
+	// dense); timed says f depends on t.
+	pattern *sparse.CSR
+	timed   bool
 }
 
 func odeProblems() map[string]odeProblem {
@@ -28,8 +34,8 @@ func odeProblems() map[string]odeProblem {
 		"lotka-volterra": {func(dy []float64, _ float64, y []float64) {
 			dy[0] = 1.5*y[0] - y[0]*y[1]
 			dy[1] = -3*y[1] + y[0]*y[1]
-		}, []float64{1, 1}, 10, false},
-		"vanderpol-mu1": {vdp(1), []float64{2, 0}, 20, false},
+		}, []float64{1, 1}, 10, false, nil, false},
+		"vanderpol-mu1": {f: vdp(1), y0: []float64{2, 0}, t1: 20},
 		"arenstorf": {func(dy []float64, _ float64, y []float64) {
 			const mu = 0.012277471
 			const mup = 1 - mu
@@ -38,47 +44,67 @@ func odeProblems() map[string]odeProblem {
 			dy[0], dy[1] = y[2], y[3]
 			dy[2] = y[0] + 2*y[3] - mup*(y[0]+mu)/d1 - mu*(y[0]-mup)/d2
 			dy[3] = y[1] - 2*y[2] - mup*y[1]/d1 - mu*y[1]/d2
-		}, []float64{0.994, 0, 0, -2.00158510637908252240537862224}, 17.0652165601579625588917206249, false},
-		"vanderpol-mu1000": {vdp(1000), []float64{2, 0}, 3000, true},
+		}, []float64{0.994, 0, 0, -2.00158510637908252240537862224}, 17.0652165601579625588917206249, false, nil, false},
+		"vanderpol-mu1000": {f: vdp(1000), y0: []float64{2, 0}, t1: 3000, stiff: true},
 		"robertson": {func(dy []float64, _ float64, y []float64) {
 			dy[0] = -0.04*y[0] + 1e4*y[1]*y[2]
 			dy[1] = 0.04*y[0] - 1e4*y[1]*y[2] - 3e7*y[1]*y[1]
 			dy[2] = 3e7 * y[1] * y[1]
-		}, []float64{1, 0, 0}, 1e5, true},
+		}, []float64{1, 0, 0}, 1e5, true, nil, false},
+		"brusselator2d": brusselator2d(),
 	}
 }
 
-// autonomous returns a stiff method m told that f does not depend on t
-// (true of every problem here), which spares it a time derivative per step,
-// and set to central-difference Jacobians, which its order needs at tight
-// tolerances (their evaluations count apart, as SciPy's njev).
-func autonomous(m ode.Method) ode.Method {
+// brusselator2d is the 2-D Brusselator of the SciML benchmarks on a 32^2
+// grid (2048 unknowns), with its Jacobian's pattern.
+func brusselator2d() odeProblem {
+	f, y0, pat := ode.Brusselator2D(32)
+	return odeProblem{f: f, y0: y0, t1: 11.5, stiff: true, pattern: pat, timed: true}
+}
+
+// method returns the stiff method m set for the problem: a Rosenbrock
+// method told the problem is autonomous when it is (sparing a time
+// derivative per step) and set to central-difference Jacobians, which its
+// order needs at tight tolerances (their evaluations count apart, as
+// SciPy's njev); on a sparse problem each takes the Jacobian's pattern
+// (coloured differences) and factors its systems by sparse LU. Radau5
+// needs no time derivative and uses the Jacobian only in its Newton
+// iteration: forward differences, as SciPy's Radau.
+func (p odeProblem) method(m ode.Method) ode.Method {
+	set := func(r ode.Rosenbrock23, central bool) ode.Rosenbrock23 {
+		r.Autonomous, r.CentralDiff = !p.timed && central, central
+		if p.pattern != nil {
+			r.Sparsity, r.DirectW = p.pattern, true
+		}
+		return r
+	}
 	switch s := m.(type) {
 	case ode.Rosenbrock23:
-		s.Autonomous, s.CentralDiff = true, true
-		return s
+		return set(s, true)
 	case ode.Rodas4:
-		s.Autonomous, s.CentralDiff = true, true
-		return s
+		return ode.Rodas4(set(ode.Rosenbrock23(s), true))
 	case ode.Rodas5:
-		s.Autonomous, s.CentralDiff = true, true
-		return s
+		return ode.Rodas5(set(ode.Rosenbrock23(s), true))
 	case ode.Rodas5P:
-		s.Autonomous, s.CentralDiff = true, true
-		return s
+		return ode.Rodas5P(set(ode.Rosenbrock23(s), true))
+	case ode.Radau5:
+		return ode.Radau5(set(ode.Rosenbrock23(s), false))
 	}
-	// Radau5 needs no time derivative and uses the Jacobian only in its
-	// Newton iteration: forward differences, as SciPy's Radau.
 	return m
 }
 
-// reference returns the end state by Vern6 at rtol = atol = 1e-14, or for
-// the stiff problems Rodas4 at rtol 1e-12, atol 1e-14.
+// reference returns the end state by Vern6 at rtol = atol = 1e-14, for
+// the small stiff problems Rodas4 at rtol 1e-12, atol 1e-14, for the
+// Brusselator Radau5 at rtol = atol = 1e-11 (within 4e-11 of it at 1e-12,
+// in 6 s against 10).
 func (p odeProblem) reference(ctx context.Context, cb func(iterate.Progress) bool) ([]float64, error) {
 	var m ode.Method = ode.Vern6
 	set := &ode.Settings{Control: iterate.Control{Tolerance: 1e-14, AbsTolerance: 1e-14, Callback: cb}}
-	if p.stiff {
-		m, set = autonomous(ode.Rodas4{}), &ode.Settings{Control: iterate.Control{Tolerance: 1e-12, AbsTolerance: 1e-14, MaxIterations: 10000000, Callback: cb}}
+	switch {
+	case p.pattern != nil:
+		m, set = p.method(ode.Radau5{}), &ode.Settings{Control: iterate.Control{Tolerance: 1e-11, AbsTolerance: 1e-11, MaxIterations: 10000000, Callback: cb}}
+	case p.stiff:
+		m, set = p.method(ode.Rodas4{}), &ode.Settings{Control: iterate.Control{Tolerance: 1e-12, AbsTolerance: 1e-14, MaxIterations: 10000000, Callback: cb}}
 	}
 	sol, err := ode.Solve(ctx, m, p.f, 0, p.t1, p.y0, nil, set)
 	if err != nil {
@@ -106,7 +132,7 @@ type odeConfig struct {
 
 func cmdODE(args []string, stdout, stderr io.Writer) error {
 	var probs []option[odeProblem]
-	for _, name := range []string{"lotka-volterra", "vanderpol-mu1", "arenstorf", "vanderpol-mu1000", "robertson"} {
+	for _, name := range []string{"lotka-volterra", "vanderpol-mu1", "arenstorf", "vanderpol-mu1000", "robertson", "brusselator2d"} {
 		probs = append(probs, option[odeProblem]{name, odeProblems()[name]})
 	}
 	c := odeConfig{Problem: newChoice("problem", "lotka-volterra", probs...), Method: newChoice("method", "tsit5", odeMethods...)}
@@ -118,9 +144,11 @@ rtol = atol = 1e-14, or for the stiff problems Rodas4 at 1e-12/1e-14) and the ti
 Rosenbrock methods are told the problems are autonomous and take central-difference
 Jacobians; radau5 (Radau IIA, order 5, as SciPy's Radau) takes forward differences.
 Problems: lotka-volterra, vanderpol-mu1, arenstorf (nonstiff); vanderpol-mu1000, robertson
-(stiff: rosenbrock23, rodas4, rodas5, rodas5p, radau5). Methods: tsit5, dp5, vern6, bs3
-(adaptive), rk4, midpoint, euler (fixed step --dt), rosenbrock23, rodas4, rodas5, rodas5p,
-radau5 (stiff). An integration
+(stiff: rosenbrock23, rodas4, rodas5, rodas5p, radau5); brusselator2d (stiff, 2048 unknowns:
+the SciML benchmarks' 2-D Brusselator on a 32^2 grid, t in [0, 11.5]; its sparse Jacobian by
+coloured differences, the methods' linear systems by sparse LU; its reference is Radau5 at
+1e-11, about 6 s). Methods: tsit5, dp5, vern6, bs3 (adaptive), rk4, midpoint, euler (fixed
+step --dt), rosenbrock23, rodas4, rodas5, rodas5p, radau5 (stiff). An integration
 that stops early (too many steps, a blow-up) exits 1 unless --allow-unconverged.`,
 		"simulate ode --problem arenstorf --method tsit5 --rtol 1e-6 --atol 1e-9 --out orbit.h5", stderr)
 	c.common.register(fs)
@@ -149,7 +177,7 @@ that stops early (too many steps, a blow-up) exits 1 unless --allow-unconverged.
 	start := time.Now()
 	cb, prog := iterations(st.stderr, "ode", "step error")
 	defer prog.done()
-	sol, err := ode.Solve(st.ctx, autonomous(tab), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, Callback: cb}, Dt: c.Dt})
+	sol, err := ode.Solve(st.ctx, p.method(tab), p.f, 0, p.t1, p.y0, nil, &ode.Settings{Control: iterate.Control{Tolerance: c.RTol, AbsTolerance: c.ATol, Callback: cb}, Dt: c.Dt})
 	secs := time.Since(start).Seconds()
 	if err != nil {
 		return usageErr("%v", err)

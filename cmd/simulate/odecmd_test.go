@@ -58,3 +58,34 @@ func TestODE(t *testing.T) {
 		}
 	}
 }
+
+// TestODEBrusselator: the 2-D Brusselator (2048 unknowns, sparse
+// Jacobian, sparse LU) by Radau5 and Rodas4 at rtol 1e-4 ends within 20
+// times the tolerance of its reference, and an explicit method is refused.
+func TestODEBrusselator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the reference takes 6 s")
+	}
+	for _, m := range []string{"radau5", "rodas4"} {
+		code, stdout, errs := sim(t, "ode", "--problem", "brusselator2d", "--method", m, "--rtol", "1e-4", "--atol", "1e-4", "--json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", m, code, errs)
+		}
+		var line struct {
+			Case    string  `json:"case"`
+			NFev    int     `json:"nfev"`
+			NJev    int     `json:"njev"`
+			RelErr  float64 `json:"relerr_end"`
+			Success bool    `json:"success"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &line); err != nil {
+			t.Fatalf("not JSON: %q", stdout)
+		}
+		if line.Case != "ode-brusselator2d-rtol0.0001" || !line.Success || line.RelErr > 2e-3 || line.RelErr == 0 || line.NFev == 0 || line.NJev == 0 {
+			t.Errorf("%s: line %+v", m, line)
+		}
+	}
+	if code, _, errs := sim(t, "ode", "--problem", "brusselator2d", "--method", "tsit5"); code != 2 || !strings.Contains(errs, "is stiff") {
+		t.Errorf("tsit5: exit %d, stderr %q", code, errs)
+	}
+}

@@ -20,7 +20,10 @@ type Smoother int
 const (
 	// SymmetricGS is a forward Gauss-Seidel sweep before the coarse
 	// correction and a backward one after it, so that the cycle is
-	// symmetric.
+	// symmetric. On a classical level the forward sweep takes the C
+	// points, then the F points (hypre's C/F relaxation). It sweeps a
+	// copy of the level's rows laid out in its order, 12 bytes an entry
+	// beside the level's matrix.
 	SymmetricGS Smoother = iota
 	// Jacobi is x += (4 / (3 rho)) D^-1 (b - A x), rho the estimated
 	// spectral radius of D^-1 A.

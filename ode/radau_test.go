@@ -136,3 +136,30 @@ func TestRadauSparse(t *testing.T) {
 		}
 	}
 }
+
+// TestRadauFirstStep: Radau5's first step is SciPy's Radau's
+// (select_initial_step with the error order 3), worked out here for the
+// scalar y' = -y^2 + sin(t) from y = 2: h1 = (0.01 / max(d1, d2))^(1/4)
+// against the 100 h0 cap.
+func TestRadauFirstStep(t *testing.T) {
+	f := func(dy []float64, t float64, y []float64) { dy[0] = -y[0]*y[0] + math.Sin(t) }
+	const rtol, atol = 1e-6, 1e-9
+	y0 := 2.0
+	sc := atol + rtol*y0
+	f0 := -y0 * y0
+	d0, d1 := y0/sc, math.Abs(f0)/sc
+	h0 := 0.01 * d0 / d1
+	y1 := y0 + h0*f0
+	d2 := math.Abs(-y1*y1+math.Sin(h0)-f0) / sc / h0
+	want := math.Min(100*h0, math.Pow(0.01/math.Max(d1, d2), 0.25))
+	sol, err := Solve(context.Background(), Radau5{}, f, 0, 1, []float64{y0}, nil, &Settings{Control: iterate.Control{Tolerance: rtol, AbsTolerance: atol}})
+	if err != nil || !sol.Reason.Converged() {
+		t.Fatal(err, sol.Reason)
+	}
+	if sol.Stats.Rejected > 0 {
+		t.Fatalf("%d rejected steps: the first step is not the first accepted one", sol.Stats.Rejected)
+	}
+	if got := sol.T[1] - sol.T[0]; math.Abs(got-want) > 1e-12*want {
+		t.Errorf("first step %.10g, want SciPy's %.10g", got, want)
+	}
+}

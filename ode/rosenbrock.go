@@ -104,6 +104,9 @@ type rosenbrock struct {
 	stats                       Stats
 	jacEvals, solves            int
 	f0Valid                     bool
+	// startExp is the exponent order of the first step's choice,
+	// h1 = (0.01 / max(d1, d2))^(1/startExp): zero means 2.
+	startExp int
 }
 
 const rbD = 0.29289321881345254 // 1/(2 + sqrt 2)
@@ -112,7 +115,11 @@ func (r *rosenbrock) settings() *Settings { return &r.set }
 
 func (r *rosenbrock) Init(t0 float64, y0 []float64, t1 float64) error {
 	// Validation and defaults are shared with the explicit integrator.
-	probe := NewExplicit(&Tableau{Name: "Rosenbrock23", C: []float64{0}, A: [][]float64{{}}, B: []float64{1}, E: []float64{0}, Order: 2, ErrorOrder: 3}, r.f, &r.set)
+	order := r.startExp
+	if order == 0 {
+		order = 2
+	}
+	probe := NewExplicit(&Tableau{Name: "Rosenbrock23", C: []float64{0}, A: [][]float64{{}}, B: []float64{1}, E: []float64{0}, Order: order, ErrorOrder: 3}, r.f, &r.set)
 	if err := probe.Init(t0, y0, t1); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -346,6 +347,51 @@ func TestSweep(t *testing.T) {
 				t.Errorf("%s, %d parts: residual off by %.3g", tc.name, parts, d)
 			}
 		}
+	}
+}
+
+// TestClassicalPParts: classical interpolation filled in any number of
+// parts is the same to the bit, and a C point's row is its coarse unknown
+// with weight 1.
+func TestClassicalPParts(t *testing.T) {
+	var a *sparse.CSR
+	for _, f := range families(t) {
+		if f.name == "darcy2d" {
+			a = f.build(65)
+		}
+	}
+	strong := classicalStrength(a, 0.25)
+	state := splitCF(strong)
+	p, nc := classicalP(a, a.Diagonal(nil), strong, state)
+	pp, pi, pv := p.RawCSR()
+	for _, parts := range []int{2, 3, 7} {
+		tk := &interpTask{a: a, adiag: a.Diagonal(nil), s: strong, state: state, cidx: make([]int32, len(state)), pp: pp,
+			pi: make([]int, len(pi)), pv: make([]float64, len(pv))}
+		c := int32(0)
+		for i, st := range state {
+			tk.cidx[i] = -1
+			if st == coarse {
+				tk.cidx[i], c = c, c+1
+			}
+		}
+		for q := 0; q < parts; q++ {
+			tk.Do(q, parts)
+		}
+		if !slices.Equal(tk.pi, pi) || !slices.Equal(tk.pv, pv) {
+			t.Errorf("%d parts: the interpolation differs from one part's", parts)
+		}
+	}
+	c := 0
+	for i, st := range state {
+		if st == coarse {
+			if pp[i+1]-pp[i] != 1 || pi[pp[i]] != c || pv[pp[i]] != 1 {
+				t.Fatalf("C point %d: row %v %v, want [%d] [1]", i, pi[pp[i]:pp[i+1]], pv[pp[i]:pp[i+1]], c)
+			}
+			c++
+		}
+	}
+	if c != nc {
+		t.Errorf("%d C points, classicalP says %d", c, nc)
 	}
 }
 

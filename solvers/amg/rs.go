@@ -1,6 +1,9 @@
 package amg
 
 import (
+	"sort"
+
+	"github.com/pdekit/pdekit/internal/parallel"
 	"github.com/pdekit/pdekit/sparse"
 )
 
@@ -204,15 +207,17 @@ func splitCF(s pattern) []int8 {
 }
 
 // classicalP returns the classical (Ruge-Stueben) interpolation of the
-// splitting state with strength pattern s (adiag is a's diagonal): a C point takes its coarse
-// value; an F point i interpolates from the C points C_i it depends on
-// with w_ij = -(a_ij + sum_k a_ik a_kj / sum_{m in C_i} a_km) / (a_ii +
-// sum of its weak couplings), k over its strong F neighbours (distributed
-// to C_i in proportion to their own couplings; a neighbour coupled to
-// none of C_i is lumped onto the diagonal like a weak one). It returns the
-// number of C points too.
+// splitting state with strength pattern s (adiag is a's diagonal): a C
+// point takes its coarse value; an F point i interpolates from the C
+// points C_i it depends on with w_ij = -(a_ij + sum_k a_ik a_kj / sum_{m
+// in C_i} a_km) / (a_ii + sum of its weak couplings), k over its strong F
+// neighbours (distributed to C_i in proportion to their own couplings; a
+// neighbour coupled to none of C_i is lumped onto the diagonal like a
+// weak one). It returns the number of C points too. The rows are counted
+// first, then filled in parallel in place: the result does not depend on
+// the number of threads.
 func classicalP(a *sparse.CSR, adiag []float64, s pattern, state []int8) (*sparse.CSR, int) {
-	ip, ind, val := a.RawCSR()
+	ip, _, _ := a.RawCSR()
 	sp, si := s.ptr, s.ind
 	n := len(ip) - 1
 	cidx := make([]int32, n)
@@ -224,50 +229,82 @@ func classicalP(a *sparse.CSR, adiag []float64, s pattern, state []int8) (*spars
 			nc++
 		}
 	}
-	// The exact entry count, so that the rows are appended without
-	// growing the arrays (P has about 2.5 entries a row on 2-D stencils).
-	count := nc
+	// Row i's entries: 1 for a C point, its strong C neighbours for an F
+	// point.
+	pp := make([]int, n+1)
 	for i, st := range state {
+		c := 1
 		if st != coarse {
+			c = 0
 			for _, j := range si[sp[i]:sp[i+1]] {
 				if state[j] == coarse {
-					count++
+					c++
 				}
 			}
 		}
+		pp[i+1] = pp[i] + c
 	}
-	pp := make([]int, n+1)
-	pi := make([]int, 0, count)
-	pv := make([]float64, 0, count)
+	t := &interpTask{a: a, adiag: adiag, s: s, state: state, cidx: cidx, pp: pp,
+		pi: make([]int, pp[n]), pv: make([]float64, pp[n])}
+	parallel.Run(parallel.Parts(len(si), interpGrain), t)
+	p, _ := sparse.NewCSR(n, nc, pp, t.pi, t.pv)
+	return p, nc
+}
+
+// interpGrain is the number of strong couplings of a part of classicalP's
+// rows.
+const interpGrain = 1 << 16
+
+// interpTask fills the rows of classical interpolation, a part of them
+// per call, each part with its own scratch.
+type interpTask struct {
+	a      *sparse.CSR
+	adiag  []float64
+	s      pattern
+	state  []int8
+	cidx   []int32
+	pp, pi []int
+	pv     []float64
+}
+
+// Do fills the rows of part p: those whose strong couplings fall in its
+// share of the pattern.
+func (t *interpTask) Do(part, parts int) {
+	ip, ind, val := t.a.RawCSR()
+	sp, si := t.s.ptr, t.s.ind
+	state, cidx, adiag := t.state, t.cidx, t.adiag
+	n := len(ip) - 1
+	lo := sort.SearchInts(sp[:n], len(si)*part/parts)
+	hi := n
+	if part+1 < parts {
+		hi = sort.SearchInts(sp[:n], len(si)*(part+1)/parts)
+	}
 	pos := make([]int32, n) // a point of row i's C_i -> its place there; -1 for any other
 	for i := range pos {
 		pos[i] = -1
 	}
-	var cw []coupling
 	strongMark := make([]int32, n)
 	for i := range strongMark {
 		strongMark[i] = -1
 	}
-	for i := 0; i < n; i++ {
+	var cw []coupling
+	for i := lo; i < hi; i++ {
+		ci := t.pi[t.pp[i]:t.pp[i+1]]
+		w := t.pv[t.pp[i]:t.pp[i+1]]
 		if state[i] == coarse {
-			pi = append(pi, int(cidx[i]))
-			pv = append(pv, 1)
-			pp[i+1] = len(pi)
+			ci[0], w[0] = int(cidx[i]), 1
 			continue
 		}
-		row0 := len(pi)
+		m := 0
 		for _, j := range si[sp[i]:sp[i+1]] {
 			strongMark[j] = int32(i)
 			if state[j] == coarse {
-				pos[j] = int32(len(pi) - row0)
-				pi = append(pi, int(cidx[j]))
-				pv = append(pv, 0)
+				pos[j] = int32(m)
+				ci[m] = int(cidx[j])
+				m++
 			}
 		}
-		ci := pi[row0:]
-		w := pv[row0:]
 		if len(ci) == 0 {
-			pp[i+1] = len(pi)
 			continue
 		}
 		var diag float64
@@ -310,10 +347,7 @@ func classicalP(a *sparse.CSR, adiag []float64, s pattern, state []int8) (*spars
 		for _, j := range si[sp[i]:sp[i+1]] {
 			pos[j] = -1
 		}
-		pp[i+1] = len(pi)
 	}
-	p, _ := sparse.NewCSR(n, nc, pp, pi, pv)
-	return p, nc
 }
 
 // coupling is an entry of a row: its place in the interpolation row and

@@ -51,21 +51,26 @@ func newSweep(a *sparse.CSR, diag []float64, order []int, valBuf []float64, colB
 	} else {
 		s.val = make([]float64, len(ind))
 	}
-	k := 0
 	for q := 0; q < n; q++ {
 		i := q
 		if order != nil {
 			i = order[q]
 		}
 		s.row[q] = int32(i)
-		s.invd[q] = 1 / diag[i]
-		for p := ip[i]; p < ip[i+1]; p++ {
-			s.col[k] = int32(ind[p])
-			s.val[k] = val[p]
-			k++
-		}
-		s.ptr[q+1] = k
+		s.ptr[q+1] = s.ptr[q] + ip[i+1] - ip[i]
 	}
+	// The rows are copied in parallel, each to its place.
+	parallel.For(n, 1<<14, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			i := int(s.row[q])
+			s.invd[q] = 1 / diag[i]
+			col, v := s.col[s.ptr[q]:s.ptr[q+1]], s.val[s.ptr[q]:s.ptr[q+1]]
+			for p, j := range ind[ip[i]:ip[i+1]] {
+				col[p] = int32(j)
+			}
+			copy(v, val[ip[i]:ip[i+1]])
+		}
+	})
 	return s
 }
 

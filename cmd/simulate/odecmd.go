@@ -31,12 +31,12 @@ func odeProblems() map[string]odeProblem {
 		return func(dy []float64, _ float64, y []float64) { dy[0] = y[1]; dy[1] = mu*(1-y[0]*y[0])*y[1] - y[0] }
 	}
 	return map[string]odeProblem{
-		"lotka-volterra": {func(dy []float64, _ float64, y []float64) {
+		"lotka-volterra": {f: func(dy []float64, _ float64, y []float64) {
 			dy[0] = 1.5*y[0] - y[0]*y[1]
 			dy[1] = -3*y[1] + y[0]*y[1]
-		}, []float64{1, 1}, 10, false, nil, false},
+		}, y0: []float64{1, 1}, t1: 10},
 		"vanderpol-mu1": {f: vdp(1), y0: []float64{2, 0}, t1: 20},
-		"arenstorf": {func(dy []float64, _ float64, y []float64) {
+		"arenstorf": {f: func(dy []float64, _ float64, y []float64) {
 			const mu = 0.012277471
 			const mup = 1 - mu
 			d1 := math.Pow((y[0]+mu)*(y[0]+mu)+y[1]*y[1], 1.5)
@@ -44,13 +44,13 @@ func odeProblems() map[string]odeProblem {
 			dy[0], dy[1] = y[2], y[3]
 			dy[2] = y[0] + 2*y[3] - mup*(y[0]+mu)/d1 - mu*(y[0]-mup)/d2
 			dy[3] = y[1] - 2*y[2] - mup*y[1]/d1 - mu*y[1]/d2
-		}, []float64{0.994, 0, 0, -2.00158510637908252240537862224}, 17.0652165601579625588917206249, false, nil, false},
+		}, y0: []float64{0.994, 0, 0, -2.00158510637908252240537862224}, t1: 17.0652165601579625588917206249},
 		"vanderpol-mu1000": {f: vdp(1000), y0: []float64{2, 0}, t1: 3000, stiff: true},
-		"robertson": {func(dy []float64, _ float64, y []float64) {
+		"robertson": {f: func(dy []float64, _ float64, y []float64) {
 			dy[0] = -0.04*y[0] + 1e4*y[1]*y[2]
 			dy[1] = 0.04*y[0] - 1e4*y[1]*y[2] - 3e7*y[1]*y[1]
 			dy[2] = 3e7 * y[1] * y[1]
-		}, []float64{1, 0, 0}, 1e5, true, nil, false},
+		}, y0: []float64{1, 0, 0}, t1: 1e5, stiff: true},
 		"brusselator2d": brusselator2d(),
 	}
 }
@@ -64,7 +64,7 @@ func brusselator2d() odeProblem {
 
 // method returns the stiff method m set for the problem: a Rosenbrock
 // method told the problem is autonomous when it is (sparing a time
-// derivative per step) and set to central-difference Jacobians, which its
+// derivative per step; Radau5 needs none) and set to central-difference Jacobians, which its
 // order needs at tight tolerances (their evaluations count apart, as
 // SciPy's njev); on a sparse problem each takes the Jacobian's pattern
 // (coloured differences) and factors its systems by sparse LU. Radau5
@@ -72,7 +72,7 @@ func brusselator2d() odeProblem {
 // iteration: forward differences, as SciPy's Radau.
 func (p odeProblem) method(m ode.Method) ode.Method {
 	set := func(r ode.Rosenbrock23, central bool) ode.Rosenbrock23 {
-		r.Autonomous, r.CentralDiff = !p.timed && central, central
+		r.Autonomous, r.CentralDiff = !p.timed, central
 		if p.pattern != nil {
 			r.Sparsity, r.DirectW = p.pattern, true
 		}
@@ -132,8 +132,9 @@ type odeConfig struct {
 
 func cmdODE(args []string, stdout, stderr io.Writer) error {
 	var probs []option[odeProblem]
+	all := odeProblems() // once: the Brusselator's pattern is built with it
 	for _, name := range []string{"lotka-volterra", "vanderpol-mu1", "arenstorf", "vanderpol-mu1000", "robertson", "brusselator2d"} {
-		probs = append(probs, option[odeProblem]{name, odeProblems()[name]})
+		probs = append(probs, option[odeProblem]{name, all[name]})
 	}
 	c := odeConfig{Problem: newChoice("problem", "lotka-volterra", probs...), Method: newChoice("method", "tsit5", odeMethods...)}
 	fs := newFlags("ode", `Integrate one of the test problems of the peer script odes.py and report function
@@ -141,7 +142,7 @@ evaluations (as SciPy counts them: without those of a finite-difference Jacobian
 "nfev_jac" reports), steps, the relative end-point error against a tight reference (Vern6 at
 rtol = atol = 1e-14, or for the stiff problems Rodas4 at 1e-12/1e-14) and the time;
 --json prints one object that is also the peer script's line for compare.py. The stiff
-Rosenbrock methods are told the problems are autonomous and take central-difference
+Rosenbrock methods are told a problem is autonomous when it is and take central-difference
 Jacobians; radau5 (Radau IIA, order 5, as SciPy's Radau) takes forward differences.
 Problems: lotka-volterra, vanderpol-mu1, arenstorf (nonstiff); vanderpol-mu1000, robertson
 (stiff: rosenbrock23, rodas4, rodas5, rodas5p, radau5); brusselator2d (stiff, 2048 unknowns:

@@ -64,7 +64,7 @@ func TestODE(t *testing.T) {
 // times the tolerance of its reference, and an explicit method is refused.
 func TestODEBrusselator(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the reference takes 6 s")
+		t.Skip("integrates the 2048-unknown Brusselator with two methods and their 6 s references (about 15 s): skipped under -short")
 	}
 	for _, m := range []string{"radau5", "rodas4"} {
 		code, stdout, errs := sim(t, "ode", "--problem", "brusselator2d", "--method", m, "--rtol", "1e-4", "--atol", "1e-4", "--json")

@@ -217,9 +217,8 @@ func splitCF(s pattern) []int8 {
 // first, then filled in parallel in place: the result does not depend on
 // the number of threads.
 func classicalP(a *sparse.CSR, adiag []float64, s pattern, state []int8) (*sparse.CSR, int) {
-	ip, _, _ := a.RawCSR()
+	n, _ := a.Dims()
 	sp, si := s.ptr, s.ind
-	n := len(ip) - 1
 	cidx := make([]int32, n)
 	nc := 0
 	for i, st := range state {

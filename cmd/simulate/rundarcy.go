@@ -57,6 +57,9 @@ func runDarcy(cm *common, cfg *runConfig, outDir string, stdout, stderr io.Write
 	if err != nil {
 		return usageErr("darcy-mgno: %v", err)
 	}
+	// The training's checkpoint is the model file; run has no --resume,
+	// so an interrupted or failed training leaves no model behind.
+	st.scratch(model)
 	bar := newProgress(st.stderr, "train", 0)
 	res, err := neuralop.Train(st.ctx, op, tr, te, &neuralop.TrainSettings{Settings: train.Settings{
 		Control: iterate.Control{MaxIterations: cfg.Epochs}, Batch: cfg.Batch, LR: cfg.LR, WeightDecay: 1e-4,

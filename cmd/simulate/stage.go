@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,9 +139,18 @@ func (st *stage) end() {
 // step fails: it holds training a user paid for, and --resume continues
 // from it.
 func (st *stage) keepOutput(path string) {
-	st.outputs = append(st.outputs[:st.kept], append([]string{path}, st.outputs[st.kept:]...)...)
+	if i := slices.Index(st.outputs[st.kept:], path); i >= 0 {
+		st.outputs = slices.Delete(st.outputs, st.kept+i, st.kept+i+1) // recorded by scratch
+	}
+	st.outputs = slices.Insert(st.outputs, st.kept, path)
 	st.kept++
 }
+
+// scratch records a file the work writes by itself, outside createH5 and
+// writeFile (a training loop's checkpoint in a job that cannot resume
+// from it): removed with the other outputs unless the run reports, or
+// kept by keepOutput.
+func (st *stage) scratch(path string) { st.outputs = append(st.outputs, path) }
 
 // complete ends a stage that reports by lines (the bench suites) rather
 // than a summary: the interruption if there was one; otherwise the work
